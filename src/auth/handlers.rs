@@ -1,0 +1,292 @@
+//! Login, logout and changing one's own password.
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{password, session, throttle};
+use crate::audit::{self, Event};
+use crate::auth::session::MaybeSession;
+use crate::web::ctx::{Ctx, RequestMeta};
+use crate::web::error::{AppError, AppResult};
+use crate::web::forms::FormErrors;
+use crate::web::layout::Layout;
+use crate::web::{render, render_status};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+pub struct LoginPage {
+    pub csrf: String,
+    pub username: String,
+    pub next: String,
+    pub error: Option<String>,
+    pub notice: Option<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    #[serde(default)]
+    pub neste: String,
+    #[serde(default)]
+    pub melding: String,
+}
+
+/// Only local paths are followed after login (no open redirect).
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.len() < 500 {
+        next.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    MaybeSession(existing): MaybeSession,
+    Query(q): Query<LoginQuery>,
+) -> AppResult<Response> {
+    if existing.as_ref().is_some_and(|s| s.user.is_some()) {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let notice = match q.melding.as_str() {
+        "utlogget" => Some("logged_out"),
+        "passord" => Some("password_changed"),
+        _ => None,
+    };
+    let (csrf, cookie) = match existing {
+        Some(s) => (s.csrf_token.clone(), None),
+        None => {
+            let (token, csrf) = session::create(&state.pool, &state, None).await?;
+            (csrf, Some(session::session_cookie(&state, &token)))
+        }
+    };
+    let page = LoginPage {
+        csrf,
+        username: String::new(),
+        next: safe_next(&q.neste),
+        error: None,
+        notice,
+    };
+    let mut res = render(&page)?;
+    if let Some(c) = cookie {
+        res.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub next: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginUser {
+    id: Uuid,
+    username: String,
+    password_hash: String,
+    active: bool,
+    session_epoch: i32,
+    must_change_password: bool,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    MaybeSession(existing): MaybeSession,
+    meta: RequestMeta,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let Some(existing) = existing else {
+        return Err(AppError::Csrf);
+    };
+    let username = form.username.trim().to_lowercase();
+    let next = safe_next(&form.next);
+    let fail_page = |status: StatusCode, error: String| -> AppResult<Response> {
+        render_status(
+            status,
+            &LoginPage {
+                csrf: existing.csrf_token.clone(),
+                username: form.username.chars().take(100).collect(),
+                next: next.clone(),
+                error: Some(error),
+                notice: None,
+            },
+        )
+    };
+    if username.is_empty() || form.password.is_empty() || username.len() > 100 || form.password.len() > 1024 {
+        return fail_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Skriv inn brukernavn og passord.".into(),
+        );
+    }
+    let account = throttle::account_key(&username);
+    let address = throttle::address_key(meta.ip.as_deref().unwrap_or("unknown"));
+    let mut tx = crate::db::scoped_tx(&state.pool, &[]).await?;
+    if let Some(until) = throttle::locked_until(&mut tx, &[account.clone(), address.clone()]).await? {
+        audit::record_as(
+            &mut tx,
+            None,
+            &meta,
+            Event::new("login.locked").details(serde_json::json!({ "username": username })),
+        )
+        .await?;
+        tx.commit().await?;
+        let local = until.with_timezone(&chrono_tz::Europe::Oslo).format("%H:%M");
+        return fail_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "For mange mislykkede innloggingsforsøk. Av sikkerhetshensyn er innlogging sperret til kl. {local}. Prøv igjen da, eller kontakt administrator."
+            ),
+        );
+    }
+    let user: Option<LoginUser> = sqlx::query_as(
+        "SELECT id, username, password_hash, active, session_epoch, must_change_password
+           FROM users WHERE lower(username) = $1",
+    )
+    .bind(&username)
+    .fetch_optional(&mut *tx)
+    .await?;
+    // Finish the short transaction before the deliberately slow hash check.
+    tx.commit().await?;
+    let ok = password::verify(form.password.clone(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let mut tx = crate::db::scoped_tx(&state.pool, &[]).await?;
+    match user {
+        Some(u) if ok && u.active => {
+            throttle::clear(&mut tx, &account).await?;
+            audit::record_as(&mut tx, Some((u.id, &u.username)), &meta, Event::new("login")).await?;
+            tx.commit().await?;
+            // Rotate: the anonymous session (and its CSRF token) ends here.
+            session::delete(&state.pool, &existing.id_hash).await?;
+            let (token, _) = session::create(&state.pool, &state, Some((u.id, u.session_epoch))).await?;
+            let target = if u.must_change_password { "/passord".to_owned() } else { next };
+            let mut res = Redirect::to(&target).into_response();
+            res.headers_mut()
+                .insert(header::SET_COOKIE, session::session_cookie(&state, &token));
+            Ok(res)
+        }
+        _ => {
+            throttle::record_failure(&mut tx, &account, throttle::ACCOUNT_LIMIT).await?;
+            throttle::record_failure(&mut tx, &address, throttle::ADDRESS_LIMIT).await?;
+            audit::record_as(
+                &mut tx,
+                None,
+                &meta,
+                Event::new("login.failed").details(serde_json::json!({ "username": username })),
+            )
+            .await?;
+            tx.commit().await?;
+            fail_page(
+                StatusCode::UNAUTHORIZED,
+                "Feil brukernavn eller passord.".into(),
+            )
+        }
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    MaybeSession(existing): MaybeSession,
+    meta: RequestMeta,
+) -> AppResult<Response> {
+    if let Some(s) = existing {
+        if let Some(user) = &s.user {
+            let mut tx = crate::db::scoped_tx(&state.pool, &[]).await?;
+            audit::record_as(&mut tx, Some((user.id, &user.username)), &meta, Event::new("logout")).await?;
+            tx.commit().await?;
+        }
+        session::delete(&state.pool, &s.id_hash).await?;
+    }
+    let mut res = Redirect::to("/login?melding=utlogget").into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session::clear_cookie(&state));
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "auth/password.html")]
+pub struct PasswordPage {
+    pub layout: Layout,
+    pub forced: bool,
+    pub errors: FormErrors,
+}
+
+pub async fn password_page(ctx: Ctx) -> AppResult<Response> {
+    render(&PasswordPage {
+        forced: ctx.user.must_change_password,
+        layout: Layout::new(&ctx, "passord"),
+        errors: FormErrors::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    pub current: String,
+    #[serde(default)]
+    pub new_password: String,
+    #[serde(default)]
+    pub repeat: String,
+}
+
+pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppResult<Response> {
+    let mut errors = FormErrors::new();
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(ctx.user.id)
+        .fetch_one(&ctx.state.pool)
+        .await?;
+    if form.current.len() > 1024 || !password::verify(form.current.clone(), Some(stored)).await? {
+        errors.add("current", "Nåværende passord er feil.");
+    }
+    if let Err(msg) = password::check_policy(
+        &form.new_password,
+        &[&ctx.user.username, &ctx.user.display_name],
+    ) {
+        errors.add("new_password", msg);
+    } else if form.new_password == form.current {
+        errors.add("new_password", "Det nye passordet må være forskjellig fra det gamle.");
+    }
+    if form.repeat != form.new_password {
+        errors.add("repeat", "Passordene er ikke like.");
+    }
+    if !errors.is_empty() {
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PasswordPage {
+                forced: ctx.user.must_change_password,
+                layout: Layout::new(&ctx, "passord"),
+                errors,
+            },
+        );
+    }
+    let hash = password::hash(form.new_password).await?;
+    let mut tx = ctx.global_tx().await?;
+    let epoch: i32 = sqlx::query_scalar(
+        "UPDATE users SET password_hash = $2, must_change_password = false,
+                session_epoch = session_epoch + 1, version = version + 1, updated_at = now()
+          WHERE id = $1 RETURNING session_epoch",
+    )
+    .bind(ctx.user.id)
+    .bind(hash)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(ctx.user.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut tx, &ctx, Event::new("user.password_changed").entity("user", ctx.user.id)).await?;
+    tx.commit().await?;
+    // Every other session of the user has ended; this browser continues in a fresh one.
+    let (token, _) = session::create(&ctx.state.pool, &ctx.state, Some((ctx.user.id, epoch))).await?;
+    let mut res = Redirect::to("/?melding=passord").into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session::session_cookie(&ctx.state, &token));
+    Ok(res)
+}

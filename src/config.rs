@@ -1,0 +1,96 @@
+//! Settings from the environment, with defaults for local use.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL`; when absent the binary starts a private cluster under `./data/pg`.
+    pub database_url: Option<String>,
+    pub addr: SocketAddr,
+    pub env: Environment,
+    /// Set the `Secure` flag and the `__Host-` prefix on the session cookie. On by default
+    /// in production; TLS is terminated by the reverse proxy in front of Bosak.
+    pub secure_cookies: bool,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub db_max_connections: u32,
+    pub local_pg_dir: String,
+    pub local_pg_port: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let env = match std::env::var("BOSAK_ENV").as_deref() {
+            Ok("production") => Environment::Production,
+            Ok("development") | Err(_) => Environment::Development,
+            Ok(other) => anyhow::bail!("BOSAK_ENV must be 'production' or 'development', not {other:?}"),
+        };
+        let addr = std::env::var("BOSAK_ADDR")
+            .unwrap_or_else(|_| "127.0.0.1:3000".into())
+            .parse()
+            .map_err(|e| anyhow::anyhow!("BOSAK_ADDR: {e}"))?;
+        let secure_cookies = match std::env::var("BOSAK_SECURE_COOKIES").as_deref() {
+            Ok("1") | Ok("true") => true,
+            Ok("0") | Ok("false") => false,
+            _ => env == Environment::Production,
+        };
+        Ok(Self {
+            database_url: std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()),
+            addr,
+            env,
+            secure_cookies,
+            session_idle: Duration::from_secs(minutes_from_env("BOSAK_SESSION_IDLE_MINUTES", 30)? * 60),
+            session_absolute: Duration::from_secs(
+                minutes_from_env("BOSAK_SESSION_ABSOLUTE_MINUTES", 10 * 60)? * 60,
+            ),
+            db_max_connections: std::env::var("BOSAK_DB_CONNECTIONS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(16),
+            local_pg_dir: std::env::var("BOSAK_LOCAL_PG_DIR").unwrap_or_else(|_| "data/pg".into()),
+            local_pg_port: std::env::var("BOSAK_LOCAL_PG_PORT")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(5433),
+        })
+    }
+
+    /// Defaults for tests: development mode, short timeouts are set by the tests themselves.
+    pub fn for_tests(database_url: String) -> Self {
+        Self {
+            database_url: Some(database_url),
+            addr: "127.0.0.1:0".parse().expect("static address"),
+            env: Environment::Development,
+            secure_cookies: false,
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(10 * 3600),
+            db_max_connections: 8,
+            local_pg_dir: "data/pg".into(),
+            local_pg_port: 5433,
+        }
+    }
+
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-bosak_session"
+        } else {
+            "bosak_session"
+        }
+    }
+}
+
+fn minutes_from_env(name: &str, default: u64) -> anyhow::Result<u64> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name} must be a whole number of minutes")),
+        Err(_) => Ok(default),
+    }
+}

@@ -1,0 +1,113 @@
+//! Database access: pools, migrations and tenant-scoped transactions.
+//!
+//! Two kinds of connection exist. The *owner* connection (the role in `DATABASE_URL`) runs
+//! migrations and seeding. Request connections run as `bosak_app`, a role that owns no
+//! table and cannot bypass row level security; every pooled connection switches to it with
+//! `SET ROLE` right after connecting, so a bug in a handler can never see another tenant's
+//! rows: the database itself refuses.
+
+pub mod local_cluster;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Executor, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+pub const APP_ROLE: &str = "bosak_app";
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub type Tx = Transaction<'static, Postgres>;
+
+/// Pool whose connections act as the request role.
+pub async fn app_pool(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options: PgConnectOptions = url.parse()?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "SET ROLE bosak_app; SET statement_timeout = '30s'; SET TIME ZONE 'Europe/Oslo'",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect_with(options.application_name("bosak"))
+        .await?;
+    Ok(pool)
+}
+
+/// Pool acting as the owner: for migrations, seeding and administrative commands only.
+pub async fn owner_pool(url: &str) -> anyhow::Result<PgPool> {
+    let options: PgConnectOptions = url.parse()?;
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.application_name("bosak-admin"))
+        .await?;
+    Ok(pool)
+}
+
+pub async fn migrate(owner: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(owner).await?;
+    Ok(())
+}
+
+/// Opens a transaction that may see exactly `municipalities` (possibly none, for requests
+/// that only touch global tables). The setting is transaction-local, so it cannot leak to
+/// the next request that borrows this pooled connection.
+pub async fn scoped_tx(pool: &PgPool, municipalities: &[Uuid]) -> Result<Tx, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('bosak.municipalities', $1, true)")
+        .bind(uuid_array_literal(municipalities))
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+fn uuid_array_literal(ids: &[Uuid]) -> String {
+    let mut s = String::with_capacity(2 + ids.len() * 37);
+    s.push('{');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&id.to_string());
+    }
+    s.push('}');
+    s
+}
+
+/// True when the error is a unique violation of the named constraint or index.
+pub fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.code().as_deref() == Some("23505") && db.constraint() == Some(constraint)
+        }
+        _ => false,
+    }
+}
+
+/// True when the error is a foreign key violation (a row is still referenced).
+pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23503"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_literal_is_postgres_syntax() {
+        assert_eq!(uuid_array_literal(&[]), "{}");
+        let a = Uuid::nil();
+        assert_eq!(
+            uuid_array_literal(&[a, a]),
+            "{00000000-0000-0000-0000-000000000000,00000000-0000-0000-0000-000000000000}"
+        );
+    }
+}

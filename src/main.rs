@@ -1,0 +1,203 @@
+//! The `bosak` command line: parse arguments, call into the library.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use bosak::auth::Role;
+use bosak::config::{Config, Environment};
+use bosak::db::{self, local_cluster::LocalCluster};
+use bosak::{seed, AppState};
+
+#[derive(Parser)]
+#[command(name = "bosak", about = "Saksbehandling for kommunale boliger")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default). Migrates first; seeds demo data into an empty
+    /// database unless BOSAK_ENV=production.
+    Serve,
+    /// Apply database migrations.
+    Migrate,
+    /// Fill the database with data.
+    Seed {
+        #[command(subcommand)]
+        what: SeedCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
+    },
+    /// The private PostgreSQL cluster used when DATABASE_URL is not set.
+    Pg {
+        #[command(subcommand)]
+        what: PgCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// Demo municipalities, office, users (password `demo`) and content.
+    Demo,
+    /// A dataset at scale factor N (ARCHITECTURE §7) for benchmarks.
+    Scale {
+        #[arg(long, default_value_t = 1)]
+        factor: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user with a role in a municipality (by number) and a password read from
+    /// standard input; the user must change it at first login.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        municipality: String,
+        #[arg(long, value_parser = ["caseworker", "team", "admin", "auditor"])]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PgCommand {
+    /// Start (initialising if needed) and print the DATABASE_URL of the named database.
+    Start {
+        #[arg(long, default_value = "bosak")]
+        database: String,
+    },
+    /// Stop the cluster.
+    Stop,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let url = database_url(&config)?;
+            let owner = db::owner_pool(&url).await?;
+            db::migrate(&owner).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Seed { what } => {
+            let url = database_url(&config)?;
+            let owner = db::owner_pool(&url).await?;
+            db::migrate(&owner).await?;
+            match what {
+                SeedCommand::Demo => {
+                    if seed::demo(&owner).await? {
+                        println!("demo data created");
+                    } else {
+                        println!("the database already has data; nothing seeded");
+                    }
+                }
+                SeedCommand::Scale { factor } => {
+                    let summary = seed::scale(&owner, factor).await?;
+                    println!("{summary}");
+                }
+            }
+            Ok(())
+        }
+        Command::User { what } => match what {
+            UserCommand::Add { username, name, municipality, role } => {
+                let url = database_url(&config)?;
+                let owner = db::owner_pool(&url).await?;
+                db::migrate(&owner).await?;
+                let role = Role::from_key(&role).context("unknown role")?;
+                let mut password = String::new();
+                std::io::stdin().read_line(&mut password)?;
+                let password = password.trim_end_matches(['\n', '\r']).to_string();
+                if let Err(msg) = bosak::auth::password::check_policy(&password, &[&username, &name]) {
+                    anyhow::bail!(msg);
+                }
+                seed::add_user(&owner, &username, &name, &municipality, role, &password).await?;
+                println!("user {username} added; the password must be changed at first login");
+                Ok(())
+            }
+        },
+        Command::Pg { what } => {
+            let cluster = LocalCluster::new(&config.local_pg_dir, config.local_pg_port)?;
+            match what {
+                PgCommand::Start { database } => println!("{}", cluster.ensure_running(&database)?),
+                PgCommand::Stop => cluster.stop()?,
+            }
+            Ok(())
+        }
+    }
+}
+
+/// DATABASE_URL, or the private local cluster when it is not set.
+fn database_url(config: &Config) -> anyhow::Result<String> {
+    if let Some(url) = &config.database_url {
+        return Ok(url.clone());
+    }
+    if config.env == Environment::Production {
+        anyhow::bail!("DATABASE_URL must be set when BOSAK_ENV=production");
+    }
+    tracing::info!(dir = %config.local_pg_dir, port = config.local_pg_port, "DATABASE_URL not set; using the private PostgreSQL cluster");
+    let cluster = LocalCluster::new(&config.local_pg_dir, config.local_pg_port)?;
+    cluster.ensure_running("bosak")
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let url = database_url(&config)?;
+    let owner = db::owner_pool(&url).await?;
+    db::migrate(&owner).await?;
+    if config.env == Environment::Production {
+        if seed::has_demo_users(&owner).await? {
+            anyhow::bail!(
+                "refusing to start: demo users (password `demo`) exist and BOSAK_ENV=production. \
+                 Remove them or use a database without demo data."
+            );
+        }
+    } else if seed::demo(&owner).await? {
+        tracing::info!("empty database: demo data created (users listed in README.md, password `demo`)");
+    }
+    owner.close().await;
+    let pool = db::app_pool(&url, config.db_max_connections).await?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("binding {}", config.addr))?;
+    tracing::info!("Bosak serving on http://{}", listener.local_addr()?);
+    let state = AppState { pool, config: Arc::new(config) };
+    bosak::serve(state, listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,149 @@
+//! The request context of a logged-in user: who, which municipalities this request may
+//! see, and transactions scoped to them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use uuid::Uuid;
+
+use crate::auth::roles::{CurrentUser, MunicipalityRef, Role};
+use crate::auth::session::{MaybeSession, SessionData};
+use crate::db::{self, Tx};
+use crate::web::error::{AppError, AppResult};
+use crate::AppState;
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub state: AppState,
+    pub session: Arc<SessionData>,
+    pub user: Arc<CurrentUser>,
+    pub meta: RequestMeta,
+}
+
+/// Who asked and from where, for the audit log.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+    pub path: String,
+}
+
+impl RequestMeta {
+    pub fn from_parts(parts: &Parts) -> Self {
+        RequestMeta {
+            ip: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+            request_id: parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            path: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".into()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for RequestMeta {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(RequestMeta::from_parts(parts))
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let meta = RequestMeta::from_parts(parts);
+        let session = parts
+            .extensions
+            .get::<MaybeSession>()
+            .and_then(|s| s.0.clone());
+        let Some(session) = session else {
+            return Err(AppError::LoginRequired { next: meta.path });
+        };
+        let Some(user) = session.user.clone() else {
+            return Err(AppError::LoginRequired { next: meta.path });
+        };
+        if user.must_change_password && parts.uri.path() != "/passord" {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        Ok(Ctx {
+            state: state.clone(),
+            session,
+            user,
+            meta,
+        })
+    }
+}
+
+impl Ctx {
+    /// The municipality chosen in the switcher, or the only one the user has.
+    /// None means "all my municipalities".
+    pub fn current_municipality(&self) -> Option<MunicipalityRef> {
+        let all = self.user.municipalities();
+        if all.len() == 1 {
+            return all.into_iter().next();
+        }
+        let chosen = self.session.current_municipality_id?;
+        all.into_iter().find(|m| m.id == chosen)
+    }
+
+    /// Municipalities this request reads from: the chosen one, or all of the user's.
+    pub fn visible_municipalities(&self) -> Vec<MunicipalityRef> {
+        match self.current_municipality() {
+            Some(m) => vec![m],
+            None => self.user.municipalities(),
+        }
+    }
+
+    pub fn visible_ids(&self) -> Vec<Uuid> {
+        self.visible_municipalities().into_iter().map(|m| m.id).collect()
+    }
+
+    /// Municipalities in view where the user holds one of `roles`.
+    pub fn visible_with_role(&self, roles: &[Role]) -> Vec<MunicipalityRef> {
+        self.visible_municipalities()
+            .into_iter()
+            .filter(|m| self.user.has_any_role(m.id, roles))
+            .collect()
+    }
+
+    /// A read transaction over the municipalities in view where the user has one of `roles`.
+    pub async fn read_tx(&self, roles: &[Role]) -> AppResult<(Tx, Vec<MunicipalityRef>)> {
+        let munis = self.visible_with_role(roles);
+        let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
+        let tx = db::scoped_tx(&self.state.pool, &ids).await?;
+        Ok((tx, munis))
+    }
+
+    /// A write transaction that can see and change only `municipality`, after checking
+    /// that the user holds one of `roles` there. Unknown or foreign municipalities are 404
+    /// so ids of other tenants reveal nothing.
+    pub async fn write_tx(&self, municipality: Uuid, roles: &[Role]) -> AppResult<Tx> {
+        if !self.user.can_see(municipality) {
+            return Err(AppError::NotFound);
+        }
+        if !self.user.has_any_role(municipality, roles) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(db::scoped_tx(&self.state.pool, &[municipality]).await?)
+    }
+
+    /// A transaction for global tables only (no tenant rows visible).
+    pub async fn global_tx(&self) -> AppResult<Tx> {
+        Ok(db::scoped_tx(&self.state.pool, &[]).await?)
+    }
+
+    pub fn csrf(&self) -> &str {
+        &self.session.csrf_token
+    }
+}

@@ -1,0 +1,55 @@
+//! Form helpers: collected field errors shown next to their fields.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default, Clone)]
+pub struct FormErrors {
+    fields: BTreeMap<&'static str, String>,
+    /// An error about the form as a whole (e.g. a colleague saved first).
+    pub general: Option<String>,
+}
+
+impl FormErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.fields.entry(field).or_insert_with(|| message.into());
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(String::as_str)
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.general.is_none()
+    }
+
+    /// Field names with errors, in order, for the error summary at the top of the form.
+    pub fn summary(&self) -> Vec<(&'static str, &str)> {
+        self.fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+}
+
+/// Trims a text field and checks its length; returns the trimmed value.
+pub fn text(
+    errors: &mut FormErrors,
+    field: &'static str,
+    value: &str,
+    required: bool,
+    max: usize,
+    label: &str,
+) -> String {
+    let v = value.trim().to_string();
+    if required && v.is_empty() {
+        errors.add(field, format!("{label} må fylles ut."));
+    } else if v.chars().count() > max {
+        errors.add(field, format!("{label} kan ha høyst {max} tegn."));
+    }
+    v
+}

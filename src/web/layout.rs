@@ -1,0 +1,62 @@
+//! What the shared page layout needs: the user, the municipality switcher and navigation
+//! fitting the user's roles.
+
+use crate::auth::roles::{MunicipalityRef, Role};
+use crate::web::ctx::Ctx;
+
+pub struct Layout {
+    pub display_name: String,
+    pub username: String,
+    pub csrf: String,
+    /// Roles in the municipality in view (all roles across municipalities when viewing all).
+    pub roles: Vec<Role>,
+    pub municipalities: Vec<MunicipalityRef>,
+    /// None when viewing all municipalities.
+    pub current: Option<MunicipalityRef>,
+    pub show_switcher: bool,
+    pub active: &'static str,
+    pub return_to: String,
+    pub nav: Nav,
+}
+
+pub struct Nav {
+    pub users: bool,
+    pub settings: bool,
+    pub audit: bool,
+}
+
+impl Layout {
+    pub fn new(ctx: &Ctx, active: &'static str) -> Self {
+        let municipalities = ctx.user.municipalities();
+        let current = ctx.current_municipality();
+        let mut roles: Vec<Role> = match &current {
+            Some(m) => ctx.user.roles_in(m.id),
+            None => ctx.user.grants.iter().map(|g| g.role).collect(),
+        };
+        roles.sort();
+        roles.dedup();
+        let in_view = ctx.visible_municipalities();
+        let any = |r: &[Role]| in_view.iter().any(|m| ctx.user.has_any_role(m.id, r));
+        let nav = Nav {
+            users: !ctx.user.admin_scopes().is_empty(),
+            settings: any(&[Role::Admin]),
+            audit: any(&[Role::Auditor, Role::Admin]),
+        };
+        Layout {
+            display_name: ctx.user.display_name.clone(),
+            username: ctx.user.username.clone(),
+            csrf: ctx.csrf().to_owned(),
+            roles,
+            show_switcher: municipalities.len() > 1,
+            municipalities,
+            current,
+            active,
+            return_to: ctx.meta.path.clone(),
+            nav,
+        }
+    }
+
+    pub fn is_current(&self, m: &MunicipalityRef) -> bool {
+        self.current.as_ref().is_some_and(|c| c.id == m.id)
+    }
+}
