@@ -70,6 +70,16 @@ pub async fn record_as(
     Ok(())
 }
 
-pub async fn record(conn: &mut PgConnection, ctx: &Ctx, event: Event<'_>) -> Result<(), sqlx::Error> {
-    record_as(conn, Some((ctx.user.id, &ctx.user.username)), &ctx.meta, event).await
+pub async fn record(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+    event: Event<'_>,
+) -> Result<(), sqlx::Error> {
+    record_as(
+        conn,
+        Some((ctx.user.id, &ctx.user.username)),
+        &ctx.meta,
+        event,
+    )
+    .await
 }

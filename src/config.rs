@@ -30,7 +30,9 @@ impl Config {
         let env = match std::env::var("BOSAK_ENV").as_deref() {
             Ok("production") => Environment::Production,
             Ok("development") | Err(_) => Environment::Development,
-            Ok(other) => anyhow::bail!("BOSAK_ENV must be 'production' or 'development', not {other:?}"),
+            Ok(other) => {
+                anyhow::bail!("BOSAK_ENV must be 'production' or 'development', not {other:?}")
+            }
         };
         let addr = std::env::var("BOSAK_ADDR")
             .unwrap_or_else(|_| "127.0.0.1:3000".into())
@@ -46,7 +48,9 @@ impl Config {
             addr,
             env,
             secure_cookies,
-            session_idle: Duration::from_secs(minutes_from_env("BOSAK_SESSION_IDLE_MINUTES", 30)? * 60),
+            session_idle: Duration::from_secs(
+                minutes_from_env("BOSAK_SESSION_IDLE_MINUTES", 30)? * 60,
+            ),
             session_absolute: Duration::from_secs(
                 minutes_from_env("BOSAK_SESSION_ABSOLUTE_MINUTES", 10 * 60)? * 60,
             ),

@@ -1,11 +1,13 @@
 //! Bosak: case management for Norwegian municipal housing offices.
 
 pub mod admin;
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod dwellings;
 pub mod municipalities;
 pub mod seed;
 pub mod web;
@@ -50,6 +52,8 @@ pub fn build_app(state: AppState) -> Router {
         .merge(dashboard::routes())
         .merge(municipalities::routes())
         .merge(admin::routes())
+        .merge(dwellings::routes())
+        .merge(applications::routes())
         .route_layer(middleware::from_fn(web::csrf::verify))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -137,8 +141,11 @@ pub async fn serve(
         let mut tick = tokio::time::interval(Duration::from_secs(300));
         loop {
             tick.tick().await;
-            if let Err(e) =
-                auth::session::delete_expired(&cleanup_state.pool, cleanup_state.config.session_idle).await
+            if let Err(e) = auth::session::delete_expired(
+                &cleanup_state.pool,
+                cleanup_state.config.session_idle,
+            )
+            .await
             {
                 tracing::warn!(error = %e, "could not delete expired sessions");
             }

@@ -119,7 +119,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { what } => match what {
-            UserCommand::Add { username, name, municipality, role } => {
+            UserCommand::Add {
+                username,
+                name,
+                municipality,
+                role,
+            } => {
                 let url = database_url(&config)?;
                 let owner = db::owner_pool(&url).await?;
                 db::migrate(&owner).await?;
@@ -127,7 +132,9 @@ async fn main() -> anyhow::Result<()> {
                 let mut password = String::new();
                 std::io::stdin().read_line(&mut password)?;
                 let password = password.trim_end_matches(['\n', '\r']).to_string();
-                if let Err(msg) = bosak::auth::password::check_policy(&password, &[&username, &name]) {
+                if let Err(msg) =
+                    bosak::auth::password::check_policy(&password, &[&username, &name])
+                {
                     anyhow::bail!(msg);
                 }
                 seed::add_user(&owner, &username, &name, &municipality, role, &password).await?;
@@ -171,7 +178,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             );
         }
     } else if seed::demo(&owner).await? {
-        tracing::info!("empty database: demo data created (users listed in README.md, password `demo`)");
+        tracing::info!(
+            "empty database: demo data created (users listed in README.md, password `demo`)"
+        );
     }
     owner.close().await;
     let pool = db::app_pool(&url, config.db_max_connections).await?;
@@ -179,7 +188,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.addr))?;
     tracing::info!("Bosak serving on http://{}", listener.local_addr()?);
-    let state = AppState { pool, config: Arc::new(config) };
+    let state = AppState {
+        pool,
+        config: Arc::new(config),
+    };
     bosak::serve(state, listener, shutdown_signal()).await
 }
 

@@ -72,7 +72,10 @@ fn parse_date(errors: &mut FormErrors, field: &'static str, v: &str) -> Option<N
     match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
         Ok(d) => Some(d),
         Err(_) => {
-            errors.add(field, "Skriv datoen som åååå-mm-dd, for eksempel 2026-01-31.");
+            errors.add(
+                field,
+                "Skriv datoen som åååå-mm-dd, for eksempel 2026-01-31.",
+            );
             None
         }
     }
@@ -88,7 +91,10 @@ pub async fn list(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response>
     let from = parse_date(&mut errors, "fra", &filter.fra);
     let to = parse_date(&mut errors, "til", &filter.til);
     let cursor: Option<(DateTime<Utc>, Uuid)> = filter.etter.split_once('_').and_then(|(t, id)| {
-        Some((DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&Utc), Uuid::parse_str(id).ok()?))
+        Some((
+            DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&Utc),
+            Uuid::parse_str(id).ok()?,
+        ))
     });
     let action = filter.handling.trim();
     let user = filter.bruker.trim().to_lowercase();
@@ -135,7 +141,11 @@ pub async fn list(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response>
     let events = rows
         .into_iter()
         .map(|r| EventView {
-            at: r.at.with_timezone(&chrono_tz::Europe::Oslo).format("%d.%m.%Y %H:%M:%S").to_string(),
+            at: r
+                .at
+                .with_timezone(&chrono_tz::Europe::Oslo)
+                .format("%d.%m.%Y %H:%M:%S")
+                .to_string(),
             username: r.username.unwrap_or_default(),
             municipality: r
                 .municipality_id

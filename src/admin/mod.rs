@@ -18,6 +18,9 @@ pub fn routes() -> Router<AppState> {
         .route("/brukere/{id}/roller", post(users::set_roles))
         .route("/brukere/{id}/deaktiver", post(users::deactivate))
         .route("/brukere/{id}/aktiver", post(users::activate))
-        .route("/brukere/{id}/nullstill-passord", post(users::reset_password))
+        .route(
+            "/brukere/{id}/nullstill-passord",
+            post(users::reset_password),
+        )
         .route("/revisjonslogg", get(audit_log::list))
 }

@@ -27,19 +27,27 @@ pub fn valid_username(u: &str) -> bool {
     let b = u.as_bytes();
     (2..=63).contains(&b.len())
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-'))
+        && b.iter().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
+        })
 }
+
+/// A role the scope may not grant was submitted: the form was tampered with.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RoleNotGrantable;
 
 /// The roles ticked in a form (`role_<key>` checkboxes), limited to those the scope may grant.
 /// A role outside the scope is an error, not silently dropped: somebody tampered with the form.
-pub fn roles_from_form(fields: &HashMap<String, String>, scope: &AdminScope) -> Result<Vec<Role>, ()> {
+pub fn roles_from_form(
+    fields: &HashMap<String, String>,
+    scope: &AdminScope,
+) -> Result<Vec<Role>, RoleNotGrantable> {
     let mut roles = Vec::new();
     for key in fields.keys() {
         if let Some(k) = key.strip_prefix("role_") {
-            let role = Role::from_key(k).ok_or(())?;
+            let role = Role::from_key(k).ok_or(RoleNotGrantable)?;
             if !scope.grantable_roles().contains(&role) {
-                return Err(());
+                return Err(RoleNotGrantable);
             }
             roles.push(role);
         }
@@ -51,7 +59,7 @@ pub fn roles_from_form(fields: &HashMap<String, String>, scope: &AdminScope) -> 
 pub fn parse_new_user(
     fields: &HashMap<String, String>,
     scope: &AdminScope,
-) -> Result<NewUser, (NewUserForm, FormErrors)> {
+) -> Result<NewUser, Box<(NewUserForm, FormErrors)>> {
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
     let mut e = FormErrors::new();
     let username = get("username").trim().to_lowercase();
@@ -63,10 +71,20 @@ pub fn parse_new_user(
             "Brukernavnet kan bare ha små bokstaver a–z, tall, punktum, bindestrek og understrek, 2–63 tegn. Eksempel: kari.nordmann",
         );
     }
-    let display_name = text(&mut e, "display_name", get("display_name"), true, 200, "Navn");
+    let display_name = text(
+        &mut e,
+        "display_name",
+        get("display_name"),
+        true,
+        200,
+        "Navn",
+    );
     let email = text(&mut e, "email", get("email"), false, 254, "E-post");
     if !email.is_empty() && !crate::municipalities::model::plausible_email(&email) {
-        e.add("email", "E-postadressen ser ikke riktig ut. Eksempel: kari.nordmann@kommune.no");
+        e.add(
+            "email",
+            "E-postadressen ser ikke riktig ut. Eksempel: kari.nordmann@kommune.no",
+        );
     }
     let roles = match roles_from_form(fields, scope) {
         Ok(r) if r.is_empty() => {
@@ -74,7 +92,7 @@ pub fn parse_new_user(
             r
         }
         Ok(r) => r,
-        Err(()) => {
+        Err(RoleNotGrantable) => {
             e.add("roles", "Du kan ikke gi en rolle du ikke selv forvalter.");
             Vec::new()
         }
@@ -90,7 +108,7 @@ pub fn parse_new_user(
         roles: roles.clone(),
     };
     if !e.is_empty() {
-        return Err((form, e));
+        return Err(Box::new((form, e)));
     }
     Ok(NewUser {
         username,
@@ -125,7 +143,11 @@ mod tests {
     use crate::auth::roles::{MunicipalityRef, OfficeRef};
 
     fn scope() -> AdminScope {
-        AdminScope::Municipality(MunicipalityRef { id: Uuid::nil(), number: "5037".into(), name: "Levanger".into() })
+        AdminScope::Municipality(MunicipalityRef {
+            id: Uuid::nil(),
+            number: "5037".into(),
+            name: "Levanger".into(),
+        })
     }
 
     #[test]
@@ -145,10 +167,10 @@ mod tests {
         f.insert("role_caseworker".to_string(), "1".to_string());
         assert_eq!(roles_from_form(&f, &scope()), Ok(vec![Role::Caseworker]));
         f.insert("role_office_admin".to_string(), "1".to_string());
-        assert_eq!(roles_from_form(&f, &scope()), Err(()));
+        assert_eq!(roles_from_form(&f, &scope()), Err(RoleNotGrantable));
         let mut g = HashMap::new();
         g.insert("role_superuser".to_string(), "1".to_string());
-        assert_eq!(roles_from_form(&g, &scope()), Err(()));
+        assert_eq!(roles_from_form(&g, &scope()), Err(RoleNotGrantable));
     }
 
     #[test]
@@ -156,17 +178,36 @@ mod tests {
         let l = Uuid::now_v7();
         let v = Uuid::now_v7();
         let o = Uuid::now_v7();
-        let actor = vec![AdminScope::Municipality(MunicipalityRef { id: l, number: "5037".into(), name: "L".into() })];
-        let only_l = vec![MembershipScope { municipality_id: Some(l), office_id: None }];
+        let actor = vec![AdminScope::Municipality(MunicipalityRef {
+            id: l,
+            number: "5037".into(),
+            name: "L".into(),
+        })];
+        let only_l = vec![MembershipScope {
+            municipality_id: Some(l),
+            office_id: None,
+        }];
         let l_and_v = vec![
-            MembershipScope { municipality_id: Some(l), office_id: None },
-            MembershipScope { municipality_id: Some(v), office_id: None },
+            MembershipScope {
+                municipality_id: Some(l),
+                office_id: None,
+            },
+            MembershipScope {
+                municipality_id: Some(v),
+                office_id: None,
+            },
         ];
-        let office = vec![MembershipScope { municipality_id: None, office_id: Some(o) }];
+        let office = vec![MembershipScope {
+            municipality_id: None,
+            office_id: Some(o),
+        }];
         assert!(may_manage_account(&only_l, &actor));
         assert!(!may_manage_account(&l_and_v, &actor));
         assert!(!may_manage_account(&office, &actor));
-        let office_actor = vec![AdminScope::Office(OfficeRef { id: o, name: "O".into() })];
+        let office_actor = vec![AdminScope::Office(OfficeRef {
+            id: o,
+            name: "O".into(),
+        })];
         assert!(may_manage_account(&office, &office_actor));
     }
 
@@ -176,7 +217,7 @@ mod tests {
         f.insert("username".to_string(), "Ugyldig Navn".to_string());
         f.insert("display_name".to_string(), "Kari".to_string());
         f.insert("password".to_string(), "kort".to_string());
-        let (form, e) = parse_new_user(&f, &scope()).err().unwrap();
+        let (form, e) = *parse_new_user(&f, &scope()).err().unwrap();
         assert_eq!(form.username, "Ugyldig Navn");
         assert!(e.has("username") && e.has("password") && e.has("roles"));
     }

@@ -79,7 +79,10 @@ pub struct MembershipRow {
     pub role: Role,
 }
 
-pub async fn memberships(conn: &mut PgConnection, user: Uuid) -> Result<Vec<MembershipRow>, sqlx::Error> {
+pub async fn memberships(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> Result<Vec<MembershipRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT ms.municipality_id, ms.office_id, coalesce(mu.name, o.name) AS place, ms.role
            FROM memberships ms
@@ -95,13 +98,17 @@ pub async fn memberships(conn: &mut PgConnection, user: Uuid) -> Result<Vec<Memb
 
 pub fn scopes_of(rows: &[MembershipRow]) -> Vec<MembershipScope> {
     rows.iter()
-        .map(|r| MembershipScope { municipality_id: r.municipality_id, office_id: r.office_id })
+        .map(|r| MembershipScope {
+            municipality_id: r.municipality_id,
+            office_id: r.office_id,
+        })
         .collect()
 }
 
 pub fn in_scope(rows: &[MembershipRow], scope: &AdminScope) -> bool {
     let (m, o) = scope_ids(scope);
-    rows.iter().any(|r| (m.is_some() && r.municipality_id == m) || (o.is_some() && r.office_id == o))
+    rows.iter()
+        .any(|r| (m.is_some() && r.municipality_id == m) || (o.is_some() && r.office_id == o))
 }
 
 pub fn roles_in_scope(rows: &[MembershipRow], scope: &AdminScope) -> Vec<Role> {
@@ -113,12 +120,18 @@ pub fn roles_in_scope(rows: &[MembershipRow], scope: &AdminScope) -> Vec<Role> {
 }
 
 /// Claims the user row at `version`, bumping it; false when someone changed it meanwhile.
-pub async fn bump_version(conn: &mut PgConnection, id: Uuid, version: i32) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("UPDATE users SET version = version + 1, updated_at = now() WHERE id = $1 AND version = $2")
-        .bind(id)
-        .bind(version)
-        .execute(conn)
-        .await?;
+pub async fn bump_version(
+    conn: &mut PgConnection,
+    id: Uuid,
+    version: i32,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE users SET version = version + 1, updated_at = now() WHERE id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .execute(conn)
+    .await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -130,12 +143,14 @@ pub async fn replace_roles(
     by: Uuid,
 ) -> Result<(), sqlx::Error> {
     let (m, o) = scope_ids(scope);
-    sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND (municipality_id = $2 OR office_id = $3)")
-        .bind(user)
-        .bind(m)
-        .bind(o)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM memberships WHERE user_id = $1 AND (municipality_id = $2 OR office_id = $3)",
+    )
+    .bind(user)
+    .bind(m)
+    .bind(o)
+    .execute(&mut *conn)
+    .await?;
     for role in roles {
         sqlx::query(
             "INSERT INTO memberships (id, user_id, municipality_id, office_id, role, granted_by)
@@ -153,7 +168,11 @@ pub async fn replace_roles(
     Ok(())
 }
 
-pub async fn set_active(conn: &mut PgConnection, id: Uuid, active: bool) -> Result<(), sqlx::Error> {
+pub async fn set_active(
+    conn: &mut PgConnection,
+    id: Uuid,
+    active: bool,
+) -> Result<(), sqlx::Error> {
     // Deactivation ends every session of the user at once.
     sqlx::query(
         "UPDATE users SET active = $2, session_epoch = session_epoch + CASE WHEN $2 THEN 0 ELSE 1 END WHERE id = $1",
@@ -171,7 +190,11 @@ pub async fn set_active(conn: &mut PgConnection, id: Uuid, active: bool) -> Resu
     Ok(())
 }
 
-pub async fn reset_password(conn: &mut PgConnection, id: Uuid, hash: &str) -> Result<(), sqlx::Error> {
+pub async fn reset_password(
+    conn: &mut PgConnection,
+    id: Uuid,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE users SET password_hash = $2, must_change_password = true, session_epoch = session_epoch + 1 WHERE id = $1",
     )

@@ -40,7 +40,10 @@ fn resolve_scope(ctx: &Ctx, key: &str) -> AppResult<AdminScope> {
     if key.is_empty() {
         return Ok(scopes[0].clone());
     }
-    scopes.into_iter().find(|s| s.key() == key).ok_or(AppError::NotFound)
+    scopes
+        .into_iter()
+        .find(|s| s.key() == key)
+        .ok_or(AppError::NotFound)
 }
 
 fn audit_event<'a>(action: &'a str, scope: &AdminScope, user: Uuid) -> Event<'a> {
@@ -105,21 +108,40 @@ pub async fn create(ctx: Ctx, Form(fields): Form<HashMap<String, String>>) -> Ap
     let reject = |form: NewUserForm, errors: FormErrors| {
         render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &NewUserPage { layout: Layout::new(&ctx, "brukere"), scope: scope.clone(), form, errors },
+            &NewUserPage {
+                layout: Layout::new(&ctx, "brukere"),
+                scope: scope.clone(),
+                form,
+                errors,
+            },
         )
     };
     let new = match model::parse_new_user(&fields, &scope) {
         Ok(n) => n,
-        Err((form, errors)) => return reject(form, errors),
+        Err(rejected) => {
+            let (form, errors) = *rejected;
+            return reject(form, errors);
+        }
     };
     let hash = password::hash(new.password.clone()).await?;
     let mut tx = ctx.global_tx().await?;
-    let id = match repo::insert_user(&mut tx, &new.username, &new.display_name, new.email.as_deref(), &hash).await {
+    let id = match repo::insert_user(
+        &mut tx,
+        &new.username,
+        &new.display_name,
+        new.email.as_deref(),
+        &hash,
+    )
+    .await
+    {
         Ok(id) => id,
         Err(e) if db::is_unique_violation(&e, "users_username_key") => {
             tx.rollback().await?;
             let mut errors = FormErrors::new();
-            errors.add("username", "Brukernavnet er allerede i bruk. Velg et annet.");
+            errors.add(
+                "username",
+                "Brukernavnet er allerede i bruk. Velg et annet.",
+            );
             let form = NewUserForm {
                 username: new.username,
                 display_name: new.display_name,
@@ -142,7 +164,11 @@ pub async fn create(ctx: Ctx, Form(fields): Form<HashMap<String, String>>) -> Ap
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/brukere/{id}?enhet={}&melding=opprettet", scope.key())).into_response())
+    Ok(Redirect::to(&format!(
+        "/brukere/{id}?enhet={}&melding=opprettet",
+        scope.key()
+    ))
+    .into_response())
 }
 
 #[derive(Template)]
@@ -165,7 +191,11 @@ impl UserPage {
     }
 }
 
-async fn load_target(ctx: &Ctx, id: &str, scope: &AdminScope) -> AppResult<(UserDetail, Vec<MembershipRow>)> {
+async fn load_target(
+    ctx: &Ctx,
+    id: &str,
+    scope: &AdminScope,
+) -> AppResult<(UserDetail, Vec<MembershipRow>)> {
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
     let mut tx = ctx.global_tx().await?;
     let user = repo::user(&mut tx, id).await?.ok_or(AppError::NotFound)?;
@@ -178,7 +208,14 @@ async fn load_target(ctx: &Ctx, id: &str, scope: &AdminScope) -> AppResult<(User
     Ok((user, memberships))
 }
 
-fn user_page(ctx: &Ctx, scope: AdminScope, user: UserDetail, memberships: Vec<MembershipRow>, errors: FormErrors, message: &str) -> UserPage {
+fn user_page(
+    ctx: &Ctx,
+    scope: AdminScope,
+    user: UserDetail,
+    memberships: Vec<MembershipRow>,
+    errors: FormErrors,
+    message: &str,
+) -> UserPage {
     let roles_here = repo::roles_in_scope(&memberships, &scope);
     let manage = may_manage_account(&repo::scopes_of(&memberships), &ctx.user.admin_scopes());
     UserPage {
@@ -194,10 +231,21 @@ fn user_page(ctx: &Ctx, scope: AdminScope, user: UserDetail, memberships: Vec<Me
     }
 }
 
-pub async fn show(ctx: Ctx, Path(id): Path<String>, Query(q): Query<ScopeQuery>) -> AppResult<Response> {
+pub async fn show(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ScopeQuery>,
+) -> AppResult<Response> {
     let scope = resolve_scope(&ctx, &q.enhet)?;
     let (user, memberships) = load_target(&ctx, &id, &scope).await?;
-    render(&user_page(&ctx, scope, user, memberships, FormErrors::new(), &q.melding))
+    render(&user_page(
+        &ctx,
+        scope,
+        user,
+        memberships,
+        FormErrors::new(),
+        &q.melding,
+    ))
 }
 
 fn field<'a>(f: &'a HashMap<String, String>, k: &str) -> &'a str {
@@ -211,10 +259,17 @@ async fn conflict(ctx: &Ctx, scope: AdminScope, id: &str) -> AppResult<Response>
         "Brukeren ble endret av noen andre mens du arbeidet. Ingenting er lagret. Se over det som gjelder nå, og gjør endringen på nytt."
             .into(),
     );
-    render_status(StatusCode::CONFLICT, &user_page(ctx, scope, user, memberships, errors, ""))
+    render_status(
+        StatusCode::CONFLICT,
+        &user_page(ctx, scope, user, memberships, errors, ""),
+    )
 }
 
-pub async fn set_roles(ctx: Ctx, Path(id): Path<String>, Form(fields): Form<HashMap<String, String>>) -> AppResult<Response> {
+pub async fn set_roles(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
     let scope = resolve_scope(&ctx, field(&fields, "scope"))?;
     let (user, memberships) = load_target(&ctx, &id, &scope).await?;
     let roles = model::roles_from_form(&fields, &scope).map_err(|_| AppError::Forbidden)?;
@@ -226,7 +281,10 @@ pub async fn set_roles(ctx: Ctx, Path(id): Path<String>, Form(fields): Form<Hash
     if user.id == ctx.user.id && before.contains(&own_admin) && !roles.contains(&own_admin) {
         let mut errors = FormErrors::new();
         errors.add("roles", "Du kan ikke fjerne din egen administratorrolle. Be en annen administrator om å gjøre det.");
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &user_page(&ctx, scope, user, memberships, errors, ""));
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &user_page(&ctx, scope, user, memberships, errors, ""),
+        );
     }
     let version: i32 = field(&fields, "version").parse().unwrap_or(0);
     let mut tx = ctx.global_tx().await?;
@@ -260,7 +318,9 @@ async fn account_change(
 ) -> AppResult<Response> {
     let scope = resolve_scope(&ctx, field(&fields, "scope"))?;
     let (user, memberships) = load_target(&ctx, &id, &scope).await?;
-    if !may_manage_account(&repo::scopes_of(&memberships), &ctx.user.admin_scopes()) || user.id == ctx.user.id {
+    if !may_manage_account(&repo::scopes_of(&memberships), &ctx.user.admin_scopes())
+        || user.id == ctx.user.id
+    {
         return Err(AppError::Forbidden);
     }
     let mut new_hash = None;
@@ -269,7 +329,10 @@ async fn account_change(
         if let Err(msg) = password::check_policy(pw, &[&user.username, &user.display_name]) {
             let mut errors = FormErrors::new();
             errors.add("password", msg);
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &user_page(&ctx, scope, user, memberships, errors, ""));
+            return render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &user_page(&ctx, scope, user, memberships, errors, ""),
+            );
         }
         new_hash = Some(password::hash(pw.to_owned()).await?);
     }
@@ -296,21 +359,39 @@ async fn account_change(
     audit::record(
         &mut tx,
         &ctx,
-        audit_event(action, &scope, user.id).details(serde_json::json!({ "username": user.username })),
+        audit_event(action, &scope, user.id)
+            .details(serde_json::json!({ "username": user.username })),
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/brukere/{}?enhet={}&melding={message}", user.id, scope.key())).into_response())
+    Ok(Redirect::to(&format!(
+        "/brukere/{}?enhet={}&melding={message}",
+        user.id,
+        scope.key()
+    ))
+    .into_response())
 }
 
-pub async fn deactivate(ctx: Ctx, Path(id): Path<String>, Form(f): Form<HashMap<String, String>>) -> AppResult<Response> {
+pub async fn deactivate(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
     account_change(ctx, id, f, "user.deactivated").await
 }
 
-pub async fn activate(ctx: Ctx, Path(id): Path<String>, Form(f): Form<HashMap<String, String>>) -> AppResult<Response> {
+pub async fn activate(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
     account_change(ctx, id, f, "user.activated").await
 }
 
-pub async fn reset_password(ctx: Ctx, Path(id): Path<String>, Form(f): Form<HashMap<String, String>>) -> AppResult<Response> {
+pub async fn reset_password(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
     account_change(ctx, id, f, "user.password_reset").await
 }

@@ -37,7 +37,8 @@ pub struct LoginQuery {
 
 /// Only local paths are followed after login (no open redirect).
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.len() < 500 {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.len() < 500
+    {
         next.to_owned()
     } else {
         "/".to_owned()
@@ -121,7 +122,11 @@ pub async fn login(
             },
         )
     };
-    if username.is_empty() || form.password.is_empty() || username.len() > 100 || form.password.len() > 1024 {
+    if username.is_empty()
+        || form.password.is_empty()
+        || username.len() > 100
+        || form.password.len() > 1024
+    {
         return fail_page(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Skriv inn brukernavn og passord.".into(),
@@ -130,7 +135,9 @@ pub async fn login(
     let account = throttle::account_key(&username);
     let address = throttle::address_key(meta.ip.as_deref().unwrap_or("unknown"));
     let mut tx = crate::db::scoped_tx(&state.pool, &[]).await?;
-    if let Some(until) = throttle::locked_until(&mut tx, &[account.clone(), address.clone()]).await? {
+    if let Some(until) =
+        throttle::locked_until(&mut tx, &[account.clone(), address.clone()]).await?
+    {
         audit::record_as(
             &mut tx,
             None,
@@ -139,7 +146,9 @@ pub async fn login(
         )
         .await?;
         tx.commit().await?;
-        let local = until.with_timezone(&chrono_tz::Europe::Oslo).format("%H:%M");
+        let local = until
+            .with_timezone(&chrono_tz::Europe::Oslo)
+            .format("%H:%M");
         return fail_page(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
@@ -156,17 +165,32 @@ pub async fn login(
     .await?;
     // Finish the short transaction before the deliberately slow hash check.
     tx.commit().await?;
-    let ok = password::verify(form.password.clone(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let ok = password::verify(
+        form.password.clone(),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
     let mut tx = crate::db::scoped_tx(&state.pool, &[]).await?;
     match user {
         Some(u) if ok && u.active => {
             throttle::clear(&mut tx, &account).await?;
-            audit::record_as(&mut tx, Some((u.id, &u.username)), &meta, Event::new("login")).await?;
+            audit::record_as(
+                &mut tx,
+                Some((u.id, &u.username)),
+                &meta,
+                Event::new("login"),
+            )
+            .await?;
             tx.commit().await?;
             // Rotate: the anonymous session (and its CSRF token) ends here.
             session::delete(&state.pool, &existing.id_hash).await?;
-            let (token, _) = session::create(&state.pool, &state, Some((u.id, u.session_epoch))).await?;
-            let target = if u.must_change_password { "/passord".to_owned() } else { next };
+            let (token, _) =
+                session::create(&state.pool, &state, Some((u.id, u.session_epoch))).await?;
+            let target = if u.must_change_password {
+                "/passord".to_owned()
+            } else {
+                next
+            };
             let mut res = Redirect::to(&target).into_response();
             res.headers_mut()
                 .insert(header::SET_COOKIE, session::session_cookie(&state, &token));
@@ -199,7 +223,13 @@ pub async fn logout(
     if let Some(s) = existing {
         if let Some(user) = &s.user {
             let mut tx = crate::db::scoped_tx(&state.pool, &[]).await?;
-            audit::record_as(&mut tx, Some((user.id, &user.username)), &meta, Event::new("logout")).await?;
+            audit::record_as(
+                &mut tx,
+                Some((user.id, &user.username)),
+                &meta,
+                Event::new("logout"),
+            )
+            .await?;
             tx.commit().await?;
         }
         session::delete(&state.pool, &s.id_hash).await?;
@@ -251,7 +281,10 @@ pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppRes
     ) {
         errors.add("new_password", msg);
     } else if form.new_password == form.current {
-        errors.add("new_password", "Det nye passordet må være forskjellig fra det gamle.");
+        errors.add(
+            "new_password",
+            "Det nye passordet må være forskjellig fra det gamle.",
+        );
     }
     if form.repeat != form.new_password {
         errors.add("repeat", "Passordene er ikke like.");
@@ -281,12 +314,20 @@ pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppRes
         .bind(ctx.user.id)
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, &ctx, Event::new("user.password_changed").entity("user", ctx.user.id)).await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("user.password_changed").entity("user", ctx.user.id),
+    )
+    .await?;
     tx.commit().await?;
     // Every other session of the user has ended; this browser continues in a fresh one.
-    let (token, _) = session::create(&ctx.state.pool, &ctx.state, Some((ctx.user.id, epoch))).await?;
+    let (token, _) =
+        session::create(&ctx.state.pool, &ctx.state, Some((ctx.user.id, epoch))).await?;
     let mut res = Redirect::to("/?melding=passord").into_response();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, session::session_cookie(&ctx.state, &token));
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        session::session_cookie(&ctx.state, &token),
+    );
     Ok(res)
 }

@@ -17,5 +17,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", get(handlers::login_page).post(handlers::login))
         .route("/logout", post(handlers::logout))
-        .route("/passord", get(handlers::password_page).post(handlers::change_password))
+        .route(
+            "/passord",
+            get(handlers::password_page).post(handlers::change_password),
+        )
 }

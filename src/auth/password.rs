@@ -34,7 +34,8 @@ pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<
         let stored = match &stored {
             Some(s) => s.as_str(),
             None => {
-                dummy = DUMMY_HASH.get_or_init(|| hash_blocking("dummy password").unwrap_or_default());
+                dummy =
+                    DUMMY_HASH.get_or_init(|| hash_blocking("dummy password").unwrap_or_default());
                 dummy.as_str()
             }
         };
@@ -51,8 +52,23 @@ static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 /// Norwegian words people use in passwords that the English dictionaries behind zxcvbn
 /// do not know; passwords built on them are refused as too easy to guess.
 const LOCAL_WORDS: &[&str] = &[
-    "passord", "hemmelig", "sommer", "vinter", "høst", "vår", "norge", "bosak", "kommune",
-    "levanger", "verdal", "stjørdal", "trondheim", "brann", "rosenborg", "velkommen", "qwerty",
+    "passord",
+    "hemmelig",
+    "sommer",
+    "vinter",
+    "høst",
+    "vår",
+    "norge",
+    "bosak",
+    "kommune",
+    "levanger",
+    "verdal",
+    "stjørdal",
+    "trondheim",
+    "brann",
+    "rosenborg",
+    "velkommen",
+    "qwerty",
 ];
 
 /// Checks a new password; returns a Norwegian message explaining what is wrong.
@@ -82,7 +98,14 @@ mod tests {
 
     #[test]
     fn common_and_short_passwords_are_refused() {
-        for p in ["passord1", "password", "12345678", "qwertyuiop", "Sommer2024", "levanger123"] {
+        for p in [
+            "passord1",
+            "password",
+            "12345678",
+            "qwertyuiop",
+            "Sommer2024",
+            "levanger123",
+        ] {
             assert!(check_policy(p, &[]).is_err(), "{p} should be refused");
         }
         assert!(check_policy("kort", &[]).is_err());
@@ -92,7 +115,11 @@ mod tests {
     #[test]
     fn long_passphrases_are_accepted_up_to_the_limit() {
         assert!(check_policy("grønn hest løper over isen", &[]).is_ok());
-        let long: String = "tre blå elger på fjellet ".repeat(5).chars().take(128).collect();
+        let long: String = "tre blå elger på fjellet "
+            .repeat(5)
+            .chars()
+            .take(128)
+            .collect();
         assert!(check_policy(&long, &[]).is_ok());
     }
 
@@ -106,7 +133,11 @@ mod tests {
         let h = hash_blocking("riktig hest batteri stift").unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         let ok = PasswordHash::new(&h)
-            .map(|p| argon2().verify_password(b"riktig hest batteri stift", &p).is_ok())
+            .map(|p| {
+                argon2()
+                    .verify_password(b"riktig hest batteri stift", &p)
+                    .is_ok()
+            })
             .unwrap();
         assert!(ok);
         let bad = PasswordHash::new(&h)

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+)]
 #[sqlx(type_name = "user_role", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -87,8 +89,15 @@ impl AdminScope {
     /// nobody can grant a role they do not hold.
     pub fn grantable_roles(&self) -> &'static [Role] {
         match self {
-            AdminScope::Municipality(_) => &[Role::Caseworker, Role::Team, Role::Admin, Role::Auditor],
-            AdminScope::Office(_) => &[Role::Caseworker, Role::Team, Role::OfficeAdmin, Role::Auditor],
+            AdminScope::Municipality(_) => {
+                &[Role::Caseworker, Role::Team, Role::Admin, Role::Auditor]
+            }
+            AdminScope::Office(_) => &[
+                Role::Caseworker,
+                Role::Team,
+                Role::OfficeAdmin,
+                Role::Auditor,
+            ],
         }
     }
 
@@ -143,7 +152,9 @@ impl CurrentUser {
     }
 
     pub fn can_see(&self, municipality: Uuid) -> bool {
-        self.grants.iter().any(|g| g.municipality.id == municipality)
+        self.grants
+            .iter()
+            .any(|g| g.municipality.id == municipality)
     }
 
     /// The scopes whose users this user administers.
@@ -189,7 +200,10 @@ mod tests {
     fn municipality_admin_cannot_grant_office_roles() {
         let scope = AdminScope::Municipality(muni("5037"));
         assert!(!scope.grantable_roles().contains(&Role::OfficeAdmin));
-        let office = AdminScope::Office(OfficeRef { id: Uuid::new_v4(), name: "o".into() });
+        let office = AdminScope::Office(OfficeRef {
+            id: Uuid::new_v4(),
+            name: "o".into(),
+        });
         assert!(!office.grantable_roles().contains(&Role::Admin));
     }
 
@@ -197,20 +211,37 @@ mod tests {
     fn admin_scopes_come_from_direct_admin_grants_and_offices() {
         let l = muni("5037");
         let v = muni("5038");
-        let office = OfficeRef { id: Uuid::new_v4(), name: "Innherred".into() };
+        let office = OfficeRef {
+            id: Uuid::new_v4(),
+            name: "Innherred".into(),
+        };
         let user = CurrentUser {
             id: Uuid::new_v4(),
             username: "x".into(),
             display_name: "X".into(),
             must_change_password: false,
             grants: vec![
-                Grant { municipality: l.clone(), role: Role::Admin, via_office: None },
-                Grant { municipality: v.clone(), role: Role::Caseworker, via_office: Some(office.id) },
+                Grant {
+                    municipality: l.clone(),
+                    role: Role::Admin,
+                    via_office: None,
+                },
+                Grant {
+                    municipality: v.clone(),
+                    role: Role::Caseworker,
+                    via_office: Some(office.id),
+                },
             ],
             office_admin_of: vec![office.clone()],
         };
         let scopes = user.admin_scopes();
-        assert_eq!(scopes, vec![AdminScope::Office(office), AdminScope::Municipality(l.clone())]);
+        assert_eq!(
+            scopes,
+            vec![
+                AdminScope::Office(office),
+                AdminScope::Municipality(l.clone())
+            ]
+        );
         assert_eq!(user.municipalities().len(), 2);
         assert!(user.has_role(l.id, Role::Admin));
         assert!(!user.has_role(v.id, Role::Admin));

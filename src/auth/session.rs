@@ -59,7 +59,11 @@ pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let value = format!(
         "{}={token}; Path=/; HttpOnly; SameSite=Lax{secure}",
         state.config.session_cookie_name()
@@ -68,7 +72,11 @@ pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
 }
 
 pub fn clear_cookie(state: &AppState) -> HeaderValue {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let value = format!(
         "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
         state.config.session_cookie_name()
@@ -204,9 +212,14 @@ pub async fn load(state: &AppState, token: &str) -> Result<Option<SessionData>, 
             .await?;
             let mut office_admin_of: Vec<OfficeRef> = Vec::new();
             for g in &grants {
-                if let (Role::OfficeAdmin, Some(id), Some(name)) = (g.role, g.office_id, &g.office_name) {
+                if let (Role::OfficeAdmin, Some(id), Some(name)) =
+                    (g.role, g.office_id, &g.office_name)
+                {
                     if !office_admin_of.iter().any(|o| o.id == id) {
-                        office_admin_of.push(OfficeRef { id, name: name.clone() });
+                        office_admin_of.push(OfficeRef {
+                            id,
+                            name: name.clone(),
+                        });
                     }
                 }
             }

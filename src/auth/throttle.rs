@@ -42,7 +42,11 @@ pub async fn locked_until(
     .await
 }
 
-pub async fn record_failure(conn: &mut PgConnection, key: &str, limit: i32) -> Result<(), sqlx::Error> {
+pub async fn record_failure(
+    conn: &mut PgConnection,
+    key: &str,
+    limit: i32,
+) -> Result<(), sqlx::Error> {
     let failures: i32 = sqlx::query_scalar(
         "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ($1, 1, now())
          ON CONFLICT (key) DO UPDATE SET

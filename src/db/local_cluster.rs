@@ -43,7 +43,8 @@ impl LocalCluster {
     /// Initialises the cluster if needed, starts it if it is not running, makes sure the
     /// owner role and the database exist, and returns the owner's connection URL.
     pub fn ensure_running(&self, database: &str) -> anyhow::Result<String> {
-        fs::create_dir_all(&self.dir).with_context(|| format!("creating {}", self.dir.display()))?;
+        fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating {}", self.dir.display()))?;
         if !self.pgdata().join("PG_VERSION").exists() {
             self.init()?;
         }
@@ -79,7 +80,10 @@ impl LocalCluster {
         let password: String = secret.iter().map(|b| format!("{b:02x}")).collect();
         write_private(&self.password_file(), &password)?;
         if is_root() {
-            run(Command::new("chown").arg("-R").arg("postgres:postgres").arg(&pgdata))?;
+            run(Command::new("chown")
+                .arg("-R")
+                .arg("postgres:postgres")
+                .arg(&pgdata))?;
         }
         // Local socket connections are trusted only for the cluster's own system user
         // (the socket lives inside the 0700 data directory); TCP needs a password.
@@ -87,7 +91,12 @@ impl LocalCluster {
             .as_cluster_user(&self.bin.join("initdb"))
             .arg("-D")
             .arg(&pgdata)
-            .args(["-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+            ])
             .args(["-E", "UTF8", "--locale=C.UTF-8"]))
         .context("initdb failed")?;
         Ok(())
@@ -145,7 +154,16 @@ impl LocalCluster {
     fn psql(&self, sql: &str) -> anyhow::Result<String> {
         let out = self
             .as_cluster_user(&self.bin.join("psql"))
-            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-U", "postgres"])
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-U",
+                "postgres",
+            ])
             .arg("-h")
             .arg(self.pgdata())
             .arg("-p")
@@ -178,8 +196,8 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
 }
 
 fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let mut f = fs::OpenOptions::new()
         .create(true)
         .truncate(true)

@@ -91,7 +91,9 @@ async fn settings_view(
     saved: bool,
 ) -> AppResult<SettingsPage> {
     let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let current = repo::settings(&mut tx, m.id).await?.ok_or(AppError::NotFound)?;
+    let current = repo::settings(&mut tx, m.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let areas = repo::areas(&mut tx, m.id).await?;
     tx.commit().await?;
     let form = form.unwrap_or_else(|| SettingsForm {
@@ -128,9 +130,20 @@ pub async fn settings_page(
     axum::extract::Query(q): axum::extract::Query<SettingsQuery>,
 ) -> AppResult<Response> {
     let Some(m) = admin_target(&ctx)? else {
-        return render(&ChoosePage { layout: Layout::new(&ctx, "innstillinger") });
+        return render(&ChoosePage {
+            layout: Layout::new(&ctx, "innstillinger"),
+        });
     };
-    let page = settings_view(&ctx, m, None, FormErrors::new(), String::new(), FormErrors::new(), q.lagret.is_some()).await?;
+    let page = settings_view(
+        &ctx,
+        m,
+        None,
+        FormErrors::new(),
+        String::new(),
+        FormErrors::new(),
+        q.lagret.is_some(),
+    )
+    .await?;
     render(&page)
 }
 
@@ -141,7 +154,16 @@ pub async fn save_settings(ctx: Ctx, Form(form): Form<SettingsForm>) -> AppResul
     let (settings, version) = match form.parse() {
         Ok(v) => v,
         Err(errors) => {
-            let page = settings_view(&ctx, m, Some(form), errors, String::new(), FormErrors::new(), false).await?;
+            let page = settings_view(
+                &ctx,
+                m,
+                Some(form),
+                errors,
+                String::new(),
+                FormErrors::new(),
+                false,
+            )
+            .await?;
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -154,7 +176,16 @@ pub async fn save_settings(ctx: Ctx, Form(form): Form<SettingsForm>) -> AppResul
              Sammenlign med det som er lagret nå (last siden på nytt i en ny fane) og lagre igjen."
                 .into(),
         );
-        let mut page = settings_view(&ctx, m, Some(form), errors, String::new(), FormErrors::new(), false).await?;
+        let mut page = settings_view(
+            &ctx,
+            m,
+            Some(form),
+            errors,
+            String::new(),
+            FormErrors::new(),
+            false,
+        )
+        .await?;
         // Saving again must be a deliberate overwrite of the colleague's version.
         let latest = {
             let mut tx = ctx.write_tx(page.municipality.id, &[Role::Admin]).await?;
@@ -196,7 +227,16 @@ pub async fn add_area(ctx: Ctx, Form(form): Form<AreaForm>) -> AppResult<Respons
     let name = match parse_area_name(&form.area_name) {
         Ok(n) => n,
         Err(errors) => {
-            let page = settings_view(&ctx, m, None, FormErrors::new(), form.area_name, errors, false).await?;
+            let page = settings_view(
+                &ctx,
+                m,
+                None,
+                FormErrors::new(),
+                form.area_name,
+                errors,
+                false,
+            )
+            .await?;
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -205,7 +245,16 @@ pub async fn add_area(ctx: Ctx, Form(form): Form<AreaForm>) -> AppResult<Respons
         tx.rollback().await?;
         let mut errors = FormErrors::new();
         errors.add("area_name", format!("Området «{name}» finnes allerede."));
-        let page = settings_view(&ctx, m, None, FormErrors::new(), form.area_name, errors, false).await?;
+        let page = settings_view(
+            &ctx,
+            m,
+            None,
+            FormErrors::new(),
+            form.area_name,
+            errors,
+            false,
+        )
+        .await?;
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     audit::record(

@@ -13,7 +13,13 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/velg-kommune", post(handlers::switch))
-        .route("/innstillinger", get(handlers::settings_page).post(handlers::save_settings))
+        .route(
+            "/innstillinger",
+            get(handlers::settings_page).post(handlers::save_settings),
+        )
         .route("/innstillinger/omrader", post(handlers::add_area))
-        .route("/innstillinger/omrader/{id}/fjern", post(handlers::remove_area))
+        .route(
+            "/innstillinger/omrader/{id}/fjern",
+            post(handlers::remove_area),
+        )
 }

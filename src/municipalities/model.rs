@@ -38,17 +38,41 @@ pub struct Settings {
 impl SettingsForm {
     pub fn parse(&self) -> Result<(Settings, i32), FormErrors> {
         let mut e = FormErrors::new();
-        let letterhead_name = text(&mut e, "letterhead_name", &self.letterhead_name, true, 200, "Navn i brevhodet");
-        let street_address = text(&mut e, "street_address", &self.street_address, false, 200, "Adresse");
+        let letterhead_name = text(
+            &mut e,
+            "letterhead_name",
+            &self.letterhead_name,
+            true,
+            200,
+            "Navn i brevhodet",
+        );
+        let street_address = text(
+            &mut e,
+            "street_address",
+            &self.street_address,
+            false,
+            200,
+            "Adresse",
+        );
         let postcode = self.postcode.trim().to_string();
-        if !postcode.is_empty() && !(postcode.len() == 4 && postcode.chars().all(|c| c.is_ascii_digit())) {
+        if !valid_postcode(&postcode) {
             e.add("postcode", "Postnummer må være fire siffer.");
         }
-        let postal_place = text(&mut e, "postal_place", &self.postal_place, false, 100, "Poststed");
+        let postal_place = text(
+            &mut e,
+            "postal_place",
+            &self.postal_place,
+            false,
+            100,
+            "Poststed",
+        );
         let phone = text(&mut e, "phone", &self.phone, false, 40, "Telefon");
         let email = text(&mut e, "email", &self.email, false, 254, "E-post");
         if !email.is_empty() && !plausible_email(&email) {
-            e.add("email", "E-postadressen ser ikke riktig ut. Eksempel: postmottak@kommune.no");
+            e.add(
+                "email",
+                "E-postadressen ser ikke riktig ut. Eksempel: postmottak@kommune.no",
+            );
         }
         let version = self.version.trim().parse::<i32>().unwrap_or(0);
         if !e.is_empty() {
@@ -69,10 +93,18 @@ impl SettingsForm {
     }
 }
 
+/// Empty, or four digits.
+pub fn valid_postcode(p: &str) -> bool {
+    p.is_empty() || (p.len() == 4 && p.chars().all(|c| c.is_ascii_digit()))
+}
+
 pub fn plausible_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
                 && !s.contains(char::is_whitespace)
         }
         None => false,

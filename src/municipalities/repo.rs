@@ -24,7 +24,10 @@ pub struct Area {
     pub name: String,
 }
 
-pub async fn settings(conn: &mut PgConnection, municipality: Uuid) -> Result<Option<SettingsRow>, sqlx::Error> {
+pub async fn settings(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+) -> Result<Option<SettingsRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT letterhead_name, street_address, postcode, postal_place, phone, email,
                 decisions_need_second_approver, version
@@ -75,7 +78,11 @@ pub async fn areas(conn: &mut PgConnection, municipality: Uuid) -> Result<Vec<Ar
 
 /// Adds an area, or reactivates a removed one of the same name. Returns None when an
 /// active area already has the name.
-pub async fn add_area(conn: &mut PgConnection, municipality: Uuid, name: &str) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn add_area(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    name: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO areas (municipality_id, id, name) VALUES ($1, $2, $3)
          ON CONFLICT (municipality_id, lower(name)) DO UPDATE SET active = true, name = EXCLUDED.name
@@ -90,7 +97,11 @@ pub async fn add_area(conn: &mut PgConnection, municipality: Uuid, name: &str) -
 }
 
 /// Areas are deactivated rather than deleted: dwellings and applications refer to them.
-pub async fn remove_area(conn: &mut PgConnection, municipality: Uuid, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+pub async fn remove_area(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE areas SET active = false WHERE municipality_id = $1 AND id = $2 AND active RETURNING name",
     )

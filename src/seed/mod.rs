@@ -34,7 +34,15 @@ const LEVANGER: MunicipalitySeed = MunicipalitySeed {
     postal_place: "Levanger",
     phone: "74 05 27 00",
     email: "postmottak@levanger.kommune.no",
-    areas: &["Levanger sentrum", "Skogn", "Åsen", "Ekne", "Ytterøy", "Okkenhaug", "Nesset"],
+    areas: &[
+        "Levanger sentrum",
+        "Skogn",
+        "Åsen",
+        "Ekne",
+        "Ytterøy",
+        "Okkenhaug",
+        "Nesset",
+    ],
 };
 const VERDAL: MunicipalitySeed = MunicipalitySeed {
     number: "5038",
@@ -44,7 +52,14 @@ const VERDAL: MunicipalitySeed = MunicipalitySeed {
     postal_place: "Verdal",
     phone: "74 04 82 00",
     email: "postmottak@verdal.kommune.no",
-    areas: &["Verdalsøra", "Vinne", "Stiklestad", "Vuku", "Vera", "Ørmelen"],
+    areas: &[
+        "Verdalsøra",
+        "Vinne",
+        "Stiklestad",
+        "Vuku",
+        "Vera",
+        "Ørmelen",
+    ],
 };
 const STJORDAL: MunicipalitySeed = MunicipalitySeed {
     number: "5035",
@@ -54,7 +69,14 @@ const STJORDAL: MunicipalitySeed = MunicipalitySeed {
     postal_place: "Stjørdal",
     phone: "74 83 45 00",
     email: "postmottak@stjordal.kommune.no",
-    areas: &["Stjørdal sentrum", "Hegra", "Lånke", "Skatval", "Hell", "Flornes"],
+    areas: &[
+        "Stjørdal sentrum",
+        "Hegra",
+        "Lånke",
+        "Skatval",
+        "Hell",
+        "Flornes",
+    ],
 };
 
 /// Where a demo user works.
@@ -63,11 +85,16 @@ enum Place<'a> {
     Office,
 }
 
+/// User name, display name, and where the user works in which role.
+type DemoUser<'a> = (&'a str, &'a str, &'a [(Place<'a>, Role)]);
+
 /// Creates the demo data when the database has no municipalities. Returns whether it did.
 pub async fn demo(owner: &PgPool) -> anyhow::Result<bool> {
     let mut tx = owner.begin().await?;
     // One seeder at a time, and never over existing data.
-    sqlx::query("SELECT pg_advisory_xact_lock(4242)").execute(&mut *tx).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(4242)")
+        .execute(&mut *tx)
+        .await?;
     let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM municipalities")
         .fetch_one(&mut *tx)
         .await?;
@@ -78,16 +105,49 @@ pub async fn demo(owner: &PgPool) -> anyhow::Result<bool> {
     for m in [&LEVANGER, &VERDAL, &STJORDAL] {
         ids.insert(m.number, create_municipality(&mut tx, m).await?);
     }
-    let office = create_office(&mut tx, "Innherred felles tildelingskontor", &[ids["5037"], ids["5038"]]).await?;
+    let office = create_office(
+        &mut tx,
+        "Innherred felles tildelingskontor",
+        &[ids["5037"], ids["5038"]],
+    )
+    .await?;
     let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
-    let users: &[(&str, &str, &[(Place, Role)])] = &[
-        ("kontor.saksbehandler", "Ingrid Haugen", &[(Place::Office, Role::Caseworker)]),
-        ("levanger.saksbehandler", "Ola Nordmann", &[(Place::Municipality("5037"), Role::Caseworker)]),
-        ("verdal.saksbehandler", "Kari Vold", &[(Place::Municipality("5038"), Role::Caseworker)]),
-        ("stjordal.saksbehandler", "Per Hegre", &[(Place::Municipality("5035"), Role::Caseworker)]),
-        ("levanger.team", "Sigrid Skogn", &[(Place::Municipality("5037"), Role::Team)]),
-        ("levanger.admin", "Nils Ekne", &[(Place::Municipality("5037"), Role::Admin)]),
-        ("kontor.admin", "Astrid Vinne", &[(Place::Office, Role::OfficeAdmin)]),
+    let users: &[DemoUser] = &[
+        (
+            "kontor.saksbehandler",
+            "Ingrid Haugen",
+            &[(Place::Office, Role::Caseworker)],
+        ),
+        (
+            "levanger.saksbehandler",
+            "Ola Nordmann",
+            &[(Place::Municipality("5037"), Role::Caseworker)],
+        ),
+        (
+            "verdal.saksbehandler",
+            "Kari Vold",
+            &[(Place::Municipality("5038"), Role::Caseworker)],
+        ),
+        (
+            "stjordal.saksbehandler",
+            "Per Hegre",
+            &[(Place::Municipality("5035"), Role::Caseworker)],
+        ),
+        (
+            "levanger.team",
+            "Sigrid Skogn",
+            &[(Place::Municipality("5037"), Role::Team)],
+        ),
+        (
+            "levanger.admin",
+            "Nils Ekne",
+            &[(Place::Municipality("5037"), Role::Admin)],
+        ),
+        (
+            "kontor.admin",
+            "Astrid Vinne",
+            &[(Place::Office, Role::OfficeAdmin)],
+        ),
         (
             "revisor",
             "Eva Revisor",
@@ -102,22 +162,35 @@ pub async fn demo(owner: &PgPool) -> anyhow::Result<bool> {
         let user_id = insert_user(&mut tx, username, name, &hash, false, true).await?;
         for (place, role) in grants.iter() {
             match place {
-                Place::Municipality(n) => grant(&mut tx, user_id, Some(ids[n]), None, *role).await?,
+                Place::Municipality(n) => {
+                    grant(&mut tx, user_id, Some(ids[n]), None, *role).await?
+                }
                 Place::Office => grant(&mut tx, user_id, None, Some(office), *role).await?,
             }
         }
     }
+    let munis: Vec<(Uuid, String, String)> = [&LEVANGER, &VERDAL, &STJORDAL]
+        .iter()
+        .map(|m| (ids[m.number], m.number.to_string(), m.name.to_string()))
+        .collect();
+    crate::dwellings::seed_demo(&mut tx, &munis).await?;
+    crate::applications::seed_demo(&mut tx, &munis).await?;
     tx.commit().await?;
     Ok(true)
 }
 
 pub async fn has_demo_users(owner: &PgPool) -> anyhow::Result<bool> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE is_demo)")
-        .fetch_one(owner)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE is_demo)")
+            .fetch_one(owner)
+            .await?,
+    )
 }
 
-pub async fn create_municipality(conn: &mut PgConnection, m: &MunicipalitySeed<'_>) -> anyhow::Result<Uuid> {
+pub async fn create_municipality(
+    conn: &mut PgConnection,
+    m: &MunicipalitySeed<'_>,
+) -> anyhow::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query("INSERT INTO municipalities (id, number, name) VALUES ($1, $2, $3)")
         .bind(id)
@@ -160,7 +233,11 @@ pub async fn with_tenant(conn: &mut PgConnection, municipality: Uuid) -> Result<
     Ok(())
 }
 
-pub async fn create_office(conn: &mut PgConnection, name: &str, municipalities: &[Uuid]) -> anyhow::Result<Uuid> {
+pub async fn create_office(
+    conn: &mut PgConnection,
+    name: &str,
+    municipalities: &[Uuid],
+) -> anyhow::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query("INSERT INTO offices (id, name) VALUES ($1, $2)")
         .bind(id)
@@ -168,11 +245,13 @@ pub async fn create_office(conn: &mut PgConnection, name: &str, municipalities: 
         .execute(&mut *conn)
         .await?;
     for m in municipalities {
-        sqlx::query("INSERT INTO office_municipalities (office_id, municipality_id) VALUES ($1, $2)")
-            .bind(id)
-            .bind(m)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO office_municipalities (office_id, municipality_id) VALUES ($1, $2)",
+        )
+        .bind(id)
+        .bind(m)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(id)
 }
@@ -232,11 +311,13 @@ pub async fn add_user(
 ) -> anyhow::Result<()> {
     let hash = password::hash(password_plain.to_string()).await?;
     let mut tx = owner.begin().await?;
-    let municipality: Option<Uuid> = sqlx::query_scalar("SELECT id FROM municipalities WHERE number = $1")
-        .bind(municipality_number)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let municipality = municipality.ok_or_else(|| anyhow::anyhow!("no municipality numbered {municipality_number}"))?;
+    let municipality: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM municipalities WHERE number = $1")
+            .bind(municipality_number)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let municipality = municipality
+        .ok_or_else(|| anyhow::anyhow!("no municipality numbered {municipality_number}"))?;
     let user = insert_user(&mut tx, &username.to_lowercase(), name, &hash, true, false).await?;
     grant(&mut tx, user, Some(municipality), None, role).await?;
     tx.commit().await?;

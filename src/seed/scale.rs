@@ -5,7 +5,9 @@
 
 use sqlx::PgPool;
 
-use super::{create_municipality, create_office, grant, insert_user, MunicipalitySeed, DEMO_PASSWORD};
+use super::{
+    create_municipality, create_office, grant, insert_user, MunicipalitySeed, DEMO_PASSWORD,
+};
 use crate::auth::{password, Role};
 
 pub async fn scale(owner: &PgPool, factor: u32) -> anyhow::Result<String> {
@@ -13,9 +15,10 @@ pub async fn scale(owner: &PgPool, factor: u32) -> anyhow::Result<String> {
     let count = if factor == 1 { 1 } else { 5 * factor };
     let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
     let mut tx = owner.begin().await?;
-    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM municipalities WHERE number LIKE '9%'")
-        .fetch_one(&mut *tx)
-        .await?;
+    let existing: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM municipalities WHERE number LIKE '9%'")
+            .fetch_one(&mut *tx)
+            .await?;
     if existing > 0 {
         anyhow::bail!("scale data already present; seed into an empty database");
     }
@@ -38,8 +41,20 @@ pub async fn scale(owner: &PgPool, factor: u32) -> anyhow::Result<String> {
             },
         )
         .await?;
-        for (suffix, role) in [("saksbehandler", Role::Caseworker), ("team", Role::Team), ("admin", Role::Admin)] {
-            let user = insert_user(&mut tx, &format!("skala{i:03}.{suffix}"), &format!("Skala {i:03} {suffix}"), &hash, false, true).await?;
+        for (suffix, role) in [
+            ("saksbehandler", Role::Caseworker),
+            ("team", Role::Team),
+            ("admin", Role::Admin),
+        ] {
+            let user = insert_user(
+                &mut tx,
+                &format!("skala{i:03}.{suffix}"),
+                &format!("Skala {i:03} {suffix}"),
+                &hash,
+                false,
+                true,
+            )
+            .await?;
             grant(&mut tx, user, Some(id), None, role).await?;
         }
         ids.push(id);
@@ -49,9 +64,21 @@ pub async fn scale(owner: &PgPool, factor: u32) -> anyhow::Result<String> {
             continue;
         }
         let office = create_office(&mut tx, &format!("Skalakontor {}", k + 1), group).await?;
-        let user = insert_user(&mut tx, &format!("skalakontor{}.saksbehandler", k + 1), "Skalakontor saksbehandler", &hash, false, true).await?;
+        let user = insert_user(
+            &mut tx,
+            &format!("skalakontor{}.saksbehandler", k + 1),
+            "Skalakontor saksbehandler",
+            &hash,
+            false,
+            true,
+        )
+        .await?;
         grant(&mut tx, user, None, Some(office), Role::Caseworker).await?;
     }
+    crate::dwellings::seed_scale(&mut tx, &ids, factor).await?;
+    crate::applications::seed_scale(&mut tx, &ids, factor).await?;
     tx.commit().await?;
-    Ok(format!("scale factor {factor}: {count} municipalities with users (password `demo`)"))
+    Ok(format!(
+        "scale factor {factor}: {count} municipalities with users (password `demo`)"
+    ))
 }

@@ -51,6 +51,11 @@ pub async fn verify(req: Request, next: Next) -> Response {
         Err(_) => return AppError::TooLarge.into_response(),
     };
     let presented = if content_type.starts_with("application/x-www-form-urlencoded") {
+        // PostgreSQL text cannot hold NUL, and no person types one: refuse such forms
+        // here instead of letting them fail deep inside a query.
+        if has_nul(&bytes) {
+            return AppError::BadRequest.into_response();
+        }
         token_from_urlencoded(&bytes)
     } else if content_type.starts_with("multipart/form-data") {
         token_from_multipart(&content_type, bytes.clone()).await
@@ -59,7 +64,8 @@ pub async fn verify(req: Request, next: Next) -> Response {
     };
     match presented {
         Some(t) if bool::from(t.as_bytes().ct_eq(expected.as_bytes())) => {
-            next.run(Request::from_parts(parts, Body::from(bytes))).await
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
         }
         _ => AppError::Csrf.into_response(),
     }
@@ -67,12 +73,20 @@ pub async fn verify(req: Request, next: Next) -> Response {
 
 /// A browser tells us where a request came from; a cross-site POST is never legitimate.
 fn cross_site(req: &Request) -> bool {
-    if let Some(site) = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    if let Some(site) = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
         if site == "cross-site" {
             return true;
         }
     }
-    if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
         let host = req
             .headers()
             .get(header::HOST)
@@ -86,6 +100,15 @@ fn cross_site(req: &Request) -> bool {
         }
     }
     false
+}
+
+fn has_nul(bytes: &Bytes) -> bool {
+    match serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes) {
+        Ok(pairs) => pairs
+            .iter()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0')),
+        Err(_) => true,
+    }
 }
 
 fn token_from_urlencoded(bytes: &Bytes) -> Option<String> {

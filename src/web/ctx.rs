@@ -61,7 +61,10 @@ impl FromRequestParts<AppState> for RequestMeta {
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let meta = RequestMeta::from_parts(parts);
         let session = parts
             .extensions
@@ -106,7 +109,10 @@ impl Ctx {
     }
 
     pub fn visible_ids(&self) -> Vec<Uuid> {
-        self.visible_municipalities().into_iter().map(|m| m.id).collect()
+        self.visible_municipalities()
+            .into_iter()
+            .map(|m| m.id)
+            .collect()
     }
 
     /// Municipalities in view where the user holds one of `roles`.

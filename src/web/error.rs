@@ -22,6 +22,8 @@ pub enum AppError {
     PasswordChangeRequired,
     #[error("request too large")]
     TooLarge,
+    #[error("malformed request")]
+    BadRequest,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -66,10 +68,19 @@ impl ErrorPage {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
-            AppError::NotFound => ErrorPage::response(StatusCode::NOT_FOUND, "not_found", String::new()),
-            AppError::Forbidden => ErrorPage::response(StatusCode::FORBIDDEN, "forbidden", String::new()),
+            AppError::NotFound => {
+                ErrorPage::response(StatusCode::NOT_FOUND, "not_found", String::new())
+            }
+            AppError::Forbidden => {
+                ErrorPage::response(StatusCode::FORBIDDEN, "forbidden", String::new())
+            }
             AppError::Csrf => ErrorPage::response(StatusCode::FORBIDDEN, "csrf", String::new()),
-            AppError::Conflict => ErrorPage::response(StatusCode::CONFLICT, "conflict", String::new()),
+            AppError::Conflict => {
+                ErrorPage::response(StatusCode::CONFLICT, "conflict", String::new())
+            }
+            AppError::BadRequest => {
+                ErrorPage::response(StatusCode::BAD_REQUEST, "bad_request", String::new())
+            }
             AppError::TooLarge => {
                 ErrorPage::response(StatusCode::PAYLOAD_TOO_LARGE, "too_large", String::new())
             }

@@ -20,6 +20,8 @@ pub struct Layout {
 }
 
 pub struct Nav {
+    pub applications: bool,
+    pub dwellings: bool,
     pub users: bool,
     pub settings: bool,
     pub audit: bool,
@@ -38,6 +40,8 @@ impl Layout {
         let in_view = ctx.visible_municipalities();
         let any = |r: &[Role]| in_view.iter().any(|m| ctx.user.has_any_role(m.id, r));
         let nav = Nav {
+            applications: any(&[Role::Caseworker, Role::Team, Role::Admin]),
+            dwellings: any(&[Role::Caseworker, Role::Team, Role::Admin, Role::Auditor]),
             users: !ctx.user.admin_scopes().is_empty(),
             settings: any(&[Role::Admin]),
             audit: any(&[Role::Auditor, Role::Admin]),

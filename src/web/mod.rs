@@ -2,8 +2,10 @@
 //! and the middleware stack.
 
 pub mod csrf;
+pub mod csv_export;
 pub mod ctx;
 pub mod error;
+pub mod format;
 pub mod forms;
 pub mod layout;
 

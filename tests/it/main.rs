@@ -1,1 +1,12 @@
-fn main(){}
+//! Integration tests: real HTTP against a real server over a fresh PostgreSQL database per
+//! test, plus browser journeys in headless Chromium. Run with `scripts/test`.
+
+mod common;
+
+mod admin;
+mod applications;
+mod auth;
+mod browser_foundation;
+mod dwellings;
+mod settings;
+mod tenancy;

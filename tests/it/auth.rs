@@ -1,0 +1,389 @@
+use reqwest::StatusCode;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn login_shows_name_role_and_municipality_then_logout_ends_session() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let page = c.get("/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text_of(".bosak-header__user").contains("Ola Nordmann"));
+    assert!(page
+        .text_of(".bosak-header__role")
+        .contains("Saksbehandler"));
+    assert!(page
+        .text_of(".bosak-header__municipality")
+        .contains("Levanger"));
+    // A single-municipality user never sees the switcher.
+    assert_eq!(page.count("form.bosak-header__switcher"), 0);
+    // Caseworkers do not administer users.
+    assert_eq!(page.count("nav a[href='/brukere']"), 0);
+    assert_eq!(app.audit_count("login").await, 1);
+
+    let out = c.post("/logout", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let after = c.get("/").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location.as_deref(), Some("/login"));
+    assert_eq!(app.audit_count("logout").await, 1);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_message() {
+    let app = TestApp::spawn().await;
+    let mut c = app.client();
+    let wrong = c.login("levanger.admin", "feil-passord").await;
+    let unknown = c.login("finnes.ikke", "feil-passord").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.text_of(".ds-alert"), "Feil brukernavn eller passord.");
+    assert_eq!(unknown.text_of(".ds-alert"), wrong.text_of(".ds-alert"));
+    // The typed user name is kept, the password is not echoed.
+    assert_eq!(
+        wrong.attr("#username", "value").as_deref(),
+        Some("levanger.admin")
+    );
+    assert!(!wrong.text.contains("feil-passord"));
+    assert_eq!(app.audit_count("login.failed").await, 2);
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_account_even_for_the_right_password() {
+    let app = TestApp::spawn().await;
+    let mut c = app.client();
+    for _ in 0..5 {
+        let r = c.login("levanger.admin", "gjett-igjen").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = c.login("levanger.admin", "demo").await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked
+        .text_of(".ds-alert")
+        .contains("For mange mislykkede innloggingsforsøk"));
+    // The same lock answers for a name that does not exist: nothing to enumerate.
+    let mut d = app.client();
+    for _ in 0..5 {
+        d.login("ingen.slik", "x").await;
+    }
+    let ghost = d.login("ingen.slik", "x").await;
+    assert_eq!(ghost.status, StatusCode::TOO_MANY_REQUESTS);
+    // Other accounts are unaffected.
+    let mut e = app.client();
+    assert_eq!(
+        e.login("levanger.team", "demo").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn post_without_or_with_wrong_csrf_token_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.admin").await;
+    c.get("/innstillinger").await;
+    let before: String = sqlx::query_scalar("SELECT letterhead_name FROM municipality_settings s JOIN municipalities m ON m.id = s.municipality_id WHERE m.number = '5037'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap_or_default();
+    let missing = c
+        .post_raw(
+            "/innstillinger",
+            &[("letterhead_name", "Hacket"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    assert!(missing.text.contains("Skjemaet kunne ikke sendes"));
+    let wrong = c
+        .post_raw(
+            "/innstillinger",
+            &[
+                ("letterhead_name", "Hacket"),
+                ("version", "1"),
+                ("csrf_token", "feil"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    // A token from another session (e.g. replayed from before login) is refused too.
+    let mut other = app.client();
+    other.get("/login").await;
+    let foreign = other.csrf.clone().unwrap();
+    let replay = c
+        .post_raw(
+            "/innstillinger",
+            &[
+                ("letterhead_name", "Hacket"),
+                ("version", "1"),
+                ("csrf_token", &foreign),
+            ],
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::FORBIDDEN);
+    let after: String = sqlx::query_scalar("SELECT letterhead_name FROM municipality_settings s JOIN municipalities m ON m.id = s.municipality_id WHERE m.number = '5037'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap_or_default();
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn cross_site_post_is_refused_even_with_a_token() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.admin").await;
+    c.get("/").await;
+    let tok = c.csrf.clone().unwrap();
+    let res = c
+        .http
+        .post(format!("{}/logout", c.base))
+        .header("Origin", "https://evil.example")
+        .form(&[("csrf_token", tok.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(c.get("/").await.status, StatusCode::OK, "still logged in");
+}
+
+#[tokio::test]
+async fn session_cookie_flags_and_security_headers() {
+    let app = TestApp::spawn().await;
+    let mut c = app.client();
+    let login = c.get("/login").await;
+    let cookie = login
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let csp = login
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'")
+            && csp.contains("script-src 'self'")
+            && !csp.contains("unsafe-inline")
+    );
+    assert_eq!(
+        login.headers.get("x-content-type-options").unwrap(),
+        "nosniff"
+    );
+    assert!(login.headers.get("referrer-policy").is_some());
+    assert_eq!(login.headers.get("cache-control").unwrap(), "no-store");
+
+    let secure = TestApp::spawn_with(|c| c.secure_cookies = true).await;
+    let mut s = secure.client();
+    let page = s.get("/login").await;
+    let cookie = page.headers.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(
+        cookie.starts_with("__Host-bosak_session=")
+            && cookie.contains("Secure")
+            && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn session_id_rotates_at_login() {
+    let app = TestApp::spawn().await;
+    let mut c = app.client();
+    let anon = c.get("/login").await;
+    let before = anon
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let res = c.login("levanger.team", "demo").await;
+    let after = res
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(before.split(';').next(), after.split(';').next());
+    let anon_sessions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id IS NULL")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(
+        anon_sessions, 0,
+        "the anonymous session is gone after login"
+    );
+}
+
+#[tokio::test]
+async fn idle_session_expires() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.team").await;
+    assert_eq!(c.get("/").await.status, StatusCode::OK);
+    sqlx::query("UPDATE sessions SET last_seen_at = now() - interval '31 minutes'")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let res = c.get("/").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location.as_deref(), Some("/login"));
+}
+
+#[tokio::test]
+async fn absolute_timeout_ends_even_an_active_session() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.team").await;
+    sqlx::query("UPDATE sessions SET absolute_expiry = now() - interval '1 second'")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(c.get("/").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn login_redirects_only_to_local_paths() {
+    let app = TestApp::spawn().await;
+    let mut c = app.client();
+    let page = c.get("/revisjonslogg").await;
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/login?neste=%2Frevisjonslogg")
+    );
+    c.get("/login?neste=/revisjonslogg").await;
+    let res = c
+        .post(
+            "/login",
+            &[
+                ("username", "revisor"),
+                ("password", "demo"),
+                ("next", "/revisjonslogg"),
+            ],
+        )
+        .await;
+    assert_eq!(res.location.as_deref(), Some("/revisjonslogg"));
+    let mut d = app.client();
+    d.get("/login").await;
+    let evil = d
+        .post(
+            "/login",
+            &[
+                ("username", "revisor"),
+                ("password", "demo"),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(evil.location.as_deref(), Some("/"));
+}
+
+#[tokio::test]
+async fn change_own_password_applies_policy_and_ends_other_sessions() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.team").await;
+    let mut other = app.login("levanger.team").await;
+    c.get("/passord").await;
+    let weak = c
+        .post(
+            "/passord",
+            &[
+                ("current", "demo"),
+                ("new_password", "passord1"),
+                ("repeat", "passord1"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.text_of("#new_password-err").contains("for vanlig"));
+    let wrong_current = c
+        .post(
+            "/passord",
+            &[
+                ("current", "nei"),
+                ("new_password", "blå elg på tynn is"),
+                ("repeat", "blå elg på tynn is"),
+            ],
+        )
+        .await;
+    assert!(wrong_current.text_of("#current-err").contains("feil"));
+    let ok = c
+        .post(
+            "/passord",
+            &[
+                ("current", "demo"),
+                ("new_password", "blå elg på tynn is"),
+                ("repeat", "blå elg på tynn is"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    assert_eq!(
+        c.get("/").await.status,
+        StatusCode::OK,
+        "this browser continues"
+    );
+    assert_eq!(
+        other.get("/").await.status,
+        StatusCode::SEE_OTHER,
+        "other sessions end"
+    );
+    let mut fresh = app.client();
+    assert_eq!(
+        fresh
+            .login("levanger.team", "blå elg på tynn is")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn healthz_reports_database_state() {
+    let app = TestApp::spawn().await;
+    let res = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    app.state.pool.close().await;
+    let res = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn unknown_pages_are_norwegian_404s() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let res = c.get("/finnes-ikke").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(res.text_of("h1").contains("Fant ikke siden"));
+}
+
+#[tokio::test]
+async fn hostile_login_input_never_errors() {
+    let app = TestApp::spawn().await;
+    let mut c = app.client();
+    let huge = "x".repeat(200_000);
+    for (u, p) in [
+        ("", ""),
+        (huge.as_str(), "demo"),
+        ("levanger.admin", huge.as_str()),
+        ("'; DROP TABLE users; --", "x"),
+        ("\u{0}", "\u{0}"),
+    ] {
+        c.get("/login").await;
+        let res = c.post("/login", &[("username", u), ("password", p)]).await;
+        assert!(
+            res.status.is_client_error(),
+            "{} for {:?}",
+            res.status,
+            u.chars().take(20).collect::<String>()
+        );
+    }
+    // Wrong field types and missing fields are 4xx too.
+    let res = c.post_raw("/login", &[("username", "a")]).await;
+    assert!(res.status.is_client_error());
+}

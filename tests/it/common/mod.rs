@@ -1,0 +1,234 @@
+//! Test harness: a real server on a random port over a fresh database, and a
+//! cookie-keeping HTTP client that parses HTML.
+
+pub mod browser;
+pub mod db;
+
+use std::sync::Arc;
+
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+use scraper::{Html, Selector};
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+
+use bosak::{AppState, Config};
+
+pub struct TestApp {
+    pub base: String,
+    /// Owner connection: bypasses nothing (RLS is forced) but may write any table.
+    pub owner: PgPool,
+    pub state: AppState,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl TestApp {
+    /// A server with the demo municipalities and users.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+        let db_url = db::fresh_database().await;
+        let owner = bosak::db::owner_pool(&db_url).await.expect("owner pool");
+        bosak::seed::demo(&owner).await.expect("seed demo");
+        let mut config = Config::for_tests(db_url.clone());
+        configure(&mut config);
+        let pool = bosak::db::app_pool(&db_url, 8).await.expect("app pool");
+        let state = AppState {
+            pool,
+            config: Arc::new(config),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let serve_state = state.clone();
+        tokio::spawn(async move {
+            bosak::serve(serve_state, listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server");
+        });
+        TestApp {
+            base,
+            owner,
+            state,
+            _shutdown: tx,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+            csrf: None,
+        }
+    }
+
+    /// A client logged in as a demo user (password `demo`).
+    pub async fn login(&self, username: &str) -> Client {
+        let mut c = self.client();
+        let res = c.login(username, "demo").await;
+        assert_eq!(
+            res.status,
+            StatusCode::SEE_OTHER,
+            "login as {username} failed: {}",
+            res.text
+        );
+        c
+    }
+
+    pub async fn municipality_id(&self, number: &str) -> uuid::Uuid {
+        sqlx::query_scalar("SELECT id FROM municipalities WHERE number = $1")
+            .bind(number)
+            .fetch_one(&self.owner)
+            .await
+            .unwrap()
+    }
+
+    pub async fn user_id(&self, username: &str) -> uuid::Uuid {
+        sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_one(&self.owner)
+            .await
+            .unwrap()
+    }
+
+    pub async fn audit_count(&self, action: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1")
+            .bind(action)
+            .fetch_one(&self.owner)
+            .await
+            .unwrap()
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    /// The CSRF token from the last page that had one.
+    pub csrf: Option<String>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub text: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Page {
+    pub fn html(&self) -> Html {
+        Html::parse_document(&self.text)
+    }
+
+    /// Texts of every element matching `selector`, whitespace-collapsed.
+    pub fn texts(&self, selector: &str) -> Vec<String> {
+        let sel = Selector::parse(selector).expect("selector");
+        self.html()
+            .select(&sel)
+            .map(|e| {
+                e.text()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    pub fn text_of(&self, selector: &str) -> String {
+        self.texts(selector).join(" | ")
+    }
+
+    pub fn count(&self, selector: &str) -> usize {
+        let sel = Selector::parse(selector).expect("selector");
+        self.html().select(&sel).count()
+    }
+
+    pub fn attr(&self, selector: &str, attr: &str) -> Option<String> {
+        let sel = Selector::parse(selector).expect("selector");
+        self.html()
+            .select(&sel)
+            .next()
+            .and_then(|e| e.value().attr(attr).map(str::to_owned))
+    }
+}
+
+impl Client {
+    pub async fn get(&mut self, path: &str) -> Page {
+        let res = self
+            .http
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .expect("GET");
+        self.page(res).await
+    }
+
+    async fn page(&mut self, res: reqwest::Response) -> Page {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let location = headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = res.text().await.unwrap_or_default();
+        let page = Page {
+            status,
+            location,
+            text,
+            headers,
+        };
+        if let Some(tok) = page.attr("input[name=csrf_token]", "value") {
+            self.csrf = Some(tok);
+        }
+        page
+    }
+
+    /// POSTs a form with the session's CSRF token added.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        if self.csrf.is_none() {
+            self.get("/").await;
+        }
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let tok = self.csrf.clone().unwrap_or_default();
+        all.push(("csrf_token", &tok));
+        self.post_raw(path, &all).await
+    }
+
+    /// POSTs exactly the given fields (no CSRF token added).
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let res = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST");
+        self.page(res).await
+    }
+
+    pub async fn login(&mut self, username: &str, password: &str) -> Page {
+        self.get("/login").await;
+        let res = self
+            .post(
+                "/login",
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        // The session rotates at login: the anonymous CSRF token is dead.
+        self.csrf = None;
+        res
+    }
+}

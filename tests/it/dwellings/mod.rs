@@ -1,0 +1,1 @@
+//! HTTP and browser tests of the dwellings context.
