@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod decisions;
 pub mod dwellings;
 pub mod municipalities;
 pub mod seed;
