@@ -1,6 +1,7 @@
 //! Bosak: case management for Norwegian municipal housing offices.
 
 pub mod admin;
+pub mod allocation;
 pub mod applications;
 pub mod audit;
 pub mod auth;
@@ -9,6 +10,7 @@ pub mod dashboard;
 pub mod db;
 pub mod decisions;
 pub mod dwellings;
+pub mod letters;
 pub mod municipalities;
 pub mod seed;
 pub mod web;
