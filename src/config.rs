@@ -12,6 +12,8 @@ pub struct Config {
     /// Set the `Secure` flag and the `__Host-` prefix on the session cookie. On by default
     /// in production; TLS is terminated by the reverse proxy in front of Bosak.
     pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy: bool,
     pub session_idle: Duration,
     pub session_absolute: Duration,
     pub db_max_connections: u32,
@@ -48,6 +50,10 @@ impl Config {
             addr,
             env,
             secure_cookies,
+            trust_proxy: matches!(
+                std::env::var("BOSAK_TRUST_PROXY").as_deref(),
+                Ok("1") | Ok("true")
+            ),
             session_idle: Duration::from_secs(
                 minutes_from_env("BOSAK_SESSION_IDLE_MINUTES", 30)? * 60,
             ),
@@ -73,6 +79,7 @@ impl Config {
             addr: "127.0.0.1:0".parse().expect("static address"),
             env: Environment::Development,
             secure_cookies: false,
+            trust_proxy: false,
             session_idle: Duration::from_secs(30 * 60),
             session_absolute: Duration::from_secs(10 * 3600),
             db_max_connections: 8,

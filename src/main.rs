@@ -30,6 +30,11 @@ enum Command {
         #[command(subcommand)]
         what: SeedCommand,
     },
+    /// Manage municipalities (tenants).
+    Municipality {
+        #[command(subcommand)]
+        what: MunicipalityCommand,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -50,6 +55,20 @@ enum SeedCommand {
     Scale {
         #[arg(long, default_value_t = 1)]
         factor: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum MunicipalityCommand {
+    /// Add a municipality with its default settings and lists (dwelling types, reasons,
+    /// decision kinds, …). Then add its first administrator with `bosak user add`.
+    Add {
+        /// The four-digit municipality number, e.g. 5037.
+        #[arg(long)]
+        number: String,
+        /// The name without "kommune", e.g. Levanger.
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -118,6 +137,16 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Municipality { what } => match what {
+            MunicipalityCommand::Add { number, name } => {
+                let url = database_url(&config)?;
+                let owner = db::owner_pool(&url).await?;
+                db::migrate(&owner).await?;
+                seed::add_municipality(&owner, &number, &name).await?;
+                println!("municipality {number} {name} added");
+                Ok(())
+            }
+        },
         Command::User { what } => match what {
             UserCommand::Add {
                 username,

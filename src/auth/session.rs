@@ -150,9 +150,10 @@ struct SessionRow {
     must_change_password: Option<bool>,
     user_valid: Option<bool>,
     stale_seen: bool,
+    grants: sqlx::types::Json<Vec<GrantRow>>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(serde::Deserialize)]
 struct GrantRow {
     role: Role,
     municipality_id: Uuid,
@@ -168,11 +169,24 @@ pub async fn load(state: &AppState, token: &str) -> Result<Option<SessionData>, 
     let id_hash = hash_token(token);
     let idle = chrono::Duration::from_std(state.config.session_idle)
         .unwrap_or(chrono::Duration::minutes(30));
+    // One round trip: the session, its user and the user's grants (as JSON).
     let row: Option<SessionRow> = sqlx::query_as(
         "SELECT s.csrf_token, s.current_municipality_id, s.user_id, u.username, u.display_name,
                 u.must_change_password,
                 (u.active AND u.session_epoch = s.user_epoch) AS user_valid,
-                s.last_seen_at < now() - interval '1 minute' AS stale_seen
+                s.last_seen_at < now() - interval '1 minute' AS stale_seen,
+                (SELECT coalesce(json_agg(g), '[]'::json) FROM (
+                   SELECT m.role, mu.id AS municipality_id, mu.number, mu.name,
+                          NULL::uuid AS office_id, NULL::text AS office_name
+                     FROM memberships m JOIN municipalities mu ON mu.id = m.municipality_id
+                    WHERE m.user_id = s.user_id
+                   UNION ALL
+                   SELECT m.role, mu.id, mu.number, mu.name, o.id, o.name
+                     FROM memberships m
+                     JOIN offices o ON o.id = m.office_id
+                     JOIN office_municipalities om ON om.office_id = m.office_id
+                     JOIN municipalities mu ON mu.id = om.municipality_id
+                    WHERE m.user_id = s.user_id) g) AS grants
            FROM sessions s LEFT JOIN users u ON u.id = s.user_id
           WHERE s.id_hash = $1 AND s.absolute_expiry > now()
             AND s.last_seen_at > now() - $2::interval",
@@ -194,22 +208,7 @@ pub async fn load(state: &AppState, token: &str) -> Result<Option<SessionData>, 
     }
     let user = match row.user_id {
         Some(user_id) => {
-            let grants: Vec<GrantRow> = sqlx::query_as(
-                "SELECT m.role, mu.id AS municipality_id, mu.number, mu.name,
-                        NULL::uuid AS office_id, NULL::text AS office_name
-                   FROM memberships m JOIN municipalities mu ON mu.id = m.municipality_id
-                  WHERE m.user_id = $1
-                 UNION ALL
-                 SELECT m.role, mu.id, mu.number, mu.name, o.id, o.name
-                   FROM memberships m
-                   JOIN offices o ON o.id = m.office_id
-                   JOIN office_municipalities om ON om.office_id = m.office_id
-                   JOIN municipalities mu ON mu.id = om.municipality_id
-                  WHERE m.user_id = $1",
-            )
-            .bind(user_id)
-            .fetch_all(&state.pool)
-            .await?;
+            let grants = row.grants.0;
             let mut office_admin_of: Vec<OfficeRef> = Vec::new();
             for g in &grants {
                 if let (Role::OfficeAdmin, Some(id), Some(name)) =

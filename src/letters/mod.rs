@@ -75,9 +75,11 @@ pub fn parse(markup: &str) -> Vec<Block> {
             ("@ ", Block::Address),
             ("> ", Block::Right),
         ];
-        let block = MARKERS
-            .iter()
-            .find_map(|(marker, make)| trimmed.strip_prefix(marker).map(|t| make(t.trim().to_owned())));
+        let block = MARKERS.iter().find_map(|(marker, make)| {
+            trimmed
+                .strip_prefix(marker)
+                .map(|t| make(t.trim().to_owned()))
+        });
         match block {
             Some(b) => {
                 flush(&mut para, &mut blocks);

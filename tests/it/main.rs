@@ -8,5 +8,6 @@ mod applications;
 mod auth;
 mod browser_foundation;
 mod dwellings;
+mod provisioning;
 mod settings;
 mod tenancy;
