@@ -248,12 +248,16 @@ async fn choices(
     Ok((caseworkers, reasons))
 }
 
-pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn list(ctx: Ctx, Query(mut q): Query<ListQuery>) -> AppResult<Response> {
     let (mut tx, munis) = ctx.read_tx(CASE_ROLES).await?;
     if munis.is_empty() {
         return Err(crate::web::error::AppError::Forbidden);
     }
     let p = parse_query(&ctx, &q, &munis);
+    if p.errors.has("q") {
+        // Never echo what looks like an identity number back into the page or links.
+        q.q.clear();
+    }
     let mut rows = repo::list(&mut tx, &p.filter, p.sort, p.cursor, None).await?;
     let (caseworkers, reasons) = choices(&ctx, &mut tx, &munis).await?;
     tx.commit().await?;
@@ -415,6 +419,9 @@ pub async fn export(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response>
 pub struct MinePage {
     pub layout: Layout,
     pub counts: repo::MyCounts,
+    /// Undecided cases without an interim reply, nearest deadline first.
+    pub awaiting: Vec<RowView>,
+    /// The other open cases, newest first.
     pub rows: Vec<RowView>,
     pub next: Option<String>,
     pub show_municipality: bool,
@@ -426,14 +433,14 @@ pub struct MineQuery {
     etter: String,
 }
 
-/// "My cases": the user's open cases, those with the nearest interim reply deadline first.
+/// "My cases": the user's open cases; those where the interim reply deadline runs first.
 pub async fn mine(ctx: Ctx, Query(q): Query<MineQuery>) -> AppResult<Response> {
     let (mut tx, munis) = ctx.read_tx(CASE_ROLES).await?;
     if munis.is_empty() {
         return Err(crate::web::error::AppError::Forbidden);
     }
     let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let filter = ListFilter {
+    let mine = ListFilter {
         municipalities: ids.clone(),
         caseworker: Some(Some(ctx.user.id)),
         open_only: true,
@@ -445,13 +452,26 @@ pub async fn mine(ctx: Ctx, Query(q): Query<MineQuery>) -> AppResult<Response> {
             Uuid::parse_str(id).ok()?,
         ))
     });
-    let mut rows = repo::list(&mut tx, &filter, Sort::Deadline, cursor, None).await?;
+    let awaiting = if cursor.is_none() {
+        let f = ListFilter {
+            awaiting_interim: Some(true),
+            ..mine.clone()
+        };
+        repo::list(&mut tx, &f, Sort::Deadline, None, Some(500)).await?
+    } else {
+        Vec::new()
+    };
+    let others = ListFilter {
+        awaiting_interim: Some(false),
+        ..mine
+    };
+    let mut rows = repo::list(&mut tx, &others, Sort::Newest, cursor, None).await?;
     let counts = repo::my_counts(&mut tx, &ids, ctx.user.id, model::DUE_SOON_DAYS as i32).await?;
     tx.commit().await?;
     let next = if rows.len() as i64 > repo::PAGE_SIZE {
         rows.pop();
         rows.last().map(|r| {
-            let (d, id) = repo::cursor_of(r, Sort::Deadline);
+            let (d, id) = repo::cursor_of(r, Sort::Newest);
             format!("etter={d}_{id}")
         })
     } else {
@@ -461,6 +481,7 @@ pub async fn mine(ctx: Ctx, Query(q): Query<MineQuery>) -> AppResult<Response> {
     render(&MinePage {
         layout: Layout::new(&ctx, "soknader"),
         counts,
+        awaiting: awaiting.into_iter().map(|r| row_view(r, today)).collect(),
         rows: rows.into_iter().map(|r| row_view(r, today)).collect(),
         next,
         show_municipality: munis.len() > 1,

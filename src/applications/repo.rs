@@ -973,6 +973,9 @@ pub struct ListFilter {
     pub name: Option<String>,
     pub national_id: Option<String>,
     pub open_only: bool,
+    /// Some(true): undecided with no interim reply sent (the § 11a deadline runs);
+    /// Some(false): all others.
+    pub awaiting_interim: Option<bool>,
 }
 
 #[derive(sqlx::FromRow, Clone, Debug)]
@@ -1032,6 +1035,12 @@ pub async fn list(
             q.push(" AND a.caseworker_id IS NULL");
         }
         None => {}
+    }
+    if let Some(awaiting) = f.awaiting_interim {
+        q.push(if awaiting { " AND " } else { " AND NOT " }).push(
+            "(a.decided_on IS NULL AND a.interim_sent_on IS NULL
+              AND a.status IN ('received', 'under_assessment', 'ready_for_meeting'))",
+        );
     }
     if f.overdue {
         q.push(
