@@ -4,12 +4,6 @@
 --
 -- Never edit an applied migration: add a new one (see migrations/README.md).
 
--- Name search ("contains") on people stays fast with trigram indexes; btree_gin lets the
--- index start with municipality_id like every other tenant index. Both are trusted
--- extensions: a database owner without superuser may create them.
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE EXTENSION IF NOT EXISTS btree_gin;
-
 CREATE TYPE application_status AS ENUM (
   'received', 'under_assessment', 'ready_for_meeting',
   'approved', 'partly_approved', 'rejected',
@@ -44,7 +38,6 @@ CREATE TABLE people (
 );
 CREATE UNIQUE INDEX people_national_id_key ON people (municipality_id, national_id)
   WHERE national_id IS NOT NULL;
-CREATE INDEX people_name_trgm_idx ON people USING gin (municipality_id, name gin_trgm_ops);
 
 -- The categories of the annual mapping of applications by reason, per municipality.
 CREATE TABLE application_reasons (

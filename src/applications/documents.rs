@@ -63,7 +63,14 @@ pub async fn upload(ctx: Ctx, Path(id): Path<String>, mp: Multipart) -> AppResul
     let up = read_upload(mp).await?;
     let mut errors = FormErrors::new();
     let title_typed = up.title.clone();
-    let mut title = text(&mut errors, "document_title", &up.title, false, 200, "Tittel");
+    let mut title = text(
+        &mut errors,
+        "document_title",
+        &up.title,
+        false,
+        200,
+        "Tittel",
+    );
     let content_type = if up.too_large {
         errors.add(
             "document_file",
@@ -135,10 +142,7 @@ pub async fn upload(ctx: Ctx, Path(id): Path<String>, mp: Multipart) -> AppResul
     Ok(Redirect::to(&format!("{}?melding=dokument#dokumenter", case_path(id))).into_response())
 }
 
-pub async fn download(
-    ctx: Ctx,
-    Path((id, doc)): Path<(String, String)>,
-) -> AppResult<Response> {
+pub async fn download(ctx: Ctx, Path((id, doc)): Path<(String, String)>) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let doc = parse_id(&doc)?;
     let (mut tx, munis) = ctx.read_tx(CASE_ROLES).await?;
@@ -159,7 +163,13 @@ pub async fn download(
     let ascii: String = d
         .filename
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
@@ -174,8 +184,7 @@ pub async fn download(
     );
     h.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition)
-            .unwrap_or(HeaderValue::from_static("attachment")),
+        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
     );
     Ok(res)
 }

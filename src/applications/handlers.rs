@@ -351,8 +351,16 @@ impl CasePage {
             ("housing_history", "Bohistorikk", a.housing_history.clone()),
             ("independence", "Boevne", a.independence.clone()),
             ("service_needs", "Tjenestebehov", a.service_needs.clone()),
-            ("health_social", "Helse og sosial situasjon", a.health_social.clone()),
-            ("conclusion", "Saksbehandlers konklusjon", a.conclusion.clone()),
+            (
+                "health_social",
+                "Helse og sosial situasjon",
+                a.health_social.clone(),
+            ),
+            (
+                "conclusion",
+                "Saksbehandlers konklusjon",
+                a.conclusion.clone(),
+            ),
         ]
     }
     pub fn is_assigned(&self, id: &Uuid) -> bool {
@@ -421,7 +429,9 @@ pub(super) async fn case_page(
             summary: e.summary,
             detail: e.detail,
             link: e.link,
-            actor: e.actor_name.unwrap_or_else(|| "Søker (digitalt skjema)".into()),
+            actor: e
+                .actor_name
+                .unwrap_or_else(|| "Søker (digitalt skjema)".into()),
         })
         .collect();
     let documents = repo::documents(&mut tx, m, id).await?;
@@ -442,8 +452,10 @@ pub(super) async fn case_page(
         .await?;
     }
     tx.commit().await?;
-    let assessment_form = forms.assessment.clone().unwrap_or_else(|| {
-        match assessments.first() {
+    let assessment_form = forms
+        .assessment
+        .clone()
+        .unwrap_or_else(|| match assessments.first() {
             Some(a) => AssessmentForm {
                 housing_history: a.housing_history.clone(),
                 independence: a.independence.clone(),
@@ -457,8 +469,7 @@ pub(super) async fn case_page(
                 based_on: "0".into(),
                 ..Default::default()
             },
-        }
-    });
+        });
     Ok(CasePage {
         layout: Layout::new(ctx, "soknader"),
         deadline: deadline(c.status, c.interim_sent_on, c.interim_due_on, today),
@@ -721,8 +732,7 @@ pub async fn add_assessment(
         }
     };
     let (mut tx, m) = case_tx(&ctx, id).await?;
-    let Some((aid, version)) =
-        repo::insert_assessment(&mut tx, m, id, &input, ctx.user.id).await?
+    let Some((aid, version)) = repo::insert_assessment(&mut tx, m, id, &input, ctx.user.id).await?
     else {
         tx.rollback().await?;
         let mut errors = FormErrors::new();
@@ -771,7 +781,11 @@ pub async fn add_assessment(
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=kartlegging#kartlegging", case_path(id))).into_response())
+    Ok(Redirect::to(&format!(
+        "{}?melding=kartlegging#kartlegging",
+        case_path(id)
+    ))
+    .into_response())
 }
 
 pub async fn add_note(

@@ -72,10 +72,7 @@ async fn page(
     tx.commit().await?;
     let form = form.unwrap_or_else(|| InterimForm {
         reason: c.interim_reason.clone(),
-        expected_on: c
-            .interim_expected_on
-            .map(format::date)
-            .unwrap_or_default(),
+        expected_on: c.interim_expected_on.map(format::date).unwrap_or_default(),
         version: c.version.to_string(),
     });
     Ok(InterimPage {

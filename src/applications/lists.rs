@@ -320,7 +320,9 @@ pub async fn search_national_id(ctx: Ctx, Form(form): Form<FnrForm>) -> AppResul
                     &ctx,
                     Event::new("application.searched_by_national_id")
                         .municipality(m.id)
-                        .details(serde_json::json!({ "national_id": n.masked(), "hits": rows.len() })),
+                        .details(
+                            serde_json::json!({ "national_id": n.masked(), "hits": rows.len() }),
+                        ),
                 )
                 .await?;
             }

@@ -49,7 +49,10 @@ pub fn routes() -> Router<AppState> {
         .route("/soknader/sok", post(lists::search_national_id))
         .route("/soknader/eksport.csv", get(lists::export))
         .route("/soknader/stil.css", get(stylesheet))
-        .route("/soknader/ny", get(handlers::new_form).post(handlers::create))
+        .route(
+            "/soknader/ny",
+            get(handlers::new_form).post(handlers::create),
+        )
         .route("/soknader/{id}", get(handlers::show))
         .route("/soknader/{id}/status", post(handlers::change_status))
         .route("/soknader/{id}/tildeling", post(handlers::assign))
@@ -69,8 +72,14 @@ pub fn routes() -> Router<AppState> {
             "/soknader/{id}/forelopig-svar",
             get(interim::show).post(interim::save),
         )
-        .route("/soknader/{id}/forelopig-svar/sendt", post(interim::mark_sent))
-        .route("/innstillinger/soknadsgrunner", get(reasons::show).post(reasons::add))
+        .route(
+            "/soknader/{id}/forelopig-svar/sendt",
+            post(interim::mark_sent),
+        )
+        .route(
+            "/innstillinger/soknadsgrunner",
+            get(reasons::show).post(reasons::add),
+        )
         .route(
             "/innstillinger/soknadsgrunner/standard",
             post(reasons::add_defaults),
@@ -83,7 +92,10 @@ pub fn routes() -> Router<AppState> {
             "/innstillinger/soknadsgrunner/{id}/aktiver",
             post(reasons::activate),
         )
-        .route("/soknad/{kommune}", get(public::form_page).post(public::submit))
+        .route(
+            "/soknad/{kommune}",
+            get(public::form_page).post(public::submit),
+        )
         .route("/soknad/{kommune}/kvittering", get(public::receipt))
 }
 

@@ -115,7 +115,10 @@ pub fn complete_national_id(prefix9: &str) -> Option<String> {
     if prefix9.len() != 9 || !prefix9.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let mut d: Vec<u32> = prefix9.chars().map(|c| c.to_digit(10).unwrap_or(0)).collect();
+    let mut d: Vec<u32> = prefix9
+        .chars()
+        .map(|c| c.to_digit(10).unwrap_or(0))
+        .collect();
     let k1 = check_digit(&d, &K1)?;
     d.push(k1);
     let k2 = check_digit(&d, &K2)?;
@@ -334,7 +337,10 @@ pub const CHANNELS: &[(&str, &str)] = &[
     ("front_desk", "Skranke"),
     ("digital", "Digitalt skjema"),
     ("referral_nav", "Henvisning fra NAV"),
-    ("referral_health", "Henvisning fra helse- og omsorgstjenesten"),
+    (
+        "referral_health",
+        "Henvisning fra helse- og omsorgstjenesten",
+    ),
 ];
 
 pub const SITUATIONS: &[(&str, &str)] = &[
@@ -359,7 +365,10 @@ pub const SERVICES: &[(&str, &str)] = &[
     ("home_care", "Hjemmesykepleie"),
     ("practical_help", "Praktisk bistand i hjemmet"),
     ("housing_guidance", "Boveiledning / oppfølging i hjemmet"),
-    ("substance_mental", "Oppfølging fra rus- og psykisk helsetjeneste"),
+    (
+        "substance_mental",
+        "Oppfølging fra rus- og psykisk helsetjeneste",
+    ),
     ("safety_alarm", "Trygghetsalarm"),
 ];
 
@@ -389,7 +398,10 @@ pub const INDEPENDENCE_LEVELS: &[(&str, &str)] = &[
     ("", "Ikke vurdert"),
     ("independent", "Kan bo selvstendig"),
     ("some_support", "Kan bo selvstendig med oppfølging"),
-    ("extensive_support", "Trenger tett oppfølging eller bemannet bolig"),
+    (
+        "extensive_support",
+        "Trenger tett oppfølging eller bemannet bolig",
+    ),
 ];
 
 /// Needs the case list can filter by.
@@ -855,7 +867,13 @@ impl ApplicationForm {
             4000,
             "Beskrivelsen av situasjonen",
         );
-        let reason_ids = ids_from(&mut e, "reasons", &self.reasons, reasons, "Ukjent søknadsgrunn.");
+        let reason_ids = ids_from(
+            &mut e,
+            "reasons",
+            &self.reasons,
+            reasons,
+            "Ukjent søknadsgrunn.",
+        );
         let wished_area_ids = ids_from(
             &mut e,
             "wished_areas",
@@ -883,7 +901,7 @@ impl ApplicationForm {
             None
         } else {
             match parse_kroner(&self.monthly_income) {
-                Some(v) if v <= 100_000_000_00 => Some(v),
+                Some(v) if v <= 10_000_000_000 => Some(v),
                 _ => {
                     e.add(
                         "monthly_income",
@@ -962,7 +980,10 @@ impl ApplicationForm {
             }
             let slot = PersonSlot::Member(i);
             if !known(RELATIONS, &m.relation) {
-                e.add(slot.field("relation"), "Velg hvilken relasjon personen har til søkeren.");
+                e.add(
+                    slot.field("relation"),
+                    "Velg hvilken relasjon personen har til søkeren.",
+                );
             }
             if let Some(p) = m.parse(&mut e, slot, today) {
                 if let Some(n) = &p.national_id {
@@ -1038,7 +1059,10 @@ pub fn parse_member(form: &PersonForm, today: NaiveDate) -> Result<MemberInput, 
     let mut e = FormErrors::new();
     let slot = PersonSlot::Member(0);
     if !known(RELATIONS, &form.relation) {
-        e.add(slot.field("relation"), "Velg hvilken relasjon personen har til søkeren.");
+        e.add(
+            slot.field("relation"),
+            "Velg hvilken relasjon personen har til søkeren.",
+        );
     }
     let p = form.parse(&mut e, slot, today);
     match p {
@@ -1101,7 +1125,10 @@ impl AssessmentForm {
             "Boevne",
         );
         if !known(INDEPENDENCE_LEVELS, &self.independence_level) {
-            e.add("independence_level", "Velg en vurdering av boevnen fra listen.");
+            e.add(
+                "independence_level",
+                "Velg en vurdering av boevnen fra listen.",
+            );
         }
         let service_needs = text(
             &mut e,
@@ -1229,7 +1256,10 @@ impl InterimForm {
             match parse_date(&self.expected_on) {
                 Some(d) if d >= today => Some(d),
                 Some(_) => {
-                    e.add("expected_on", "Forventet dato for vedtak kan ikke være passert.");
+                    e.add(
+                        "expected_on",
+                        "Forventet dato for vedtak kan ikke være passert.",
+                    );
                     None
                 }
                 None => {
@@ -1420,11 +1450,17 @@ mod tests {
         let n = (500..749)
             .find_map(|i| complete_national_id(&format!("010110{i:03}")))
             .unwrap();
-        assert_eq!(NationalId::parse(&n).unwrap().birth_date(), Some(d(2010, 1, 1)));
+        assert_eq!(
+            NationalId::parse(&n).unwrap().birth_date(),
+            Some(d(2010, 1, 1))
+        );
         let n = (0..499)
             .find_map(|i| complete_national_id(&format!("010145{i:03}")))
             .unwrap();
-        assert_eq!(NationalId::parse(&n).unwrap().birth_date(), Some(d(1945, 1, 1)));
+        assert_eq!(
+            NationalId::parse(&n).unwrap().birth_date(),
+            Some(d(1945, 1, 1))
+        );
     }
 
     fn valid_id() -> impl Strategy<Value = String> {
@@ -1493,7 +1529,10 @@ mod tests {
         for w in path.windows(2) {
             assert!(w[0].can_go_to(w[1]), "{:?} → {:?}", w[0], w[1]);
         }
-        assert!(!Received.can_go_to(Approved), "no decision without assessment");
+        assert!(
+            !Received.can_go_to(Approved),
+            "no decision without assessment"
+        );
         assert!(!Rejected.can_go_to(WaitingList));
         assert!(!Housed.can_go_to(Received));
         for s in Status::OPEN {
@@ -1544,7 +1583,10 @@ mod tests {
         );
         assert_eq!(
             parse_search("142"),
-            Search::CaseNumber { year: None, seq: 142 }
+            Search::CaseNumber {
+                year: None,
+                seq: 142
+            }
         );
         assert_eq!(parse_search("150585 12345"), Search::LooksLikeNationalId);
         assert_eq!(parse_search(" Ola "), Search::Name("Ola".into()));
@@ -1665,7 +1707,10 @@ mod tests {
 
     #[test]
     fn file_names_are_cleaned() {
-        assert_eq!(clean_filename("C:\\x\\a\"b.pdf", "application/pdf"), "ab.pdf");
+        assert_eq!(
+            clean_filename("C:\\x\\a\"b.pdf", "application/pdf"),
+            "ab.pdf"
+        );
         assert_eq!(clean_filename("../../etc/passwd", "image/png"), "passwd");
         assert_eq!(clean_filename("", "image/png"), "dokument.png");
     }

@@ -296,13 +296,9 @@ pub async fn receipt(
 ) -> AppResult<Response> {
     let m = municipality(&state, &number).await?;
     let valid = q.saksnummer.len() <= 12
-        && q.saksnummer
-            .split_once('/')
-            .is_some_and(|(y, n)| {
-                y.len() == 4
-                    && !n.is_empty()
-                    && y.chars().chain(n.chars()).all(|c| c.is_ascii_digit())
-            });
+        && q.saksnummer.split_once('/').is_some_and(|(y, n)| {
+            y.len() == 4 && !n.is_empty() && y.chars().chain(n.chars()).all(|c| c.is_ascii_digit())
+        });
     let mut tx = db::scoped_tx(&state.pool, &[m.id]).await?;
     let letterhead = repo::letterhead(&mut tx, m.id).await?;
     tx.commit().await?;

@@ -40,7 +40,12 @@ fn target(ctx: &Ctx) -> AppResult<MunicipalityRef> {
     }
 }
 
-async fn page(ctx: &Ctx, m: MunicipalityRef, name: String, errors: FormErrors) -> AppResult<ReasonsPage> {
+async fn page(
+    ctx: &Ctx,
+    m: MunicipalityRef,
+    name: String,
+    errors: FormErrors,
+) -> AppResult<ReasonsPage> {
     let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
     let reasons = repo::reasons(&mut tx, m.id, false).await?;
     tx.commit().await?;
@@ -77,7 +82,10 @@ pub async fn add(ctx: Ctx, Form(form): Form<ReasonForm>) -> AppResult<Response> 
     let Some(id) = repo::add_reason(&mut tx, m.id, &name).await? else {
         tx.rollback().await?;
         let mut errors = FormErrors::new();
-        errors.add("reason_name", format!("Søknadsgrunnen «{name}» finnes allerede."));
+        errors.add(
+            "reason_name",
+            format!("Søknadsgrunnen «{name}» finnes allerede."),
+        );
         let p = page(&ctx, m, form.reason_name, errors).await?;
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &p);
     };

@@ -390,7 +390,9 @@ pub async fn remove_member(
 
 /// Appends an event to the case's timeline. Every action on an application calls this in
 /// the same transaction as the action (later contexts too: decisions, offers, meetings).
-/// `link` is a local path (e.g. to a document or decision) or None.
+/// `link` is a local path (e.g. to a document or decision) or None; `actor` is None for
+/// the applicant (public form) and for system events.
+#[allow(clippy::too_many_arguments)]
 pub async fn record_event(
     conn: &mut PgConnection,
     municipality: Uuid,
@@ -506,11 +508,13 @@ pub async fn municipality_of(
     visible: &[Uuid],
     id: Uuid,
 ) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar("SELECT municipality_id FROM applications WHERE municipality_id = ANY($1) AND id = $2")
-        .bind(visible)
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar(
+        "SELECT municipality_id FROM applications WHERE municipality_id = ANY($1) AND id = $2",
+    )
+    .bind(visible)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 #[derive(sqlx::FromRow, Clone, Debug)]
@@ -1015,9 +1019,17 @@ pub async fn list(
            JOIN municipalities m ON m.id = a.municipality_id
            JOIN people p ON p.municipality_id = a.municipality_id AND p.id = a.applicant_id
            LEFT JOIN users u ON u.id = a.caseworker_id
-          WHERE a.municipality_id = ANY(",
+          WHERE ",
     );
-    q.push_bind(f.municipalities.clone()).push(")");
+    // One municipality (the usual case) as an equality, so the planner walks the
+    // (municipality_id, sort key) index in order and stops after one page.
+    if let [only] = f.municipalities.as_slice() {
+        q.push("a.municipality_id = ").push_bind(*only);
+    } else {
+        q.push("a.municipality_id = ANY(")
+            .push_bind(f.municipalities.clone())
+            .push(")");
+    }
     if !f.statuses.is_empty() {
         q.push(" AND a.status = ANY(")
             .push_bind(f.statuses.clone())
@@ -1088,7 +1100,9 @@ pub async fn list(
     if let Some(n) = &f.name {
         let pattern = format!(
             "%{}%",
-            n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            n.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
         );
         q.push(" AND p.name ILIKE ").push_bind(pattern);
     }

@@ -18,9 +18,9 @@ const FIRST: &[&str] = &[
     "Daniel", "Leah", "Yonas", "Selam", "Piotr", "Anna", "Oskar", "Ida", "Kristian", "Marit",
 ];
 const LAST: &[&str] = &[
-    "Nordmann", "Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen",
-    "Berg", "Haugen", "Hagen", "Eriksen", "Bakken", "Skogn", "Vold", "Ekne", "Hussein",
-    "Tesfay", "Kowalski", "Moe", "Lie", "Dahl", "Lund", "Aas", "Strand", "Solberg",
+    "Nordmann", "Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen", "Berg",
+    "Haugen", "Hagen", "Eriksen", "Bakken", "Skogn", "Vold", "Ekne", "Hussein", "Tesfay",
+    "Kowalski", "Moe", "Lie", "Dahl", "Lund", "Aas", "Strand", "Solberg",
 ];
 const NOTES: &[&str] = &[
     "Søker ringte og spurte om status. Informert om at saken er under behandling.",
@@ -153,7 +153,8 @@ fn specs(
         let decided = (status.is_decided() && status != Status::Withdrawn)
             .then(|| (received + Duration::days(g.rng.gen_range(20..40))).min(today));
         let due = model::interim_due(received);
-        let interim_sent = (due <= today && (undecided || decided.is_some_and(|d| d > due))
+        let interim_sent = (due <= today
+            && (undecided || decided.is_some_and(|d| d > due))
             && g.rng.gen_bool(0.6))
         .then(|| (due - Duration::days(g.rng.gen_range(0..5))).min(today));
         let birth = g.birth(18, 90, today);
@@ -224,12 +225,28 @@ fn specs(
             } else {
                 Some(g.pick(caseworkers))
             },
-            channel: g.pick(&["paper", "front_desk", "digital", "digital", "referral_nav", "referral_health"]),
+            channel: g.pick(&[
+                "paper",
+                "front_desk",
+                "digital",
+                "digital",
+                "referral_nav",
+                "referral_health",
+            ]),
             situation: g.pick(&["without_home", "at_risk", "unsuitable"]),
             dwelling: g
-                .pick(&["ordinary", "transitional", "care", "ordinary,transitional", "robust", "welfare"])
+                .pick(&[
+                    "ordinary",
+                    "transitional",
+                    "care",
+                    "ordinary,transitional",
+                    "robust",
+                    "welfare",
+                ])
                 .to_string(),
-            services: g.pick(&["", "", "housing_guidance", "home_care", "practical_help"]).to_string(),
+            services: g
+                .pick(&["", "", "housing_guidance", "home_care", "practical_help"])
+                .to_string(),
             wheelchair: g.rng.gen_bool(0.1),
             ground_floor: g.rng.gen_bool(0.2),
             followup: g.rng.gen_bool(0.3),
@@ -411,7 +428,11 @@ async fn write(conn: &mut PgConnection, m: Uuid, specs: &[Spec]) -> anyhow::Resu
             ),
         );
         if let Some(d) = s.interim_sent {
-            push(at(d, 10), "interim_reply", "Foreløpig svar sendt til søker".into());
+            push(
+                at(d, 10),
+                "interim_reply",
+                "Foreløpig svar sendt til søker".into(),
+            );
         }
         if s.status != Status::Received {
             let when = s.decided.unwrap_or(s.received + Duration::days(3));
@@ -458,7 +479,10 @@ async fn set_counters(
     Ok(())
 }
 
-async fn context(conn: &mut PgConnection, m: Uuid) -> anyhow::Result<(Vec<Uuid>, Vec<Uuid>, Vec<Uuid>)> {
+async fn context(
+    conn: &mut PgConnection,
+    m: Uuid,
+) -> anyhow::Result<(Vec<Uuid>, Vec<Uuid>, Vec<Uuid>)> {
     with_tenant(conn, m).await?;
     repo::ensure_defaults(conn, m).await?;
     let caseworkers: Vec<Uuid> = repo::caseworkers(conn, &[m])
@@ -471,7 +495,11 @@ async fn context(conn: &mut PgConnection, m: Uuid) -> anyhow::Result<(Vec<Uuid>,
         .into_iter()
         .map(|r| r.id)
         .collect();
-    let areas: Vec<Uuid> = repo::areas(conn, m).await?.into_iter().map(|a| a.id).collect();
+    let areas: Vec<Uuid> = repo::areas(conn, m)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
     Ok((caseworkers, reasons, areas))
 }
 
@@ -527,7 +555,12 @@ pub async fn demo(
             .await?;
             let note = NOTES[i % NOTES.len()];
             for (kind, summary, detail, day) in [
-                ("assessment", "Kartlegging lagret (versjon 1)", "Søker fyller vilkårene og har behov for kommunal bolig.", 7),
+                (
+                    "assessment",
+                    "Kartlegging lagret (versjon 1)",
+                    "Søker fyller vilkårene og har behov for kommunal bolig.",
+                    7,
+                ),
                 ("note", "Notat", note, 10),
             ] {
                 sqlx::query(
@@ -574,7 +607,11 @@ pub async fn demo(
     Ok(())
 }
 
-pub async fn scale(conn: &mut PgConnection, municipalities: &[Uuid], factor: u32) -> anyhow::Result<()> {
+pub async fn scale(
+    conn: &mut PgConnection,
+    municipalities: &[Uuid],
+    factor: u32,
+) -> anyhow::Result<()> {
     if municipalities.is_empty() {
         return Ok(());
     }

@@ -24,10 +24,19 @@ async fn registration_creates_a_case_with_household_timeline_and_audit() {
     let year = chrono::Utc::now().format("%Y").to_string();
     assert!(h1.contains(&format!("{year}/")), "case number in {h1}");
     assert_eq!(page.text_of("#saksstatus"), "Mottatt");
-    assert!(page.text.contains(&nid), "the case page shows the whole number");
-    let household = page.text_of("#husstand ~ div table tbody, section[aria-labelledby=husstand] tbody");
-    assert!(household.contains("Lise Hansen") && household.contains("Besøksbarn"), "{household}");
-    assert!(page.text_of(".bosak-app-timeline").contains("Søknad registrert med saksnummer"));
+    assert!(
+        page.text.contains(&nid),
+        "the case page shows the whole number"
+    );
+    let household =
+        page.text_of("#husstand ~ div table tbody, section[aria-labelledby=husstand] tbody");
+    assert!(
+        household.contains("Lise Hansen") && household.contains("Besøksbarn"),
+        "{household}"
+    );
+    assert!(page
+        .text_of(".bosak-app-timeline")
+        .contains("Søknad registrert med saksnummer"));
     assert!(page.text_of(".ds-alert").contains("registrert"));
     assert_eq!(app.audit_count("application.registered").await, 1);
     assert_eq!(app.audit_count("application.viewed").await, 1);
@@ -64,16 +73,24 @@ async fn validation_errors_keep_what_was_typed() {
     fields.push(("member_birth_date_2".into(), "01.01.2001".into()));
     let res = post_pairs(&mut c, "/soknader/ny", &fields).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text_of("#applicant_national_id-err").contains("ikke gyldig"));
+    assert!(res
+        .text_of("#applicant_national_id-err")
+        .contains("ikke gyldig"));
     assert!(res.text_of("#channel-err").contains("Velg"));
     assert!(res.text_of("#received_on-err").contains("dd.mm.åååå"));
     assert!(res.text_of(".ds-error-summary").contains("relasjon"));
-    assert_eq!(res.attr("#applicant_name", "value").as_deref(), Some("Ola Feil"));
+    assert_eq!(
+        res.attr("#applicant_name", "value").as_deref(),
+        Some("Ola Feil")
+    );
     assert_eq!(
         res.attr("#applicant_national_id", "value").as_deref(),
         Some("15058512345")
     );
-    assert_eq!(res.attr("#member_name_2", "value").as_deref(), Some("Uten relasjon"));
+    assert_eq!(
+        res.attr("#member_name_2", "value").as_deref(),
+        Some("Uten relasjon")
+    );
     assert!(res.count("input[name=dwelling_types][value=transitional][checked]") == 1);
     assert_eq!(app.audit_count("application.registered").await, 0);
 }
@@ -159,7 +176,10 @@ async fn an_open_application_for_the_same_person_is_flagged() {
         again.attr("#duplikat a", "href").as_deref(),
         Some(format!("/soknader/{first}").as_str())
     );
-    assert_eq!(again.attr("#applicant_name", "value").as_deref(), Some("Dobbel Søker"));
+    assert_eq!(
+        again.attr("#applicant_name", "value").as_deref(),
+        Some("Dobbel Søker")
+    );
     let mut confirmed = registration("Dobbel Søker", &nid);
     confirmed.push(("confirm_duplicate".into(), "1".into()));
     let res = post_pairs(&mut c, "/soknader/ny", &confirmed).await;
@@ -197,24 +217,42 @@ async fn status_changes_follow_the_machine_and_stale_edits_conflict() {
     assert_eq!(skip.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(skip.text_of("#new_status-err").contains("kan ikke"));
     let no_reason = c
-        .post(&path, &[("new_status", "withdrawn"), ("status_reason", " "), ("version", &v)])
+        .post(
+            &path,
+            &[
+                ("new_status", "withdrawn"),
+                ("status_reason", " "),
+                ("version", &v),
+            ],
+        )
         .await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(no_reason.text_of("#status_reason-err").contains("begrunnelse"));
+    assert!(no_reason
+        .text_of("#status_reason-err")
+        .contains("begrunnelse"));
 
     let ok = c
-        .post(&path, &[("new_status", "under_assessment"), ("version", &v)])
+        .post(
+            &path,
+            &[("new_status", "under_assessment"), ("version", &v)],
+        )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     // The same (now stale) version again: 409, input kept, nothing saved.
     let stale = c
         .post(
             &path,
-            &[("new_status", "withdrawn"), ("status_reason", "Flyttet ut av kommunen"), ("version", &v)],
+            &[
+                ("new_status", "withdrawn"),
+                ("status_reason", "Flyttet ut av kommunen"),
+                ("version", &v),
+            ],
         )
         .await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
-    assert!(stale.text_of(".ds-error-summary").contains("endret av noen andre"));
+    assert!(stale
+        .text_of(".ds-error-summary")
+        .contains("endret av noen andre"));
     assert_eq!(stale.text_of("#status_reason"), "Flyttet ut av kommunen");
     let page = c.get(&format!("/soknader/{id}")).await;
     assert_eq!(page.text_of("#saksstatus"), "Under kartlegging");
@@ -231,7 +269,9 @@ async fn assessment_versions_notes_and_contacts_land_on_the_timeline() {
     let id = register(&mut c, "Kartlagt Søker", &fnr("050560", 5)).await;
     c.get(&format!("/soknader/{id}")).await;
     let path = format!("/soknader/{id}/kartlegging");
-    let empty = c.post(&path, &[("based_on", "0"), ("conclusion", "")]).await;
+    let empty = c
+        .post(&path, &[("based_on", "0"), ("conclusion", "")])
+        .await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(empty.text_of("#conclusion-err").contains("må fylles ut"));
     let first = c
@@ -247,42 +287,73 @@ async fn assessment_versions_notes_and_contacts_land_on_the_timeline() {
         .await;
     assert_eq!(first.status, StatusCode::SEE_OTHER);
     let second = c
-        .post(&path, &[("based_on", "1"), ("conclusion", "Oppdatert etter hjemmebesøk.")])
+        .post(
+            &path,
+            &[
+                ("based_on", "1"),
+                ("conclusion", "Oppdatert etter hjemmebesøk."),
+            ],
+        )
         .await;
     assert_eq!(second.status, StatusCode::SEE_OTHER);
     // Based on an old version: refused, text kept.
     let stale = c
-        .post(&path, &[("based_on", "1"), ("conclusion", "Min gamle tekst")])
+        .post(
+            &path,
+            &[("based_on", "1"), ("conclusion", "Min gamle tekst")],
+        )
         .await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert_eq!(stale.text_of("#conclusion"), "Min gamle tekst");
-    assert_eq!(stale.attr("input[name=based_on]", "value").as_deref(), Some("2"));
+    assert_eq!(
+        stale.attr("input[name=based_on]", "value").as_deref(),
+        Some("2")
+    );
 
     let note = format!("/soknader/{id}/journal");
     let bad_contact = c
         .post(&note, &[("kind", "contact"), ("body", "Ringte.")])
         .await;
     assert_eq!(bad_contact.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad_contact.text_of("#contact_with-err").contains("må fylles ut"));
+    assert!(bad_contact
+        .text_of("#contact_with-err")
+        .contains("må fylles ut"));
     assert_eq!(bad_contact.text_of("#body"), "Ringte.");
     let ok = c
         .post(
             &note,
-            &[("kind", "contact"), ("contact_kind", "phone"), ("contact_with", "NAV Levanger"), ("body", "Avklarte inntekt.")],
+            &[
+                ("kind", "contact"),
+                ("contact_kind", "phone"),
+                ("contact_with", "NAV Levanger"),
+                ("body", "Avklarte inntekt."),
+            ],
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
-    let ok = c.post(&note, &[("kind", "note"), ("body", "Søker møtte til samtale.")]).await;
+    let ok = c
+        .post(
+            &note,
+            &[("kind", "note"), ("body", "Søker møtte til samtale.")],
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
 
     let page = c.get(&format!("/soknader/{id}")).await;
     assert!(page.text_of("#gjeldende-kartlegging").contains("Versjon 2"));
-    assert!(page.text_of("#gjeldende-kartlegging").contains("Oppdatert etter hjemmebesøk."));
-    assert!(page.text_of("details").contains("Fyller vilkårene."), "earlier versions kept");
+    assert!(page
+        .text_of("#gjeldende-kartlegging")
+        .contains("Oppdatert etter hjemmebesøk."));
+    assert!(
+        page.text_of("details").contains("Fyller vilkårene."),
+        "earlier versions kept"
+    );
     let timeline = page.texts(".bosak-app-timeline > li");
     assert!(timeline[0].contains("Notat") && timeline[0].contains("Søker møtte til samtale."));
     assert!(timeline[1].contains("Telefon med NAV Levanger"));
-    assert!(timeline.iter().any(|t| t.contains("Kartlegging lagret (versjon 2)")));
+    assert!(timeline
+        .iter()
+        .any(|t| t.contains("Kartlegging lagret (versjon 2)")));
     assert!(timeline.last().unwrap().contains("Søknad registrert"));
 }
 
@@ -290,7 +361,10 @@ fn multipart(csrf: &str, title: &str, name: &str, bytes: Vec<u8>) -> reqwest::mu
     reqwest::multipart::Form::new()
         .text("csrf_token", csrf.to_owned())
         .text("title", title.to_owned())
-        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()))
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        )
 }
 
 #[tokio::test]
@@ -311,7 +385,13 @@ async fn documents_are_checked_by_content_and_size_and_downloaded_only_by_those_
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     // An executable renamed to .pdf is refused.
-    let res = send(multipart(&csrf, "Virus", "faktura.pdf", b"MZ\x90\x00\x03 evil".to_vec())).await;
+    let res = send(multipart(
+        &csrf,
+        "Virus",
+        "faktura.pdf",
+        b"MZ\x90\x00\x03 evil".to_vec(),
+    ))
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
     assert!(body.contains("Filtypen er ikke tillatt"));
@@ -325,23 +405,38 @@ async fn documents_are_checked_by_content_and_size_and_downloaded_only_by_those_
     let res = c
         .http
         .post(&url)
-        .multipart(
-            reqwest::multipart::Form::new()
-                .part("file", reqwest::multipart::Part::bytes(pdf.clone()).file_name("a.pdf")),
-        )
+        .multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(pdf.clone()).file_name("a.pdf"),
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     let page = c.get(&format!("/soknader/{id}")).await;
-    let href = page.attr("#dokumenter ~ ul a, section[aria-labelledby=dokumenter] ul a", "href").unwrap();
+    let href = page
+        .attr(
+            "#dokumenter ~ ul a, section[aria-labelledby=dokumenter] ul a",
+            "href",
+        )
+        .unwrap();
     assert_eq!(page.count("section[aria-labelledby=dokumenter] ul li"), 1);
-    assert!(page.text_of(".bosak-app-timeline").contains("Dokument lagt til: Lønnsslipp"));
-    let res = c.http.get(format!("{}{href}", c.base)).send().await.unwrap();
+    assert!(page
+        .text_of(".bosak-app-timeline")
+        .contains("Dokument lagt til: Lønnsslipp"));
+    let res = c
+        .http
+        .get(format!("{}{href}", c.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/pdf");
-    let disp = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+    let disp = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(disp.starts_with("attachment;"), "{disp}");
     assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
 
@@ -361,20 +456,45 @@ async fn other_municipalities_and_roles_see_nothing() {
     let v = version(&app, id).await;
 
     let mut verdal = app.login("verdal.saksbehandler").await;
-    assert_eq!(verdal.get(&format!("/soknader/{id}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        verdal.get(&format!("/soknader/{id}/forelopig-svar")).await.status,
+        verdal.get(&format!("/soknader/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        verdal
+            .get(&format!("/soknader/{id}/forelopig-svar"))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     for (path, fields) in [
-        ("status", vec![("new_status", "under_assessment"), ("version", v.as_str())]),
+        (
+            "status",
+            vec![("new_status", "under_assessment"), ("version", v.as_str())],
+        ),
         ("journal", vec![("kind", "note"), ("body", "Innbrudd")]),
         ("kartlegging", vec![("based_on", "0"), ("conclusion", "x")]),
-        ("tildeling", vec![("caseworker", "meg"), ("version", v.as_str())]),
-        ("husstand", vec![("member_name_0", "X"), ("member_birth_date_0", "01.01.2000"), ("member_relation_0", "child"), ("version", v.as_str())]),
-        ("forelopig-svar", vec![("reason", "x"), ("version", v.as_str())]),
+        (
+            "tildeling",
+            vec![("caseworker", "meg"), ("version", v.as_str())],
+        ),
+        (
+            "husstand",
+            vec![
+                ("member_name_0", "X"),
+                ("member_birth_date_0", "01.01.2000"),
+                ("member_relation_0", "child"),
+                ("version", v.as_str()),
+            ],
+        ),
+        (
+            "forelopig-svar",
+            vec![("reason", "x"), ("version", v.as_str())],
+        ),
     ] {
-        let res = verdal.post(&format!("/soknader/{id}/{path}"), &fields).await;
+        let res = verdal
+            .post(&format!("/soknader/{id}/{path}"), &fields)
+            .await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "POST {path}");
     }
     let list = verdal.get("/soknader?q=Privat").await;
@@ -382,15 +502,27 @@ async fn other_municipalities_and_roles_see_nothing() {
     assert!(!list.text.contains("Privat Person"));
     // The office caseworker serves Levanger: sees it. Stjørdal's does not.
     let mut office = app.login("kontor.saksbehandler").await;
-    assert_eq!(office.get(&format!("/soknader/{id}")).await.status, StatusCode::OK);
+    assert_eq!(
+        office.get(&format!("/soknader/{id}")).await.status,
+        StatusCode::OK
+    );
     let mut stjordal = app.login("stjordal.saksbehandler").await;
-    assert_eq!(stjordal.get(&format!("/soknader/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        stjordal.get(&format!("/soknader/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
     // Auditors read the audit log, not cases.
     let mut auditor = app.login("revisor").await;
     assert_eq!(auditor.get("/soknader").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(auditor.get(&format!("/soknader/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        auditor.get(&format!("/soknader/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
     // A malformed id is a 404, never a 500.
-    assert_eq!(c.get("/soknader/ikke-en-id").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        c.get("/soknader/ikke-en-id").await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         scalar_i64(&app, "5037", "SELECT count(*) FROM application_events WHERE application_id = $1 AND summary LIKE '%Innbrudd%'", id).await,
         0
@@ -398,7 +530,9 @@ async fn other_municipalities_and_roles_see_nothing() {
 
     // Row level security: a Verdal-scoped transaction sees no Levanger application.
     let verdal_id = app.municipality_id("5038").await;
-    let mut tx = bosak::db::scoped_tx(&app.state.pool, &[verdal_id]).await.unwrap();
+    let mut tx = bosak::db::scoped_tx(&app.state.pool, &[verdal_id])
+        .await
+        .unwrap();
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM applications WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *tx)
@@ -422,14 +556,22 @@ async fn team_lead_reassigns_caseworkers_only_take_free_cases() {
     let v = version(&app, id).await;
     // A caseworker cannot hand their case to somebody else.
     let res = c
-        .post(&format!("/soknader/{id}/tildeling"), &[("caseworker", &office_user), ("version", &v)])
+        .post(
+            &format!("/soknader/{id}/tildeling"),
+            &[("caseworker", &office_user), ("version", &v)],
+        )
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     let mut team = app.login("levanger.team").await;
     let page = team.get(&format!("/soknader/{id}")).await;
-    assert!(page.texts("#caseworker option").contains(&"Ingrid Haugen".to_string()));
+    assert!(page
+        .texts("#caseworker option")
+        .contains(&"Ingrid Haugen".to_string()));
     let res = team
-        .post(&format!("/soknader/{id}/tildeling"), &[("caseworker", &office_user), ("version", &v)])
+        .post(
+            &format!("/soknader/{id}/tildeling"),
+            &[("caseworker", &office_user), ("version", &v)],
+        )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let mut office = app.login("kontor.saksbehandler").await;
@@ -437,7 +579,9 @@ async fn team_lead_reassigns_caseworkers_only_take_free_cases() {
     assert!(mine.text.contains("Tildelt Søker"));
     assert!(!c.get("/soknader/mine").await.text.contains("Tildelt Søker"));
     let page = office.get(&format!("/soknader/{id}")).await;
-    assert!(page.text_of(".bosak-app-timeline").contains("Saken er tildelt Ingrid Haugen"));
+    assert!(page
+        .text_of(".bosak-app-timeline")
+        .contains("Saken er tildelt Ingrid Haugen"));
 }
 
 #[tokio::test]
@@ -467,7 +611,16 @@ async fn interim_reply_is_due_after_a_month_and_its_dispatch_is_recorded() {
     let letter = c.get(&path).await;
     assert_eq!(letter.status, StatusCode::OK);
     let v = version(&app, id).await;
-    let bad = c.post(&path, &[("reason", ""), ("expected_on", "01.01.2000"), ("version", &v)]).await;
+    let bad = c
+        .post(
+            &path,
+            &[
+                ("reason", ""),
+                ("expected_on", "01.01.2000"),
+                ("version", &v),
+            ],
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text_of("#reason-err").contains("må fylles ut"));
     assert!(bad.text_of("#expected_on-err").contains("passert"));
@@ -475,7 +628,14 @@ async fn interim_reply_is_due_after_a_month_and_its_dispatch_is_recorded() {
         .format("%d.%m.%Y")
         .to_string();
     let ok = c
-        .post(&path, &[("reason", "Vi venter på opplysninger fra NAV."), ("expected_on", &expected), ("version", &v)])
+        .post(
+            &path,
+            &[
+                ("reason", "Vi venter på opplysninger fra NAV."),
+                ("expected_on", &expected),
+                ("version", &v),
+            ],
+        )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     let letter = c.get(&path).await;
@@ -489,10 +649,16 @@ async fn interim_reply_is_due_after_a_month_and_its_dispatch_is_recorded() {
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
     let page = c.get(&format!("/soknader/{id}")).await;
     assert!(page.text_of("#frist").contains("Foreløpig svar sendt"));
-    assert!(page.text_of(".bosak-app-timeline").contains("Foreløpig svar sendt til søker"));
+    assert!(page
+        .text_of(".bosak-app-timeline")
+        .contains("Foreløpig svar sendt til søker"));
     let again = c.post(&format!("{path}/sendt"), &[("version", &v)]).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "recorded once");
-    assert!(!c.get("/soknader?forfalt=1&q=Venter").await.text_of("tbody").contains("Venter Lenge"));
+    assert!(!c
+        .get("/soknader?forfalt=1&q=Venter")
+        .await
+        .text_of("tbody")
+        .contains("Venter Lenge"));
 }
 
 #[tokio::test]
@@ -505,11 +671,20 @@ async fn lists_mask_numbers_filter_search_page_and_export() {
     let list = c.get("/soknader").await;
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(list.count("tbody tr"), 50, "a page of 50 of the demo's 100");
-    assert!(list.attr("a[href^='/soknader?']", "href").unwrap().contains("etter="));
-    assert!(!list.text.contains(&nid), "lists never show the whole number");
+    assert!(list
+        .attr("a[href^='/soknader?']", "href")
+        .unwrap()
+        .contains("etter="));
+    assert!(
+        !list.text.contains(&nid),
+        "lists never show the whole number"
+    );
     let mine = c.get("/soknader?q=Liste+S%C3%B8ker").await;
     let row = mine.text_of("tbody tr");
-    assert!(row.contains("Liste Søker") && row.contains(&format!("{}*****", &nid[..6])), "{row}");
+    assert!(
+        row.contains("Liste Søker") && row.contains(&format!("{}*****", &nid[..6])),
+        "{row}"
+    );
     assert!(row.contains("3"), "household of three: {row}");
 
     // Next page continues where the first ended, without repeats.
@@ -520,12 +695,16 @@ async fn lists_mask_numbers_filter_search_page_and_export() {
         assert!(!first_ids.contains(&n), "{n} repeated");
     }
 
-    let filtered = c.get("/soknader?status=received&behov=ground_floor&saksbehandler=meg").await;
+    let filtered = c
+        .get("/soknader?status=received&behov=ground_floor&saksbehandler=meg")
+        .await;
     assert!(filtered.text_of("tbody").contains("Liste Søker"));
     for s in filtered.texts("tbody .ds-tag:first-of-type") {
         assert!(!s.contains("Innvilget"));
     }
-    let by_number = c.get(&format!("/soknader?q={}", urlencode_case(&app, id).await)).await;
+    let by_number = c
+        .get(&format!("/soknader?q={}", urlencode_case(&app, id).await))
+        .await;
     assert_eq!(by_number.count("tbody tr"), 1);
     // An identity number in the search box is refused (it would sit in the URL).
     let refused = c.get(&format!("/soknader?q={nid}")).await;
@@ -542,9 +721,17 @@ async fn lists_mask_numbers_filter_search_page_and_export() {
     // A household member's number finds the case too.
     assert!(app.audit_count("application.searched_by_national_id").await >= 1);
 
-    let csv = c.http.get(format!("{}/soknader/eksport.csv?q=Liste", c.base)).send().await.unwrap();
+    let csv = c
+        .http
+        .get(format!("{}/soknader/eksport.csv?q=Liste", c.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(csv.status(), StatusCode::OK);
-    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
     let body = csv.text().await.unwrap();
     assert!(body.contains("Saksnummer;Kommune;Mottatt;Søker"));
     assert!(body.contains("Liste Søker") && body.contains(&format!("{}*****", &nid[..6])));
@@ -573,28 +760,50 @@ async fn household_members_are_added_and_removed() {
     let v = version(&app, id).await;
     let path = format!("/soknader/{id}/husstand");
     let bad = c
-        .post(&path, &[("member_name_0", "Ny Person"), ("member_relation_0", "spouse"), ("version", &v)])
+        .post(
+            &path,
+            &[
+                ("member_name_0", "Ny Person"),
+                ("member_relation_0", "spouse"),
+                ("version", &v),
+            ],
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(bad.attr("#member_name_0", "value").as_deref(), Some("Ny Person"));
+    assert_eq!(
+        bad.attr("#member_name_0", "value").as_deref(),
+        Some("Ny Person")
+    );
     let spouse = fnr("150372", 12);
     let ok = c
         .post(
             &path,
-            &[("member_name_0", "Ny Person"), ("member_national_id_0", &spouse), ("member_relation_0", "spouse"), ("version", &v)],
+            &[
+                ("member_name_0", "Ny Person"),
+                ("member_national_id_0", &spouse),
+                ("member_relation_0", "spouse"),
+                ("version", &v),
+            ],
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     let page = c.get(&format!("/soknader/{id}")).await;
-    assert!(page.text_of("section[aria-labelledby=husstand] tbody").contains("Ny Person"));
+    assert!(page
+        .text_of("section[aria-labelledby=husstand] tbody")
+        .contains("Ny Person"));
     let form = page
         .attr("section[aria-labelledby=husstand] tbody form", "action")
         .unwrap();
     let v = version(&app, id).await;
     let removed = c.post(&form, &[("version", &v)]).await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER);
-    let timeline = c.get(&format!("/soknader/{id}")).await.text_of(".bosak-app-timeline");
-    assert!(timeline.contains("lagt til i husstanden") && timeline.contains("fjernet fra husstanden"));
+    let timeline = c
+        .get(&format!("/soknader/{id}"))
+        .await
+        .text_of(".bosak-app-timeline");
+    assert!(
+        timeline.contains("lagt til i husstanden") && timeline.contains("fjernet fra husstanden")
+    );
 }
 
 #[tokio::test]
@@ -604,9 +813,19 @@ async fn admin_manages_the_reason_list() {
     let page = a.get("/innstillinger/soknadsgrunner").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains("Rusproblemer"));
-    let res = a.post("/innstillinger/soknadsgrunner", &[("reason_name", "Brann i bolig")]).await;
+    let res = a
+        .post(
+            "/innstillinger/soknadsgrunner",
+            &[("reason_name", "Brann i bolig")],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let dup = a.post("/innstillinger/soknadsgrunner", &[("reason_name", "brann i bolig")]).await;
+    let dup = a
+        .post(
+            "/innstillinger/soknadsgrunner",
+            &[("reason_name", "brann i bolig")],
+        )
+        .await;
     assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
     let page = a.get("/innstillinger/soknadsgrunner").await;
     let action = page
@@ -623,6 +842,12 @@ async fn admin_manages_the_reason_list() {
     assert_eq!(a.post(&action, &[]).await.status, StatusCode::SEE_OTHER);
     let mut c = app.login("levanger.saksbehandler").await;
     let form = c.get("/soknader/ny").await;
-    assert!(!form.text.contains("Brann i bolig"), "deactivated reasons are not offered");
-    assert_eq!(c.get("/innstillinger/soknadsgrunner").await.status, StatusCode::FORBIDDEN);
+    assert!(
+        !form.text.contains("Brann i bolig"),
+        "deactivated reasons are not offered"
+    );
+    assert_eq!(
+        c.get("/innstillinger/soknadsgrunner").await.status,
+        StatusCode::FORBIDDEN
+    );
 }

@@ -62,7 +62,10 @@ pub fn registration(name: &str, national_id: &str) -> Vec<(String, String)> {
 }
 
 pub async fn post_pairs(c: &mut Client, path: &str, pairs: &[(String, String)]) -> Page {
-    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     c.post(path, &refs).await
 }
 

@@ -30,10 +30,12 @@ async fn count_public(app: &TestApp) -> i64 {
     let m = app.municipality_id("5037").await;
     let mut tx = app.owner.begin().await.unwrap();
     bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    sqlx::query_scalar("SELECT count(*) FROM applications WHERE submitted_publicly AND created_by IS NULL")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT count(*) FROM applications WHERE submitted_publicly AND created_by IS NULL",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -44,7 +46,10 @@ async fn a_visitor_applies_without_login_and_gets_a_receipt() {
     let form = c.get("/soknad/5037").await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.text_of("h1").contains("Levanger"));
-    assert!(form.headers.get("set-cookie").is_some(), "an anonymous session for the CSRF token");
+    assert!(
+        form.headers.get("set-cookie").is_some(),
+        "an anonymous session for the CSRF token"
+    );
     assert_eq!(form.attr("#nettside", "tabindex").as_deref(), Some("-1"));
     let res = submit(&mut c, &public_fields("Åse Søker", &fnr("101099", 20))).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
@@ -81,9 +86,14 @@ async fn errors_keep_input_and_unknown_municipalities_are_404() {
     fields.retain(|(k, _)| *k != "situation");
     let res = submit(&mut c, &fields).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text_of(".ds-error-summary").contains("Navn må fylles ut"));
+    assert!(res
+        .text_of(".ds-error-summary")
+        .contains("Navn må fylles ut"));
     assert!(res.text_of("#situation-err").contains("situasjon"));
-    assert_eq!(res.attr("#applicant_national_id", "value").as_deref(), Some("123"));
+    assert_eq!(
+        res.attr("#applicant_national_id", "value").as_deref(),
+        Some("123")
+    );
     assert!(res.text_of("title").starts_with("Feil i skjemaet"));
     // Oversized input is refused, not truncated, and nothing is saved.
     let huge = "x".repeat(50_000);
@@ -137,7 +147,11 @@ async fn spam_is_pretended_away_and_addresses_are_rate_limited() {
 
     // Five submissions an hour per address (the spam counted as one).
     for i in 0..4 {
-        let res = submit(&mut c, &public_fields(&format!("Person {i}"), &fnr("101099", 30 + i))).await;
+        let res = submit(
+            &mut c,
+            &public_fields(&format!("Person {i}"), &fnr("101099", 30 + i)),
+        )
+        .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER);
     }
     let res = submit(&mut c, &public_fields("For Mye", &fnr("101099", 40))).await;
