@@ -148,6 +148,8 @@ pub struct ImportRow {
     pub unit_number: String,
     pub address: String,
     pub type_name: String,
+    /// The property and unit as parsed (present even when other cells of the row have
+    /// errors; nothing is saved unless the whole file is free of errors).
     pub property: Option<PropertyInput>,
     pub unit: Option<UnitInput>,
     /// None when the cell is empty: keep the current status (new units start vacant).
@@ -525,8 +527,8 @@ fn parse_row(
         unit_number: cell(Col::UnitNumber).to_uppercase(),
         address: cell(Col::Address),
         type_name: type_raw,
-        property: if errors.is_empty() { property } else { None },
-        unit: if errors.is_empty() { unit } else { None },
+        property,
+        unit,
         status,
         expected_vacant_from,
         errors,
