@@ -29,11 +29,13 @@ pub fn parse_id(raw: &str) -> AppResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
 
-const CONFLICT_MESSAGE: &str = "Noen andre har lagret endringer på denne boligen mens du arbeidet. \
+const CONFLICT_MESSAGE: &str =
+    "Noen andre har lagret endringer på denne boligen mens du arbeidet. \
 Det du skrev er ikke lagret, men står fortsatt i skjemaet. Sammenlign med det som er lagret nå \
 (åpne boligen i en ny fane) og lagre igjen om du fortsatt vil gjøre endringen.";
 
-const PROPERTY_CONFLICT: &str = "Noen andre har lagret endringer på denne eiendommen mens du arbeidet. \
+const PROPERTY_CONFLICT: &str =
+    "Noen andre har lagret endringer på denne eiendommen mens du arbeidet. \
 Det du skrev er ikke lagret, men står fortsatt i skjemaet. Sammenlign med det som er lagret nå \
 (åpne eiendommen i en ny fane) og lagre igjen om du fortsatt vil gjøre endringen.";
 
@@ -50,7 +52,10 @@ fn edit_municipality(ctx: &Ctx, raw: &str) -> AppResult<MunicipalityRef> {
         return Err(AppError::Forbidden);
     }
     if editable.len() == 1 {
-        return Ok(editable.into_iter().next().unwrap_or_else(|| unreachable!()));
+        return Ok(editable
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| unreachable!()));
     }
     editable
         .into_iter()
@@ -653,9 +658,11 @@ fn unit_form_of(u: &UnitRow, adaptations: &[ListItem]) -> UnitForm {
         wheelchair_accessible: u.wheelchair_accessible,
         staff_base: u.staff_base,
         adaptations: adaptations.iter().map(|a| a.id.to_string()).collect(),
-        monthly_rent: opt(u
-            .monthly_rent
-            .map(|r| crate::web::format::kroner(r).trim_end_matches("\u{a0}kr").to_string())),
+        monthly_rent: opt(u.monthly_rent.map(|r| {
+            crate::web::format::kroner(r)
+                .trim_end_matches("\u{a0}kr")
+                .to_string()
+        })),
         condition: opt(u.condition.map(|c| c.key().to_string())),
         condition_assessed_on: opt(u.condition_assessed_on.map(|d| d.to_string())),
         status: u.status.key().into(),

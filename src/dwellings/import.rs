@@ -9,8 +9,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::model::{
-    check_expected_vacant, import_words, PropertyForm, PropertyInput, Status, UnitForm,
-    UnitInput,
+    check_expected_vacant, import_words, PropertyForm, PropertyInput, Status, UnitForm, UnitInput,
 };
 
 /// Largest file accepted, and most rows.
@@ -20,7 +19,10 @@ pub const MAX_ROWS: usize = 20_000;
 /// The columns of the template, in order. The first name is the one written in the
 /// template; the others are accepted synonyms (compared in lower case, without spaces).
 pub const COLUMNS: &[(Col, &[&str])] = &[
-    (Col::Property, &["Eiendom", "eiendomsnavn", "bygg", "eiendom/bygg"]),
+    (
+        Col::Property,
+        &["Eiendom", "eiendomsnavn", "bygg", "eiendom/bygg"],
+    ),
     (Col::Address, &["Adresse", "gateadresse", "veiadresse"]),
     (Col::Postcode, &["Postnummer", "postnr", "postnr."]),
     (Col::PostalPlace, &["Poststed"]),
@@ -36,19 +38,36 @@ pub const COLUMNS: &[(Col, &[&str])] = &[
     (Col::Lift, &["Heis"]),
     (
         Col::UnitNumber,
-        &["Bruksenhetsnummer", "bruksenhetsnr", "boenhet", "leilighetsnummer", "enhet"],
+        &[
+            "Bruksenhetsnummer",
+            "bruksenhetsnr",
+            "boenhet",
+            "leilighetsnummer",
+            "enhet",
+        ],
     ),
     (Col::Type, &["Boligtype", "type"]),
     (Col::Rooms, &["Rom", "antall rom"]),
-    (Col::AreaM2, &["Areal", "areal m2", "areal (m2)", "bra", "kvm"]),
+    (
+        Col::AreaM2,
+        &["Areal", "areal m2", "areal (m2)", "bra", "kvm"],
+    ),
     (Col::Floor, &["Etasje"]),
     (
         Col::Wheelchair,
-        &["Rullestoltilgjengelig", "rullestol", "uu", "universelt utformet"],
+        &[
+            "Rullestoltilgjengelig",
+            "rullestol",
+            "uu",
+            "universelt utformet",
+        ],
     ),
     (Col::StaffBase, &["Personalbase", "personalbase i bygget"]),
     (Col::Adaptations, &["Tilpasninger", "tilpasning"]),
-    (Col::Rent, &["Månedsleie", "husleie", "leie", "månedlig leie"]),
+    (
+        Col::Rent,
+        &["Månedsleie", "husleie", "leie", "månedlig leie"],
+    ),
     (Col::Condition, &["Tilstand", "tilstandsgrad"]),
     (
         Col::ConditionDate,
@@ -219,12 +238,9 @@ fn normalise_header(h: &str) -> String {
 
 fn column_of(header: &str) -> Option<Col> {
     let h = normalise_header(header);
-    COLUMNS.iter().find_map(|(c, names)| {
-        names
-            .iter()
-            .any(|n| normalise_header(n) == h)
-            .then_some(*c)
-    })
+    COLUMNS
+        .iter()
+        .find_map(|(c, names)| names.iter().any(|n| normalise_header(n) == h).then_some(*c))
 }
 
 /// Parses and validates the whole file.
@@ -477,8 +493,7 @@ fn parse_row(
         Ok(p) => Some(p),
         Err(e) => {
             for (_, m) in e.summary() {
-                if !errors.iter().any(|x| x.contains("eierform")) || !m.contains("hvem som eier")
-                {
+                if !errors.iter().any(|x| x.contains("eierform")) || !m.contains("hvem som eier") {
                     errors.push(m.to_string());
                 }
             }
@@ -540,15 +555,58 @@ pub fn template_rows() -> (Vec<&'static str>, Vec<Vec<String>>) {
     let header = COLUMNS.iter().map(|(_, names)| names[0]).collect();
     let rows = vec![
         vec![
-            "Moan omsorgsboliger", "Moanvegen 12", "7604", "Levanger", "Levanger sentrum", "312",
-            "45", "Kommunen", "", "", "Ja", "H0101", "Omsorgsbolig", "2", "54,5", "1", "Ja", "Ja",
-            "Trinnfri adkomst, Tilpasset bad", "8 500", "God", "15.01.2026", "Ledig", "",
+            "Moan omsorgsboliger",
+            "Moanvegen 12",
+            "7604",
+            "Levanger",
+            "Levanger sentrum",
+            "312",
+            "45",
+            "Kommunen",
+            "",
+            "",
+            "Ja",
+            "H0101",
+            "Omsorgsbolig",
+            "2",
+            "54,5",
+            "1",
+            "Ja",
+            "Ja",
+            "Trinnfri adkomst, Tilpasset bad",
+            "8 500",
+            "God",
+            "15.01.2026",
+            "Ledig",
+            "",
             "Nær bussholdeplass",
         ],
         vec![
-            "Moan omsorgsboliger", "Moanvegen 12", "7604", "Levanger", "Levanger sentrum", "312",
-            "45", "Kommunen", "", "", "Ja", "H0201", "Omsorgsbolig", "2", "52", "2", "Ja", "Nei",
-            "", "8 200", "Middels", "15.01.2026", "Oppsagt", "01.06.2026", "",
+            "Moan omsorgsboliger",
+            "Moanvegen 12",
+            "7604",
+            "Levanger",
+            "Levanger sentrum",
+            "312",
+            "45",
+            "Kommunen",
+            "",
+            "",
+            "Ja",
+            "H0201",
+            "Omsorgsbolig",
+            "2",
+            "52",
+            "2",
+            "Ja",
+            "Nei",
+            "",
+            "8 200",
+            "Middels",
+            "15.01.2026",
+            "Oppsagt",
+            "01.06.2026",
+            "",
         ],
     ]
     .into_iter()
@@ -648,7 +706,8 @@ mod tests {
     #[test]
     fn every_bad_row_gets_its_messages() {
         let (l, ..) = lookups();
-        let text = "Eiendom;Adresse;Postnummer;Poststed;Bruksenhetsnummer;Boligtype;Rom;Areal;Status\n\
+        let text =
+            "Eiendom;Adresse;Postnummer;Poststed;Bruksenhetsnummer;Boligtype;Rom;Areal;Status\n\
                     Moan;Moanvegen 1;7604;Levanger;H0101;Omsorgsbolig;12;5;Ledig\n\
                     Moan;Moanvegen 1;7604;Levanger;H0101;Slott;2;50;Kanskje\n\
                     Moan;Moanvegen 2;7604;Levanger;H0102;Omsorgsbolig;2;50;\n";
@@ -659,11 +718,17 @@ mod tests {
         assert!(r.errors.iter().any(|e| e.contains("mellom 1 og 10")));
         assert!(r.errors.iter().any(|e| e.contains("mellom 10 og 400")));
         let r = &p.rows[1];
-        assert!(r.errors.iter().any(|e| e.contains("Ukjent boligtype «Slott»")));
+        assert!(r
+            .errors
+            .iter()
+            .any(|e| e.contains("Ukjent boligtype «Slott»")));
         assert!(r.errors.iter().any(|e| e.contains("Ukjent status")));
         assert!(r.errors.iter().any(|e| e.contains("også på linje 2")));
         let r = &p.rows[2];
-        assert!(r.errors.iter().any(|e| e.contains("andre eiendomsopplysninger")));
+        assert!(r
+            .errors
+            .iter()
+            .any(|e| e.contains("andre eiendomsopplysninger")));
         assert_eq!(p.error_count(), 3);
     }
 
@@ -671,8 +736,14 @@ mod tests {
     fn missing_and_unknown_columns_are_file_errors() {
         let (l, ..) = lookups();
         let p = parse(b"Eiendom;Farge\nA;B\n", &l, today());
-        assert!(p.file_errors.iter().any(|e| e.contains("Ukjent kolonne «Farge»")));
-        assert!(p.file_errors.iter().any(|e| e.contains("«Adresse» mangler")));
+        assert!(p
+            .file_errors
+            .iter()
+            .any(|e| e.contains("Ukjent kolonne «Farge»")));
+        assert!(p
+            .file_errors
+            .iter()
+            .any(|e| e.contains("«Adresse» mangler")));
         assert!(p.rows.is_empty());
         let p = parse(b"", &l, today());
         assert_eq!(p.file_errors, vec!["Filen er tom.".to_string()]);

@@ -34,11 +34,7 @@ pub struct UploadPage {
     pub columns: Vec<&'static str>,
 }
 
-fn upload_page_with(
-    ctx: &Ctx,
-    chosen: String,
-    error: Option<String>,
-) -> AppResult<UploadPage> {
+fn upload_page_with(ctx: &Ctx, chosen: String, error: Option<String>) -> AppResult<UploadPage> {
     let munis = ctx.visible_with_role(EDIT);
     if munis.is_empty() {
         return Err(AppError::Forbidden);
@@ -109,7 +105,9 @@ pub async fn upload(ctx: Ctx, mut multipart: Multipart) -> AppResult<Response> {
         return reject("Velg en CSV-fil å laste opp.");
     };
     if bytes.len() > import::MAX_BYTES {
-        return reject("Filen er for stor. Største tillatte størrelse er 5 MB; del den opp i flere filer.");
+        return reject(
+            "Filen er for stor. Største tillatte størrelse er 5 MB; del den opp i flere filer.",
+        );
     }
     if std::str::from_utf8(&bytes).is_err() && bytes.iter().take(4096).any(|b| *b == 0) {
         return reject(

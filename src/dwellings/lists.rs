@@ -173,12 +173,11 @@ pub struct FilterOptions {
 }
 
 async fn filter_options(tx: &mut crate::db::Tx, ids: &[Uuid]) -> AppResult<FilterOptions> {
-    let mut type_names: Vec<String> =
-        repo::list_items(tx, repo::ListKind::Types, ids, false)
-            .await?
-            .into_iter()
-            .map(|t| t.name)
-            .collect();
+    let mut type_names: Vec<String> = repo::list_items(tx, repo::ListKind::Types, ids, false)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
     dedup_ci(&mut type_names);
     let mut area_names: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM areas WHERE municipality_id = ANY($1) AND active ORDER BY lower(name)",
@@ -285,7 +284,9 @@ pub async fn units(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response
         layout: Layout::new(&ctx, "boliger"),
         show_municipality: munis.len() > 1 || ctx.visible_municipalities().len() > 1,
         can_edit: !ctx.visible_with_role(EDIT).is_empty(),
-        is_admin: !ctx.visible_with_role(&[crate::auth::Role::Admin]).is_empty(),
+        is_admin: !ctx
+            .visible_with_role(&[crate::auth::Role::Admin])
+            .is_empty(),
         munis,
         filter,
         options,
@@ -349,7 +350,11 @@ pub async fn export(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Respons
             yes(u.wheelchair_accessible),
             yes(u.staff_base),
             u.monthly_rent
-                .map(|r| kroner(r).trim_end_matches("\u{a0}kr").replace('\u{a0}', " "))
+                .map(|r| {
+                    kroner(r)
+                        .trim_end_matches("\u{a0}kr")
+                        .replace('\u{a0}', " ")
+                })
                 .unwrap_or_default(),
             u.condition.map(|c| c.label()).unwrap_or("").to_string(),
             u.condition_assessed_on.map(date).unwrap_or_default(),
@@ -484,7 +489,7 @@ pub fn review_periods(today: NaiveDate) -> Vec<(String, NaiveDate, NaiveDate)> {
         ));
     }
     out.retain(|(_, from, _)| *from <= today);
-    out.sort_by(|a, b| b.1.cmp(&a.1));
+    out.sort_by_key(|p| std::cmp::Reverse(p.1));
     out.truncate(3);
     out
 }
@@ -497,16 +502,15 @@ pub async fn moves(ctx: Ctx, Query(q): Query<MovesQuery>) -> AppResult<Response>
         .next()
         .map(|p| (p.1, p.2))
         .unwrap_or((today - Duration::days(180), today));
-    let mut date_of = |field: &'static str, raw: &str, fallback: NaiveDate| {
-        match check_optional_date(raw) {
+    let mut date_of =
+        |field: &'static str, raw: &str, fallback: NaiveDate| match check_optional_date(raw) {
             Ok(Some(d)) => d,
             Ok(None) => fallback,
             Err(m) => {
                 errors.add(field, m);
                 fallback
             }
-        }
-    };
+        };
     let from = date_of("fra", &q.fra, default.0);
     let mut to = date_of("til", &q.til, default.1);
     if to < from {
@@ -641,7 +645,10 @@ mod tests {
             q: "Moan".into(),
             ..Default::default()
         };
-        assert_eq!(f.query(Some("rom"), Some(true), ""), "q=Moan&sorter=rom&synkende=1");
+        assert_eq!(
+            f.query(Some("rom"), Some(true), ""),
+            "q=Moan&sorter=rom&synkende=1"
+        );
     }
 
     #[test]

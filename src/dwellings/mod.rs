@@ -46,11 +46,11 @@ pub fn routes() -> Router<AppState> {
             "/boliger/import",
             get(import_handlers::upload_page).post(import_handlers::upload),
         )
-        .route("/boliger/import/mal.csv", get(import_handlers::template_csv))
         .route(
-            "/boliger/import/{id}",
-            get(import_handlers::preview_page),
+            "/boliger/import/mal.csv",
+            get(import_handlers::template_csv),
         )
+        .route("/boliger/import/{id}", get(import_handlers::preview_page))
         .route(
             "/boliger/import/{id}/bekreft",
             post(import_handlers::confirm),
@@ -65,7 +65,10 @@ pub fn routes() -> Router<AppState> {
             "/eiendommer/{id}/rediger",
             get(handlers::edit_property).post(handlers::update_property),
         )
-        .route("/innstillinger/boligtyper", get(settings::page).post(settings::add))
+        .route(
+            "/innstillinger/boligtyper",
+            get(settings::page).post(settings::add),
+        )
         .route(
             "/innstillinger/boligtyper/{kind}/{id}/navn",
             post(settings::rename),

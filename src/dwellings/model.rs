@@ -404,7 +404,10 @@ pub fn check_floor(raw: &str) -> Result<Option<i16>, String> {
     };
     match v.parse::<i16>() {
         Ok(n) if (-3..=60).contains(&n) => Ok(Some(n)),
-        _ => Err("Etasje må være et helt tall, for eksempel 1 for første etasje og -1 for kjeller.".into()),
+        _ => Err(
+            "Etasje må være et helt tall, for eksempel 1 for første etasje og -1 for kjeller."
+                .into(),
+        ),
     }
 }
 
@@ -416,7 +419,9 @@ pub fn check_rent(raw: &str) -> Result<Option<i64>, String> {
     match parse_kroner(v) {
         Some(ore) if ore <= 10_000_000 => Ok(Some(ore)),
         Some(_) => Err("Månedsleien virker for høy. Oppgi leie per måned i kroner.".into()),
-        None => Err("Månedsleie må være et beløp i kroner, for eksempel 8 500 eller 8500,00.".into()),
+        None => {
+            Err("Månedsleie må være et beløp i kroner, for eksempel 8 500 eller 8500,00.".into())
+        }
     }
 }
 
@@ -585,24 +590,20 @@ impl PropertyForm {
             check_optional_date(&self.agreement_ends),
         )
         .flatten();
-        match owner_type {
-            Some(OwnerType::AllocationRight) if agreement_ends.is_none() => {
-                if !e.has("agreement_ends") {
-                    e.add(
-                        "agreement_ends",
-                        "Oppgi når tildelingsretten utløper (dato i avtalen).",
-                    );
-                }
-            }
-            Some(OwnerType::MunicipalCompany | OwnerType::AllocationRight | OwnerType::Leased)
-                if owner_name.is_empty() =>
-            {
-                e.add(
-                    "owner_name",
-                    "Oppgi navnet på foretaket, borettslaget eller utleieren.",
-                );
-            }
-            _ => {}
+        if owner_type == Some(OwnerType::AllocationRight)
+            && agreement_ends.is_none()
+            && !e.has("agreement_ends")
+        {
+            e.add(
+                "agreement_ends",
+                "Oppgi når tildelingsretten utløper (dato i avtalen).",
+            );
+        }
+        if owner_type.is_some_and(|o| o != OwnerType::Municipality) && owner_name.is_empty() {
+            e.add(
+                "owner_name",
+                "Oppgi navnet på foretaket, borettslaget eller utleieren.",
+            );
         }
         let notes = text(&mut e, "notes", &self.notes, false, 4000, "Merknader");
         match owner_type {
@@ -705,7 +706,7 @@ impl UnitForm {
 
     pub fn has_adaptation(&self, id: &Uuid) -> bool {
         let id = id.to_string();
-        self.adaptations.iter().any(|a| *a == id)
+        self.adaptations.contains(&id)
     }
 
     /// Validates the unit's data; `type_ids` and `adaptation_ids` are the municipality's
@@ -734,7 +735,8 @@ impl UnitForm {
                 None => e.add("adaptations", "Velg tilpasninger fra listen."),
             }
         }
-        let monthly_rent = checked(&mut e, "monthly_rent", check_rent(&self.monthly_rent)).flatten();
+        let monthly_rent =
+            checked(&mut e, "monthly_rent", check_rent(&self.monthly_rent)).flatten();
         let condition = if self.condition.trim().is_empty() {
             None
         } else {
@@ -769,22 +771,20 @@ impl UnitForm {
             return Err(e);
         }
         match (unit_number, dwelling_type_id, rooms, area) {
-            (Some(unit_number), Some(dwelling_type_id), Some(rooms), Some(area)) => {
-                Ok(UnitInput {
-                    unit_number,
-                    dwelling_type_id,
-                    rooms,
-                    area,
-                    floor,
-                    wheelchair_accessible: self.wheelchair_accessible,
-                    staff_base: self.staff_base,
-                    adaptations,
-                    monthly_rent,
-                    condition,
-                    condition_assessed_on,
-                    notes,
-                })
-            }
+            (Some(unit_number), Some(dwelling_type_id), Some(rooms), Some(area)) => Ok(UnitInput {
+                unit_number,
+                dwelling_type_id,
+                rooms,
+                area,
+                floor,
+                wheelchair_accessible: self.wheelchair_accessible,
+                staff_base: self.staff_base,
+                adaptations,
+                monthly_rent,
+                condition,
+                condition_assessed_on,
+                notes,
+            }),
             _ => Err(e),
         }
     }
@@ -904,8 +904,7 @@ impl StatusForm {
             check_expected_vacant(to, &self.expected_vacant_from),
         )
         .flatten();
-        if to == Some(Status::NoticeGiven) && expected.is_none() && !e.has("expected_vacant_from")
-        {
+        if to == Some(Status::NoticeGiven) && expected.is_none() && !e.has("expected_vacant_from") {
             e.add(
                 "expected_vacant_from",
                 "Oppgi når boligen blir ledig (siste dag i oppsigelsestiden + 1).",
@@ -1230,7 +1229,10 @@ mod tests {
             expected_vacant_from: "01.06.2026".into(),
             ..Default::default()
         };
-        assert!(f3.parse(Status::NoticeGiven, today).unwrap_err().has("expected_vacant_from"));
+        assert!(f3
+            .parse(Status::NoticeGiven, today)
+            .unwrap_err()
+            .has("expected_vacant_from"));
     }
 
     #[test]
@@ -1247,7 +1249,10 @@ mod tests {
             ..Default::default()
         };
         let e = f.parse(&[area]).unwrap_err();
-        assert!(e.get("agreement_ends").unwrap().contains("tildelingsretten"));
+        assert!(e
+            .get("agreement_ends")
+            .unwrap()
+            .contains("tildelingsretten"));
         f.agreement_ends = "31.12.2040".into();
         let p = f.parse(&[area]).unwrap();
         assert_eq!(p.area_id, Some(area));

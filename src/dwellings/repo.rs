@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::model::{
-    Assessment, AreaTenths, Condition, NewUnit, OwnerType, PropertyInput, Status, StatusChange,
+    AreaTenths, Assessment, Condition, NewUnit, OwnerType, PropertyInput, Status, StatusChange,
     UnitInput, DEFAULT_ADAPTATIONS, DEFAULT_TYPES,
 };
 
@@ -469,7 +469,17 @@ pub async fn insert_unit(
     .execute(&mut *conn)
     .await?;
     set_adaptations(conn, municipality, id, &x.adaptations).await?;
-    record_status(conn, municipality, id, None, u.status, effective_on, reason, by).await?;
+    record_status(
+        conn,
+        municipality,
+        id,
+        None,
+        u.status,
+        effective_on,
+        reason,
+        by,
+    )
+    .await?;
     Ok(id)
 }
 

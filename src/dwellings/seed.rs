@@ -43,7 +43,10 @@ impl Rng {
 
 /// Dwelling types (names from `DEFAULT_TYPES`) with their share in Levanger-like stock,
 /// units per building, and rooms.
-const MIX: &[(&str, u64, (u64, u64), (i16, i16))] = &[
+/// (type name, share, units per building (min, max), rooms (min, max)).
+type Mix = (&'static str, u64, (u64, u64), (i16, i16));
+
+const MIX: &[Mix] = &[
     ("Ordinær kommunal utleiebolig", 44, (4, 12), (1, 4)),
     ("Omsorgsbolig", 18, (6, 14), (1, 3)),
     ("Trygdebolig/velferdsbolig", 12, (4, 10), (1, 3)),
@@ -64,7 +67,16 @@ fn places(number: &str) -> Vec<Place> {
     match number {
         "5037" => vec![
             Place {
-                streets: &["Kirkegata", "Sjøgata", "Håkon den godes gate", "Moanvegen", "Nesset", "Levanger Torg", "Gamle Kongeveg", "Røstadvegen"],
+                streets: &[
+                    "Kirkegata",
+                    "Sjøgata",
+                    "Håkon den godes gate",
+                    "Moanvegen",
+                    "Nesset",
+                    "Levanger Torg",
+                    "Gamle Kongeveg",
+                    "Røstadvegen",
+                ],
                 postcode: "7600",
                 postal_place: "Levanger",
             },
@@ -81,7 +93,15 @@ fn places(number: &str) -> Vec<Place> {
         ],
         "5038" => vec![
             Place {
-                streets: &["Jernbanegata", "Nordgata", "Stiklestad allé", "Ørmelenvegen", "Vuku sentrum", "Rinnanvegen", "Volhaugvegen"],
+                streets: &[
+                    "Jernbanegata",
+                    "Nordgata",
+                    "Stiklestad allé",
+                    "Ørmelenvegen",
+                    "Vuku sentrum",
+                    "Rinnanvegen",
+                    "Volhaugvegen",
+                ],
                 postcode: "7650",
                 postal_place: "Verdal",
             },
@@ -93,7 +113,15 @@ fn places(number: &str) -> Vec<Place> {
         ],
         "5035" => vec![
             Place {
-                streets: &["Kjøpmannsgata", "Innherredsvegen", "Sandfærhus", "Prestmoen", "Søndre gate", "Stokkanvegen", "Ravnkloa"],
+                streets: &[
+                    "Kjøpmannsgata",
+                    "Innherredsvegen",
+                    "Sandfærhus",
+                    "Prestmoen",
+                    "Søndre gate",
+                    "Stokkanvegen",
+                    "Ravnkloa",
+                ],
                 postcode: "7500",
                 postal_place: "Stjørdal",
             },
@@ -109,7 +137,13 @@ fn places(number: &str) -> Vec<Place> {
             },
         ],
         _ => vec![Place {
-            streets: &["Skalavegen", "Nordvegen", "Sørvegen", "Storgata", "Parkvegen"],
+            streets: &[
+                "Skalavegen",
+                "Nordvegen",
+                "Sørvegen",
+                "Storgata",
+                "Parkvegen",
+            ],
             postcode: "7000",
             postal_place: "Skala",
         }],
@@ -241,8 +275,7 @@ fn generate(
         b.p_street.push(street_address);
         b.p_postcode.push(place.postcode.into());
         b.p_place.push(place.postal_place.into());
-        b.p_area
-            .push((!areas.is_empty()).then(|| *rng.pick(areas)));
+        b.p_area.push((!areas.is_empty()).then(|| *rng.pick(areas)));
         b.p_owner.push(owner);
         b.p_owner_name.push(owner_name);
         b.p_ends.push(ends);
@@ -278,7 +311,11 @@ fn generate(
                     today - Duration::days(rng.below(30) as i64),
                     Some(today + Duration::days(5 + rng.below(150) as i64)),
                 ),
-                10..=11 => (Status::Reserved, today - Duration::days(rng.below(14) as i64), None),
+                10..=11 => (
+                    Status::Reserved,
+                    today - Duration::days(rng.below(14) as i64),
+                    None,
+                ),
                 12..=13 => (
                     Status::Maintenance,
                     today - Duration::days(rng.below(60) as i64),
@@ -296,13 +333,31 @@ fn generate(
                 ),
             };
             // History: registered as let, then the moves that led to today's status.
-            b.change(id, registered, None, Status::Let, "Registrert fra tidligere boligliste");
+            b.change(
+                id,
+                registered,
+                None,
+                Status::Let,
+                "Registrert fra tidligere boligliste",
+            );
             match status {
                 Status::Let if since > registered => {
                     let out = since - Duration::days(10 + rng.below(40) as i64);
                     if out > registered {
-                        b.change(id, out, Some(Status::Let), Status::Vacant, "Leietaker flyttet ut");
-                        b.change(id, since, Some(Status::Vacant), Status::Let, "Ny leiekontrakt");
+                        b.change(
+                            id,
+                            out,
+                            Some(Status::Let),
+                            Status::Vacant,
+                            "Leietaker flyttet ut",
+                        );
+                        b.change(
+                            id,
+                            since,
+                            Some(Status::Vacant),
+                            Status::Let,
+                            "Ny leiekontrakt",
+                        );
                     }
                 }
                 Status::Let => {}
@@ -316,18 +371,53 @@ fn generate(
                 }
                 Status::Reserved | Status::ToBeSold => {
                     let out = since - Duration::days(5 + rng.below(20) as i64);
-                    b.change(id, out.max(registered), Some(Status::Let), Status::Vacant, "Leietaker flyttet ut");
-                    b.change(id, since.max(registered), Some(Status::Vacant), status, if status == Status::Reserved { "Reservert for søker etter tildelingsmøte" } else { "Vedtak om salg" });
+                    b.change(
+                        id,
+                        out.max(registered),
+                        Some(Status::Let),
+                        Status::Vacant,
+                        "Leietaker flyttet ut",
+                    );
+                    b.change(
+                        id,
+                        since.max(registered),
+                        Some(Status::Vacant),
+                        status,
+                        if status == Status::Reserved {
+                            "Reservert for søker etter tildelingsmøte"
+                        } else {
+                            "Vedtak om salg"
+                        },
+                    );
                 }
                 Status::Sold => {}
             }
-            if let (Some(c @ (Condition::Poor | Condition::VeryPoor)), Some(on)) = (condition, assessed) {
+            if let (Some(c @ (Condition::Poor | Condition::VeryPoor)), Some(on)) =
+                (condition, assessed)
+            {
                 b.a_dwelling.push(id);
                 b.a_on.push(on);
                 b.a_grade.push(c);
-                b.a_findings.push(rng.pick(&["Fuktskade på bad", "Slitte gulv og kjøkken", "Vinduer trekker, dårlig isolasjon", "Råte i yttervegg"]).to_string());
-                b.a_action.push(rng.pick(&["Rehabilitering av bad", "Nytt kjøkken og gulv", "Skifte vinduer", "Vurdere salg"]).to_string());
-                b.a_cost.push(Some((50_000 + rng.below(400_000) as i64) * 100));
+                b.a_findings.push(
+                    rng.pick(&[
+                        "Fuktskade på bad",
+                        "Slitte gulv og kjøkken",
+                        "Vinduer trekker, dårlig isolasjon",
+                        "Råte i yttervegg",
+                    ])
+                    .to_string(),
+                );
+                b.a_action.push(
+                    rng.pick(&[
+                        "Rehabilitering av bad",
+                        "Nytt kjøkken og gulv",
+                        "Skifte vinduer",
+                        "Vurdere salg",
+                    ])
+                    .to_string(),
+                );
+                b.a_cost
+                    .push(Some((50_000 + rng.below(400_000) as i64) * 100));
             }
             b.d_id.push(id);
             b.d_property.push(pid);
@@ -336,10 +426,13 @@ fn generate(
             b.d_rooms.push(rooms);
             b.d_area.push(area);
             b.d_floor.push(Some(floor));
-            b.d_wheelchair.push(care || (floor == 1 && rng.below(4) == 0));
-            b.d_staff.push(kind.0 == "Omsorgsbolig med heldøgns omsorg" || kind.0 == "Bofellesskap");
-            b.d_rent
-                .push(Some((5_500 + rooms as i64 * 1_500 + rng.below(20) as i64 * 100) * 100));
+            b.d_wheelchair
+                .push(care || (floor == 1 && rng.below(4) == 0));
+            b.d_staff
+                .push(kind.0 == "Omsorgsbolig med heldøgns omsorg" || kind.0 == "Bofellesskap");
+            b.d_rent.push(Some(
+                (5_500 + rooms as i64 * 1_500 + rng.below(20) as i64 * 100) * 100,
+            ));
             b.d_condition.push(condition);
             b.d_assessed.push(assessed);
             b.d_status.push(status);
@@ -467,7 +560,9 @@ async fn seed_one(
     let mut rng = Rng(seed);
     let mut b = Batch::default();
     let today = super::views::today();
-    generate(&mut b, &mut rng, number, units, &areas, &types, today, scale);
+    generate(
+        &mut b, &mut rng, number, units, &areas, &types, today, scale,
+    );
     write(conn, m, &b).await
 }
 

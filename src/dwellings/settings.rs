@@ -241,10 +241,7 @@ async fn set_active(ctx: Ctx, kind: String, id: String, active: bool) -> AppResu
     Ok(Redirect::to(&format!("/innstillinger/boligtyper#{}", anchor(kind))).into_response())
 }
 
-pub async fn deactivate(
-    ctx: Ctx,
-    Path((kind, id)): Path<(String, String)>,
-) -> AppResult<Response> {
+pub async fn deactivate(ctx: Ctx, Path((kind, id)): Path<(String, String)>) -> AppResult<Response> {
     set_active(ctx, kind, id, false).await
 }
 

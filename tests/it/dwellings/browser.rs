@@ -16,26 +16,45 @@ async fn register_a_property_and_unit_and_see_it_vacant() {
     c.goto(&format!("{}/boliger", app.base)).await.unwrap();
     assert_accessible(&c, "the unit list").await;
     click(&c, "a[href='/eiendommer/ny']").await;
-    c.wait().for_element(Locator::Css("#street_address")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#street_address"))
+        .await
+        .unwrap();
     assert_accessible(&c, "the new property form").await;
     // Submitting empty shows the errors accessibly.
     click(&c, "form[action='/eiendommer/ny'] button[type=submit]").await;
-    c.wait().for_element(Locator::Css(".ds-error-summary")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css(".ds-error-summary"))
+        .await
+        .unwrap();
     assert_accessible(&c, "the property form with errors").await;
     fill(&c, "#name", "Nesset tun").await;
     fill(&c, "#street_address", "Nessetvegen 7").await;
     fill(&c, "#postcode", "7600").await;
     fill(&c, "#postal_place", "Levanger").await;
-    c.find(Locator::Css("#area_id option:nth-child(2)")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#area_id option:nth-child(2)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     click(&c, "form[action='/eiendommer/ny'] button[type=submit]").await;
     browser::wait_for_text(&c, "h1", "Nesset tun").await;
     assert_accessible(&c, "the property page").await;
 
     click(&c, "a[href^='/boliger/ny?eiendom=']").await;
-    c.wait().for_element(Locator::Css("#unit_number")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#unit_number"))
+        .await
+        .unwrap();
     assert_accessible(&c, "the new unit form").await;
     fill(&c, "#unit_number", "H0101").await;
-    c.find(Locator::Css("#dwelling_type_id option:nth-child(2)")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#dwelling_type_id option:nth-child(2)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     fill(&c, "#rooms", "2").await;
     fill(&c, "#area", "48").await;
     fill(&c, "#monthly_rent", "7 900").await;
@@ -45,7 +64,12 @@ async fn register_a_property_and_unit_and_see_it_vacant() {
     assert!(text(&c, "#status").await.contains("Ledig"));
     assert_accessible(&c, "the unit page").await;
 
-    c.goto(&format!("{}/boliger/ledige?rullestol=1&q=Nessetvegen", app.base)).await.unwrap();
+    c.goto(&format!(
+        "{}/boliger/ledige?rullestol=1&q=Nessetvegen",
+        app.base
+    ))
+    .await
+    .unwrap();
     let rows = text(&c, "#ledige tbody").await;
     assert!(rows.contains("Nessetvegen 7"), "{rows}");
     assert!(rows.contains("Ledig nå"));

@@ -25,19 +25,29 @@ async fn caseworker_registers_a_property_and_a_unit_with_validation() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text_of("#name-err").contains("må fylles ut"));
     assert!(bad.text_of("#postcode-err").contains("fire siffer"));
-    assert!(bad.text_of("#agreement_ends-err").contains("tildelingsretten"));
+    assert!(bad
+        .text_of("#agreement_ends-err")
+        .contains("tildelingsretten"));
     assert_eq!(bad.attr("#postcode", "value").as_deref(), Some("76"));
     assert_eq!(
-        bad.attr("#owner_type_allocation_right", "checked").as_deref(),
+        bad.attr("#owner_type_allocation_right", "checked")
+            .as_deref(),
         Some("")
     );
 
     let property = create_property(&mut c, "Moan omsorgsboliger").await;
     let page = c.get(&format!("/eiendommer/{property}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text_of("#eiendom-fakta").contains("Moanvegen 12, 7604 Levanger"));
+    assert!(page
+        .text_of("#eiendom-fakta")
+        .contains("Moanvegen 12, 7604 Levanger"));
     // Same name again is refused with a message, not a 500.
-    let dup = post_owned(&mut c, "/eiendommer/ny", &property_fields("moan omsorgsboliger")).await;
+    let dup = post_owned(
+        &mut c,
+        "/eiendommer/ny",
+        &property_fields("moan omsorgsboliger"),
+    )
+    .await;
     assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(dup.text_of("#name-err").contains("finnes allerede"));
 
@@ -55,7 +65,12 @@ async fn caseworker_registers_a_property_and_a_unit_with_validation() {
     assert!(bad.text_of("#monthly_rent-err").contains("8 500"));
     assert_eq!(bad.attr("#area", "value").as_deref(), Some("4000"));
     assert_eq!(
-        scalar::<i64>(&app, "5037", &format!("SELECT count(*) FROM dwellings WHERE property_id = '{property}'")).await,
+        scalar::<i64>(
+            &app,
+            "5037",
+            &format!("SELECT count(*) FROM dwellings WHERE property_id = '{property}'")
+        )
+        .await,
         0,
         "nothing saved"
     );
@@ -65,9 +80,14 @@ async fn caseworker_registers_a_property_and_a_unit_with_validation() {
     assert_eq!(page.status, StatusCode::OK);
     let facts = page.text_of("#bolig-fakta");
     assert!(facts.contains("54,5 m²"), "{facts}");
-    assert!(facts.contains("8\u{a0}500,00\u{a0}kr") || facts.contains("8 500,00 kr"), "{facts}");
+    assert!(
+        facts.contains("8\u{a0}500,00\u{a0}kr") || facts.contains("8 500,00 kr"),
+        "{facts}"
+    );
     assert!(page.text_of("#status").contains("Ledig"));
-    assert!(page.text_of("#historikk-tabell").contains("Registrert → Ledig"));
+    assert!(page
+        .text_of("#historikk-tabell")
+        .contains("Registrert → Ledig"));
     let (rent, area): (i64, String) = {
         let m = app.municipality_id("5037").await;
         let mut tx = app.owner.begin().await.unwrap();
@@ -101,7 +121,10 @@ async fn second_editor_gets_a_conflict_and_keeps_what_they_typed() {
     let unit = create_unit(&mut a, property, t, "H0101").await;
     let form_a = a.get(&format!("/boliger/{unit}/rediger")).await;
     let form_b = b.get(&format!("/boliger/{unit}/rediger")).await;
-    assert_eq!(form_a.attr("input[name=version]", "value").as_deref(), Some("1"));
+    assert_eq!(
+        form_a.attr("input[name=version]", "value").as_deref(),
+        Some("1")
+    );
     assert_eq!(form_b.attr("#rooms", "value").as_deref(), Some("2"));
     let mut fields = unit_fields(property, t, "H0101");
     fields.push(("version", "1".into()));
@@ -112,12 +135,22 @@ async fn second_editor_gets_a_conflict_and_keeps_what_they_typed() {
     fields.push(("notes", "Min merknad".into()));
     let second = post_owned(&mut b, &format!("/boliger/{unit}/rediger"), &fields).await;
     assert_eq!(second.status, StatusCode::CONFLICT);
-    assert!(second.text_of(".ds-error-summary").contains("Noen andre har lagret"));
+    assert!(second
+        .text_of(".ds-error-summary")
+        .contains("Noen andre har lagret"));
     assert_eq!(second.attr("#rooms", "value").as_deref(), Some("4"));
     assert_eq!(second.text_of("#notes"), "Min merknad");
-    assert_eq!(second.attr("input[name=version]", "value").as_deref(), Some("2"));
     assert_eq!(
-        scalar::<i16>(&app, "5037", &format!("SELECT rooms FROM dwellings WHERE id = '{unit}'")).await,
+        second.attr("input[name=version]", "value").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        scalar::<i16>(
+            &app,
+            "5037",
+            &format!("SELECT rooms FROM dwellings WHERE id = '{unit}'")
+        )
+        .await,
         3
     );
     assert_eq!(app.audit_count("dwelling.updated").await, 1);
@@ -126,11 +159,19 @@ async fn second_editor_gets_a_conflict_and_keeps_what_they_typed() {
     let mut pf = property_fields("Konfliktgata 1");
     pf.push(("version", "1".into()));
     pf[1].1 = "Konfliktgata 2".into();
-    assert_eq!(post_owned(&mut a, &format!("/eiendommer/{property}/rediger"), &pf).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post_owned(&mut a, &format!("/eiendommer/{property}/rediger"), &pf)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
     pf[1].1 = "Konfliktgata 3".into();
     let stale = post_owned(&mut b, &format!("/eiendommer/{property}/rediger"), &pf).await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
-    assert_eq!(stale.attr("#street_address", "value").as_deref(), Some("Konfliktgata 3"));
+    assert_eq!(
+        stale.attr("#street_address", "value").as_deref(),
+        Some("Konfliktgata 3")
+    );
 }
 
 #[tokio::test]
@@ -141,41 +182,71 @@ async fn status_changes_follow_the_rules_and_are_recorded() {
     let t = type_id(&app, "5037", "Gjennomgangsbolig").await;
     let unit = create_unit(&mut c, property, t, "H0201").await;
     let page = c.get(&format!("/boliger/{unit}/status")).await;
-    assert_eq!(page.count("input[name=status]"), 4, "vacant → let, reserved, maintenance, to be sold");
+    assert_eq!(
+        page.count("input[name=status]"),
+        4,
+        "vacant → let, reserved, maintenance, to be sold"
+    );
     let refused = c
         .post(
             &format!("/boliger/{unit}/status"),
-            &[("status", "notice_given"), ("reason", "Feil"), ("version", "1")],
+            &[
+                ("status", "notice_given"),
+                ("reason", "Feil"),
+                ("version", "1"),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text_of("#status-err").contains("kan ikke få status"));
+    assert!(refused
+        .text_of("#status-err")
+        .contains("kan ikke få status"));
     let ok = c
         .post(
             &format!("/boliger/{unit}/status"),
-            &[("status", "let"), ("effective_on", "2026-01-15"), ("reason", "Ny leiekontrakt"), ("version", "1")],
+            &[
+                ("status", "let"),
+                ("effective_on", "2026-01-15"),
+                ("reason", "Ny leiekontrakt"),
+                ("version", "1"),
+            ],
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
     let no_date = c
         .post(
             &format!("/boliger/{unit}/status"),
-            &[("status", "notice_given"), ("reason", "Sagt opp"), ("version", "2")],
+            &[
+                ("status", "notice_given"),
+                ("reason", "Sagt opp"),
+                ("version", "2"),
+            ],
         )
         .await;
-    assert!(no_date.text_of("#expected_vacant_from-err").contains("Oppgi når"));
+    assert!(no_date
+        .text_of("#expected_vacant_from-err")
+        .contains("Oppgi når"));
     // A stale status form is refused.
     let stale = c
         .post(
             &format!("/boliger/{unit}/status"),
-            &[("status", "vacant"), ("reason", "Flyttet"), ("version", "1")],
+            &[
+                ("status", "vacant"),
+                ("reason", "Flyttet"),
+                ("version", "1"),
+            ],
         )
         .await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     let ok = c
         .post(
             &format!("/boliger/{unit}/status"),
-            &[("status", "notice_given"), ("reason", "Leietaker har sagt opp"), ("expected_vacant_from", "2026-05-01"), ("version", "2")],
+            &[
+                ("status", "notice_given"),
+                ("reason", "Leietaker har sagt opp"),
+                ("expected_vacant_from", "2026-05-01"),
+                ("version", "2"),
+            ],
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
@@ -191,10 +262,12 @@ async fn status_changes_follow_the_rules_and_are_recorded() {
     let m = app.municipality_id("5037").await;
     let mut tx = app.owner.begin().await.unwrap();
     bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    assert!(sqlx::query("UPDATE dwelling_status_changes SET reason = 'x'")
-        .execute(&mut *tx)
-        .await
-        .is_err());
+    assert!(
+        sqlx::query("UPDATE dwelling_status_changes SET reason = 'x'")
+            .execute(&mut *tx)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -209,7 +282,11 @@ async fn assessments_set_the_condition_and_fill_the_poor_list() {
     let bad = c
         .post(
             &format!("/boliger/{unit}/tilstand"),
-            &[("assessed_on", "2026-01-10"), ("grade", "very_poor"), ("cost_estimate", "mye")],
+            &[
+                ("assessed_on", "2026-01-10"),
+                ("grade", "very_poor"),
+                ("cost_estimate", "mye"),
+            ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -232,8 +309,12 @@ async fn assessments_set_the_condition_and_fill_the_poor_list() {
     assert!(page.text_of("#bolig-fakta").contains("Svært dårlig"));
     assert!(page.text_of("#vurderinger").contains("180 000,00 kr"));
     let list = c.get("/boliger/tilstand").await;
-    assert!(list.text_of("#tilstand-tabell tbody tr:first-child").contains("A0001"));
-    assert!(list.text.contains(&format!("/boliger/{unit}/status?til=to_be_sold")));
+    assert!(list
+        .text_of("#tilstand-tabell tbody tr:first-child")
+        .contains("A0001"));
+    assert!(list
+        .text
+        .contains(&format!("/boliger/{unit}/status?til=to_be_sold")));
     assert_eq!(app.audit_count("dwelling.assessed").await, 1);
 }
 
@@ -241,10 +322,21 @@ async fn assessments_set_the_condition_and_fill_the_poor_list() {
 async fn team_and_auditors_read_but_never_edit() {
     let app = TestApp::spawn().await;
     let unit = some_unit(&app, "5037", "vacant").await;
-    let property: uuid::Uuid = scalar(&app, "5037", &format!("SELECT property_id FROM dwellings WHERE id = '{unit}'")).await;
+    let property: uuid::Uuid = scalar(
+        &app,
+        "5037",
+        &format!("SELECT property_id FROM dwellings WHERE id = '{unit}'"),
+    )
+    .await;
     for user in ["levanger.team", "revisor"] {
         let mut c = app.login(user).await;
-        for path in ["/boliger", "/boliger/ledige", "/boliger/flytting", "/boliger/tilstand", "/eiendommer"] {
+        for path in [
+            "/boliger",
+            "/boliger/ledige",
+            "/boliger/flytting",
+            "/boliger/tilstand",
+            "/eiendommer",
+        ] {
             assert_eq!(c.get(path).await.status, StatusCode::OK, "{user} {path}");
         }
         let page = c.get(&format!("/boliger/{unit}")).await;
@@ -267,12 +359,27 @@ async fn team_and_auditors_read_but_never_edit() {
             format!("/boliger/{unit}/tilstand"),
             format!("/eiendommer/{property}/rediger"),
         ] {
-            let res = c.post(&path, &[("status", "let"), ("reason", "x"), ("version", "1"), ("rooms", "3")]).await;
+            let res = c
+                .post(
+                    &path,
+                    &[
+                        ("status", "let"),
+                        ("reason", "x"),
+                        ("version", "1"),
+                        ("rooms", "3"),
+                    ],
+                )
+                .await;
             assert_eq!(res.status, StatusCode::FORBIDDEN, "{user} POST {path}");
         }
     }
     assert_eq!(
-        scalar::<String>(&app, "5037", &format!("SELECT status::text FROM dwellings WHERE id = '{unit}'")).await,
+        scalar::<String>(
+            &app,
+            "5037",
+            &format!("SELECT status::text FROM dwellings WHERE id = '{unit}'")
+        )
+        .await,
         "vacant"
     );
 }
@@ -281,7 +388,12 @@ async fn team_and_auditors_read_but_never_edit() {
 async fn other_municipalities_units_are_not_found() {
     let app = TestApp::spawn().await;
     let verdal_unit = some_unit(&app, "5038", "let").await;
-    let verdal_property: uuid::Uuid = scalar(&app, "5038", "SELECT id FROM properties ORDER BY id LIMIT 1").await;
+    let verdal_property: uuid::Uuid = scalar(
+        &app,
+        "5038",
+        "SELECT id FROM properties ORDER BY id LIMIT 1",
+    )
+    .await;
     let mut c = app.login("levanger.saksbehandler").await;
     for path in [
         format!("/boliger/{verdal_unit}"),
@@ -299,16 +411,32 @@ async fn other_municipalities_units_are_not_found() {
         format!("/boliger/{verdal_unit}/tilstand"),
         format!("/eiendommer/{verdal_property}/rediger"),
     ] {
-        let res = c.post(&path, &[("status", "notice_given"), ("reason", "x"), ("version", "1")]).await;
+        let res = c
+            .post(
+                &path,
+                &[
+                    ("status", "notice_given"),
+                    ("reason", "x"),
+                    ("version", "1"),
+                ],
+            )
+            .await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}");
     }
-    let res = post_owned(&mut c, "/boliger/ny", &unit_fields(verdal_property, uuid::Uuid::now_v7(), "X1")).await;
+    let res = post_owned(
+        &mut c,
+        "/boliger/ny",
+        &unit_fields(verdal_property, uuid::Uuid::now_v7(), "X1"),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     // Lists show only Levanger, without a municipality column.
     let list = c.get("/boliger").await;
     assert!(!list.text_of("thead").contains("Kommune"));
     let verdal_street: String = scalar(&app, "5038", &format!("SELECT p.street_address FROM dwellings d JOIN properties p ON p.id = d.property_id WHERE d.id = '{verdal_unit}'")).await;
-    let found = c.get(&format!("/boliger?q={}", verdal_street.replace(' ', "+"))).await;
+    let found = c
+        .get(&format!("/boliger?q={}", verdal_street.replace(' ', "+")))
+        .await;
     assert!(!found.text.contains(&verdal_unit.to_string()));
 
     // The office user sees Levanger and Verdal with a municipality column, never Stjørdal.
@@ -317,10 +445,22 @@ async fn other_municipalities_units_are_not_found() {
     assert!(list.text_of("#ledige thead").contains("Kommune"));
     let munis = list.texts("#ledige tbody tr td:first-child");
     assert!(munis.iter().any(|m| m == "Levanger"));
-    assert!(munis.iter().all(|m| m == "Levanger" || m == "Verdal"), "{munis:?}");
-    assert_eq!(office.get(&format!("/boliger/{verdal_unit}")).await.status, StatusCode::OK);
+    assert!(
+        munis.iter().all(|m| m == "Levanger" || m == "Verdal"),
+        "{munis:?}"
+    );
+    assert_eq!(
+        office.get(&format!("/boliger/{verdal_unit}")).await.status,
+        StatusCode::OK
+    );
     let stjordal_unit = some_unit(&app, "5035", "let").await;
-    assert_eq!(office.get(&format!("/boliger/{stjordal_unit}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        office
+            .get(&format!("/boliger/{stjordal_unit}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -329,29 +469,67 @@ async fn admins_maintain_dwelling_types_and_adaptations() {
     let mut c = app.login("levanger.admin").await;
     let page = c.get("/innstillinger/boligtyper").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text_of("#boligtyper-tabell").contains("Omsorgsbolig med heldøgns omsorg"));
-    let res = c.post("/innstillinger/boligtyper", &[("kind", "type"), ("name", "Seniorbolig")]).await;
+    assert!(page
+        .text_of("#boligtyper-tabell")
+        .contains("Omsorgsbolig med heldøgns omsorg"));
+    let res = c
+        .post(
+            "/innstillinger/boligtyper",
+            &[("kind", "type"), ("name", "Seniorbolig")],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let dup = c.post("/innstillinger/boligtyper", &[("kind", "type"), ("name", "seniorbolig")]).await;
+    let dup = c
+        .post(
+            "/innstillinger/boligtyper",
+            &[("kind", "type"), ("name", "seniorbolig")],
+        )
+        .await;
     assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(dup.text_of("#type_name-err").contains("finnes allerede"));
-    let empty = c.post("/innstillinger/boligtyper", &[("kind", "adaptation"), ("name", " ")]).await;
-    assert!(empty.text_of("#adaptation_name-err").contains("må fylles ut"));
+    let empty = c
+        .post(
+            "/innstillinger/boligtyper",
+            &[("kind", "adaptation"), ("name", " ")],
+        )
+        .await;
+    assert!(empty
+        .text_of("#adaptation_name-err")
+        .contains("må fylles ut"));
     let senior = type_id(&app, "5037", "Seniorbolig").await;
-    let res = c.post(&format!("/innstillinger/boligtyper/type/{senior}/navn"), &[("name", "Seniorleilighet")]).await;
+    let res = c
+        .post(
+            &format!("/innstillinger/boligtyper/type/{senior}/navn"),
+            &[("name", "Seniorleilighet")],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let res = c.post(&format!("/innstillinger/boligtyper/type/{senior}/deaktiver"), &[]).await;
+    let res = c
+        .post(
+            &format!("/innstillinger/boligtyper/type/{senior}/deaktiver"),
+            &[],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let page = c.get("/innstillinger/boligtyper").await;
-    assert!(page.text_of("#boligtyper-tabell").contains("Seniorleilighet Deaktivert"));
+    assert!(page
+        .text_of("#boligtyper-tabell")
+        .contains("Seniorleilighet Deaktivert"));
     // A deactivated type is not offered for new units.
     let mut cw = app.login("levanger.saksbehandler").await;
     let property = create_property(&mut cw, "Typevegen 1").await;
     let form = cw.get(&format!("/boliger/ny?eiendom={property}")).await;
-    assert!(!form.text_of("#dwelling_type_id").contains("Seniorleilighet"));
+    assert!(!form
+        .text_of("#dwelling_type_id")
+        .contains("Seniorleilighet"));
     assert_eq!(app.audit_count("dwelling_type.renamed").await, 1);
     // Another municipality's type is not found.
     let verdal_type = type_id(&app, "5038", "Hybel").await;
-    let res = c.post(&format!("/innstillinger/boligtyper/type/{verdal_type}/deaktiver"), &[]).await;
+    let res = c
+        .post(
+            &format!("/innstillinger/boligtyper/type/{verdal_type}/deaktiver"),
+            &[],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 }

@@ -30,7 +30,9 @@ pub async fn some_unit(app: &TestApp, number: &str, status: &str) -> Uuid {
     scalar(
         app,
         number,
-        &format!("SELECT id FROM dwellings WHERE status = '{status}' ORDER BY unit_number, id LIMIT 1"),
+        &format!(
+            "SELECT id FROM dwellings WHERE status = '{status}' ORDER BY unit_number, id LIMIT 1"
+        ),
     )
     .await
 }
@@ -95,5 +97,11 @@ pub async fn create_unit(c: &mut Client, property: Uuid, t: Uuid, number: &str) 
     let res = post_owned(c, "/boliger/ny", &unit_fields(property, t, number)).await;
     assert_eq!(res.status, reqwest::StatusCode::SEE_OTHER, "{}", res.text);
     let loc = res.location.unwrap();
-    Uuid::parse_str(loc.trim_start_matches("/boliger/").split('?').next().unwrap()).unwrap()
+    Uuid::parse_str(
+        loc.trim_start_matches("/boliger/")
+            .split('?')
+            .next()
+            .unwrap(),
+    )
+    .unwrap()
 }
