@@ -14,7 +14,7 @@ use super::model::{
     AssessmentForm, Condition, OwnerType, PropertyForm, Status, StatusForm, UnitForm,
 };
 use super::repo::{self, AssessmentRow, ListItem, ListKind, PropertyRow, StatusChangeRow, UnitRow};
-use super::views::{municipality_name, today, EDIT, READ};
+use super::views::{municipality_name, parse_cursor, today, EDIT, READ};
 use crate::audit::{self, Event};
 use crate::auth::roles::MunicipalityRef;
 use crate::db;
@@ -101,10 +101,7 @@ pub async fn properties(ctx: Ctx, Query(q): Query<PropertiesQuery>) -> AppResult
         return Err(AppError::Forbidden);
     }
     let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let after = q
-        .etter
-        .rsplit_once('~')
-        .and_then(|(k, id)| Some((k, Uuid::parse_str(id).ok()?)));
+    let after = parse_cursor(&q.etter);
     let mut rows = repo::properties(&mut tx, &ids, &q.q, after, repo::PAGE_SIZE + 1).await?;
     tx.commit().await?;
     let next_query = if rows.len() as i64 > repo::PAGE_SIZE {

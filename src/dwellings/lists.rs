@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::model::{check_area, check_optional_date, check_rooms, format_area, Status};
 use super::repo::{self, MoveCount, MoveRow, Sort, TypeCount, UnitFilter, UnitRow};
-use super::views::{municipality_name, today, EDIT, READ};
+use super::views::{municipality_name, parse_cursor, today, EDIT, READ};
 use crate::auth::roles::MunicipalityRef;
 use crate::web::csv_export;
 use crate::web::ctx::Ctx;
@@ -131,9 +131,7 @@ impl Filter {
     }
 
     fn cursor(&self) -> Option<(&str, Uuid)> {
-        self.etter
-            .rsplit_once('~')
-            .and_then(|(k, id)| Some((k, Uuid::parse_str(id).ok()?)))
+        parse_cursor(&self.etter)
     }
 
     /// The query string of this filter with another cursor/sort (for links).
@@ -590,10 +588,7 @@ impl ConditionPage {
 
 pub async fn condition(ctx: Ctx, Query(q): Query<PageQuery>) -> AppResult<Response> {
     let (mut tx, munis, ids) = read_scope(&ctx).await?;
-    let after = q
-        .etter
-        .rsplit_once('~')
-        .and_then(|(k, id)| Some((k, Uuid::parse_str(id).ok()?)));
+    let after = parse_cursor(&q.etter);
     let mut rows = repo::poor_condition(&mut tx, &ids, after, repo::PAGE_SIZE + 1).await?;
     tx.commit().await?;
     let next_query = next_cursor(&mut rows, repo::PAGE_SIZE)

@@ -20,6 +20,12 @@ pub fn today() -> NaiveDate {
         .date_naive()
 }
 
+/// A keyset cursor from the URL: "<sort value>~<id>". None for the first page.
+pub fn parse_cursor(raw: &str) -> Option<(&str, Uuid)> {
+    raw.rsplit_once('~')
+        .and_then(|(k, id)| Some((k, Uuid::parse_str(id).ok()?)))
+}
+
 pub fn municipality_name(munis: &[MunicipalityRef], id: Uuid) -> String {
     munis
         .iter()
