@@ -336,6 +336,7 @@ pub async fn ensure_context_defaults(
     municipality: Uuid,
 ) -> anyhow::Result<()> {
     crate::dwellings::repo::ensure_defaults(conn, municipality).await?;
+    crate::applications::ensure_defaults(conn, municipality).await?;
     Ok(())
 }
 
