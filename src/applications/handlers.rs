@@ -513,6 +513,13 @@ async fn refuse(ctx: &Ctx, id: Uuid, forms: CaseForms) -> AppResult<Response> {
     render_status(status, &page)
 }
 
+/// Re-renders the case page after a stale edit (409): nothing saved, input kept.
+async fn conflict(ctx: &Ctx, id: Uuid, mut forms: CaseForms) -> AppResult<Response> {
+    forms.errors.general = Some(conflict_message());
+    forms.status_code = Some(StatusCode::CONFLICT);
+    refuse(ctx, id, forms).await
+}
+
 fn conflict_message() -> String {
     "Saken ble endret av noen andre mens du arbeidet. Ingenting er lagret, men det du skrev står fortsatt i skjemaet. \
      Se over saken slik den er nå, og send inn på nytt."
@@ -577,16 +584,12 @@ pub async fn change_status(
     let to = to.unwrap_or(current.status);
     if !repo::set_status(&mut tx, m, id, version, to, &reason).await? {
         tx.rollback().await?;
-        let mut errors = FormErrors::new();
-        errors.general = Some(conflict_message());
         let forms = CaseForms {
             active: "status",
-            errors,
             status: form,
-            status_code: Some(StatusCode::CONFLICT),
             ..Default::default()
         };
-        return refuse(&ctx, id, forms).await;
+        return conflict(&ctx, id, forms).await;
     }
     repo::record_event(
         &mut tx,
@@ -660,15 +663,11 @@ pub async fn assign(
     let version: i32 = form.version.trim().parse().unwrap_or(0);
     if !repo::set_caseworker(&mut tx, m, id, version, target).await? {
         tx.rollback().await?;
-        let mut errors = FormErrors::new();
-        errors.general = Some(conflict_message());
         let forms = CaseForms {
             active: "assign",
-            errors,
-            status_code: Some(StatusCode::CONFLICT),
             ..Default::default()
         };
-        return refuse(&ctx, id, forms).await;
+        return conflict(&ctx, id, forms).await;
     }
     let name = match target {
         Some(t) => repo::caseworkers(&mut tx, &[m])
@@ -878,16 +877,12 @@ pub async fn add_member(
     let version: i32 = form.version.trim().parse().unwrap_or(0);
     if !repo::bump_version(&mut tx, m, id, version).await? {
         tx.rollback().await?;
-        let mut errors = FormErrors::new();
-        errors.general = Some(conflict_message());
         let forms = CaseForms {
             active: "member",
-            errors,
             member: person,
-            status_code: Some(StatusCode::CONFLICT),
             ..Default::default()
         };
-        return refuse(&ctx, id, forms).await;
+        return conflict(&ctx, id, forms).await;
     }
     let pid = repo::upsert_person(&mut tx, m, &input.person, true).await?;
     if !repo::add_member(&mut tx, m, id, pid, &input.relation).await? {
@@ -950,15 +945,11 @@ pub async fn remove_member(
     let version: i32 = form.version.trim().parse().unwrap_or(0);
     if !repo::bump_version(&mut tx, m, id, version).await? {
         tx.rollback().await?;
-        let mut errors = FormErrors::new();
-        errors.general = Some(conflict_message());
         let forms = CaseForms {
             active: "member",
-            errors,
-            status_code: Some(StatusCode::CONFLICT),
             ..Default::default()
         };
-        return refuse(&ctx, id, forms).await;
+        return conflict(&ctx, id, forms).await;
     }
     let Some(name) = repo::remove_member(&mut tx, m, id, person).await? else {
         return Err(AppError::NotFound);

@@ -481,7 +481,7 @@ pub async fn mine(ctx: Ctx, Query(q): Query<MineQuery>) -> AppResult<Response> {
     };
     let today = today();
     render(&MinePage {
-        layout: Layout::new(&ctx, "soknader"),
+        layout: Layout::new(&ctx, "mine"),
         counts,
         awaiting: awaiting.into_iter().map(|r| row_view(r, today)).collect(),
         rows: rows.into_iter().map(|r| row_view(r, today)).collect(),

@@ -645,17 +645,20 @@ pub async fn save_interim(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn mark_interim_sent(
+/// `UPDATE applications SET <set>, version = version + 1 … WHERE <key> AND version = $3
+/// <and>`: false when the row changed since `version` (or `and` does not hold).
+async fn update_versioned(
     conn: &mut PgConnection,
     municipality: Uuid,
     id: Uuid,
     version: i32,
+    set: &str,
+    and: &str,
 ) -> sqlx::Result<bool> {
-    let r = sqlx::query(
-        "UPDATE applications SET interim_sent_on = current_date, version = version + 1, updated_at = now()
-          WHERE municipality_id = $1 AND id = $2 AND version = $3 AND interim_sent_on IS NULL
-            AND interim_reason <> ''",
-    )
+    let r = sqlx::query(&format!(
+        "UPDATE applications SET {set}version = version + 1, updated_at = now()
+          WHERE municipality_id = $1 AND id = $2 AND version = $3 {and}"
+    ))
     .bind(municipality)
     .bind(id)
     .bind(version)
@@ -664,22 +667,32 @@ pub async fn mark_interim_sent(
     Ok(r.rows_affected() == 1)
 }
 
+/// Records that the interim reply was sent today (once, and only with a reason written).
+pub async fn mark_interim_sent(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    version: i32,
+) -> sqlx::Result<bool> {
+    update_versioned(
+        conn,
+        municipality,
+        id,
+        version,
+        "interim_sent_on = current_date, ",
+        "AND interim_sent_on IS NULL AND interim_reason <> ''",
+    )
+    .await
+}
+
+/// Claims the application's current version for a change to its household.
 pub async fn bump_version(
     conn: &mut PgConnection,
     municipality: Uuid,
     id: Uuid,
     version: i32,
 ) -> sqlx::Result<bool> {
-    let r = sqlx::query(
-        "UPDATE applications SET version = version + 1, updated_at = now()
-          WHERE municipality_id = $1 AND id = $2 AND version = $3",
-    )
-    .bind(municipality)
-    .bind(id)
-    .bind(version)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    update_versioned(conn, municipality, id, version, "", "").await
 }
 
 // ---------------------------------------------------------------------------------------

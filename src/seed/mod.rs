@@ -332,9 +332,11 @@ pub async fn add_municipality(owner: &PgPool, number: &str, name: &str) -> anyho
 /// Default lists every municipality needs (dwelling types, application reasons, decision
 /// kinds, allocation criteria …). Idempotent.
 pub async fn ensure_context_defaults(
-    _conn: &mut PgConnection,
-    _municipality: Uuid,
+    conn: &mut PgConnection,
+    municipality: Uuid,
 ) -> anyhow::Result<()> {
+    crate::dwellings::repo::ensure_defaults(conn, municipality).await?;
+    crate::applications::ensure_defaults(conn, municipality).await?;
     Ok(())
 }
 

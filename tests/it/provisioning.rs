@@ -62,3 +62,18 @@ async fn a_new_municipality_gets_settings_and_its_first_admin_must_change_passwo
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[tokio::test]
+async fn a_new_municipality_has_the_default_dwelling_types() {
+    let app = TestApp::spawn().await;
+    let id = bosak::seed::add_municipality(&app.owner, "4602", "Trondheim")
+        .await
+        .unwrap();
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, id).await.unwrap();
+    let types: i64 = sqlx::query_scalar("SELECT count(*) FROM dwelling_types")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert!(types >= 5, "{types}");
+}

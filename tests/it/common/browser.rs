@@ -45,7 +45,8 @@ pub async fn browser() -> Client {
         }),
     );
     let mut last_err = None;
-    for _ in 0..20 {
+    // A loaded machine can make chromedriver slow to accept a new session.
+    for _ in 0..60 {
         match ClientBuilder::rustls()
             .expect("rustls")
             .capabilities(caps.clone())
