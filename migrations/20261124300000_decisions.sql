@@ -82,7 +82,8 @@ CREATE TABLE decision_points (
   kind_id uuid NOT NULL,
   outcome decision_outcome NOT NULL,
   description text NOT NULL CHECK (length(description) BETWEEN 1 AND 5000),
-  dwelling_types text NOT NULL DEFAULT '' CHECK (length(dwelling_types) <= 500),
+  -- Dwelling types granted (ids of the municipality's dwelling_types; no FK on arrays).
+  dwelling_type_ids uuid[] NOT NULL DEFAULT '{}',
   rooms integer CHECK (rooms BETWEEN 1 AND 10),
   lease_months integer CHECK (lease_months BETWEEN 1 AND 240),
   needs_ground_floor_or_lift boolean NOT NULL DEFAULT false,

@@ -57,6 +57,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(dwellings::routes())
         .merge(applications::routes())
+        .merge(decisions::routes())
         .route_layer(middleware::from_fn(web::csrf::verify))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -292,6 +292,8 @@ pub struct CasePage {
     pub areas: Vec<String>,
     pub assessments: Vec<Assessment>,
     pub timeline: Vec<EventView>,
+    pub decisions: Vec<crate::decisions::repo::Decision>,
+    pub may_decide: bool,
     pub documents: Vec<DocumentInfo>,
     pub caseworkers: Vec<Caseworker>,
     pub other_open: Vec<CaseRef>,
@@ -435,6 +437,7 @@ pub(super) async fn case_page(
         })
         .collect();
     let documents = repo::documents(&mut tx, m, id).await?;
+    let decisions = crate::decisions::repo::decisions_of_application(&mut tx, m, id).await?;
     let caseworkers = repo::caseworkers(&mut tx, &[m]).await?;
     let other_open = match &c.applicant_national_id {
         Some(n) => repo::open_cases_of_national_id(&mut tx, m, n, Some(id)).await?,
@@ -483,6 +486,10 @@ pub(super) async fn case_page(
         areas,
         assessments,
         timeline,
+        may_decide: ctx
+            .user
+            .has_any_role(m, crate::decisions::handlers::WRITE_ROLES),
+        decisions,
         documents,
         caseworkers,
         other_open,

@@ -1,5 +1,57 @@
 //! Decisions (vedtak), combined decisions (samlevedtak) and appeals (klager).
 
+pub mod admin;
+pub mod appeals;
 pub mod calendar;
 pub mod deadline;
+pub mod forms;
+pub mod handlers;
+pub mod letter;
+pub mod lists;
 pub mod model;
+pub mod repo;
+pub mod seed;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub use repo::ensure_defaults;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/vedtak", get(lists::list))
+        .route("/vedtak/eksport.csv", get(lists::export))
+        .route("/soknader/{id}/vedtak", post(handlers::create))
+        .route("/vedtak/{id}", get(handlers::show))
+        .route("/vedtak/{id}/punkter", post(handlers::save_point))
+        .route(
+            "/vedtak/{id}/punkter/{pid}/slett",
+            post(handlers::delete_point),
+        )
+        .route("/vedtak/{id}/begrunnelse", post(handlers::save_grounds))
+        .route("/vedtak/{id}/til-godkjenning", post(handlers::submit))
+        .route("/vedtak/{id}/tilbake-til-utkast", post(handlers::reopen))
+        .route("/vedtak/{id}/send", post(handlers::send))
+        .route("/vedtak/{id}/rett", post(handlers::correct))
+        .route("/vedtak/{id}/brev", get(handlers::letter_html))
+        .route("/vedtak/{id}/brev.pdf", get(handlers::letter_pdf))
+        .route("/vedtak/{id}/klager", post(appeals::register))
+        .route("/klager", get(lists::open_appeals))
+        .route("/klager/{id}", get(appeals::show))
+        .route("/klager/{id}/omgjor", post(appeals::reverse))
+        .route("/klager/{id}/oversend", post(appeals::forward))
+        .route("/klager/{id}/utfall", post(appeals::outcome))
+        .route("/innstillinger/vedtak", get(admin::show))
+        .route("/innstillinger/vedtak/typer", post(admin::add_kind))
+        .route("/innstillinger/vedtak/typer/{id}", post(admin::toggle_kind))
+        .route(
+            "/innstillinger/vedtak/standardtekster",
+            post(admin::add_paragraph),
+        )
+        .route(
+            "/innstillinger/vedtak/standardtekster/{id}",
+            post(admin::toggle_paragraph),
+        )
+}

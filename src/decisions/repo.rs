@@ -95,10 +95,12 @@ pub async fn ensure_defaults(conn: &mut PgConnection, municipality: Uuid) -> sql
         .execute(&mut *conn)
         .await?;
     }
-    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM standard_paragraphs WHERE municipality_id = $1)")
-        .bind(municipality)
-        .fetch_one(&mut *conn)
-        .await?;
+    let any: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM standard_paragraphs WHERE municipality_id = $1)",
+    )
+    .bind(municipality)
+    .fetch_one(&mut *conn)
+    .await?;
     if !any {
         for (part, title, body) in DEFAULT_PARAGRAPHS {
             sqlx::query("INSERT INTO standard_paragraphs (municipality_id, id, part, title, body) VALUES ($1, $2, $3, $4, $5)")
@@ -136,7 +138,11 @@ pub async fn kinds(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Result<
     .await
 }
 
-pub async fn add_kind(conn: &mut PgConnection, municipality: Uuid, k: &Kind) -> sqlx::Result<Option<Uuid>> {
+pub async fn add_kind(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    k: &Kind,
+) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
         "INSERT INTO decision_kinds (municipality_id, id, code, name, legal_basis, appeal_body, appeal_weeks, is_dwelling, sort_order)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1000)
@@ -154,7 +160,12 @@ pub async fn add_kind(conn: &mut PgConnection, municipality: Uuid, k: &Kind) -> 
     .await
 }
 
-pub async fn set_kind_active(conn: &mut PgConnection, municipality: Uuid, id: Uuid, active: bool) -> sqlx::Result<bool> {
+pub async fn set_kind_active(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    active: bool,
+) -> sqlx::Result<bool> {
     let r = sqlx::query("UPDATE decision_kinds SET active = $3, version = version + 1 WHERE municipality_id = $1 AND id = $2")
         .bind(municipality)
         .bind(id)
@@ -173,7 +184,10 @@ pub struct Paragraph {
     pub active: bool,
 }
 
-pub async fn paragraphs(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Result<Vec<Paragraph>> {
+pub async fn paragraphs(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+) -> sqlx::Result<Vec<Paragraph>> {
     sqlx::query_as(
         "SELECT id, part, title, body, active FROM standard_paragraphs
           WHERE municipality_id = $1 ORDER BY part, title",
@@ -183,7 +197,13 @@ pub async fn paragraphs(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Re
     .await
 }
 
-pub async fn add_paragraph(conn: &mut PgConnection, municipality: Uuid, part: &str, title: &str, body: &str) -> sqlx::Result<Uuid> {
+pub async fn add_paragraph(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    part: &str,
+    title: &str,
+    body: &str,
+) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query("INSERT INTO standard_paragraphs (municipality_id, id, part, title, body) VALUES ($1, $2, $3, $4, $5)")
         .bind(municipality)
@@ -196,7 +216,12 @@ pub async fn add_paragraph(conn: &mut PgConnection, municipality: Uuid, part: &s
     Ok(id)
 }
 
-pub async fn set_paragraph_active(conn: &mut PgConnection, municipality: Uuid, id: Uuid, active: bool) -> sqlx::Result<bool> {
+pub async fn set_paragraph_active(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    active: bool,
+) -> sqlx::Result<bool> {
     let r = sqlx::query("UPDATE standard_paragraphs SET active = $3, version = version + 1 WHERE municipality_id = $1 AND id = $2")
         .bind(municipality)
         .bind(id)
@@ -241,7 +266,11 @@ const DECISION_COLUMNS: &str = "d.municipality_id, d.id, d.application_id, d.sta
     d.decided_on, d.dispatched_on, d.channel, d.notified_on, d.grounds_requested_on,
     d.closed_without_appeal, d.version";
 
-pub async fn decision(conn: &mut PgConnection, visible: &[Uuid], id: Uuid) -> sqlx::Result<Option<Decision>> {
+pub async fn decision(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+    id: Uuid,
+) -> sqlx::Result<Option<Decision>> {
     sqlx::query_as(&format!(
         "SELECT {DECISION_COLUMNS}
            FROM decisions d
@@ -255,7 +284,11 @@ pub async fn decision(conn: &mut PgConnection, visible: &[Uuid], id: Uuid) -> sq
     .await
 }
 
-pub async fn decisions_of_application(conn: &mut PgConnection, municipality: Uuid, application: Uuid) -> sqlx::Result<Vec<Decision>> {
+pub async fn decisions_of_application(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    application: Uuid,
+) -> sqlx::Result<Vec<Decision>> {
     sqlx::query_as(&format!(
         "SELECT {DECISION_COLUMNS}
            FROM decisions d
@@ -293,7 +326,12 @@ pub async fn insert_decision(
 
 /// Claims the decision at `version` while it is still editable; false on a stale edit or
 /// when it has been sent meanwhile.
-pub async fn bump_version(conn: &mut PgConnection, municipality: Uuid, id: Uuid, version: i32) -> sqlx::Result<bool> {
+pub async fn bump_version(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    version: i32,
+) -> sqlx::Result<bool> {
     let r = sqlx::query(
         "UPDATE decisions SET version = version + 1, updated_at = now()
           WHERE municipality_id = $1 AND id = $2 AND version = $3 AND status <> 'sent'",
@@ -333,7 +371,13 @@ pub async fn save_grounds(
     Ok(())
 }
 
-pub async fn set_status(conn: &mut PgConnection, municipality: Uuid, id: Uuid, status: Status, submitted_by: Option<Uuid>) -> sqlx::Result<()> {
+pub async fn set_status(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    status: Status,
+    submitted_by: Option<Uuid>,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE decisions SET status = $3, submitted_by = $4 WHERE municipality_id = $1 AND id = $2")
         .bind(municipality)
         .bind(id)
@@ -352,7 +396,12 @@ pub struct Dispatch {
     pub notified_on: NaiveDate,
 }
 
-pub async fn mark_sent(conn: &mut PgConnection, municipality: Uuid, id: Uuid, d: &Dispatch) -> sqlx::Result<()> {
+pub async fn mark_sent(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    d: &Dispatch,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE decisions SET status = 'sent', approver_id = $3, decided_on = $4, dispatched_on = $5,
                 channel = $6, notified_on = $7
@@ -370,13 +419,20 @@ pub async fn mark_sent(conn: &mut PgConnection, municipality: Uuid, id: Uuid, d:
     Ok(())
 }
 
-pub async fn set_point_deadline(conn: &mut PgConnection, municipality: Uuid, point: Uuid, deadline: NaiveDate) -> sqlx::Result<()> {
-    sqlx::query("UPDATE decision_points SET appeal_deadline = $3 WHERE municipality_id = $1 AND id = $2")
-        .bind(municipality)
-        .bind(point)
-        .bind(deadline)
-        .execute(conn)
-        .await?;
+pub async fn set_point_deadline(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    point: Uuid,
+    deadline: NaiveDate,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE decision_points SET appeal_deadline = $3 WHERE municipality_id = $1 AND id = $2",
+    )
+    .bind(municipality)
+    .bind(point)
+    .bind(deadline)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -392,7 +448,7 @@ pub struct Point {
     pub default_appeal_weeks: i32,
     pub outcome: Outcome,
     pub description: String,
-    pub dwelling_types: String,
+    pub dwelling_type_ids: Vec<Uuid>,
     pub rooms: Option<i32>,
     pub lease_months: Option<i32>,
     pub needs_ground_floor_or_lift: bool,
@@ -407,11 +463,15 @@ pub struct Point {
     pub appeal_deadline: Option<NaiveDate>,
 }
 
-pub async fn points(conn: &mut PgConnection, municipality: Uuid, decision: Uuid) -> sqlx::Result<Vec<Point>> {
+pub async fn points(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    decision: Uuid,
+) -> sqlx::Result<Vec<Point>> {
     sqlx::query_as(
         "SELECT p.id, p.position, p.kind_id, k.name AS kind_name, k.is_dwelling AS kind_is_dwelling,
                 k.legal_basis AS default_legal_basis, k.appeal_body AS default_appeal_body,
-                k.appeal_weeks AS default_appeal_weeks, p.outcome, p.description, p.dwelling_types,
+                k.appeal_weeks AS default_appeal_weeks, p.outcome, p.description, p.dwelling_type_ids,
                 p.rooms, p.lease_months, p.needs_ground_floor_or_lift, p.extent, p.period_from,
                 p.period_to, p.conditions, p.legal_basis, p.appeal_body, p.appeal_weeks,
                 p.override_reason, p.appeal_deadline
@@ -432,7 +492,7 @@ pub struct PointInput {
     pub kind_id: Uuid,
     pub outcome: Option<Outcome>,
     pub description: String,
-    pub dwelling_types: String,
+    pub dwelling_type_ids: Vec<Uuid>,
     pub rooms: Option<i32>,
     pub lease_months: Option<i32>,
     pub needs_ground_floor_or_lift: bool,
@@ -446,11 +506,16 @@ pub struct PointInput {
     pub override_reason: String,
 }
 
-pub async fn insert_point(conn: &mut PgConnection, municipality: Uuid, decision: Uuid, p: &PointInput) -> sqlx::Result<Uuid> {
+pub async fn insert_point(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    decision: Uuid,
+    p: &PointInput,
+) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO decision_points (municipality_id, id, decision_id, position, kind_id, outcome, description,
-                dwelling_types, rooms, lease_months, needs_ground_floor_or_lift, extent, period_from, period_to,
+                dwelling_type_ids, rooms, lease_months, needs_ground_floor_or_lift, extent, period_from, period_to,
                 conditions, legal_basis, appeal_body, appeal_weeks, override_reason)
          VALUES ($1, $2, $3,
                  (SELECT coalesce(max(position), 0) + 1 FROM decision_points WHERE municipality_id = $1 AND decision_id = $3),
@@ -462,7 +527,7 @@ pub async fn insert_point(conn: &mut PgConnection, municipality: Uuid, decision:
     .bind(p.kind_id)
     .bind(p.outcome.unwrap_or(Outcome::Granted))
     .bind(&p.description)
-    .bind(&p.dwelling_types)
+    .bind(&p.dwelling_type_ids)
     .bind(p.rooms)
     .bind(p.lease_months)
     .bind(p.needs_ground_floor_or_lift)
@@ -479,13 +544,56 @@ pub async fn insert_point(conn: &mut PgConnection, municipality: Uuid, decision:
     Ok(id)
 }
 
-pub async fn delete_point(conn: &mut PgConnection, municipality: Uuid, decision: Uuid, point: Uuid) -> sqlx::Result<bool> {
-    let r = sqlx::query("DELETE FROM decision_points WHERE municipality_id = $1 AND decision_id = $2 AND id = $3")
-        .bind(municipality)
-        .bind(decision)
-        .bind(point)
-        .execute(&mut *conn)
-        .await?;
+pub async fn update_point(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    decision: Uuid,
+    point: Uuid,
+    p: &PointInput,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE decision_points SET kind_id = $4, outcome = $5, description = $6, dwelling_type_ids = $7, rooms = $8,
+                lease_months = $9, needs_ground_floor_or_lift = $10, extent = $11, period_from = $12, period_to = $13,
+                conditions = $14, legal_basis = $15, appeal_body = $16, appeal_weeks = $17, override_reason = $18
+          WHERE municipality_id = $1 AND decision_id = $2 AND id = $3",
+    )
+    .bind(municipality)
+    .bind(decision)
+    .bind(point)
+    .bind(p.kind_id)
+    .bind(p.outcome.unwrap_or(Outcome::Granted))
+    .bind(&p.description)
+    .bind(&p.dwelling_type_ids)
+    .bind(p.rooms)
+    .bind(p.lease_months)
+    .bind(p.needs_ground_floor_or_lift)
+    .bind(&p.extent)
+    .bind(p.period_from)
+    .bind(p.period_to)
+    .bind(&p.conditions)
+    .bind(&p.legal_basis)
+    .bind(&p.appeal_body)
+    .bind(p.appeal_weeks)
+    .bind(&p.override_reason)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn delete_point(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    decision: Uuid,
+    point: Uuid,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "DELETE FROM decision_points WHERE municipality_id = $1 AND decision_id = $2 AND id = $3",
+    )
+    .bind(municipality)
+    .bind(decision)
+    .bind(point)
+    .execute(&mut *conn)
+    .await?;
     // Keep positions 1..n.
     sqlx::query(
         "UPDATE decision_points p SET position = n.rn + 100
@@ -507,12 +615,17 @@ pub async fn delete_point(conn: &mut PgConnection, municipality: Uuid, decision:
 
 /// Copies the points of `from` into `to` (a correction or a reversal starts from the old
 /// decision's content).
-pub async fn copy_points(conn: &mut PgConnection, municipality: Uuid, from: Uuid, to: Uuid) -> sqlx::Result<()> {
+pub async fn copy_points(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    from: Uuid,
+    to: Uuid,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO decision_points (municipality_id, id, decision_id, position, kind_id, outcome, description,
-                dwelling_types, rooms, lease_months, needs_ground_floor_or_lift, extent, period_from, period_to,
+                dwelling_type_ids, rooms, lease_months, needs_ground_floor_or_lift, extent, period_from, period_to,
                 conditions, legal_basis, appeal_body, appeal_weeks, override_reason)
-         SELECT municipality_id, gen_random_uuid(), $3, position, kind_id, outcome, description, dwelling_types, rooms,
+         SELECT municipality_id, gen_random_uuid(), $3, position, kind_id, outcome, description, dwelling_type_ids, rooms,
                 lease_months, needs_ground_floor_or_lift, extent, period_from, period_to, conditions, legal_basis,
                 appeal_body, appeal_weeks, override_reason
            FROM decision_points WHERE municipality_id = $1 AND decision_id = $2",
@@ -568,7 +681,11 @@ const APPEAL_COLUMNS: &str = "ap.municipality_id, ap.id, ap.decision_id, d.appli
     ap.body_outcome_note, ap.version,
     ARRAY(SELECT pp.point_id FROM appeal_points pp WHERE pp.municipality_id = ap.municipality_id AND pp.appeal_id = ap.id) AS point_ids";
 
-pub async fn appeal(conn: &mut PgConnection, visible: &[Uuid], id: Uuid) -> sqlx::Result<Option<Appeal>> {
+pub async fn appeal(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+    id: Uuid,
+) -> sqlx::Result<Option<Appeal>> {
     sqlx::query_as(&format!(
         "SELECT {APPEAL_COLUMNS}
            FROM appeals ap
@@ -582,7 +699,11 @@ pub async fn appeal(conn: &mut PgConnection, visible: &[Uuid], id: Uuid) -> sqlx
     .await
 }
 
-pub async fn appeals_of_decision(conn: &mut PgConnection, municipality: Uuid, decision: Uuid) -> sqlx::Result<Vec<Appeal>> {
+pub async fn appeals_of_decision(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    decision: Uuid,
+) -> sqlx::Result<Vec<Appeal>> {
     sqlx::query_as(&format!(
         "SELECT {APPEAL_COLUMNS}
            FROM appeals ap
@@ -597,6 +718,7 @@ pub async fn appeals_of_decision(conn: &mut PgConnection, municipality: Uuid, de
     .await
 }
 
+#[derive(Debug)]
 pub struct AppealInput {
     pub received_on: NaiveDate,
     pub posted_on: Option<NaiveDate>,
@@ -607,7 +729,13 @@ pub struct AppealInput {
     pub points: Vec<Uuid>,
 }
 
-pub async fn insert_appeal(conn: &mut PgConnection, municipality: Uuid, decision: Uuid, a: &AppealInput, by: Uuid) -> sqlx::Result<Uuid> {
+pub async fn insert_appeal(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    decision: Uuid,
+    a: &AppealInput,
+    by: Uuid,
+) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO appeals (municipality_id, id, decision_id, received_on, posted_on, received_how, appellant, summary, late_reason, registered_by)
@@ -626,18 +754,25 @@ pub async fn insert_appeal(conn: &mut PgConnection, municipality: Uuid, decision
     .execute(&mut *conn)
     .await?;
     for p in &a.points {
-        sqlx::query("INSERT INTO appeal_points (municipality_id, appeal_id, point_id) VALUES ($1, $2, $3)")
-            .bind(municipality)
-            .bind(id)
-            .bind(p)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO appeal_points (municipality_id, appeal_id, point_id) VALUES ($1, $2, $3)",
+        )
+        .bind(municipality)
+        .bind(id)
+        .bind(p)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(id)
 }
 
 /// Claims the appeal at `version`; false on a stale edit.
-pub async fn bump_appeal(conn: &mut PgConnection, municipality: Uuid, id: Uuid, version: i32) -> sqlx::Result<bool> {
+pub async fn bump_appeal(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    version: i32,
+) -> sqlx::Result<bool> {
     let r = sqlx::query("UPDATE appeals SET version = version + 1 WHERE municipality_id = $1 AND id = $2 AND version = $3")
         .bind(municipality)
         .bind(id)
@@ -647,7 +782,13 @@ pub async fn bump_appeal(conn: &mut PgConnection, municipality: Uuid, id: Uuid, 
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn appeal_reversed(conn: &mut PgConnection, municipality: Uuid, id: Uuid, on: NaiveDate, new_decision: Uuid) -> sqlx::Result<()> {
+pub async fn appeal_reversed(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    on: NaiveDate,
+    new_decision: Uuid,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE appeals SET status = 'reversed', reconsidered_on = $3, reversing_decision_id = $4
           WHERE municipality_id = $1 AND id = $2",
@@ -661,7 +802,13 @@ pub async fn appeal_reversed(conn: &mut PgConnection, municipality: Uuid, id: Uu
     Ok(())
 }
 
-pub async fn appeal_forwarded(conn: &mut PgConnection, municipality: Uuid, id: Uuid, on: NaiveDate, note: &str) -> sqlx::Result<()> {
+pub async fn appeal_forwarded(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    on: NaiveDate,
+    note: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE appeals SET status = 'forwarded', reconsidered_on = coalesce(reconsidered_on, $3), forwarded_on = $3, forwarding_note = $4
           WHERE municipality_id = $1 AND id = $2",
@@ -675,7 +822,14 @@ pub async fn appeal_forwarded(conn: &mut PgConnection, municipality: Uuid, id: U
     Ok(())
 }
 
-pub async fn appeal_outcome(conn: &mut PgConnection, municipality: Uuid, id: Uuid, outcome: &str, on: NaiveDate, note: &str) -> sqlx::Result<()> {
+pub async fn appeal_outcome(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    outcome: &str,
+    on: NaiveDate,
+    note: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE appeals SET status = 'closed', body_outcome = $3::appeal_body_outcome, body_outcome_on = $4, body_outcome_note = $5
           WHERE municipality_id = $1 AND id = $2",
@@ -697,7 +851,10 @@ pub struct DecisionSettings {
     pub notification_post_days: i32,
 }
 
-pub async fn settings(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Result<DecisionSettings> {
+pub async fn settings(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+) -> sqlx::Result<DecisionSettings> {
     Ok(sqlx::query_as(
         "SELECT decisions_need_second_approver, notification_post_days FROM municipality_settings WHERE municipality_id = $1",
     )
@@ -705,4 +862,42 @@ pub async fn settings(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Resu
     .fetch_optional(conn)
     .await?
     .unwrap_or_default())
+}
+
+/// What allocation needs from the latest sent decision of each application on the waiting
+/// list: the dwelling that was granted. Approved applicants enter the waiting list here.
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct DwellingGrant {
+    pub municipality_id: Uuid,
+    pub application_id: Uuid,
+    pub decision_id: Uuid,
+    pub decided_on: NaiveDate,
+    pub dwelling_type_ids: Vec<Uuid>,
+    pub rooms: Option<i32>,
+    pub needs_ground_floor_or_lift: bool,
+}
+
+/// Granted dwellings of the given applications' latest sent (not replaced) decisions.
+pub async fn dwelling_grants(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+    applications: &[Uuid],
+) -> sqlx::Result<Vec<DwellingGrant>> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (d.municipality_id, d.application_id)
+                d.municipality_id, d.application_id, d.id AS decision_id, d.decided_on,
+                p.dwelling_type_ids, p.rooms, p.needs_ground_floor_or_lift
+           FROM decisions d
+           JOIN decision_points p ON p.municipality_id = d.municipality_id AND p.decision_id = d.id
+           JOIN decision_kinds k ON k.municipality_id = p.municipality_id AND k.id = p.kind_id
+          WHERE d.municipality_id = ANY($1) AND d.application_id = ANY($2) AND d.status = 'sent'
+            AND k.is_dwelling AND p.outcome IN ('granted', 'partly_granted')
+            AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.municipality_id = d.municipality_id
+                             AND r.replaces_id = d.id AND r.status = 'sent')
+          ORDER BY d.municipality_id, d.application_id, d.decided_on DESC, d.id DESC",
+    )
+    .bind(visible)
+    .bind(applications)
+    .fetch_all(conn)
+    .await
 }

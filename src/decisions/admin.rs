@@ -1,0 +1,237 @@
+//! Admin: the municipality's decision kinds (legal basis, appeal body, deadline) and the
+//! standard paragraphs for grounds.
+
+use askama::Template;
+use axum::extract::{Form, Path};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use uuid::Uuid;
+
+use super::forms::{field, Fields};
+use super::repo::{self, Kind, Paragraph};
+use crate::audit::{self, Event};
+use crate::auth::roles::MunicipalityRef;
+use crate::auth::Role;
+use crate::web::ctx::Ctx;
+use crate::web::error::{AppError, AppResult};
+use crate::web::forms::{text, FormErrors};
+use crate::web::layout::Layout;
+use crate::web::{render, render_status};
+
+#[derive(Template)]
+#[template(path = "decisions/admin.html")]
+pub struct AdminPage {
+    pub layout: Layout,
+    pub m: MunicipalityRef,
+    pub kinds: Vec<Kind>,
+    pub paragraphs: Vec<Paragraph>,
+    pub form: Fields,
+    pub errors: FormErrors,
+}
+
+impl AdminPage {
+    pub fn val(&self, k: &str) -> &str {
+        field(&self.form, k)
+    }
+    pub fn part_label(&self, part: &str) -> &'static str {
+        match part {
+            "rules" => "Regler",
+            "facts" => "Faktiske forhold",
+            _ => "Hovedhensyn",
+        }
+    }
+}
+
+fn target(ctx: &Ctx) -> AppResult<MunicipalityRef> {
+    let admin = ctx.visible_with_role(&[Role::Admin]);
+    match admin.len() {
+        1 => Ok(admin.into_iter().next().expect("one")),
+        0 => Err(AppError::Forbidden),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+async fn page(ctx: &Ctx, form: Fields, errors: FormErrors) -> AppResult<AdminPage> {
+    let m = target(ctx)?;
+    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    repo::ensure_defaults(&mut tx, m.id).await?;
+    let kinds = repo::kinds(&mut tx, m.id).await?;
+    let paragraphs = repo::paragraphs(&mut tx, m.id).await?;
+    tx.commit().await?;
+    Ok(AdminPage {
+        layout: Layout::new(ctx, "innstillinger"),
+        m,
+        kinds,
+        paragraphs,
+        form,
+        errors,
+    })
+}
+
+pub async fn show(ctx: Ctx) -> AppResult<Response> {
+    render(&page(&ctx, Fields::new(), FormErrors::new()).await?)
+}
+
+pub async fn add_kind(ctx: Ctx, Form(f): Form<Fields>) -> AppResult<Response> {
+    let m = target(&ctx)?;
+    let mut e = FormErrors::new();
+    let name = text(
+        &mut e,
+        "kind_name",
+        field(&f, "kind_name"),
+        true,
+        200,
+        "Navnet",
+    );
+    let legal_basis = text(
+        &mut e,
+        "kind_legal_basis",
+        field(&f, "kind_legal_basis"),
+        true,
+        500,
+        "Hjemmelen",
+    );
+    let appeal_body = text(
+        &mut e,
+        "kind_appeal_body",
+        field(&f, "kind_appeal_body"),
+        true,
+        200,
+        "Klageinstansen",
+    );
+    let weeks = field(&f, "kind_appeal_weeks")
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|w| (1..=52).contains(w));
+    if weeks.is_none() {
+        e.add(
+            "kind_appeal_weeks",
+            "Klagefristen må være et helt antall uker fra 1 til 52.",
+        );
+    }
+    let code: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'a'..='z' => c,
+            'æ' => 'a',
+            'ø' => 'o',
+            'å' => 'a',
+            _ => '_',
+        })
+        .take(40)
+        .collect();
+    if !e.is_empty() {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&ctx, f, e).await?);
+    }
+    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    let kind = Kind {
+        id: Uuid::nil(),
+        code: code.clone(),
+        name: name.clone(),
+        legal_basis,
+        appeal_body,
+        appeal_weeks: weeks.unwrap_or(3),
+        is_dwelling: f.contains_key("kind_is_dwelling"),
+        active: true,
+    };
+    let Some(id) = repo::add_kind(&mut tx, m.id, &kind).await? else {
+        tx.rollback().await?;
+        let mut e = FormErrors::new();
+        e.add(
+            "kind_name",
+            "Det finnes allerede en vedtakstype med dette navnet.",
+        );
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&ctx, f, e).await?);
+    };
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("decision_kind.added")
+            .municipality(m.id)
+            .entity("decision_kind", id)
+            .details(serde_json::json!({ "name": name })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/innstillinger/vedtak").into_response())
+}
+
+pub async fn toggle_kind(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> AppResult<Response> {
+    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let m = target(&ctx)?;
+    let active = field(&f, "active") == "1";
+    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    if !repo::set_kind_active(&mut tx, m.id, id, active).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("decision_kind.active_set")
+            .municipality(m.id)
+            .entity("decision_kind", id)
+            .details(serde_json::json!({ "active": active })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/innstillinger/vedtak").into_response())
+}
+
+pub async fn add_paragraph(ctx: Ctx, Form(f): Form<Fields>) -> AppResult<Response> {
+    let m = target(&ctx)?;
+    let mut e = FormErrors::new();
+    let part = field(&f, "part").to_owned();
+    if !matches!(part.as_str(), "rules" | "facts" | "considerations") {
+        e.add(
+            "part",
+            "Velg hvilken del av begrunnelsen teksten hører til.",
+        );
+    }
+    let title = text(&mut e, "title", field(&f, "title"), true, 200, "Tittelen");
+    let body = text(&mut e, "body", field(&f, "body"), true, 10000, "Teksten");
+    if !e.is_empty() {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&ctx, f, e).await?);
+    }
+    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    let id = repo::add_paragraph(&mut tx, m.id, &part, &title, &body).await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("standard_paragraph.added")
+            .municipality(m.id)
+            .entity("standard_paragraph", id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/innstillinger/vedtak#standardtekster").into_response())
+}
+
+pub async fn toggle_paragraph(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> AppResult<Response> {
+    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let m = target(&ctx)?;
+    let active = field(&f, "active") == "1";
+    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    if !repo::set_paragraph_active(&mut tx, m.id, id, active).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("standard_paragraph.active_set")
+            .municipality(m.id)
+            .entity("standard_paragraph", id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/innstillinger/vedtak#standardtekster").into_response())
+}

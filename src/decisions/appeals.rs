@@ -1,0 +1,521 @@
+//! Appeals (klager): registering, timeliness (fvl. §§ 29–31), reconsideration by the unit
+//! that decided (§ 33: reverse, or uphold and forward), and the appeal body's outcome.
+
+use askama::Template;
+use axum::extract::{Form, Path};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use uuid::Uuid;
+
+use super::deadline::{assess_appeal, Timeliness};
+use super::forms::{self, field, Fields};
+use super::handlers::{
+    decision_path, decision_tx, page, parse_id, today, Forms, READ_ROLES, WRITE_ROLES,
+};
+use super::model::Status;
+use super::repo::{self, Appeal, Decision, Point};
+use crate::applications::model::Status as AppStatus;
+use crate::applications::repo as apps;
+use crate::audit::{self, Event};
+use crate::db::Tx;
+use crate::web::ctx::Ctx;
+use crate::web::error::{AppError, AppResult};
+use crate::web::forms::FormErrors;
+use crate::web::layout::Layout;
+use crate::web::{format, render, render_status};
+
+pub fn appeal_path(id: Uuid) -> String {
+    format!("/klager/{id}")
+}
+
+/// Timeliness of an appeal against the points it concerns (the latest deadline counts).
+pub fn timeliness(
+    d: &Decision,
+    points: &[Point],
+    appeal_points: &[Uuid],
+    received: chrono::NaiveDate,
+    posted: Option<chrono::NaiveDate>,
+) -> Timeliness {
+    let deadline = points
+        .iter()
+        .filter(|p| appeal_points.contains(&p.id))
+        .filter_map(|p| p.appeal_deadline)
+        .max();
+    match (d.decided_on, deadline) {
+        (Some(decided), Some(deadline)) => assess_appeal(decided, deadline, received, posted),
+        _ => Timeliness::InTime,
+    }
+}
+
+pub async fn register(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let (mut tx, d) = decision_tx(&ctx, id).await?;
+    let m = d.municipality_id;
+    if d.status != Status::Sent {
+        return Err(AppError::Conflict);
+    }
+    let points = repo::points(&mut tx, m, id).await?;
+    let ids: Vec<Uuid> = points.iter().map(|p| p.id).collect();
+    let input = match forms::parse_appeal(&f, &ids, today()) {
+        Ok(a) => a,
+        Err(e) => {
+            tx.rollback().await?;
+            let page = page(
+                &ctx,
+                id,
+                Forms {
+                    appeal: Some((f, e)),
+                    ..Default::default()
+                },
+                "",
+                false,
+                None,
+            )
+            .await?;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let t = timeliness(
+        &d,
+        &points,
+        &input.points,
+        input.received_on,
+        input.posted_on,
+    );
+    if t == Timeliness::BeyondOneYear {
+        tx.rollback().await?;
+        let mut e = FormErrors::new();
+        e.add("received_on", "Klagen kom mer enn ett år etter vedtaket og kan ikke tas under behandling (forvaltningsloven § 31 tredje ledd). Registrer den som en henvendelse i journalen.");
+        let page = page(
+            &ctx,
+            id,
+            Forms {
+                appeal: Some((f, e)),
+                ..Default::default()
+            },
+            "",
+            false,
+            None,
+        )
+        .await?;
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let appeal = repo::insert_appeal(&mut tx, m, id, &input, ctx.user.id).await?;
+    let summary = match t {
+        Timeliness::InTime => "Klage mottatt i tide".to_string(),
+        Timeliness::Late { days } => format!("Klage mottatt {days} dager for sent"),
+        Timeliness::BeyondOneYear => unreachable!("refused above"),
+    };
+    apps::record_event(
+        &mut tx,
+        m,
+        d.application_id,
+        Some(ctx.user.id),
+        "appeal",
+        &summary,
+        &input.appellant,
+        Some(&appeal_path(appeal)),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("appeal.registered")
+            .municipality(m)
+            .entity("appeal", appeal)
+            .details(serde_json::json!({ "decision": id, "late": t != Timeliness::InTime })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&appeal_path(appeal)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "decisions/appeal.html")]
+pub struct AppealPage {
+    pub layout: Layout,
+    pub a: Appeal,
+    pub d: Decision,
+    pub points: Vec<Point>,
+    pub timeliness: String,
+    pub late: bool,
+    pub can_write: bool,
+    pub form: Fields,
+    pub errors: FormErrors,
+    pub notice: String,
+    pub today: String,
+}
+
+impl AppealPage {
+    pub fn date(&self, d: &Option<chrono::NaiveDate>) -> String {
+        d.map(format::date).unwrap_or_default()
+    }
+    pub fn day(&self, d: &chrono::NaiveDate) -> String {
+        format::date(*d)
+    }
+    pub fn val<'a>(&self, k: &str) -> &str {
+        field(&self.form, k)
+    }
+    pub fn concerns(&self, p: &Uuid) -> bool {
+        self.a.point_ids.contains(p)
+    }
+    /// Appeal bodies of the points appealed, without repeats.
+    pub fn bodies(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in self
+            .points
+            .iter()
+            .filter(|p| self.a.point_ids.contains(&p.id))
+        {
+            if !out.contains(&p.appeal_body) {
+                out.push(p.appeal_body.clone());
+            }
+        }
+        out
+    }
+}
+
+async fn appeal_tx(ctx: &Ctx, id: Uuid, write: bool) -> AppResult<(Tx, Appeal)> {
+    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
+    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
+    let a = repo::appeal(&mut tx, &visible, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !write {
+        return Ok((tx, a));
+    }
+    tx.commit().await?;
+    let mut tx = ctx.write_tx(a.municipality_id, WRITE_ROLES).await?;
+    let a = repo::appeal(&mut tx, &[a.municipality_id], id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((tx, a))
+}
+
+async fn appeal_page(
+    ctx: &Ctx,
+    id: Uuid,
+    form: Fields,
+    errors: FormErrors,
+    notice: &str,
+) -> AppResult<AppealPage> {
+    let (mut tx, a) = appeal_tx(ctx, id, false).await?;
+    let m = a.municipality_id;
+    let d = repo::decision(&mut tx, &[m], a.decision_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let points = repo::points(&mut tx, m, a.decision_id).await?;
+    tx.commit().await?;
+    let t = timeliness(&d, &points, &a.point_ids, a.received_on, a.posted_on);
+    let (timeliness, late) = match t {
+        Timeliness::InTime => ("Klagen kom i tide.".to_string(), false),
+        Timeliness::Late { days } => (
+            format!("Klagen kom {days} dager etter fristen. Den kan likevel behandles hvis det er særlige grunner (forvaltningsloven § 31)."),
+            true,
+        ),
+        Timeliness::BeyondOneYear => ("Klagen kom mer enn ett år etter vedtaket.".to_string(), true),
+    };
+    let mut form = form;
+    form.entry("date".into())
+        .or_insert_with(|| format::date(today()));
+    Ok(AppealPage {
+        layout: Layout::new(ctx, "soknader"),
+        can_write: ctx.user.has_any_role(m, WRITE_ROLES),
+        a,
+        d,
+        points,
+        timeliness,
+        late,
+        form,
+        errors,
+        notice: notice.chars().take(30).collect(),
+        today: format::date(today()),
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct Q {
+    #[serde(default)]
+    melding: String,
+}
+
+pub async fn show(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<Q>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    render(&appeal_page(&ctx, id, Fields::new(), FormErrors::new(), &q.melding).await?)
+}
+
+fn conflict() -> FormErrors {
+    let mut e = FormErrors::new();
+    e.general = Some("Klagesaken ble endret av noen andre mens du arbeidet. Ingenting er lagret. Se over saken og prøv igjen.".into());
+    e
+}
+
+async fn refuse(
+    ctx: &Ctx,
+    id: Uuid,
+    f: Fields,
+    e: FormErrors,
+    status: StatusCode,
+) -> AppResult<Response> {
+    render_status(status, &appeal_page(ctx, id, f, e, "").await?)
+}
+
+/// § 33: the unit reverses its decision. A new decision (replacing the old one) is drafted
+/// from the old one's content for the caseworker to change and send.
+pub async fn reverse(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let (mut tx, a) = appeal_tx(&ctx, id, true).await?;
+    let m = a.municipality_id;
+    if a.status != "registered" {
+        return Ok(Redirect::to(&appeal_path(id)).into_response());
+    }
+    let mut e = FormErrors::new();
+    let on = forms::required_date(&mut e, "date", field(&f, "date"), "Dato");
+    let Some(on) = on else {
+        tx.rollback().await?;
+        return refuse(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    if !repo::bump_appeal(&mut tx, m, id, field(&f, "version").parse().unwrap_or(0)).await? {
+        tx.rollback().await?;
+        return refuse(&ctx, id, f, conflict(), StatusCode::CONFLICT).await;
+    }
+    let d = repo::decision(&mut tx, &[m], a.decision_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let new_id = match d.replaced_by_id {
+        Some(existing) => existing,
+        None => {
+            let new_id =
+                repo::insert_decision(&mut tx, m, d.application_id, ctx.user.id, Some(d.id))
+                    .await?;
+            repo::copy_points(&mut tx, m, d.id, new_id).await?;
+            new_id
+        }
+    };
+    repo::appeal_reversed(&mut tx, m, id, on, new_id).await?;
+    apps::record_event(
+        &mut tx,
+        m,
+        d.application_id,
+        Some(ctx.user.id),
+        "appeal",
+        "Klagen tas til følge: vedtaket omgjøres",
+        "",
+        Some(&decision_path(new_id)),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("appeal.reversed")
+            .municipality(m)
+            .entity("appeal", id)
+            .details(serde_json::json!({ "new_decision": new_id })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&decision_path(new_id)).into_response())
+}
+
+/// § 33: the unit upholds its decision and forwards the appeal to the appeal body of each
+/// point appealed.
+pub async fn forward(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let (mut tx, a) = appeal_tx(&ctx, id, true).await?;
+    let m = a.municipality_id;
+    if a.status != "registered" {
+        return Ok(Redirect::to(&appeal_path(id)).into_response());
+    }
+    let mut e = FormErrors::new();
+    let on = forms::required_date(&mut e, "date", field(&f, "date"), "Dato oversendt");
+    let note = crate::web::forms::text(
+        &mut e,
+        "forwarding_note",
+        field(&f, "forwarding_note"),
+        true,
+        20000,
+        "Oversendelsesbrevet",
+    );
+    let Some(on) = on.filter(|_| e.is_empty()) else {
+        tx.rollback().await?;
+        return refuse(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    if !repo::bump_appeal(&mut tx, m, id, field(&f, "version").parse().unwrap_or(0)).await? {
+        tx.rollback().await?;
+        return refuse(&ctx, id, f, conflict(), StatusCode::CONFLICT).await;
+    }
+    repo::appeal_forwarded(&mut tx, m, id, on, &note).await?;
+    apps::record_event(
+        &mut tx,
+        m,
+        a.application_id,
+        Some(ctx.user.id),
+        "appeal",
+        "Vedtaket opprettholdt, klagen oversendt klageinstansen",
+        "",
+        Some(&appeal_path(id)),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("appeal.forwarded")
+            .municipality(m)
+            .entity("appeal", id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("{}?melding=oversendt", appeal_path(id))).into_response())
+}
+
+/// The appeal body's outcome, and what follows from it: reversed → a new decision is
+/// drafted to implement it; sent back → the case is assessed again.
+pub async fn outcome(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let (mut tx, a) = appeal_tx(&ctx, id, true).await?;
+    let m = a.municipality_id;
+    if a.status != "forwarded" {
+        return Ok(Redirect::to(&appeal_path(id)).into_response());
+    }
+    let mut e = FormErrors::new();
+    let outcome = field(&f, "body_outcome").to_owned();
+    if !matches!(outcome.as_str(), "upheld" | "reversed" | "sent_back") {
+        e.add("body_outcome", "Velg klageinstansens avgjørelse.");
+    }
+    let on = forms::required_date(&mut e, "date", field(&f, "date"), "Dato for avgjørelsen");
+    let note = crate::web::forms::text(
+        &mut e,
+        "body_outcome_note",
+        field(&f, "body_outcome_note"),
+        false,
+        5000,
+        "Merknaden",
+    );
+    let Some(on) = on.filter(|_| e.is_empty()) else {
+        tx.rollback().await?;
+        return refuse(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    if !repo::bump_appeal(&mut tx, m, id, field(&f, "version").parse().unwrap_or(0)).await? {
+        tx.rollback().await?;
+        return refuse(&ctx, id, f, conflict(), StatusCode::CONFLICT).await;
+    }
+    repo::appeal_outcome(&mut tx, m, id, &outcome, on, &note).await?;
+    let d = repo::decision(&mut tx, &[m], a.decision_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut target = appeal_path(id);
+    let summary = match outcome.as_str() {
+        "upheld" => "Klageinstansen opprettholdt vedtaket",
+        "reversed" => {
+            if d.replaced_by_id.is_none() {
+                let new_id =
+                    repo::insert_decision(&mut tx, m, d.application_id, ctx.user.id, Some(d.id))
+                        .await?;
+                repo::copy_points(&mut tx, m, d.id, new_id).await?;
+                target = decision_path(new_id);
+            }
+            "Klageinstansen omgjorde vedtaket – nytt vedtak må skrives"
+        }
+        _ => {
+            let app = apps::application(&mut tx, &[m], d.application_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if app.status != AppStatus::UnderAssessment
+                && !apps::set_status(
+                    &mut tx,
+                    m,
+                    app.id,
+                    app.version,
+                    AppStatus::UnderAssessment,
+                    "Sendt tilbake av klageinstansen",
+                )
+                .await?
+            {
+                return Err(AppError::Conflict);
+            }
+            "Klageinstansen sendte saken tilbake til ny behandling"
+        }
+    };
+    apps::record_event(
+        &mut tx,
+        m,
+        a.application_id,
+        Some(ctx.user.id),
+        "appeal",
+        summary,
+        &note,
+        Some(&target),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("appeal.outcome")
+            .municipality(m)
+            .entity("appeal", id)
+            .details(serde_json::json!({ "outcome": outcome })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&target).into_response())
+}
+
+/// A full refusal closes the case when every appeal deadline has passed without an appeal.
+/// Run periodically by the server; returns how many decisions were closed.
+pub async fn close_expired_refusals(
+    pool: &sqlx::PgPool,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<u64> {
+    let municipalities: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM municipalities")
+        .fetch_all(pool)
+        .await?;
+    let mut tx = crate::db::scoped_tx(pool, &municipalities).await?;
+    let closed: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "UPDATE decisions d SET closed_without_appeal = true
+          WHERE d.status = 'sent' AND NOT d.closed_without_appeal
+            AND NOT EXISTS (SELECT 1 FROM decision_points p WHERE p.municipality_id = d.municipality_id
+                             AND p.decision_id = d.id AND (p.outcome <> 'refused' OR p.appeal_deadline IS NULL OR p.appeal_deadline >= $1))
+            AND EXISTS (SELECT 1 FROM decision_points p WHERE p.municipality_id = d.municipality_id AND p.decision_id = d.id)
+            AND NOT EXISTS (SELECT 1 FROM appeals a WHERE a.municipality_id = d.municipality_id AND a.decision_id = d.id)
+            AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.municipality_id = d.municipality_id AND r.replaces_id = d.id)
+         RETURNING d.municipality_id, d.id, d.application_id",
+    )
+    .bind(today)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (m, decision, application) in &closed {
+        apps::record_event(
+            &mut tx,
+            *m,
+            *application,
+            None,
+            "decision",
+            "Saken er avsluttet: klagefristen gikk ut uten klage",
+            "",
+            Some(&decision_path(*decision)),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(closed.len() as u64)
+}

@@ -1,0 +1,4 @@
+//! HTTP tests of decisions (samlevedtak), the letter (HTML and PDF), and appeals.
+
+mod browser;
+mod workflow;

@@ -1,0 +1,812 @@
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+use crate::common::{Client, Page, TestApp};
+
+/// A Levanger application that is ready for the allocation meeting and has no decision.
+async fn ready_application(app: &TestApp) -> Uuid {
+    let m = app.municipality_id("5037").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    sqlx::query_scalar(
+        "SELECT a.id FROM applications a WHERE a.status IN ('ready_for_meeting', 'under_assessment')
+            AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.municipality_id = a.municipality_id AND d.application_id = a.id)
+          ORDER BY a.case_number LIMIT 1",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap()
+}
+
+async fn tenant_scalar<
+    T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+>(
+    app: &TestApp,
+    sql: &str,
+    id: Uuid,
+) -> T {
+    let m = app.municipality_id("5037").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+}
+
+fn version(p: &Page) -> String {
+    p.attr("form[action$='/punkter'] input[name=version], form[action$='/send'] input[name=version], form[action$='/begrunnelse'] input[name=version]", "value")
+        .unwrap_or_default()
+}
+
+fn option_value(p: &Page, select: &str, label_contains: &str) -> String {
+    let html = p.html();
+    let sel = scraper::Selector::parse(&format!("{select} option")).unwrap();
+    html.select(&sel)
+        .find(|o| o.text().collect::<String>().contains(label_contains))
+        .and_then(|o| o.value().attr("value").map(str::to_owned))
+        .unwrap_or_else(|| panic!("no option {label_contains} in {select}"))
+}
+
+/// Creates a draft decision for `application` and returns its path.
+async fn draft(c: &mut Client, application: Uuid) -> String {
+    c.get(&format!("/soknader/{application}")).await;
+    let res = c
+        .post(&format!("/soknader/{application}/vedtak"), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    res.location.unwrap()
+}
+
+/// Adds a granted dwelling point and a refused health-care point (a samlevedtak).
+async fn two_points(c: &mut Client, path: &str) -> Page {
+    let page = c.get(path).await;
+    let dwelling = option_value(&page, "#kind_id", "Kommunal bolig");
+    let health = option_value(&page, "#kind_id", "Helse- og omsorgstjenester");
+    let type_box = page
+        .attr("#dwelling_types input[type=checkbox]", "name")
+        .unwrap();
+    let v = version(&page);
+    let res = c
+        .post(
+            &format!("{path}/punkter"),
+            &[
+                ("version", &v),
+                ("kind_id", &dwelling),
+                ("outcome", "granted"),
+                ("description", "Du får kommunal utleiebolig."),
+                (&type_box, "1"),
+                ("rooms", "2"),
+                ("lease_months", "36"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    let page = c.get(path).await;
+    let v = version(&page);
+    let res = c
+        .post(
+            &format!("{path}/punkter"),
+            &[
+                ("version", &v),
+                ("kind_id", &health),
+                ("outcome", "refused"),
+                (
+                    "description",
+                    "Søknaden om praktisk bistand i hjemmet avslås.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    c.get(path).await
+}
+
+async fn grounds(c: &mut Client, path: &str) {
+    let page = c.get(path).await;
+    let v = version(&page);
+    let rules_paragraph = option_value(&page, "#paragraph_rules", "Tildeling av kommunal bolig");
+    // Insert a standard paragraph into the rules and write the rest.
+    let res = c
+        .post(
+            &format!("{path}/begrunnelse"),
+            &[
+                ("version", &v),
+                ("grounds_rules", ""),
+                ("grounds_facts", "Du bor i dag hos venner og har ikke egen bolig."),
+                ("grounds_considerations", "Behovet ditt for bolig er stort; behovet for praktisk bistand er dekket av hjemmetjenesten."),
+                ("paragraph_rules", &rules_paragraph),
+                ("insert", "rules"),
+                ("representative", "Advokat Anne Hansen"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let page = c.get(path).await;
+    assert!(
+        page.text_of("#grounds_rules")
+            .contains("Levanger kommune tildeler boliger"),
+        "placeholder filled: {}",
+        page.text_of("#grounds_rules")
+    );
+}
+
+#[tokio::test]
+async fn samlevedtak_from_draft_to_sent_moves_the_case_to_the_waiting_list() {
+    let app = TestApp::spawn().await;
+    let application = ready_application(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let path = draft(&mut c, application).await;
+    let page = two_points(&mut c, &path).await;
+    assert_eq!(page.count("article.bosak-point"), 2);
+    assert!(page.text_of("h1").contains("Samlevedtak"));
+    // Without grounds a refusal cannot be sent.
+    assert!(page
+        .text_of(".ds-alert[data-color=warning]")
+        .contains("reglene"));
+    let v = version(&page);
+    let refused = c
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &v),
+                ("dispatched_on", "24.11.2026"),
+                ("channel", "digital"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let id: Uuid = path.trim_start_matches("/vedtak/").parse().unwrap();
+    assert_eq!(
+        tenant_scalar::<String>(&app, "SELECT status::text FROM decisions WHERE id = $1", id).await,
+        "draft"
+    );
+
+    grounds(&mut c, &path).await;
+    let page = c.get(&path).await;
+    assert_eq!(
+        page.count(".ds-alert[data-color=warning]"),
+        0,
+        "{}",
+        page.text_of(".ds-alert")
+    );
+    let v = version(&page);
+    // Sent by post: notified three days later, deadlines from then (3 and 4 weeks).
+    let sent = c
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &v),
+                ("dispatched_on", "24.11.2026"),
+                ("channel", "post"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        sent.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        sent.text_of(".ds-error-summary")
+    );
+    let deadlines: Vec<String> = {
+        let m = app.municipality_id("5037").await;
+        let mut tx = app.owner.begin().await.unwrap();
+        bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+        sqlx::query_scalar("SELECT appeal_deadline::text FROM decision_points WHERE decision_id = $1 ORDER BY position")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        deadlines,
+        vec!["2026-12-18".to_string(), "2026-12-28".to_string()],
+        "27 Nov + 3 weeks; + 4 weeks = 25 Dec → 28 Dec"
+    );
+    assert_eq!(
+        tenant_scalar::<String>(
+            &app,
+            "SELECT status::text FROM applications WHERE id = $1",
+            application
+        )
+        .await,
+        "waiting_list"
+    );
+    assert_eq!(app.audit_count("decision.sent").await, 1);
+
+    // The case page shows the decision and the timeline has it.
+    let case = c.get(&format!("/soknader/{application}")).await;
+    assert!(case
+        .text_of("#vedtak ~ *, section[aria-labelledby=vedtak]")
+        .contains("Vedtak sendt"));
+    assert!(case
+        .text_of("section[aria-labelledby=tidslinje]")
+        .contains("Samlevedtak sendt"));
+
+    // Locked: no more edits, and a second send is harmless.
+    let page = c.get(&path).await;
+    assert_eq!(page.count("form[action$='/punkter']"), 0);
+    let again = c
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &v),
+                ("dispatched_on", "24.11.2026"),
+                ("channel", "post"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    let edit = c
+        .post(
+            &format!("{path}/punkter"),
+            &[("version", "99"), ("kind_id", "x")],
+        )
+        .await;
+    assert!(
+        edit.status == StatusCode::CONFLICT || edit.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        edit.status
+    );
+    assert_eq!(app.audit_count("decision.sent").await, 1);
+}
+
+/// Every mandatory element of the letter (fvl. §§ 24–27), in the HTML and in the PDF.
+fn assert_complete_letter(text: &str) {
+    for needle in [
+        "Levanger kommune",
+        "Postboks 130",
+        "Saksnummer: ",
+        "Samlevedtak",
+        "Vedtakspunkt 1: Kommunal bolig",
+        "Vedtakspunkt 2: Helse- og omsorgstjenester i hjemmet",
+        "Vedtak: Innvilget",
+        "Vedtak: Avslått",
+        "Antall rom: 2",
+        "Leieforholdets lengde: 36 måneder",
+        "Hjemmel: Helse- og omsorgstjenesteloven",
+        "faller vedtaket bort",
+        "Regler vedtaket bygger på",
+        "Faktiske forhold vi har lagt til grunn",
+        "Hovedhensyn i vurderingen",
+        "Du bor i dag hos venner",
+        "Du kan klage på vedtaket",
+        "Klagefrist: 18.12.2026",
+        "Klagefrist: 28.12.2026",
+        "Klageinstans: Statsforvalteren",
+        "Kommunens klagenemnd",
+        "§ 28",
+        "Klagen må være skriftlig",
+        "se dokumentene i saken",
+        "§§ 18 og 19",
+        "Kopi: Advokat Anne Hansen",
+    ] {
+        assert!(
+            text.contains(needle),
+            "the letter lacks {needle:?}:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_letter_as_html_and_pdf_has_every_mandatory_element() {
+    let app = TestApp::spawn().await;
+    let application = ready_application(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let path = draft(&mut c, application).await;
+    two_points(&mut c, &path).await;
+    grounds(&mut c, &path).await;
+    let page = c.get(&path).await;
+    let v = version(&page);
+    c.post(
+        &format!("{path}/send"),
+        &[
+            ("version", &v),
+            ("dispatched_on", "24.11.2026"),
+            ("channel", "post"),
+        ],
+    )
+    .await;
+
+    let html = c.get(&format!("{path}/brev")).await;
+    assert_eq!(html.status, StatusCode::OK);
+    let html_text = html.texts("main.bosak-letter > *").join("\n");
+    assert_complete_letter(&html_text);
+
+    let res = c
+        .http
+        .get(format!("{}{path}/brev.pdf", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let bytes = res.bytes().await.unwrap();
+    let pdf_text = pdf_extract::extract_text_from_mem(&bytes).unwrap();
+    // Line breaks differ between a PDF and a page; compare with whitespace folded.
+    let folded = pdf_text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_complete_letter(&folded);
+}
+
+#[tokio::test]
+async fn four_eyes_needs_a_second_person_and_corrections_replace_sent_decisions() {
+    let app = TestApp::spawn().await;
+    let m = app.municipality_id("5037").await;
+    {
+        let mut tx = app.owner.begin().await.unwrap();
+        bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+        sqlx::query("UPDATE municipality_settings SET decisions_need_second_approver = true")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let application = ready_application(&app).await;
+    let mut author = app.login("levanger.saksbehandler").await;
+    let path = draft(&mut author, application).await;
+    two_points(&mut author, &path).await;
+    grounds(&mut author, &path).await;
+    let page = author.get(&path).await;
+    assert_eq!(
+        page.count("form[action$='/send']"),
+        0,
+        "the author cannot send alone"
+    );
+    let v = page
+        .attr(
+            "form[action$='/til-godkjenning'] input[name=version]",
+            "value",
+        )
+        .unwrap();
+    let res = author
+        .post(&format!("{path}/til-godkjenning"), &[("version", &v)])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let forbidden = author
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &(v.parse::<i32>().unwrap() + 1).to_string()),
+                ("dispatched_on", "24.11.2026"),
+                ("channel", "digital"),
+            ],
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+
+    // The office caseworker works for Levanger too and approves.
+    let mut approver = app.login("kontor.saksbehandler").await;
+    let page = approver.get(&path).await;
+    let v = page
+        .attr("form[action$='/send'] input[name=version]", "value")
+        .expect("the approver sees the send form");
+    let res = approver
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &v),
+                ("dispatched_on", "24.11.2026"),
+                ("channel", "digital"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    let id: Uuid = path.trim_start_matches("/vedtak/").parse().unwrap();
+    assert_eq!(
+        tenant_scalar::<Option<Uuid>>(&app, "SELECT approver_id FROM decisions WHERE id = $1", id)
+            .await,
+        Some(app.user_id("kontor.saksbehandler").await)
+    );
+
+    // Correction: a new decision that references the old one; both stay.
+    let res = author.post(&format!("{path}/rett"), &[]).await;
+    let new_path = res.location.unwrap();
+    assert_ne!(new_path, path);
+    let twice = author.post(&format!("{path}/rett"), &[]).await;
+    assert_eq!(
+        twice.location.as_deref(),
+        Some(new_path.as_str()),
+        "double submit lands on the same correction"
+    );
+    let new_page = author.get(&new_path).await;
+    assert_eq!(new_page.count("article.bosak-point"), 2, "points copied");
+    let old = author.get(&path).await;
+    assert!(old.text_of(".bosak-facts").contains("Erstattet av"));
+}
+
+#[tokio::test]
+async fn appeals_in_time_late_forwarded_and_decided() {
+    let app = TestApp::spawn().await;
+    let application = ready_application(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let path = draft(&mut c, application).await;
+    let page = two_points(&mut c, &path).await;
+    grounds(&mut c, &path).await;
+    let v = version(&c.get(&path).await);
+    c.post(
+        &format!("{path}/send"),
+        &[
+            ("version", &v),
+            ("dispatched_on", "02.11.2026"),
+            ("channel", "digital"),
+        ],
+    )
+    .await;
+    let page2 = c.get(&path).await;
+    let point = page2.attr("#points input[type=checkbox]", "name").unwrap();
+    drop(page);
+
+    // Missing fields.
+    let bad = c
+        .post(&format!("{path}/klager"), &[("received_on", "31.02.2026")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text_of("#points").contains("Velg hvilke"));
+
+    // Deadline 23.11.2026; posted on the 23rd, arrived the 24th: in time.
+    let res = c
+        .post(
+            &format!("{path}/klager"),
+            &[
+                (&point, "1"),
+                ("received_on", "24.11.2026"),
+                ("posted_on", "23.11.2026"),
+                ("received_how", "Brev"),
+                ("appellant", "Søkeren"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let appeal_path = res.location.unwrap();
+    let appeal = c.get(&appeal_path).await;
+    assert!(
+        appeal.text_of(".ds-alert").contains("i tide"),
+        "{}",
+        appeal.text_of(".ds-alert")
+    );
+
+    // Uphold and forward to the appeal body.
+    let v = appeal
+        .attr("form[action$='/oversend'] input[name=version]", "value")
+        .unwrap();
+    let empty = c
+        .post(
+            &format!("{appeal_path}/oversend"),
+            &[
+                ("version", &v),
+                ("date", "24.11.2026"),
+                ("forwarding_note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fwd = c
+        .post(
+            &format!("{appeal_path}/oversend"),
+            &[
+                ("version", &v),
+                ("date", "24.11.2026"),
+                (
+                    "forwarding_note",
+                    "Vi opprettholder vedtaket og sender saken.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(fwd.status, StatusCode::SEE_OTHER);
+    let list = c.get("/klager").await;
+    assert!(list.text_of("tbody").contains("Venter på klageinstansen"));
+    let appeal = c.get(&appeal_path).await;
+    let v = appeal
+        .attr("form[action$='/utfall'] input[name=version]", "value")
+        .unwrap();
+    let out = c
+        .post(
+            &format!("{appeal_path}/utfall"),
+            &[
+                ("version", &v),
+                ("body_outcome", "upheld"),
+                ("date", "24.11.2026"),
+            ],
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(!c.get("/klager").await.text_of("tbody").contains("Søkeren"));
+
+    // A second appeal, a week late: flagged; reversed by us → a new decision.
+    let late = c
+        .post(
+            &format!("{path}/klager"),
+            &[
+                (&point, "1"),
+                ("received_on", "24.11.2026"),
+                ("received_how", "E-post"),
+                ("appellant", "Representanten"),
+            ],
+        )
+        .await;
+    let late_path = late.location.unwrap();
+    let page = c.get(&late_path).await;
+    assert!(
+        page.text_of(".ds-alert").contains("1 dager etter fristen")
+            || page.text_of(".ds-alert").contains("etter fristen"),
+        "{}",
+        page.text_of(".ds-alert")
+    );
+    let v = page
+        .attr("form[action$='/omgjor'] input[name=version]", "value")
+        .unwrap();
+    let rev = c
+        .post(
+            &format!("{late_path}/omgjor"),
+            &[("version", &v), ("date", "24.11.2026")],
+        )
+        .await;
+    assert_eq!(rev.status, StatusCode::SEE_OTHER);
+    assert!(rev.location.unwrap().starts_with("/vedtak/"));
+    assert_eq!(app.audit_count("appeal.registered").await, 2);
+}
+
+#[tokio::test]
+async fn an_appeal_more_than_a_year_late_is_refused() {
+    let app = TestApp::spawn().await;
+    let application = ready_application(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let path = draft(&mut c, application).await;
+    two_points(&mut c, &path).await;
+    grounds(&mut c, &path).await;
+    let v = version(&c.get(&path).await);
+    let id: Uuid = path.trim_start_matches("/vedtak/").parse().unwrap();
+    c.post(
+        &format!("{path}/send"),
+        &[
+            ("version", &v),
+            ("dispatched_on", "02.11.2026"),
+            ("channel", "digital"),
+        ],
+    )
+    .await;
+    // Make the decision old.
+    {
+        let m = app.municipality_id("5037").await;
+        let mut tx = app.owner.begin().await.unwrap();
+        bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+        sqlx::query("UPDATE decisions SET decided_on = '2025-01-02', dispatched_on = '2025-01-02', notified_on = '2025-01-02' WHERE id = $1").bind(id).execute(&mut *tx).await.unwrap();
+        sqlx::query(
+            "UPDATE decision_points SET appeal_deadline = '2025-01-23' WHERE decision_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let page = c.get(&path).await;
+    let point = page.attr("#points input[type=checkbox]", "name").unwrap();
+    let res = c
+        .post(
+            &format!("{path}/klager"),
+            &[
+                (&point, "1"),
+                ("received_on", "24.11.2026"),
+                ("received_how", "Brev"),
+                ("appellant", "Søkeren"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#received_on-err").contains("mer enn ett år"));
+}
+
+#[tokio::test]
+async fn a_refusal_closes_when_the_deadline_passes_without_appeal() {
+    let app = TestApp::spawn().await;
+    // Close the demo data's old refusals first, so only ours is counted below.
+    let after = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    bosak::decisions::appeals::close_expired_refusals(&app.state.pool, after)
+        .await
+        .unwrap();
+    let application = ready_application(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let path = draft(&mut c, application).await;
+    let page = c.get(&path).await;
+    let dwelling = option_value(&page, "#kind_id", "Kommunal bolig");
+    let v = version(&page);
+    c.post(
+        &format!("{path}/punkter"),
+        &[
+            ("version", &v),
+            ("kind_id", &dwelling),
+            ("outcome", "refused"),
+            ("description", "Søknaden avslås."),
+        ],
+    )
+    .await;
+    grounds(&mut c, &path).await;
+    let v = version(&c.get(&path).await);
+    let sent = c
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &v),
+                ("dispatched_on", "02.11.2026"),
+                ("channel", "digital"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        sent.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        sent.text_of(".ds-error-summary")
+    );
+    assert_eq!(
+        tenant_scalar::<String>(
+            &app,
+            "SELECT status::text FROM applications WHERE id = $1",
+            application
+        )
+        .await,
+        "rejected"
+    );
+    let before = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    assert_eq!(
+        bosak::decisions::appeals::close_expired_refusals(&app.state.pool, before)
+            .await
+            .unwrap(),
+        0,
+        "deadline 23.11 not passed"
+    );
+    assert_eq!(
+        bosak::decisions::appeals::close_expired_refusals(&app.state.pool, after)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        bosak::decisions::appeals::close_expired_refusals(&app.state.pool, after)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let case = c.get(&format!("/soknader/{application}")).await;
+    assert!(case
+        .text_of("section[aria-labelledby=tidslinje]")
+        .contains("klagefristen gikk ut uten klage"));
+}
+
+#[tokio::test]
+async fn only_caseworkers_and_admins_of_the_municipality_write_decisions() {
+    let app = TestApp::spawn().await;
+    let application = ready_application(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let path = draft(&mut c, application).await;
+    // The team reads but does not write.
+    let mut team = app.login("levanger.team").await;
+    assert_eq!(team.get(&path).await.status, StatusCode::OK);
+    assert_eq!(
+        team.post(&format!("/soknader/{application}/vedtak"), &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        team.post(&format!("{path}/begrunnelse"), &[("version", "1")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // Other municipalities and the auditor see nothing.
+    for user in ["verdal.saksbehandler", "stjordal.saksbehandler", "revisor"] {
+        let mut other = app.login(user).await;
+        let got = other.get(&path).await.status;
+        assert!(
+            got == StatusCode::NOT_FOUND || got == StatusCode::FORBIDDEN,
+            "{user}: {got}"
+        );
+        let posted = other
+            .post(
+                &format!("{path}/begrunnelse"),
+                &[("version", "1"), ("grounds_rules", "x")],
+            )
+            .await
+            .status;
+        assert!(
+            posted == StatusCode::NOT_FOUND || posted == StatusCode::FORBIDDEN,
+            "{user}: {posted}"
+        );
+        let pdf = other.get(&format!("{path}/brev.pdf")).await.status;
+        assert!(
+            pdf == StatusCode::NOT_FOUND || pdf == StatusCode::FORBIDDEN,
+            "{user}: {pdf}"
+        );
+    }
+    // The stale edit of a colleague is refused and keeps the input.
+    let page = c.get(&path).await;
+    let v = version(&page);
+    c.post(
+        &format!("{path}/begrunnelse"),
+        &[("version", &v), ("grounds_facts", "Først")],
+    )
+    .await;
+    let stale = c
+        .post(
+            &format!("{path}/begrunnelse"),
+            &[("version", &v), ("grounds_facts", "Min tekst")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(stale.text_of("#grounds_facts").contains("Min tekst"));
+}
+
+#[tokio::test]
+async fn lists_csv_and_admin_of_kinds_and_standard_paragraphs() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    // Seeded decisions of decided demo cases are in the "sent" list.
+    let sent = c.get("/vedtak?visning=sendt").await;
+    assert_eq!(sent.status, StatusCode::OK);
+    assert!(sent.count("tbody tr") > 3, "{}", sent.text_of("tbody"));
+    let bad = c.get("/vedtak?visning=sendt&fra=99.99.2026").await;
+    assert!(bad.text_of("#fra-err").contains("dd.mm.åååå"));
+    let csv = c.get("/vedtak/eksport.csv?visning=sendt").await;
+    assert!(csv.text.starts_with('\u{feff}'));
+    assert!(csv.text.contains("Saksnummer;Søker"));
+    assert_eq!(c.get("/klager").await.status, StatusCode::OK);
+
+    // Caseworkers do not administer kinds; the admin does.
+    assert_eq!(
+        c.get("/innstillinger/vedtak").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut admin = app.login("levanger.admin").await;
+    let page = admin.get("/innstillinger/vedtak").await;
+    assert!(page.text_of("table").contains("Statsforvalteren"));
+    let bad = admin
+        .post(
+            "/innstillinger/vedtak/typer",
+            &[("kind_name", ""), ("kind_appeal_weeks", "99")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text_of("#kind_appeal_weeks-err").contains("1 til 52"));
+    let ok = admin
+        .post(
+            "/innstillinger/vedtak/typer",
+            &[
+                ("kind_name", "Startlån"),
+                ("kind_legal_basis", "Forskrift om startlån"),
+                ("kind_appeal_body", "Kommunens klagenemnd"),
+                ("kind_appeal_weeks", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let ok = admin
+        .post(
+            "/innstillinger/vedtak/standardtekster",
+            &[
+                ("part", "facts"),
+                ("title", "Botid"),
+                ("body", "Du har bodd i {kommune} i mange år."),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/innstillinger/vedtak").await;
+    assert!(page.text_of("table").contains("Startlån"));
+    assert!(page.text.contains("Botid"));
+    assert_eq!(app.audit_count("decision_kind.added").await, 1);
+}
