@@ -157,7 +157,7 @@ impl AppealPage {
     pub fn day(&self, d: &chrono::NaiveDate) -> String {
         format::date(*d)
     }
-    pub fn val<'a>(&self, k: &str) -> &str {
+    pub fn val(&self, k: &str) -> &str {
         field(&self.form, k)
     }
     pub fn concerns(&self, p: &Uuid) -> bool {

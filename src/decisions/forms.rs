@@ -379,7 +379,7 @@ mod tests {
                 ("description", "Bolig"),
                 ("rooms", "2"),
             ]),
-            &[k.clone()],
+            std::slice::from_ref(&k),
             &[t],
         )
         .unwrap_err();

@@ -344,6 +344,7 @@ pub async fn bump_version(
     Ok(r.rows_affected() == 1)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn save_grounds(
     conn: &mut PgConnection,
     municipality: Uuid,
