@@ -24,6 +24,20 @@ pub struct MunicipalityCard {
     pub roles: Vec<Role>,
     pub letterhead: String,
     pub areas: i64,
+    /// Case figures, shown only to those who may see cases.
+    pub cases: Option<CaseFigures>,
+    pub vacant: i64,
+    pub becoming_vacant: i64,
+}
+
+#[derive(Default, Clone)]
+pub struct CaseFigures {
+    pub open: i64,
+    pub mine: i64,
+    pub interim_overdue: i64,
+    pub waiting_list: i64,
+    pub awaiting_approval: i64,
+    pub open_appeals: i64,
 }
 
 #[derive(Template)]
@@ -45,18 +59,49 @@ struct Row {
     municipality_id: uuid::Uuid,
     letterhead_name: String,
     areas: i64,
+    open: i64,
+    mine: i64,
+    interim_overdue: i64,
+    waiting_list: i64,
+    awaiting_approval: i64,
+    open_appeals: i64,
+    vacant: i64,
+    becoming_vacant: i64,
 }
 
 pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Response> {
     let (mut tx, munis) = ctx.read_tx(&Role::ALL).await?;
     // Row level security limits this to the municipalities in view.
+    // One round trip; every count walks an index that starts with municipality_id.
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT s.municipality_id, s.letterhead_name,
-                (SELECT count(*) FROM areas a WHERE a.municipality_id = s.municipality_id AND a.active) AS areas
+                (SELECT count(*) FROM areas a WHERE a.municipality_id = s.municipality_id AND a.active) AS areas,
+                (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
+                   AND a.status IN ('received', 'under_assessment', 'ready_for_meeting', 'approved',
+                                    'partly_approved', 'waiting_list', 'offered')) AS open,
+                (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
+                   AND a.caseworker_id = $2
+                   AND a.status IN ('received', 'under_assessment', 'ready_for_meeting', 'approved',
+                                    'partly_approved', 'waiting_list', 'offered')) AS mine,
+                (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
+                   AND a.interim_due_on < $3 AND a.interim_sent_on IS NULL
+                   AND a.status IN ('received', 'under_assessment', 'ready_for_meeting')) AS interim_overdue,
+                (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
+                   AND a.status = 'waiting_list') AS waiting_list,
+                (SELECT count(*) FROM decisions d WHERE d.municipality_id = s.municipality_id
+                   AND d.status = 'ready_for_approval') AS awaiting_approval,
+                (SELECT count(*) FROM appeals ap WHERE ap.municipality_id = s.municipality_id
+                   AND ap.status IN ('registered', 'forwarded')) AS open_appeals,
+                (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
+                   AND d.status = 'vacant') AS vacant,
+                (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
+                   AND d.status = 'notice_given' AND d.expected_vacant_from <= $3 + 90) AS becoming_vacant
            FROM municipality_settings s
           WHERE s.municipality_id = ANY($1)",
     )
     .bind(munis.iter().map(|m| m.id).collect::<Vec<_>>())
+    .bind(ctx.user.id)
+    .bind(crate::decisions::handlers::today())
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -70,6 +115,22 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                 roles: ctx.user.roles_in(m.id),
                 letterhead: row.map(|r| r.letterhead_name.clone()).unwrap_or_default(),
                 areas: row.map(|r| r.areas).unwrap_or(0),
+                cases: ctx
+                    .user
+                    .has_any_role(m.id, &[Role::Caseworker, Role::Team, Role::Admin])
+                    .then(|| {
+                        row.map(|r| CaseFigures {
+                            open: r.open,
+                            mine: r.mine,
+                            interim_overdue: r.interim_overdue,
+                            waiting_list: r.waiting_list,
+                            awaiting_approval: r.awaiting_approval,
+                            open_appeals: r.open_appeals,
+                        })
+                        .unwrap_or_default()
+                    }),
+                vacant: row.map(|r| r.vacant).unwrap_or(0),
+                becoming_vacant: row.map(|r| r.becoming_vacant).unwrap_or(0),
             }
         })
         .collect();

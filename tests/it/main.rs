@@ -7,6 +7,7 @@ mod admin;
 mod applications;
 mod auth;
 mod browser_foundation;
+mod dashboard;
 mod decisions;
 mod dwellings;
 mod provisioning;
