@@ -10,6 +10,7 @@ mod browser_foundation;
 mod dashboard;
 mod decisions;
 mod dwellings;
+mod isolation;
 mod provisioning;
 mod settings;
 mod tenancy;

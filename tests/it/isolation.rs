@@ -1,0 +1,168 @@
+//! ARCHITECTURE §8: logged in as each role of one municipality, every route with ids from
+//! another municipality answers 403 or 404 — never a page, never a change.
+
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+use crate::common::TestApp;
+
+async fn verdal_id(app: &TestApp, sql: &str) -> String {
+    let m = app.municipality_id("5038").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    let id: Uuid = sqlx::query_scalar(sql)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    id.to_string()
+}
+
+/// A fingerprint of Verdal's data: row counts and version sums of the tables users change.
+async fn verdal_fingerprint(app: &TestApp) -> Vec<i64> {
+    let m = app.municipality_id("5038").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    let mut out = Vec::new();
+    for table in [
+        "applications",
+        "decisions",
+        "dwellings",
+        "properties",
+        "municipality_settings",
+        "people",
+    ] {
+        let (n, v): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT count(*), coalesce(sum(version), 0)::bigint FROM {table}"
+        ))
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        out.push(n);
+        out.push(v);
+    }
+    for table in [
+        "application_events",
+        "decision_points",
+        "areas",
+        "dwelling_status_changes",
+        "application_documents",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        out.push(n);
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
+    let app = TestApp::spawn().await;
+    let application = verdal_id(
+        &app,
+        "SELECT id FROM applications ORDER BY case_number LIMIT 1",
+    )
+    .await;
+    let document = verdal_id(&app, "SELECT id FROM application_documents LIMIT 1").await;
+    let doc_app = verdal_id(
+        &app,
+        "SELECT application_id FROM application_documents LIMIT 1",
+    )
+    .await;
+    let person = verdal_id(&app, "SELECT person_id FROM application_members LIMIT 1").await;
+    let decision = verdal_id(&app, "SELECT id FROM decisions LIMIT 1").await;
+    let point = verdal_id(&app, "SELECT id FROM decision_points LIMIT 1").await;
+    let dwelling = verdal_id(&app, "SELECT id FROM dwellings LIMIT 1").await;
+    let property = verdal_id(&app, "SELECT id FROM properties LIMIT 1").await;
+    let area = verdal_id(&app, "SELECT id FROM areas LIMIT 1").await;
+    let dtype = verdal_id(&app, "SELECT id FROM dwelling_types LIMIT 1").await;
+    let reason = verdal_id(&app, "SELECT id FROM application_reasons LIMIT 1").await;
+    let kind = verdal_id(&app, "SELECT id FROM decision_kinds LIMIT 1").await;
+    let paragraph = verdal_id(&app, "SELECT id FROM standard_paragraphs LIMIT 1").await;
+
+    let gets = [
+        format!("/soknader/{application}"),
+        format!("/soknader/{application}/forelopig-svar"),
+        format!("/soknader/{doc_app}/dokumenter/{document}"),
+        format!("/vedtak/{decision}"),
+        format!("/vedtak/{decision}/brev"),
+        format!("/vedtak/{decision}/brev.pdf"),
+        format!("/boliger/{dwelling}"),
+        format!("/boliger/{dwelling}/rediger"),
+        format!("/eiendommer/{property}"),
+        format!("/eiendommer/{property}/rediger"),
+    ];
+    let posts = [
+        format!("/soknader/{application}/status"),
+        format!("/soknader/{application}/tildeling"),
+        format!("/soknader/{application}/kartlegging"),
+        format!("/soknader/{application}/journal"),
+        format!("/soknader/{application}/husstand"),
+        format!("/soknader/{application}/husstand/{person}/fjern"),
+        format!("/soknader/{application}/forelopig-svar"),
+        format!("/soknader/{application}/forelopig-svar/sendt"),
+        format!("/soknader/{application}/vedtak"),
+        format!("/vedtak/{decision}/punkter"),
+        format!("/vedtak/{decision}/punkter/{point}/slett"),
+        format!("/vedtak/{decision}/begrunnelse"),
+        format!("/vedtak/{decision}/til-godkjenning"),
+        format!("/vedtak/{decision}/tilbake-til-utkast"),
+        format!("/vedtak/{decision}/send"),
+        format!("/vedtak/{decision}/rett"),
+        format!("/vedtak/{decision}/klager"),
+        format!("/boliger/{dwelling}/rediger"),
+        format!("/boliger/{dwelling}/status"),
+        format!("/boliger/{dwelling}/tilstand"),
+        format!("/eiendommer/{property}/rediger"),
+        format!("/innstillinger/omrader/{area}/fjern"),
+        format!("/innstillinger/boligtyper/type/{dtype}/deaktiver"),
+        format!("/innstillinger/soknadsgrunner/{reason}/deaktiver"),
+        format!("/innstillinger/vedtak/typer/{kind}"),
+        format!("/innstillinger/vedtak/standardtekster/{paragraph}"),
+    ];
+    let before = verdal_fingerprint(&app).await;
+    for user in [
+        "levanger.saksbehandler",
+        "levanger.team",
+        "levanger.admin",
+        "stjordal.saksbehandler",
+    ] {
+        let mut c = app.login(user).await;
+        for path in &gets {
+            let res = c.get(path).await;
+            assert!(
+                res.status == StatusCode::NOT_FOUND || res.status == StatusCode::FORBIDDEN,
+                "{user} GET {path}: {}",
+                res.status
+            );
+        }
+        for path in &posts {
+            let res = c
+                .post(
+                    path,
+                    &[
+                        ("version", "1"),
+                        ("status", "withdrawn"),
+                        ("reason", "x"),
+                        ("text", "x"),
+                        ("active", "0"),
+                        ("name", "x"),
+                        ("outcome", "refused"),
+                        ("description", "x"),
+                    ],
+                )
+                .await;
+            assert!(
+                res.status == StatusCode::NOT_FOUND || res.status == StatusCode::FORBIDDEN,
+                "{user} POST {path}: {}",
+                res.status
+            );
+        }
+    }
+    assert_eq!(
+        before,
+        verdal_fingerprint(&app).await,
+        "nothing of Verdal's changed"
+    );
+}
