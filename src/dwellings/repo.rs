@@ -752,7 +752,9 @@ impl Sort {
 
     fn sql(self) -> (&'static str, &'static str) {
         match self {
-            Sort::Address => ("lower(p.street_address) || ' ' || d.unit_number", "text"),
+            // Always equal to lower(p.street_address) || ' ' || d.unit_number (kept by
+            // triggers, migration 20261124250000), so the list walks an index.
+            Sort::Address => ("d.address_sort_key", "text"),
             Sort::Unit => ("d.unit_number", "text"),
             Sort::Type => ("lower(t.name)", "text"),
             Sort::Rooms => ("d.rooms", "smallint"),
@@ -881,17 +883,58 @@ pub async fn counts_by_type(
     f: &UnitFilter,
     horizon: NaiveDate,
 ) -> sqlx::Result<Vec<TypeCount>> {
+    if !f.search.trim().is_empty() || f.area_name.is_some() {
+        // Filters on the property or its area: count over the joined rows.
+        let sql = format!(
+            "SELECT min(t.name) AS type_name, count(*) AS total,
+                    count(*) FILTER (WHERE d.status = 'vacant') AS vacant_now,
+                    count(*) FILTER (WHERE d.status <> 'vacant' AND {vacancy}) AS upcoming
+               {UNIT_FROM}
+              WHERE d.municipality_id = ANY($1) {FILTER_SQL}
+              GROUP BY lower(t.name)
+              ORDER BY min(t.sort_order), lower(t.name)",
+            vacancy = in_vacancy("$12")
+        );
+        return bind_filter(sqlx::query_as(&sql), municipalities, f)
+            .bind(horizon)
+            .fetch_all(conn)
+            .await;
+    }
+    // Otherwise the same counts from the units alone (every unit has its property, so the
+    // join changes no count): an index-only scan of dwellings_type_counts_idx, grouped by
+    // type id, then by type name across municipalities.
     let sql = format!(
-        "SELECT min(t.name) AS type_name, count(*) AS total,
-                count(*) FILTER (WHERE d.status = 'vacant') AS vacant_now,
-                count(*) FILTER (WHERE d.status <> 'vacant' AND {vacancy}) AS upcoming
-           {UNIT_FROM}
-          WHERE d.municipality_id = ANY($1) {FILTER_SQL}
+        "SELECT min(t.name) AS type_name, sum(c.total)::int8 AS total,
+                sum(c.vacant_now)::int8 AS vacant_now, sum(c.upcoming)::int8 AS upcoming
+           FROM (SELECT d.municipality_id, d.dwelling_type_id, count(*) AS total,
+                        count(*) FILTER (WHERE d.status = 'vacant') AS vacant_now,
+                        count(*) FILTER (WHERE d.status <> 'vacant' AND {vacancy}) AS upcoming
+                   FROM dwellings d
+                  WHERE d.municipality_id = ANY($1)
+                    AND ($3::dwelling_status IS NULL OR d.status = $3)
+                    AND ($4::int2 IS NULL OR d.rooms >= $4)
+                    AND ($5::int2 IS NULL OR d.rooms <= $5)
+                    AND ($6::int4 IS NULL OR d.area_m2 * 10 >= $6)
+                    AND ($7::int4 IS NULL OR d.area_m2 * 10 <= $7)
+                    AND (NOT $8 OR d.wheelchair_accessible)
+                    AND ($9 OR d.status <> 'sold' OR $3 = 'sold')
+                  GROUP BY d.municipality_id, d.dwelling_type_id) c
+           JOIN dwelling_types t ON t.municipality_id = c.municipality_id AND t.id = c.dwelling_type_id
+          WHERE ($2::text IS NULL OR lower(t.name) = lower($2))
           GROUP BY lower(t.name)
           ORDER BY min(t.sort_order), lower(t.name)",
-        vacancy = in_vacancy("$12")
+        vacancy = in_vacancy("$10")
     );
-    bind_filter(sqlx::query_as(&sql), municipalities, f)
+    sqlx::query_as(&sql)
+        .bind(municipalities)
+        .bind(f.type_name.as_deref())
+        .bind(f.status)
+        .bind(f.rooms_min)
+        .bind(f.rooms_max)
+        .bind(f.area_min)
+        .bind(f.area_max)
+        .bind(f.wheelchair)
+        .bind(f.include_sold)
         .bind(horizon)
         .fetch_all(conn)
         .await
