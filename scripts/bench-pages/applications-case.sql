@@ -58,18 +58,21 @@ SELECT DISTINCT coalesce(ms.municipality_id, om.municipality_id) AS municipality
    AND coalesce(ms.municipality_id, om.municipality_id) = ANY(:municipalities)
  ORDER BY u.display_name;
 SELECT a.id, a.case_number, a.status, a.received_on
-  FROM people p
-  JOIN applications a ON a.municipality_id = p.municipality_id
-       AND (a.applicant_id = p.id OR EXISTS (
-            SELECT 1 FROM application_members m
-             WHERE m.municipality_id = a.municipality_id AND m.application_id = a.id
-               AND m.person_id = p.id))
- WHERE p.municipality_id = (:municipalities::uuid[])[1]
-   AND p.national_id = (SELECT x.national_id FROM applications y
-                          JOIN people x ON x.municipality_id = y.municipality_id AND x.id = y.applicant_id
-                         WHERE y.municipality_id = (:municipalities::uuid[])[1] AND y.id = :first)
+  FROM applications a
+ WHERE a.municipality_id = (:municipalities::uuid[])[1]
    AND a.status = ANY('{received,under_assessment,ready_for_meeting,approved,partly_approved,waiting_list,offered}'::application_status[])
    AND a.id IS DISTINCT FROM :first
+   AND a.id IN (SELECT x.id FROM people p
+                  JOIN applications x ON x.municipality_id = p.municipality_id AND x.applicant_id = p.id
+                 WHERE p.municipality_id = (:municipalities::uuid[])[1] AND p.national_id = (SELECT x.national_id FROM applications y
+                          JOIN people x ON x.municipality_id = y.municipality_id AND x.id = y.applicant_id
+                         WHERE y.municipality_id = (:municipalities::uuid[])[1] AND y.id = :first)
+                UNION ALL
+                SELECT m.application_id FROM people p
+                  JOIN application_members m ON m.municipality_id = p.municipality_id AND m.person_id = p.id
+                 WHERE p.municipality_id = (:municipalities::uuid[])[1] AND p.national_id = (SELECT x.national_id FROM applications y
+                          JOIN people x ON x.municipality_id = y.municipality_id AND x.id = y.applicant_id
+                         WHERE y.municipality_id = (:municipalities::uuid[])[1] AND y.id = :first))
  ORDER BY a.received_on DESC;
 INSERT INTO audit_events
   (id, user_id, username, municipality_id, action, entity_type, entity_id, details, ip, request_id)

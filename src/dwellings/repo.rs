@@ -798,6 +798,21 @@ fn bind_filter<'q, O>(
         .bind(f.include_sold)
 }
 
+/// Wraps a list query that selects one municipality's page (`d.municipality_id = mm.id`,
+/// ORDER BY, LIMIT) so it runs once per municipality in `$1` and the pages are merged. An
+/// equality on municipality_id lets the planner walk a (municipality_id, sort key, id)
+/// index in order and stop after one page; `municipality_id = ANY($1)` would read and sort
+/// every row of every municipality (before PostgreSQL 17, an index scan with `= ANY`
+/// returns no order).
+fn per_municipality(inner: &str, order: &str, limit: &str) -> String {
+    format!(
+        "SELECT x.* FROM unnest($1::uuid[]) AS mm(id)
+           CROSS JOIN LATERAL ({inner}) x
+          ORDER BY {order}
+          LIMIT {limit}"
+    )
+}
+
 /// The unit list: filtered, sorted, keyset-paginated after (sort value, id).
 pub async fn units(
     conn: &mut PgConnection,
@@ -814,13 +829,17 @@ pub async fn units(
     } else {
         (">", "ASC")
     };
-    let sql = format!(
-        "SELECT {cols} {UNIT_FROM}
-          WHERE d.municipality_id = ANY($1) {FILTER_SQL}
-            AND ($12::text IS NULL OR ({expr}, d.id) {cmp} ($12::{cast}, $13))
-          ORDER BY {expr} {dir}, d.id {dir}
-          LIMIT $14",
-        cols = unit_columns(expr)
+    let sql = per_municipality(
+        &format!(
+            "SELECT {cols}, {expr} AS sort_value {UNIT_FROM}
+              WHERE d.municipality_id = mm.id {FILTER_SQL}
+                AND ($12::text IS NULL OR ({expr}, d.id) {cmp} ($12::{cast}, $13))
+              ORDER BY {expr} {dir}, d.id {dir}
+              LIMIT $14",
+            cols = unit_columns(expr)
+        ),
+        &format!("x.sort_value {dir}, x.id {dir}"),
+        "$14",
     );
     bind_filter(sqlx::query_as(&sql), municipalities, f)
         .bind(after.map(|a| a.0))
@@ -850,14 +869,18 @@ pub async fn vacancies(
     after: Option<(&str, Uuid)>,
     limit: i64,
 ) -> sqlx::Result<Vec<UnitRow>> {
-    let sql = format!(
-        "SELECT {cols} {UNIT_FROM}
-          WHERE d.municipality_id = ANY($1) {FILTER_SQL} AND {vacancy}
-            AND ($12::text IS NULL OR ({AVAILABLE_ON}, d.id) > ($12::date, $13))
-          ORDER BY {AVAILABLE_ON}, d.id
-          LIMIT $14",
-        cols = unit_columns(AVAILABLE_ON),
-        vacancy = in_vacancy("$15")
+    let sql = per_municipality(
+        &format!(
+            "SELECT {cols}, {AVAILABLE_ON} AS sort_value {UNIT_FROM}
+              WHERE d.municipality_id = mm.id {FILTER_SQL} AND {vacancy}
+                AND ($12::text IS NULL OR ({AVAILABLE_ON}, d.id) > ($12::date, $13))
+              ORDER BY {AVAILABLE_ON}, d.id
+              LIMIT $14",
+            cols = unit_columns(AVAILABLE_ON),
+            vacancy = in_vacancy("$15")
+        ),
+        "x.sort_value, x.id",
+        "$14",
     );
     bind_filter(sqlx::query_as(&sql), municipalities, f)
         .bind(after.map(|a| a.0))
