@@ -765,18 +765,49 @@ impl Sort {
     }
 }
 
-const FILTER_SQL: &str = "
-    AND ($2 = '' OR p.name ILIKE '%' || $2 || '%' OR p.street_address ILIKE '%' || $2 || '%'
-         OR d.unit_number ILIKE $2 || '%')
-    AND ($3::text IS NULL OR lower(t.name) = lower($3))
-    AND ($4::dwelling_status IS NULL OR d.status = $4)
-    AND ($5::int2 IS NULL OR d.rooms >= $5)
-    AND ($6::int2 IS NULL OR d.rooms <= $6)
-    AND ($7::int4 IS NULL OR d.area_m2 * 10 >= $7)
-    AND ($8::int4 IS NULL OR d.area_m2 * 10 <= $8)
-    AND (NOT $9 OR d.wheelchair_accessible)
-    AND ($10::text IS NULL OR lower(a.name) = lower($10))
-    AND ($11 OR d.status <> 'sold' OR $4 = 'sold')";
+/// The list filter as SQL over `$2`–`$11` (bound by [`bind_filter`]), with only the
+/// conditions that are set. Prepared statements are cached per connection, and after a
+/// few runs PostgreSQL may switch to a generic plan that cannot drop `($n IS NULL OR …)`
+/// arms; such a plan sorted every unit instead of walking the sort index. Leaving unset
+/// conditions out of the text keeps each filter combination's plan as good as its custom
+/// plan. The rows selected are exactly those of the full condition list.
+fn filter_sql(f: &UnitFilter) -> String {
+    let mut s = String::new();
+    if !like_escape(&f.search).is_empty() {
+        s.push_str(
+            " AND (p.name ILIKE '%' || $2 || '%' OR p.street_address ILIKE '%' || $2 || '%'
+                   OR d.unit_number ILIKE $2 || '%')",
+        );
+    }
+    if f.type_name.is_some() {
+        s.push_str(" AND lower(t.name) = lower($3)");
+    }
+    if f.status.is_some() {
+        s.push_str(" AND d.status = $4");
+    }
+    if f.rooms_min.is_some() {
+        s.push_str(" AND d.rooms >= $5");
+    }
+    if f.rooms_max.is_some() {
+        s.push_str(" AND d.rooms <= $6");
+    }
+    if f.area_min.is_some() {
+        s.push_str(" AND d.area_m2 * 10 >= $7");
+    }
+    if f.area_max.is_some() {
+        s.push_str(" AND d.area_m2 * 10 <= $8");
+    }
+    if f.wheelchair {
+        s.push_str(" AND d.wheelchair_accessible");
+    }
+    if f.area_name.is_some() {
+        s.push_str(" AND lower(a.name) = lower($10)");
+    }
+    if !f.include_sold && f.status != Some(Status::Sold) {
+        s.push_str(" AND d.status <> 'sold'");
+    }
+    s
+}
 
 type PgQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>;
 
@@ -832,11 +863,16 @@ pub async fn units(
     let sql = per_municipality(
         &format!(
             "SELECT {cols}, {expr} AS sort_value {UNIT_FROM}
-              WHERE d.municipality_id = mm.id {FILTER_SQL}
-                AND ($12::text IS NULL OR ({expr}, d.id) {cmp} ($12::{cast}, $13))
+              WHERE d.municipality_id = mm.id {filter} {after}
               ORDER BY {expr} {dir}, d.id {dir}
               LIMIT $14",
-            cols = unit_columns(expr)
+            cols = unit_columns(expr),
+            filter = filter_sql(f),
+            after = if after.is_some() {
+                format!("AND ({expr}, d.id) {cmp} ($12::{cast}, $13)")
+            } else {
+                String::new()
+            },
         ),
         &format!("x.sort_value {dir}, x.id {dir}"),
         "$14",
@@ -872,12 +908,17 @@ pub async fn vacancies(
     let sql = per_municipality(
         &format!(
             "SELECT {cols}, {AVAILABLE_ON} AS sort_value {UNIT_FROM}
-              WHERE d.municipality_id = mm.id {FILTER_SQL} AND {vacancy}
-                AND ($12::text IS NULL OR ({AVAILABLE_ON}, d.id) > ($12::date, $13))
+              WHERE d.municipality_id = mm.id {filter} AND {vacancy} {after}
               ORDER BY {AVAILABLE_ON}, d.id
               LIMIT $14",
             cols = unit_columns(AVAILABLE_ON),
-            vacancy = in_vacancy("$15")
+            filter = filter_sql(f),
+            vacancy = in_vacancy("$15"),
+            after = if after.is_some() {
+                format!("AND ({AVAILABLE_ON}, d.id) > ($12::date, $13)")
+            } else {
+                String::new()
+            },
         ),
         "x.sort_value, x.id",
         "$14",
@@ -913,10 +954,11 @@ pub async fn counts_by_type(
                     count(*) FILTER (WHERE d.status = 'vacant') AS vacant_now,
                     count(*) FILTER (WHERE d.status <> 'vacant' AND {vacancy}) AS upcoming
                {UNIT_FROM}
-              WHERE d.municipality_id = ANY($1) {FILTER_SQL}
+              WHERE d.municipality_id = ANY($1) {filter}
               GROUP BY lower(t.name)
               ORDER BY min(t.sort_order), lower(t.name)",
-            vacancy = in_vacancy("$12")
+            vacancy = in_vacancy("$12"),
+            filter = filter_sql(f),
         );
         return bind_filter(sqlx::query_as(&sql), municipalities, f)
             .bind(horizon)
