@@ -233,16 +233,15 @@ async fn choices(
             caseworkers.push(Choice::new(c.id.to_string(), c.display_name));
         }
     }
+    // All municipalities' reasons in one round trip, in the order of `munis`.
     let mut reasons = Vec::new();
-    for m in munis {
-        for r in repo::reasons(tx, m.id, false).await? {
-            let label = if many {
-                format!("{} ({})", r.name, name_of(m.id))
-            } else {
-                r.name
-            };
-            reasons.push(Choice::new(r.id.to_string(), label));
-        }
+    for (m, r) in repo::reasons_of(tx, &ids, false).await? {
+        let label = if many {
+            format!("{} ({})", r.name, name_of(m))
+        } else {
+            r.name
+        };
+        reasons.push(Choice::new(r.id.to_string(), label));
     }
     let _ = ctx;
     Ok((caseworkers, reasons))

@@ -63,6 +63,36 @@ pub async fn reasons(
     .await
 }
 
+/// The reasons of several municipalities in one round trip, grouped by municipality in
+/// the order of `municipalities`, each as [`reasons`] orders them.
+pub async fn reasons_of(
+    conn: &mut PgConnection,
+    municipalities: &[Uuid],
+    only_active: bool,
+) -> sqlx::Result<Vec<(Uuid, Reason)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        municipality_id: Uuid,
+        #[sqlx(flatten)]
+        reason: Reason,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT r.municipality_id, r.id, r.name, r.active
+           FROM application_reasons r
+           JOIN unnest($1::uuid[]) WITH ORDINALITY AS mm(id, ord) ON mm.id = r.municipality_id
+          WHERE r.municipality_id = ANY($1) AND (r.active OR NOT $2)
+          ORDER BY mm.ord, r.sort_order, lower(r.name)",
+    )
+    .bind(municipalities)
+    .bind(only_active)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.municipality_id, r.reason))
+        .collect())
+}
+
 /// Adds a reason or reactivates one of the same name; None when an active one exists.
 pub async fn add_reason(
     conn: &mut PgConnection,
@@ -253,15 +283,20 @@ pub async fn open_cases_of_national_id(
     except: Option<Uuid>,
 ) -> sqlx::Result<Vec<CaseRef>> {
     sqlx::query_as(
+        // The person's applications through the applicant and member indexes (an OR in
+        // the join condition made this a scan of every application of the municipality).
         "SELECT a.id, a.case_number, a.status, a.received_on
-           FROM people p
-           JOIN applications a ON a.municipality_id = p.municipality_id
-                AND (a.applicant_id = p.id OR EXISTS (
-                     SELECT 1 FROM application_members m
-                      WHERE m.municipality_id = a.municipality_id AND m.application_id = a.id
-                        AND m.person_id = p.id))
-          WHERE p.municipality_id = $1 AND p.national_id = $2 AND a.status = ANY($3)
-            AND a.id IS DISTINCT FROM $4
+           FROM applications a
+          WHERE a.municipality_id = $1 AND a.status = ANY($3) AND a.id IS DISTINCT FROM $4
+            AND a.id IN (SELECT x.id FROM people p
+                           JOIN applications x ON x.municipality_id = p.municipality_id
+                                AND x.applicant_id = p.id
+                          WHERE p.municipality_id = $1 AND p.national_id = $2
+                         UNION ALL
+                         SELECT m.application_id FROM people p
+                           JOIN application_members m ON m.municipality_id = p.municipality_id
+                                AND m.person_id = p.id
+                          WHERE p.municipality_id = $1 AND p.national_id = $2)
           ORDER BY a.received_on DESC",
     )
     .bind(municipality)
@@ -1021,27 +1056,48 @@ pub async fn list(
     cursor: Option<(NaiveDate, Uuid)>,
     limit: Option<i64>,
 ) -> sqlx::Result<Vec<ListRow>> {
+    let (col, dir, cmp) = match sort {
+        Sort::Newest => ("received_on", "DESC", "<"),
+        Sort::Oldest => ("received_on", "ASC", ">"),
+        Sort::Deadline => ("interim_due_on", "ASC", ">"),
+    };
+    let limit = limit.unwrap_or(PAGE_SIZE + 1);
+    // The page's rows come from `x`: for one municipality (the usual case) the filtered
+    // applications with an equality on municipality_id, so the planner walks the
+    // (municipality_id, sort key) index in order and stops after one page. For several
+    // municipalities, the same per municipality (LATERAL, each walking its part of the
+    // index and stopping after `limit` rows), merged and limited again below, instead of
+    // sorting every row of all of them.
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT a.id, m.name AS municipality_name, a.case_number, a.received_on, a.interim_due_on,
-                a.interim_sent_on, a.status, p.name AS applicant_name,
-                p.national_id AS applicant_national_id, p.birth_date AS applicant_birth_date,
+        "SELECT x.id, x.municipality_name, x.case_number, x.received_on, x.interim_due_on,
+                x.interim_sent_on, x.status, x.applicant_name, x.applicant_national_id,
+                x.applicant_birth_date,
                 1 + (SELECT count(*) FROM application_members am
-                      WHERE am.municipality_id = a.municipality_id AND am.application_id = a.id) AS household_size,
+                      WHERE am.municipality_id = x.municipality_id AND am.application_id = x.id) AS household_size,
+                x.caseworker_name, x.channel
+           FROM ",
+    );
+    let several = f.municipalities.len() != 1;
+    if several {
+        q.push("unnest(")
+            .push_bind(f.municipalities.clone())
+            .push("::uuid[]) AS mm(id) CROSS JOIN LATERAL ");
+    }
+    q.push(
+        "(SELECT a.id, a.municipality_id, m.name AS municipality_name, a.case_number, a.received_on,
+                a.interim_due_on, a.interim_sent_on, a.status, p.name AS applicant_name,
+                p.national_id AS applicant_national_id, p.birth_date AS applicant_birth_date,
                 u.display_name AS caseworker_name, a.channel::text AS channel
            FROM applications a
            JOIN municipalities m ON m.id = a.municipality_id
            JOIN people p ON p.municipality_id = a.municipality_id AND p.id = a.applicant_id
            LEFT JOIN users u ON u.id = a.caseworker_id
-          WHERE ",
+          WHERE a.municipality_id = ",
     );
-    // One municipality (the usual case) as an equality, so the planner walks the
-    // (municipality_id, sort key) index in order and stops after one page.
-    if let [only] = f.municipalities.as_slice() {
-        q.push("a.municipality_id = ").push_bind(*only);
+    if several {
+        q.push("mm.id");
     } else {
-        q.push("a.municipality_id = ANY(")
-            .push_bind(f.municipalities.clone())
-            .push(")");
+        q.push_bind(f.municipalities[0]);
     }
     if !f.statuses.is_empty() {
         q.push(" AND a.status = ANY(")
@@ -1132,20 +1188,18 @@ pub async fn list(
                     AND xm.person_id = x.id)))",
         );
     }
-    let (col, dir, cmp) = match sort {
-        Sort::Newest => ("a.received_on", "DESC", "<"),
-        Sort::Oldest => ("a.received_on", "ASC", ">"),
-        Sort::Deadline => ("a.interim_due_on", "ASC", ">"),
-    };
     if let Some((d, id)) = cursor {
-        q.push(format!(" AND ({col}, a.id) {cmp} ("))
+        q.push(format!(" AND (a.{col}, a.id) {cmp} ("))
             .push_bind(d)
             .push(", ")
             .push_bind(id)
             .push(")");
     }
-    q.push(format!(" ORDER BY {col} {dir}, a.id {dir} LIMIT "));
-    q.push_bind(limit.unwrap_or(PAGE_SIZE + 1));
+    q.push(format!(" ORDER BY a.{col} {dir}, a.id {dir} LIMIT "))
+        .push_bind(limit)
+        .push(") x");
+    q.push(format!(" ORDER BY x.{col} {dir}, x.id {dir} LIMIT "))
+        .push_bind(limit);
     q.build_query_as().fetch_all(conn).await
 }
 

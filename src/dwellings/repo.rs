@@ -752,7 +752,9 @@ impl Sort {
 
     fn sql(self) -> (&'static str, &'static str) {
         match self {
-            Sort::Address => ("lower(p.street_address) || ' ' || d.unit_number", "text"),
+            // Always equal to lower(p.street_address) || ' ' || d.unit_number (kept by
+            // triggers, migration 20261124250000), so the list walks an index.
+            Sort::Address => ("d.address_sort_key", "text"),
             Sort::Unit => ("d.unit_number", "text"),
             Sort::Type => ("lower(t.name)", "text"),
             Sort::Rooms => ("d.rooms", "smallint"),
@@ -763,18 +765,49 @@ impl Sort {
     }
 }
 
-const FILTER_SQL: &str = "
-    AND ($2 = '' OR p.name ILIKE '%' || $2 || '%' OR p.street_address ILIKE '%' || $2 || '%'
-         OR d.unit_number ILIKE $2 || '%')
-    AND ($3::text IS NULL OR lower(t.name) = lower($3))
-    AND ($4::dwelling_status IS NULL OR d.status = $4)
-    AND ($5::int2 IS NULL OR d.rooms >= $5)
-    AND ($6::int2 IS NULL OR d.rooms <= $6)
-    AND ($7::int4 IS NULL OR d.area_m2 * 10 >= $7)
-    AND ($8::int4 IS NULL OR d.area_m2 * 10 <= $8)
-    AND (NOT $9 OR d.wheelchair_accessible)
-    AND ($10::text IS NULL OR lower(a.name) = lower($10))
-    AND ($11 OR d.status <> 'sold' OR $4 = 'sold')";
+/// The list filter as SQL over `$2`–`$11` (bound by [`bind_filter`]), with only the
+/// conditions that are set. Prepared statements are cached per connection, and after a
+/// few runs PostgreSQL may switch to a generic plan that cannot drop `($n IS NULL OR …)`
+/// arms; such a plan sorted every unit instead of walking the sort index. Leaving unset
+/// conditions out of the text keeps each filter combination's plan as good as its custom
+/// plan. The rows selected are exactly those of the full condition list.
+fn filter_sql(f: &UnitFilter) -> String {
+    let mut s = String::new();
+    if !like_escape(&f.search).is_empty() {
+        s.push_str(
+            " AND (p.name ILIKE '%' || $2 || '%' OR p.street_address ILIKE '%' || $2 || '%'
+                   OR d.unit_number ILIKE $2 || '%')",
+        );
+    }
+    if f.type_name.is_some() {
+        s.push_str(" AND lower(t.name) = lower($3)");
+    }
+    if f.status.is_some() {
+        s.push_str(" AND d.status = $4");
+    }
+    if f.rooms_min.is_some() {
+        s.push_str(" AND d.rooms >= $5");
+    }
+    if f.rooms_max.is_some() {
+        s.push_str(" AND d.rooms <= $6");
+    }
+    if f.area_min.is_some() {
+        s.push_str(" AND d.area_m2 * 10 >= $7");
+    }
+    if f.area_max.is_some() {
+        s.push_str(" AND d.area_m2 * 10 <= $8");
+    }
+    if f.wheelchair {
+        s.push_str(" AND d.wheelchair_accessible");
+    }
+    if f.area_name.is_some() {
+        s.push_str(" AND lower(a.name) = lower($10)");
+    }
+    if !f.include_sold && f.status != Some(Status::Sold) {
+        s.push_str(" AND d.status <> 'sold'");
+    }
+    s
+}
 
 type PgQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>;
 
@@ -796,6 +829,21 @@ fn bind_filter<'q, O>(
         .bind(f.include_sold)
 }
 
+/// Wraps a list query that selects one municipality's page (`d.municipality_id = mm.id`,
+/// ORDER BY, LIMIT) so it runs once per municipality in `$1` and the pages are merged. An
+/// equality on municipality_id lets the planner walk a (municipality_id, sort key, id)
+/// index in order and stop after one page; `municipality_id = ANY($1)` would read and sort
+/// every row of every municipality (before PostgreSQL 17, an index scan with `= ANY`
+/// returns no order).
+fn per_municipality(inner: &str, order: &str, limit: &str) -> String {
+    format!(
+        "SELECT x.* FROM unnest($1::uuid[]) AS mm(id)
+           CROSS JOIN LATERAL ({inner}) x
+          ORDER BY {order}
+          LIMIT {limit}"
+    )
+}
+
 /// The unit list: filtered, sorted, keyset-paginated after (sort value, id).
 pub async fn units(
     conn: &mut PgConnection,
@@ -812,13 +860,22 @@ pub async fn units(
     } else {
         (">", "ASC")
     };
-    let sql = format!(
-        "SELECT {cols} {UNIT_FROM}
-          WHERE d.municipality_id = ANY($1) {FILTER_SQL}
-            AND ($12::text IS NULL OR ({expr}, d.id) {cmp} ($12::{cast}, $13))
-          ORDER BY {expr} {dir}, d.id {dir}
-          LIMIT $14",
-        cols = unit_columns(expr)
+    let sql = per_municipality(
+        &format!(
+            "SELECT {cols}, {expr} AS sort_value {UNIT_FROM}
+              WHERE d.municipality_id = mm.id {filter} {after}
+              ORDER BY {expr} {dir}, d.id {dir}
+              LIMIT $14",
+            cols = unit_columns(expr),
+            filter = filter_sql(f),
+            after = if after.is_some() {
+                format!("AND ({expr}, d.id) {cmp} ($12::{cast}, $13)")
+            } else {
+                String::new()
+            },
+        ),
+        &format!("x.sort_value {dir}, x.id {dir}"),
+        "$14",
     );
     bind_filter(sqlx::query_as(&sql), municipalities, f)
         .bind(after.map(|a| a.0))
@@ -848,14 +905,23 @@ pub async fn vacancies(
     after: Option<(&str, Uuid)>,
     limit: i64,
 ) -> sqlx::Result<Vec<UnitRow>> {
-    let sql = format!(
-        "SELECT {cols} {UNIT_FROM}
-          WHERE d.municipality_id = ANY($1) {FILTER_SQL} AND {vacancy}
-            AND ($12::text IS NULL OR ({AVAILABLE_ON}, d.id) > ($12::date, $13))
-          ORDER BY {AVAILABLE_ON}, d.id
-          LIMIT $14",
-        cols = unit_columns(AVAILABLE_ON),
-        vacancy = in_vacancy("$15")
+    let sql = per_municipality(
+        &format!(
+            "SELECT {cols}, {AVAILABLE_ON} AS sort_value {UNIT_FROM}
+              WHERE d.municipality_id = mm.id {filter} AND {vacancy} {after}
+              ORDER BY {AVAILABLE_ON}, d.id
+              LIMIT $14",
+            cols = unit_columns(AVAILABLE_ON),
+            filter = filter_sql(f),
+            vacancy = in_vacancy("$15"),
+            after = if after.is_some() {
+                format!("AND ({AVAILABLE_ON}, d.id) > ($12::date, $13)")
+            } else {
+                String::new()
+            },
+        ),
+        "x.sort_value, x.id",
+        "$14",
     );
     bind_filter(sqlx::query_as(&sql), municipalities, f)
         .bind(after.map(|a| a.0))
@@ -881,17 +947,59 @@ pub async fn counts_by_type(
     f: &UnitFilter,
     horizon: NaiveDate,
 ) -> sqlx::Result<Vec<TypeCount>> {
+    if !f.search.trim().is_empty() || f.area_name.is_some() {
+        // Filters on the property or its area: count over the joined rows.
+        let sql = format!(
+            "SELECT min(t.name) AS type_name, count(*) AS total,
+                    count(*) FILTER (WHERE d.status = 'vacant') AS vacant_now,
+                    count(*) FILTER (WHERE d.status <> 'vacant' AND {vacancy}) AS upcoming
+               {UNIT_FROM}
+              WHERE d.municipality_id = ANY($1) {filter}
+              GROUP BY lower(t.name)
+              ORDER BY min(t.sort_order), lower(t.name)",
+            vacancy = in_vacancy("$12"),
+            filter = filter_sql(f),
+        );
+        return bind_filter(sqlx::query_as(&sql), municipalities, f)
+            .bind(horizon)
+            .fetch_all(conn)
+            .await;
+    }
+    // Otherwise the same counts from the units alone (every unit has its property, so the
+    // join changes no count): an index-only scan of dwellings_type_counts_idx, grouped by
+    // type id, then by type name across municipalities.
     let sql = format!(
-        "SELECT min(t.name) AS type_name, count(*) AS total,
-                count(*) FILTER (WHERE d.status = 'vacant') AS vacant_now,
-                count(*) FILTER (WHERE d.status <> 'vacant' AND {vacancy}) AS upcoming
-           {UNIT_FROM}
-          WHERE d.municipality_id = ANY($1) {FILTER_SQL}
+        "SELECT min(t.name) AS type_name, sum(c.total)::int8 AS total,
+                sum(c.vacant_now)::int8 AS vacant_now, sum(c.upcoming)::int8 AS upcoming
+           FROM (SELECT d.municipality_id, d.dwelling_type_id, count(*) AS total,
+                        count(*) FILTER (WHERE d.status = 'vacant') AS vacant_now,
+                        count(*) FILTER (WHERE d.status <> 'vacant' AND {vacancy}) AS upcoming
+                   FROM dwellings d
+                  WHERE d.municipality_id = ANY($1)
+                    AND ($3::dwelling_status IS NULL OR d.status = $3)
+                    AND ($4::int2 IS NULL OR d.rooms >= $4)
+                    AND ($5::int2 IS NULL OR d.rooms <= $5)
+                    AND ($6::int4 IS NULL OR d.area_m2 * 10 >= $6)
+                    AND ($7::int4 IS NULL OR d.area_m2 * 10 <= $7)
+                    AND (NOT $8 OR d.wheelchair_accessible)
+                    AND ($9 OR d.status <> 'sold' OR $3 = 'sold')
+                  GROUP BY d.municipality_id, d.dwelling_type_id) c
+           JOIN dwelling_types t ON t.municipality_id = c.municipality_id AND t.id = c.dwelling_type_id
+          WHERE ($2::text IS NULL OR lower(t.name) = lower($2))
           GROUP BY lower(t.name)
           ORDER BY min(t.sort_order), lower(t.name)",
-        vacancy = in_vacancy("$12")
+        vacancy = in_vacancy("$10")
     );
-    bind_filter(sqlx::query_as(&sql), municipalities, f)
+    sqlx::query_as(&sql)
+        .bind(municipalities)
+        .bind(f.type_name.as_deref())
+        .bind(f.status)
+        .bind(f.rooms_min)
+        .bind(f.rooms_max)
+        .bind(f.area_min)
+        .bind(f.area_max)
+        .bind(f.wheelchair)
+        .bind(f.include_sold)
         .bind(horizon)
         .fetch_all(conn)
         .await
