@@ -753,7 +753,7 @@ impl Sort {
     fn sql(self) -> (&'static str, &'static str) {
         match self {
             // Always equal to lower(p.street_address) || ' ' || d.unit_number (kept by
-            // triggers, migration 20261124250000), so the list walks an index.
+            // triggers, migration 20261124310000), so the list walks an index.
             Sort::Address => ("d.address_sort_key", "text"),
             Sort::Unit => ("d.unit_number", "text"),
             Sort::Type => ("lower(t.name)", "text"),
