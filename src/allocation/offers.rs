@@ -74,6 +74,9 @@ async fn rank(
 // ---------------------------------------------------------------------------------------
 // Candidates
 
+/// How many candidates and excluded applicants the page lists (the ranking covers all).
+pub const SHOWN: usize = 100;
+
 pub struct CandidateView {
     pub rank: usize,
     pub c: Candidate,
@@ -97,7 +100,9 @@ pub struct CandidatesPage {
     pub rules_no: i32,
     pub wish_show: bool,
     pub candidates: Vec<CandidateView>,
+    pub total_candidates: usize,
     pub excluded: Vec<(String, String, String)>,
+    pub total_excluded: usize,
     pub open_offer: Option<Uuid>,
     pub offers: Vec<OfferRow>,
     pub can_offer: bool,
@@ -150,8 +155,10 @@ async fn candidates_page(
     let names: std::collections::HashMap<Uuid, &repo::WaitingRow> =
         rows.iter().map(|r| (r.id, r)).collect();
     let limit = rules.decline_limit as i64;
+    let (total_candidates, total_excluded) = (cands.len(), excl.len());
     let candidates = cands
         .into_iter()
+        .take(SHOWN)
         .enumerate()
         .map(|(i, c)| {
             let r = names.get(&c.applicant.application_id);
@@ -169,6 +176,7 @@ async fn candidates_page(
         .collect();
     let excluded = excl
         .into_iter()
+        .take(SHOWN)
         .map(|e| {
             let name = names
                 .get(&e.applicant.application_id)
@@ -194,7 +202,9 @@ async fn candidates_page(
         can_offer: offerable(&u) && open_offer.is_none(),
         u,
         candidates,
+        total_candidates,
         excluded,
+        total_excluded,
         open_offer,
         offers,
         form,
@@ -371,16 +381,18 @@ pub async fn make_offer(
             .await;
         }
     }
-    if app.status != AppStatus::WaitingList
-        || !apps::set_status(
-            &mut tx,
-            m,
-            app_id,
-            app.version,
-            AppStatus::Offered,
-            "Tilbud om bolig",
-        )
-        .await?
+    if !matches!(
+        app.status,
+        AppStatus::WaitingList | AppStatus::Approved | AppStatus::PartlyApproved
+    ) || !apps::set_status(
+        &mut tx,
+        m,
+        app_id,
+        app.version,
+        AppStatus::Offered,
+        "Tilbud om bolig",
+    )
+    .await?
     {
         tx.rollback().await?;
         return refuse(

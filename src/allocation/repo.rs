@@ -246,7 +246,8 @@ impl WaitingRow {
     }
 }
 
-/// Applicants on the waiting list (or, with `application`, that one application whatever
+/// Applicants on the waiting list: approved with a sent dwelling grant and no open offer
+/// (or, with `application`, that one application whatever
 /// its status) in one query: facts, household, the latest sent grant, declines, open offer.
 pub async fn waiting(
     conn: &mut PgConnection,
@@ -288,7 +289,7 @@ pub async fn waiting(
                   FROM application_members m
                  WHERE m.municipality_id = a.municipality_id AND m.application_id = a.id) hh ON true
           WHERE a.municipality_id = ANY($1)
-            AND (($2::uuid IS NULL AND a.status = 'waiting_list') OR a.id = $2)",
+            AND (($2::uuid IS NULL AND a.status IN ('approved', 'partly_approved', 'waiting_list')) OR a.id = $2)",
     )
     .bind(visible)
     .bind(application)
