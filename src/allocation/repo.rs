@@ -255,39 +255,53 @@ pub async fn waiting(
     application: Option<Uuid>,
 ) -> sqlx::Result<Vec<WaitingRow>> {
     sqlx::query_as(
-        "SELECT a.municipality_id, a.id, a.case_number, a.received_on, a.status,
+        "WITH grants AS MATERIALIZED (
+                SELECT DISTINCT ON (d.municipality_id, d.application_id)
+                       d.municipality_id, d.application_id, d.decided_on, pt.dwelling_type_ids, pt.rooms,
+                       pt.needs_ground_floor_or_lift
+                  FROM decisions d
+                  JOIN decision_points pt ON pt.municipality_id = d.municipality_id AND pt.decision_id = d.id
+                  JOIN decision_kinds k ON k.municipality_id = pt.municipality_id AND k.id = pt.kind_id
+                 WHERE d.municipality_id = ANY($1) AND d.status = 'sent' AND ($2::uuid IS NULL OR d.application_id = $2)
+                   AND k.is_dwelling AND pt.outcome IN ('granted', 'partly_granted')
+                   AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.municipality_id = d.municipality_id
+                                    AND r.replaces_id = d.id AND r.status = 'sent')
+                 ORDER BY d.municipality_id, d.application_id, d.decided_on DESC, d.id DESC, pt.position),
+              households AS MATERIALIZED (
+                SELECT m.municipality_id, m.application_id,
+                       count(*) FILTER (WHERE m.relation IN ('spouse', 'other_adult')) AS extra_adults,
+                       count(*) FILTER (WHERE m.relation IN ('child', 'other_child')) AS children,
+                       count(*) FILTER (WHERE m.relation = 'visiting_child') AS visiting_children
+                  FROM application_members m
+                 WHERE m.municipality_id = ANY($1) AND ($2::uuid IS NULL OR m.application_id = $2)
+                 GROUP BY m.municipality_id, m.application_id),
+              refugees AS MATERIALIZED (
+                SELECT DISTINCT l.municipality_id, l.application_id
+                  FROM application_reason_links l
+                  JOIN application_reasons r ON r.municipality_id = l.municipality_id AND r.id = l.reason_id
+                 WHERE l.municipality_id = ANY($1) AND r.name ILIKE 'flyktning%'),
+              offer_counts AS MATERIALIZED (
+                SELECT o.municipality_id, o.application_id,
+                       count(*) FILTER (WHERE o.status = 'declined') AS declines,
+                       (array_agg(o.id) FILTER (WHERE o.status = 'open'))[1] AS open_offer_id
+                  FROM offers o
+                 WHERE o.municipality_id = ANY($1)
+                 GROUP BY o.municipality_id, o.application_id)
+         SELECT a.municipality_id, a.id, a.case_number, a.received_on, a.status,
                 a.situation::text AS situation, a.needs_wheelchair, a.needs_ground_floor,
                 a.needs_home_followup, a.care_level, a.wished_area_ids, p.name AS applicant_name,
-                EXISTS (SELECT 1 FROM application_reason_links l
-                          JOIN application_reasons r ON r.municipality_id = l.municipality_id AND r.id = l.reason_id
-                         WHERE l.municipality_id = a.municipality_id AND l.application_id = a.id
-                           AND r.name ILIKE 'flyktning%') AS refugee,
+                (rf.application_id IS NOT NULL) AS refugee,
                 coalesce(hh.extra_adults, 0) AS extra_adults, coalesce(hh.children, 0) AS children,
                 coalesce(hh.visiting_children, 0) AS visiting_children,
                 g.decided_on, g.dwelling_type_ids, g.rooms AS granted_rooms,
                 g.needs_ground_floor_or_lift AS granted_ground_floor,
-                (SELECT count(*) FROM offers o WHERE o.municipality_id = a.municipality_id
-                    AND o.application_id = a.id AND o.status = 'declined') AS declines,
-                (SELECT o.id FROM offers o WHERE o.municipality_id = a.municipality_id
-                    AND o.application_id = a.id AND o.status = 'open') AS open_offer_id
+                coalesce(oc.declines, 0) AS declines, oc.open_offer_id
            FROM applications a
            JOIN people p ON p.municipality_id = a.municipality_id AND p.id = a.applicant_id
-           JOIN LATERAL (
-                SELECT d.decided_on, pt.dwelling_type_ids, pt.rooms, pt.needs_ground_floor_or_lift
-                  FROM decisions d
-                  JOIN decision_points pt ON pt.municipality_id = d.municipality_id AND pt.decision_id = d.id
-                  JOIN decision_kinds k ON k.municipality_id = pt.municipality_id AND k.id = pt.kind_id
-                 WHERE d.municipality_id = a.municipality_id AND d.application_id = a.id AND d.status = 'sent'
-                   AND k.is_dwelling AND pt.outcome IN ('granted', 'partly_granted')
-                   AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.municipality_id = d.municipality_id
-                                    AND r.replaces_id = d.id AND r.status = 'sent')
-                 ORDER BY d.decided_on DESC, d.id DESC, pt.position LIMIT 1) g ON true
-           LEFT JOIN LATERAL (
-                SELECT count(*) FILTER (WHERE m.relation IN ('spouse', 'other_adult')) AS extra_adults,
-                       count(*) FILTER (WHERE m.relation IN ('child', 'other_child')) AS children,
-                       count(*) FILTER (WHERE m.relation = 'visiting_child') AS visiting_children
-                  FROM application_members m
-                 WHERE m.municipality_id = a.municipality_id AND m.application_id = a.id) hh ON true
+           JOIN grants g ON g.municipality_id = a.municipality_id AND g.application_id = a.id
+           LEFT JOIN households hh ON hh.municipality_id = a.municipality_id AND hh.application_id = a.id
+           LEFT JOIN refugees rf ON rf.municipality_id = a.municipality_id AND rf.application_id = a.id
+           LEFT JOIN offer_counts oc ON oc.municipality_id = a.municipality_id AND oc.application_id = a.id
           WHERE a.municipality_id = ANY($1)
             AND (($2::uuid IS NULL AND a.status IN ('approved', 'partly_approved', 'waiting_list')) OR a.id = $2)",
     )

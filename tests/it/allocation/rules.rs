@@ -49,7 +49,11 @@ async fn rules_are_versioned_with_reason_and_only_admins_edit() {
     let page = admin.get("/innstillinger/tildeling").await;
     assert!(page.text_of("#gjeldende").contains("versjon 2"));
     assert!(page.text_of("#current-meta").contains("sak 45/26"));
-    assert!(page.text_of("#gjeldende").contains("55 poeng"));
+    assert!(
+        page.text_of("#current-rules").contains("55 poeng"),
+        "{}",
+        page.text_of("#current-rules")
+    );
     assert_eq!(page.count("details.bosak-version"), 2);
     assert!(page.text_of("#versjon-1").contains("40 poeng"));
     let n: i64 = scalar(
