@@ -559,6 +559,7 @@ pub async fn insert_offer(
 }
 
 /// Records the answer of an open offer; false when it is no longer open at `version`.
+#[allow(clippy::too_many_arguments)]
 pub async fn answer_offer(
     conn: &mut PgConnection,
     municipality: Uuid,

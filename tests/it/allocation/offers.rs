@@ -23,7 +23,7 @@ async fn offer(c: &mut Client, unit: Uuid, application: Uuid, justification: &st
 
 async fn unit_status(app: &TestApp, unit: Uuid) -> String {
     scalar(
-        &app,
+        app,
         "SELECT status::text FROM dwellings WHERE id = $1 AND municipality_id = $2",
         unit,
     )
@@ -32,7 +32,7 @@ async fn unit_status(app: &TestApp, unit: Uuid) -> String {
 
 async fn case_status(app: &TestApp, application: Uuid) -> String {
     scalar(
-        &app,
+        app,
         "SELECT status::text FROM applications WHERE id = $1 AND municipality_id = $2",
         application,
     )
