@@ -58,6 +58,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(dwellings::routes())
         .merge(applications::routes())
         .merge(decisions::routes())
+        .merge(allocation::routes())
         .route_layer(middleware::from_fn(web::csrf::verify))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -176,6 +176,7 @@ pub async fn demo(owner: &PgPool) -> anyhow::Result<bool> {
     crate::dwellings::seed_demo(&mut tx, &munis).await?;
     crate::applications::seed_demo(&mut tx, &munis).await?;
     crate::decisions::seed::seed(&mut tx, &munis.iter().map(|m| m.0).collect::<Vec<_>>()).await?;
+    crate::allocation::seed(&mut tx, &munis.iter().map(|m| m.0).collect::<Vec<_>>()).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -339,6 +340,7 @@ pub async fn ensure_context_defaults(
     crate::dwellings::repo::ensure_defaults(conn, municipality).await?;
     crate::applications::ensure_defaults(conn, municipality).await?;
     crate::decisions::ensure_defaults(conn, municipality).await?;
+    crate::allocation::ensure_defaults(conn, municipality).await?;
     Ok(())
 }
 

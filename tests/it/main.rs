@@ -4,6 +4,7 @@
 mod common;
 
 mod admin;
+mod allocation;
 mod applications;
 mod auth;
 mod browser_foundation;
