@@ -92,8 +92,11 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
         format!("/boliger/{dwelling}/rediger"),
         format!("/eiendommer/{property}"),
         format!("/eiendommer/{property}/rediger"),
+        format!("/boliger/{dwelling}/kandidater"),
+        format!("/soknader/{application}/boliger"),
     ];
     let posts = [
+        format!("/boliger/{dwelling}/tilbud"),
         format!("/soknader/{application}/status"),
         format!("/soknader/{application}/tildeling"),
         format!("/soknader/{application}/kartlegging"),
