@@ -1,6 +1,7 @@
 //! HTTP tests of allocation: rule versions, the waiting list, candidates for a unit,
 //! offers (accept, decline, expire, limits, double submit), permissions and tenancy.
 
+mod browser;
 mod offers;
 mod rules;
 
