@@ -104,6 +104,18 @@ pub async fn register(
         .await?;
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
+    // A double submit of the same appeal lands on the one already registered.
+    let same = repo::appeals_of_decision(&mut tx, m, id)
+        .await?
+        .into_iter()
+        .find(|a| {
+            a.received_on == input.received_on
+                && a.appellant == input.appellant
+                && a.received_how == input.received_how
+        });
+    if let Some(a) = same {
+        return Ok(Redirect::to(&appeal_path(a.id)).into_response());
+    }
     let appeal = repo::insert_appeal(&mut tx, m, id, &input, ctx.user.id).await?;
     let summary = match t {
         Timeliness::InTime => "Klage mottatt i tide".to_string(),

@@ -106,6 +106,12 @@ pub async fn create(ctx: Ctx, Path(app_id): Path<String>) -> AppResult<Response>
         return Err(AppError::Conflict);
     }
     repo::ensure_defaults(&mut tx, m).await?;
+    // One unsent decision per case at a time: a second click (or a colleague) lands on the
+    // draft that exists instead of starting another.
+    let existing = repo::decisions_of_application(&mut tx, m, app_id).await?;
+    if let Some(d) = existing.iter().find(|d| d.status != Status::Sent) {
+        return Ok(Redirect::to(&decision_path(d.id)).into_response());
+    }
     let id = repo::insert_decision(&mut tx, m, app_id, ctx.user.id, None).await?;
     apps::record_event(
         &mut tx,
@@ -831,7 +837,11 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
         &format!(
             "Sendt {} ({}), regnes mottatt {}",
             format::date(input.dispatched_on),
-            input.channel.key(),
+            match input.channel {
+                super::deadline::Channel::Digital => "digitalt",
+                super::deadline::Channel::Post => "med post",
+                super::deadline::Channel::InPerson => "levert personlig",
+            },
             format::date(notified_on)
         ),
         Some(&decision_path(id)),

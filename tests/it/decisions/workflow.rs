@@ -810,3 +810,41 @@ async fn lists_csv_and_admin_of_kinds_and_standard_paragraphs() {
     assert!(page.text.contains("Botid"));
     assert_eq!(app.audit_count("decision_kind.added").await, 1);
 }
+
+#[tokio::test]
+async fn double_submits_do_not_duplicate_drafts_or_appeals() {
+    let app = TestApp::spawn().await;
+    let application = ready_application(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let first = draft(&mut c, application).await;
+    let second = draft(&mut c, application).await;
+    assert_eq!(first, second, "the second click lands on the same draft");
+    two_points(&mut c, &first).await;
+    grounds(&mut c, &first).await;
+    let v = version(&c.get(&first).await);
+    c.post(
+        &format!("{first}/send"),
+        &[
+            ("version", &v),
+            ("dispatched_on", "02.11.2026"),
+            ("channel", "digital"),
+        ],
+    )
+    .await;
+    let page = c.get(&first).await;
+    let point = page.attr("#points input[type=checkbox]", "name").unwrap();
+    let fields = [
+        (point.as_str(), "1"),
+        ("received_on", "20.11.2026"),
+        ("received_how", "Brev"),
+        ("appellant", "Søkeren"),
+    ];
+    let a = c.post(&format!("{first}/klager"), &fields).await;
+    let b = c.post(&format!("{first}/klager"), &fields).await;
+    assert_eq!(a.location, b.location);
+    assert_eq!(app.audit_count("appeal.registered").await, 1);
+    let case = c.get(&format!("/soknader/{application}")).await;
+    assert!(case
+        .text_of("section[aria-labelledby=tidslinje]")
+        .contains("(digitalt)"));
+}
