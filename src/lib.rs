@@ -11,6 +11,7 @@ pub mod db;
 pub mod decisions;
 pub mod dwellings;
 pub mod letters;
+pub mod meetings;
 pub mod municipalities;
 pub mod seed;
 pub mod web;
@@ -59,6 +60,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(applications::routes())
         .merge(decisions::routes())
         .merge(allocation::routes())
+        .merge(meetings::routes())
         .route_layer(middleware::from_fn(web::csrf::verify))
         .layer(middleware::from_fn_with_state(
             state.clone(),

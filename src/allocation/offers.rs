@@ -34,7 +34,7 @@ fn offerable(u: &UnitFacts) -> bool {
 }
 
 /// Loads the unit through a read transaction, then opens a transaction on its municipality.
-async fn unit_tx(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, UnitFacts)> {
+pub(crate) async fn unit_tx(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, UnitFacts)> {
     let (mut tx, munis) = ctx.read_tx(WORK_ROLES).await?;
     let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
     let u = repo::unit(&mut tx, &visible, id)
@@ -48,7 +48,7 @@ async fn unit_tx(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, UnitFacts)> {
     Ok((tx, u))
 }
 
-async fn rank(
+pub(crate) async fn rank(
     tx: &mut Tx,
     u: &UnitFacts,
 ) -> AppResult<(

@@ -293,6 +293,8 @@ pub struct CasePage {
     pub assessments: Vec<Assessment>,
     pub timeline: Vec<EventView>,
     pub decisions: Vec<crate::decisions::repo::Decision>,
+    /// The allocation team's conclusions about this case (meetings).
+    pub meeting_conclusions: Vec<crate::meetings::repo::CaseConclusion>,
     pub may_decide: bool,
     pub documents: Vec<DocumentInfo>,
     pub caseworkers: Vec<Caseworker>,
@@ -318,6 +320,9 @@ impl NewPage {
 }
 
 impl CasePage {
+    pub fn meeting_day(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        format::date(crate::meetings::model::oslo_date(*t))
+    }
     pub fn date(&self, d: &NaiveDate) -> String {
         format::date(*d)
     }
@@ -438,6 +443,8 @@ pub(super) async fn case_page(
         .collect();
     let documents = repo::documents(&mut tx, m, id).await?;
     let decisions = crate::decisions::repo::decisions_of_application(&mut tx, m, id).await?;
+    let meeting_conclusions =
+        crate::meetings::repo::conclusions_for_application(&mut tx, m, id).await?;
     let caseworkers = repo::caseworkers(&mut tx, &[m]).await?;
     let other_open = match &c.applicant_national_id {
         Some(n) => repo::open_cases_of_national_id(&mut tx, m, n, Some(id)).await?,
@@ -490,6 +497,7 @@ pub(super) async fn case_page(
             .user
             .has_any_role(m, crate::decisions::handlers::WRITE_ROLES),
         decisions,
+        meeting_conclusions,
         documents,
         caseworkers,
         other_open,

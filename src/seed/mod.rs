@@ -177,6 +177,7 @@ pub async fn demo(owner: &PgPool) -> anyhow::Result<bool> {
     crate::applications::seed_demo(&mut tx, &munis).await?;
     crate::decisions::seed::seed(&mut tx, &munis.iter().map(|m| m.0).collect::<Vec<_>>()).await?;
     crate::allocation::seed(&mut tx, &munis.iter().map(|m| m.0).collect::<Vec<_>>()).await?;
+    crate::meetings::seed_demo(&mut tx, ids[LEVANGER.number]).await?;
     tx.commit().await?;
     Ok(true)
 }

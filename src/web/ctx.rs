@@ -162,6 +162,40 @@ impl Ctx {
         Ok(db::scoped_tx(&self.state.pool, &[municipality]).await?)
     }
 
+    /// A write transaction over several municipalities (a shared office's meeting), after
+    /// checking that the user holds one of `roles` in every one of them.
+    pub async fn write_tx_all(&self, municipalities: &[Uuid], roles: &[Role]) -> AppResult<Tx> {
+        if municipalities.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        for m in municipalities {
+            if !self.user.can_see(*m) {
+                return Err(AppError::NotFound);
+            }
+            if !self.user.has_any_role(*m, roles) {
+                return Err(AppError::Forbidden);
+            }
+        }
+        Ok(db::scoped_tx(&self.state.pool, municipalities).await?)
+    }
+
+    /// A read transaction over every municipality where the user holds one of `roles`,
+    /// whatever the switcher shows: for records that span municipalities (meetings).
+    pub async fn all_roles_tx(&self, roles: &[Role]) -> AppResult<(Tx, Vec<Uuid>)> {
+        let ids: Vec<Uuid> = self
+            .user
+            .municipalities()
+            .into_iter()
+            .filter(|m| self.user.has_any_role(m.id, roles))
+            .map(|m| m.id)
+            .collect();
+        if ids.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        let tx = db::scoped_tx(&self.state.pool, &ids).await?;
+        Ok((tx, ids))
+    }
+
     /// A transaction for global tables only (no tenant rows visible).
     pub async fn global_tx(&self) -> AppResult<Tx> {
         Ok(db::scoped_tx(&self.state.pool, &[]).await?)

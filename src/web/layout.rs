@@ -22,6 +22,7 @@ pub struct Layout {
 pub struct Nav {
     pub applications: bool,
     pub dwellings: bool,
+    pub meetings: bool,
     pub users: bool,
     pub settings: bool,
     pub audit: bool,
@@ -42,6 +43,7 @@ impl Layout {
         let nav = Nav {
             applications: any(&[Role::Caseworker, Role::Team, Role::Admin]),
             dwellings: any(&[Role::Caseworker, Role::Team, Role::Admin, Role::Auditor]),
+            meetings: any(crate::meetings::handlers::READ),
             users: !ctx.user.admin_scopes().is_empty(),
             settings: any(&[Role::Admin]),
             audit: any(&[Role::Auditor, Role::Admin]),

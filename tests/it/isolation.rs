@@ -30,6 +30,8 @@ async fn verdal_fingerprint(app: &TestApp) -> Vec<i64> {
         "properties",
         "municipality_settings",
         "people",
+        "meetings",
+        "meeting_items",
     ] {
         let (n, v): (i64, i64) = sqlx::query_as(&format!(
             "SELECT count(*), coalesce(sum(version), 0)::bigint FROM {table}"
@@ -56,6 +58,40 @@ async fn verdal_fingerprint(app: &TestApp) -> Vec<i64> {
     out
 }
 
+/// A Verdal meeting with one item (the application), as Verdal's team would have it.
+async fn verdal_meeting(app: &TestApp, application: &str) -> (String, String) {
+    let m = app.municipality_id("5038").await;
+    let user = app.user_id("verdal.saksbehandler").await;
+    let (meeting, item) = (Uuid::now_v7(), Uuid::now_v7());
+    let app_id = Uuid::parse_str(application).unwrap();
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    sqlx::query(
+        "INSERT INTO meetings (municipality_id, id, covers, title, starts_at, created_by)
+         VALUES ($1, $2, ARRAY[$1], 'Tildelingsmøte', now() + interval '7 days', $3)",
+    )
+    .bind(m)
+    .bind(meeting)
+    .bind(user)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO meeting_items (municipality_id, id, meeting_id, position, kind, application_id, added_by)
+         VALUES ($1, $2, $3, 1, 'application', $4, $5)",
+    )
+    .bind(m)
+    .bind(item)
+    .bind(meeting)
+    .bind(app_id)
+    .bind(user)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (meeting.to_string(), item.to_string())
+}
+
 #[tokio::test]
 async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
     let app = TestApp::spawn().await;
@@ -80,6 +116,7 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
     let reason = verdal_id(&app, "SELECT id FROM application_reasons LIMIT 1").await;
     let kind = verdal_id(&app, "SELECT id FROM decision_kinds LIMIT 1").await;
     let paragraph = verdal_id(&app, "SELECT id FROM standard_paragraphs LIMIT 1").await;
+    let (meeting, item) = verdal_meeting(&app, &application).await;
 
     let gets = [
         format!("/soknader/{application}"),
@@ -94,6 +131,14 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
         format!("/eiendommer/{property}/rediger"),
         format!("/boliger/{dwelling}/kandidater"),
         format!("/soknader/{application}/boliger"),
+        format!("/moter/{meeting}"),
+        format!("/moter/{meeting}/endre"),
+        format!("/moter/{meeting}/motemodus"),
+        format!("/moter/{meeting}/saksliste/utskrift"),
+        format!("/moter/{meeting}/saksliste.pdf"),
+        format!("/moter/{meeting}/protokoll"),
+        format!("/moter/{meeting}/protokoll/utskrift"),
+        format!("/moter/{meeting}/protokoll.pdf"),
     ];
     let posts = [
         format!("/boliger/{dwelling}/tilbud"),
@@ -123,6 +168,15 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
         format!("/innstillinger/soknadsgrunner/{reason}/deaktiver"),
         format!("/innstillinger/vedtak/typer/{kind}"),
         format!("/innstillinger/vedtak/standardtekster/{paragraph}"),
+        format!("/moter/{meeting}/endre"),
+        format!("/moter/{meeting}/saksliste"),
+        format!("/moter/{meeting}/send-saksliste"),
+        format!("/moter/{meeting}/avlys"),
+        format!("/moter/{meeting}/punkter/{item}/flytt"),
+        format!("/moter/{meeting}/punkter/{item}/fjern"),
+        format!("/moter/{meeting}/punkter/{item}/konklusjon"),
+        format!("/moter/{meeting}/protokoll"),
+        format!("/moter/{meeting}/protokoll/godkjenn"),
     ];
     let before = verdal_fingerprint(&app).await;
     for user in [
@@ -153,6 +207,11 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
                         ("name", "x"),
                         ("outcome", "refused"),
                         ("description", "x"),
+                        ("conclusion", "noted"),
+                        ("direction", "ned"),
+                        ("cancel_reason", "x"),
+                        ("other_title", "x"),
+                        ("notes", "x"),
                     ],
                 )
                 .await;

@@ -1,0 +1,145 @@
+//! Allocation team meetings: planning, the agenda Bosak proposes, meeting mode for the
+//! projector, conclusions that feed the cases and offers, and minutes that lock.
+
+pub mod handlers;
+pub mod minutes;
+pub mod mode;
+pub mod model;
+pub mod repo;
+pub mod views;
+
+use axum::routing::{get, post};
+use axum::Router;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/moter", get(handlers::list).post(handlers::create))
+        .route("/moter/ny", get(handlers::new_form))
+        .route("/moter/{id}", get(handlers::show))
+        .route(
+            "/moter/{id}/endre",
+            get(handlers::edit_form).post(handlers::update),
+        )
+        .route("/moter/{id}/saksliste", post(handlers::add_items))
+        .route("/moter/{id}/saksliste/utskrift", get(minutes::agenda_print))
+        .route("/moter/{id}/saksliste.pdf", get(minutes::agenda_pdf))
+        .route("/moter/{id}/send-saksliste", post(handlers::send_agenda))
+        .route("/moter/{id}/avlys", post(handlers::cancel))
+        .route(
+            "/moter/{id}/punkter/{item}/flytt",
+            post(handlers::move_item),
+        )
+        .route(
+            "/moter/{id}/punkter/{item}/fjern",
+            post(handlers::remove_item),
+        )
+        .route(
+            "/moter/{id}/punkter/{item}/konklusjon",
+            post(mode::conclude),
+        )
+        .route("/moter/{id}/motemodus", get(mode::mode))
+        .route(
+            "/moter/{id}/protokoll",
+            get(minutes::minutes).post(minutes::save_minutes),
+        )
+        .route("/moter/{id}/protokoll/godkjenn", post(minutes::approve))
+        .route(
+            "/moter/{id}/protokoll/utskrift",
+            get(minutes::minutes_print),
+        )
+        .route("/moter/{id}/protokoll.pdf", get(minutes::minutes_pdf))
+}
+
+/// Demo data: next week's allocation meeting in the first municipality, with the cases
+/// marked ready and the vacant units already on the agenda.
+pub async fn seed_demo(conn: &mut PgConnection, municipality: Uuid) -> anyhow::Result<()> {
+    crate::seed::with_tenant(conn, municipality).await?;
+    let Some(organiser): Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'levanger.team'")
+            .fetch_optional(&mut *conn)
+            .await?
+    else {
+        return Ok(());
+    };
+    let people: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, display_name FROM users WHERE username IN ('levanger.team', 'levanger.saksbehandler', 'levanger.admin')
+          ORDER BY username",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut participants: Vec<model::Participant> = people
+        .into_iter()
+        .map(|(id, name)| model::Participant {
+            user_id: Some(id),
+            name,
+            organisation: String::new(),
+            attended: false,
+        })
+        .collect();
+    participants.push(model::Participant {
+        user_id: None,
+        name: "Line Berg".into(),
+        organisation: "NAV Levanger".into(),
+        attended: false,
+    });
+    let today = crate::applications::handlers::today();
+    let day = today + chrono::Duration::days(7);
+    let starts_at = model::oslo_instant(
+        day,
+        chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+    )
+    .unwrap_or_else(chrono::Utc::now);
+    let id = Uuid::now_v7();
+    repo::insert_meeting(
+        conn,
+        &repo::NewMeeting {
+            id,
+            covers: &[municipality],
+            office_id: None,
+            title: "Tildelingsmøte",
+            starts_at,
+            place: "Møterom Trones, rådhuset",
+            participants: &participants,
+            created_by: organiser,
+        },
+    )
+    .await?;
+    for c in repo::ready_applications(conn, &[municipality], id)
+        .await?
+        .into_iter()
+        .take(6)
+    {
+        let item = repo::NewItem {
+            municipality_id: municipality,
+            kind: model::ItemKind::Application,
+            subject: Some(c.id),
+            title: "",
+            reason: "Klar for møte",
+        };
+        repo::insert_item(conn, id, &item, organiser).await?;
+    }
+    for u in crate::allocation::repo::available_units(conn, municipality)
+        .await?
+        .into_iter()
+        .take(3)
+    {
+        let reason = handlers::ProposedUnit {
+            u: u.clone(),
+            municipality_name: String::new(),
+        }
+        .why();
+        let item = repo::NewItem {
+            municipality_id: municipality,
+            kind: model::ItemKind::Dwelling,
+            subject: Some(u.id),
+            title: "",
+            reason: &reason,
+        };
+        repo::insert_item(conn, id, &item, organiser).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,504 @@
+//! Meeting mode: one item at a time in large type for a projector, with the facts the
+//! team needs, the privacy switch, and the secretary's conclusion form.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use uuid::Uuid;
+
+use super::handlers::{
+    audit_parts, conflict_message, item_views, parse_id, read_meeting, PARTICIPATE,
+};
+use super::model::{self, initials, Conclusion, ConclusionForm, ItemKind, Pairs};
+use super::repo::{self, MeetingRow};
+use super::views::{self, ItemView};
+use crate::allocation::handlers::{breakdown_text, household_text};
+use crate::allocation::repo::UnitFacts;
+use crate::applications::model as app_model;
+use crate::applications::repo as apps;
+use crate::audit::{self, Event};
+use crate::db::Tx;
+use crate::decisions::repo::Appeal;
+use crate::web::ctx::Ctx;
+use crate::web::error::{AppError, AppResult};
+use crate::web::forms::FormErrors;
+use crate::web::layout::Layout;
+use crate::web::{format, render, render_status};
+
+/// How many ranked candidates meeting mode shows for a unit.
+const CANDIDATES_SHOWN: usize = 10;
+
+pub struct AppFacts {
+    pub c: apps::ApplicationDetail,
+    pub age: String,
+    pub household: Vec<(String, &'static str, String)>,
+    pub reasons: Vec<String>,
+    pub areas: Vec<String>,
+    pub needs: Vec<&'static str>,
+    pub assessment: Option<apps::Assessment>,
+}
+
+pub struct CandidateRow {
+    pub rank: usize,
+    pub application_id: Uuid,
+    pub case_number: String,
+    pub name: String,
+    pub household: String,
+    pub total: i32,
+    pub breakdown: String,
+    pub wish_mismatch: bool,
+}
+
+pub struct UnitView {
+    pub u: UnitFacts,
+    pub candidates: Vec<CandidateRow>,
+    pub total: usize,
+    pub excluded: usize,
+    pub rules_no: i32,
+}
+
+#[derive(Template)]
+#[template(path = "meetings/mode.html")]
+pub struct ModePage {
+    pub layout: Layout,
+    pub m: MeetingRow,
+    pub items: Vec<ItemView>,
+    pub current: usize,
+    pub private: bool,
+    pub app: Option<AppFacts>,
+    pub unit: Option<UnitView>,
+    pub appeal: Option<Appeal>,
+    pub form: ConclusionForm,
+    pub errors: FormErrors,
+    pub notice: String,
+}
+
+impl ModePage {
+    pub fn item(&self) -> Option<&ItemView> {
+        self.items.get(self.current)
+    }
+    fn privacy_param(&self, private: bool) -> &'static str {
+        if private {
+            "1"
+        } else {
+            "0"
+        }
+    }
+    pub fn href(&self, index: &usize) -> String {
+        let number = self.items.get(*index).map(|i| i.r.position).unwrap_or(1);
+        format!(
+            "/moter/{}/motemodus?punkt={number}&personvern={}",
+            self.m.id,
+            self.privacy_param(self.private)
+        )
+    }
+    pub fn prev(&self) -> Option<String> {
+        (self.current > 0).then(|| self.href(&(self.current - 1)))
+    }
+    pub fn next(&self) -> Option<String> {
+        (self.current + 1 < self.items.len()).then(|| self.href(&(self.current + 1)))
+    }
+    pub fn toggle_href(&self) -> String {
+        let number = self.item().map(|i| i.r.position).unwrap_or(1);
+        format!(
+            "/moter/{}/motemodus?punkt={number}&personvern={}",
+            self.m.id,
+            self.privacy_param(!self.private)
+        )
+    }
+    pub fn privacy_value(&self) -> &'static str {
+        self.privacy_param(self.private)
+    }
+    pub fn name(&self, full: &str) -> String {
+        views::name(full, self.private)
+    }
+    pub fn identity(&self, id: &Option<String>) -> String {
+        match id {
+            _ if self.private => "Skjult".into(),
+            Some(n) => n.clone(),
+            None => "Ikke registrert".into(),
+        }
+    }
+    pub fn subject(&self, i: &ItemView) -> String {
+        i.subject(self.private)
+    }
+    pub fn summary(&self, i: &ItemView) -> String {
+        i.conclusion_summary(self.private)
+    }
+    pub fn when(&self) -> String {
+        views::when(self.m.starts_at)
+    }
+    pub fn day(&self, d: &chrono::NaiveDate) -> String {
+        format::date(*d)
+    }
+    pub fn val<'a>(&'a self, k: &str) -> &'a str {
+        match k {
+            "conclusion" => &self.form.conclusion,
+            "text" => &self.form.text,
+            "chosen" => &self.form.chosen,
+            "justification" => &self.form.justification,
+            _ => "",
+        }
+    }
+    pub fn picked(&self, c: &Conclusion) -> bool {
+        self.form.conclusion == c.key()
+    }
+    pub fn chosen(&self, id: &Uuid) -> bool {
+        self.form.chosen == id.to_string()
+    }
+    pub fn conclusions(&self) -> &'static [Conclusion] {
+        self.item().map(|i| i.r.kind.conclusions()).unwrap_or(&[])
+    }
+    pub fn rent(&self, u: &UnitFacts) -> String {
+        u.monthly_rent
+            .map(format::kroner)
+            .unwrap_or_else(|| "Ikke satt".into())
+    }
+    pub fn label(&self, list: &'static [(&'static str, &'static str)], k: &str) -> &'static str {
+        app_model::label_of(list, k)
+    }
+    pub fn situations(&self) -> &'static [(&'static str, &'static str)] {
+        app_model::SITUATIONS
+    }
+    pub fn levels(&self) -> &'static [(&'static str, &'static str)] {
+        app_model::INDEPENDENCE_LEVELS
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ModeQuery {
+    #[serde(default)]
+    pub punkt: String,
+    #[serde(default)]
+    pub personvern: String,
+    #[serde(default)]
+    pub melding: String,
+}
+
+/// The privacy switch is on unless this screen turned it off (`personvern=0`).
+pub fn is_private(param: &str) -> bool {
+    param != "0"
+}
+
+async fn app_facts(tx: &mut Tx, muni: Uuid, id: Uuid) -> AppResult<Option<AppFacts>> {
+    let Some(c) = apps::application(tx, &[muni], id).await? else {
+        return Ok(None);
+    };
+    let today = crate::applications::handlers::today();
+    let household = apps::members(tx, muni, id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let age = p
+                .birth_date
+                .map(|b| format!("{} år", app_model::age(b, today)))
+                .unwrap_or_default();
+            (
+                p.name,
+                app_model::label_of(app_model::RELATIONS, &p.relation),
+                age,
+            )
+        })
+        .collect();
+    let reasons = apps::reason_names(tx, muni, id).await?;
+    let areas = apps::area_names(tx, muni, &c.wished_area_ids).await?;
+    let assessment = apps::assessments(tx, muni, id).await?.into_iter().next();
+    let mut needs = Vec::new();
+    if c.needs_wheelchair {
+        needs.push("Rullestoltilgjengelig bolig");
+    }
+    if c.needs_ground_floor {
+        needs.push("Bolig på bakkeplan eller med heis");
+    }
+    if c.needs_home_followup {
+        needs.push("Oppfølging i hjemmet");
+    }
+    if !c.care_level.is_empty() && c.care_level != "none" {
+        needs.push(app_model::label_of(app_model::CARE_LEVELS, &c.care_level));
+    }
+    let age = c
+        .applicant_birth_date
+        .map(|b| format!("{} år", app_model::age(b, today)))
+        .unwrap_or_default();
+    Ok(Some(AppFacts {
+        c,
+        age,
+        household,
+        reasons,
+        areas,
+        needs,
+        assessment,
+    }))
+}
+
+/// The unit with its ranked candidates now (the same ranking as the candidates page).
+async fn unit_view(tx: &mut Tx, muni: Uuid, id: Uuid) -> AppResult<Option<UnitView>> {
+    let Some(u) = crate::allocation::repo::unit(tx, &[muni], id).await? else {
+        return Ok(None);
+    };
+    let (rules, cands, excl, rows) = crate::allocation::offers::rank(tx, &u).await?;
+    let total = cands.len();
+    let candidates = cands
+        .into_iter()
+        .take(CANDIDATES_SHOWN)
+        .enumerate()
+        .map(|(i, c)| {
+            let name = rows
+                .iter()
+                .find(|r| r.id == c.applicant.application_id)
+                .map(|r| r.applicant_name.clone())
+                .unwrap_or_default();
+            let a = &c.applicant;
+            CandidateRow {
+                rank: i + 1,
+                application_id: a.application_id,
+                case_number: a.case_number.clone(),
+                name,
+                household: household_text(a.household(), a.adults, a.children, a.visiting_children),
+                total: c.total,
+                breakdown: breakdown_text(&c.breakdown),
+                wish_mismatch: c.wish_mismatch,
+            }
+        })
+        .collect();
+    Ok(Some(UnitView {
+        u,
+        candidates,
+        total,
+        excluded: excl.len(),
+        rules_no: rules.version_no,
+    }))
+}
+
+/// The current rank of every candidate for a unit (None: not a candidate).
+async fn ranks(tx: &mut Tx, muni: Uuid, unit: Uuid) -> AppResult<Vec<(Uuid, i32)>> {
+    let Some(u) = crate::allocation::repo::unit(tx, &[muni], unit).await? else {
+        return Ok(Vec::new());
+    };
+    let (_, cands, _, _) = crate::allocation::offers::rank(tx, &u).await?;
+    Ok(cands
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.applicant.application_id, i as i32 + 1))
+        .collect())
+}
+
+async fn mode_page(
+    ctx: &Ctx,
+    id: Uuid,
+    number: Option<i32>,
+    private: bool,
+    form: Option<ConclusionForm>,
+    errors: FormErrors,
+    notice: &str,
+) -> AppResult<ModePage> {
+    let (mut tx, _) = read_meeting(ctx).await?;
+    let m = repo::meeting(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let items = item_views(&mut tx, ctx, &m).await?;
+    let current = number
+        .and_then(|n| items.iter().position(|i| i.r.position == n))
+        .unwrap_or(0);
+    let (mut app, mut unit, mut appeal) = (None, None, None);
+    if let Some(i) = items.get(current) {
+        let muni = i.r.municipality_id;
+        match (i.r.kind, i.r.application_id, i.r.dwelling_id, i.r.appeal_id) {
+            (ItemKind::Application, Some(a), _, _) => app = app_facts(&mut tx, muni, a).await?,
+            (ItemKind::Dwelling, _, Some(d), _) => unit = unit_view(&mut tx, muni, d).await?,
+            (ItemKind::Appeal, _, _, Some(a)) => {
+                appeal = crate::decisions::repo::appeal(&mut tx, &[muni], a).await?
+            }
+            _ => {}
+        }
+        audit::record(
+            &mut tx,
+            ctx,
+            Event::new("meeting.item_viewed")
+                .municipality(muni)
+                .entity("meeting_item", i.r.id)
+                .details(serde_json::json!({ "meeting": id, "privacy": private })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let form = form.unwrap_or_else(|| match items.get(current) {
+        Some(i) => ConclusionForm {
+            conclusion: i
+                .r
+                .conclusion
+                .map(|c| c.key().to_string())
+                .unwrap_or_default(),
+            text: i.r.conclusion_text.clone(),
+            chosen: i
+                .r
+                .chosen_application_id
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            justification: i.r.justification.clone(),
+            version: i.r.version.to_string(),
+        },
+        None => ConclusionForm::default(),
+    });
+    Ok(ModePage {
+        layout: Layout::new(ctx, "moter"),
+        m,
+        items,
+        current,
+        private,
+        app,
+        unit,
+        appeal,
+        form,
+        errors,
+        notice: notice.chars().take(40).collect(),
+    })
+}
+
+pub async fn mode(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ModeQuery>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let number = q.punkt.trim().parse().ok();
+    let page = mode_page(
+        &ctx,
+        id,
+        number,
+        is_private(&q.personvern),
+        None,
+        FormErrors::new(),
+        &q.melding,
+    )
+    .await?;
+    render(&page)
+}
+
+/// Records the team's conclusion on one item; back to the same item in meeting mode.
+pub async fn conclude(
+    ctx: Ctx,
+    Path((id, item)): Path<(String, String)>,
+    Form(p): Form<Pairs>,
+) -> AppResult<Response> {
+    let (id, item) = (parse_id(&id)?, parse_id(&item)?);
+    let private = is_private(model::first(&p, "personvern"));
+    let muni = {
+        let (mut tx, _) = read_meeting(&ctx).await?;
+        let row = repo::item(&mut tx, id, item)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tx.commit().await?;
+        row.municipality_id
+    };
+    let mut tx = ctx.write_tx(muni, PARTICIPATE).await?;
+    let m = repo::meeting(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let row = repo::item(&mut tx, id, item)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let f = ConclusionForm::from_pairs(&p);
+    let number = Some(row.position);
+    let again = |e: FormErrors, status: StatusCode, f: ConclusionForm| {
+        let ctx = &ctx;
+        async move {
+            let page = mode_page(ctx, id, number, private, Some(f), e, "").await?;
+            render_status(status, &page)
+        }
+    };
+    if !m.is_open() {
+        tx.rollback().await?;
+        let mut e = FormErrors::new();
+        e.general = Some(
+            "Protokollen er godkjent eller møtet avlyst. Konklusjonen kan ikke endres.".into(),
+        );
+        return again(e, StatusCode::CONFLICT, f).await;
+    }
+    let ranking = match (row.kind, row.dwelling_id) {
+        (ItemKind::Dwelling, Some(d)) => ranks(&mut tx, muni, d).await?,
+        _ => Vec::new(),
+    };
+    let v = match model::validate_conclusion(row.kind, &f, |a| {
+        ranking.iter().find(|(x, _)| *x == a).map(|(_, r)| *r)
+    }) {
+        Ok(v) => v,
+        Err(e) => {
+            tx.rollback().await?;
+            return again(e, StatusCode::UNPROCESSABLE_ENTITY, f).await;
+        }
+    };
+    let version: i32 = f.version.trim().parse().unwrap_or(0);
+    if !repo::conclude(&mut tx, muni, item, version, &v, ctx.user.id).await? {
+        tx.rollback().await?;
+        let mut e = FormErrors::new();
+        e.general = Some(conflict_message());
+        return again(e, StatusCode::CONFLICT, f).await;
+    }
+    let row = repo::item(&mut tx, id, item)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let view = ItemView {
+        r: row,
+        can_conclude: true,
+        offer: None,
+    };
+    // The case's timeline points at the item where the team discussed it.
+    let date = format::date(model::oslo_date(m.starts_at));
+    let link = views::item_anchor(id, item);
+    let heading = format!(
+        "Tildelingsmøte {date}, punkt {}: {}",
+        view.r.position,
+        v.conclusion.label()
+    );
+    let mut cases: Vec<Uuid> = view.r.case_application_id.into_iter().collect();
+    if let Some(chosen) = view.r.chosen_application_id {
+        cases.push(chosen);
+    }
+    for app in cases {
+        let summary =
+            if Some(app) == view.r.chosen_application_id && view.r.kind == ItemKind::Dwelling {
+                format!(
+                    "Tildelingsmøte {date}, punkt {}: valgt som kandidat til {}",
+                    view.r.position,
+                    view.r.unit_address.as_deref().unwrap_or("bolig")
+                )
+            } else {
+                heading.clone()
+            };
+        apps::record_event(
+            &mut tx,
+            muni,
+            app,
+            Some(ctx.user.id),
+            "meeting_conclusion",
+            &summary,
+            &v.text,
+            Some(&link),
+        )
+        .await?;
+    }
+    audit_parts(
+        &mut tx,
+        &ctx,
+        "meeting.conclusion_recorded",
+        &[muni],
+        id,
+        serde_json::json!({
+            "item": item,
+            "conclusion": v.conclusion.key(),
+            "chosen": v.chosen.map(|c| c.0),
+            "rank": v.chosen.map(|c| c.1),
+            "subject": initials(view.r.person_name.as_deref().unwrap_or("")),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    let privacy = if private { "1" } else { "0" };
+    Ok(Redirect::to(&format!(
+        "/moter/{id}/motemodus?punkt={}&personvern={privacy}&melding=lagret#konklusjon",
+        view.r.position
+    ))
+    .into_response())
+}

@@ -1,0 +1,410 @@
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+use super::{add, conclude, exec_in, item_ids, plan, ready_case, value, version};
+use crate::allocation::{form_fields, prepared_unit};
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn planning_checks_the_form_keeps_input_and_saves_nothing_half() {
+    let app = TestApp::spawn().await;
+    let lev = app.municipality_id("5037").await;
+    let mut c = app.login("levanger.team").await;
+    let form = c.get("/moter/ny").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert_eq!(
+        form.attr("#title", "value").as_deref(),
+        Some("Tildelingsmøte")
+    );
+    let before: i64 = value(
+        &app,
+        "5037",
+        "SELECT count(*) FROM meetings WHERE municipality_id = $1",
+    )
+    .await;
+
+    let l = lev.to_string();
+    let bad = c
+        .post(
+            "/moter",
+            &[
+                ("title", "Boligutvalget"),
+                ("date", "31.02.2026"),
+                ("time", "25:00"),
+                ("place", "Rådhuset"),
+                ("municipality", &l),
+                ("external", ", NAV"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text_of("#date-err").contains("dd.mm.åååå"));
+    assert!(bad.text_of("#time-err").contains("tt:mm"));
+    assert!(bad.text_of("#external-err").contains("mangler navn"));
+    assert_eq!(
+        bad.attr("#title", "value").as_deref(),
+        Some("Boligutvalget"),
+        "input kept"
+    );
+    assert_eq!(bad.attr("#place", "value").as_deref(), Some("Rådhuset"));
+    let after: i64 = value(
+        &app,
+        "5037",
+        "SELECT count(*) FROM meetings WHERE municipality_id = $1",
+    )
+    .await;
+    assert_eq!(before, after, "nothing saved");
+
+    let team = app.user_id("levanger.team").await.to_string();
+    let id = plan(
+        &mut c,
+        &[lev],
+        "08.12.2026",
+        &[
+            ("user", &team),
+            (
+                "external",
+                "Line Berg, NAV Levanger\nAli Hassan, Flyktningtjenesten",
+            ),
+        ],
+    )
+    .await;
+    let page = c.get(&format!("/moter/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let facts = page.text_of(".bosak-facts");
+    assert!(facts.contains("tirsdag 08.12.2026 kl. 09:00"), "{facts}");
+    assert!(page
+        .text_of("#participants")
+        .contains("Line Berg (NAV Levanger)"));
+    assert!(page.text_of("#participants").contains("Sigrid Skogn"));
+    assert!(app.audit_count("meeting.created").await >= 1);
+    let list = c.get("/moter").await;
+    assert!(list.text_of("#upcoming").contains("08.12.2026"));
+
+    // Moving the meeting: a stale version is refused, nothing overwritten.
+    let edit = c.get(&format!("/moter/{id}/endre")).await;
+    let mut f = form_fields(&edit, "form.bosak-form");
+    f.insert("time".into(), "13:00".into());
+    let fields: Vec<(&str, &str)> = f
+        .iter()
+        .filter(|(k, _)| k.as_str() != "csrf_token")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let ok = c.post(&format!("/moter/{id}/endre"), &fields).await;
+    assert_eq!(
+        ok.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        ok.text_of(".ds-error-summary")
+    );
+    let stale = c.post(&format!("/moter/{id}/endre"), &fields).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(stale
+        .text_of(".ds-error-summary")
+        .contains("endret av noen andre"));
+    assert!(c
+        .get(&format!("/moter/{id}"))
+        .await
+        .text_of(".bosak-facts")
+        .contains("kl. 13:00"));
+}
+
+#[tokio::test]
+async fn the_agenda_proposes_ready_cases_units_and_appeals_and_says_why() {
+    let app = TestApp::spawn().await;
+    let lev = app.municipality_id("5037").await;
+    let (case_id, case_no) = ready_case(&app, "5037").await;
+    let unit = prepared_unit(&app).await;
+    // A registered appeal against a sent decision.
+    let appeal = Uuid::now_v7();
+    let team = app.user_id("levanger.team").await;
+    exec_in(
+        &app,
+        "5037",
+        &format!(
+            "INSERT INTO appeals (municipality_id, id, decision_id, received_on, received_how, appellant, summary, registered_by)
+             SELECT $1, $2, id, DATE '2026-11-20', 'Brev', 'Søkeren selv', 'Mener behovet er større', '{team}'
+               FROM decisions WHERE municipality_id = $1 AND status = 'sent' ORDER BY id LIMIT 1"
+        ),
+        Some(appeal),
+    )
+    .await;
+    // A case still being assessed must not be proposed.
+    let assessing: String = value(
+        &app,
+        "5037",
+        "SELECT case_number FROM applications WHERE municipality_id = $1 AND status = 'under_assessment' ORDER BY case_number LIMIT 1",
+    )
+    .await;
+
+    let mut c = app.login("levanger.team").await;
+    let id = plan(&mut c, &[lev], "08.12.2026", &[]).await;
+    let page = c.get(&format!("/moter/{id}")).await;
+    let cases = page.text_of("#proposed-cases");
+    assert!(cases.contains(&case_no), "{cases}");
+    assert!(cases.contains("Klar for møte"));
+    assert!(
+        !cases.contains(&assessing),
+        "cases under assessment are not proposed"
+    );
+    // The demo meeting next week already has the demo's ready cases: they are marked.
+    assert!(cases.contains("Står allerede på sakslisten"), "{cases}");
+    let units = page.text_of("#proposed-units");
+    assert!(units.contains("Ledig nå"), "{units}");
+    assert!(page.text_of("#proposed-appeals").contains("Søkeren selv"));
+
+    let res = add(
+        &mut c,
+        id,
+        &[
+            ("pick", &format!("application:{case_id}")),
+            ("pick", &format!("dwelling:{unit}")),
+            ("pick", &format!("appeal:{appeal}")),
+            ("other_title", "Eventuelt"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    let page = c.get(&format!("/moter/{id}")).await;
+    let agenda = page.texts("#agenda > li");
+    assert_eq!(agenda.len(), 4, "{agenda:?}");
+    assert!(agenda[0].contains(&case_no) && agenda[0].contains("Klar for møte"));
+    assert!(agenda[1].contains("Tildeling av") && agenda[1].contains("Ledig nå"));
+    assert!(agenda[2].contains("Klage i sak"));
+    assert!(agenda[3].contains("Eventuelt"));
+    // What is on the agenda is no longer proposed.
+    assert!(!page.text_of("#add-items").contains(&case_no));
+    // The case's timeline points at the item.
+    let items = item_ids(&page);
+    let case = c.get(&format!("/soknader/{case_id}")).await;
+    assert!(
+        case.text
+            .contains(&format!("/moter/{id}#punkt-{}", items[0])),
+        "timeline links the item"
+    );
+
+    // An unknown case number is refused next to the field, nothing added.
+    let bad = add(&mut c, id, &[("case_number", "1999-9999")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text_of("#case_number-err").contains("1999-9999"));
+    assert_eq!(
+        bad.attr("#case_number", "value").as_deref(),
+        Some("1999-9999")
+    );
+
+    // Reorder: the last item moves up one place.
+    let v = version(&page);
+    let res = c
+        .post(
+            &format!("/moter/{id}/punkter/{}/flytt", items[3]),
+            &[("direction", "opp"), ("version", &v)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = c.get(&format!("/moter/{id}")).await;
+    let order = item_ids(&page);
+    assert_eq!(order, vec![items[0], items[1], items[3], items[2]]);
+    assert!(page.texts("#agenda > li")[2].contains("Sak 3"));
+    // A stale reorder (old version) is refused.
+    let stale = c
+        .post(
+            &format!("/moter/{id}/punkter/{}/flytt", items[0]),
+            &[("direction", "ned"), ("version", &v)],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+
+    // Remove an item: gone, numbers close up, the case's timeline says so.
+    let v = version(&page);
+    let res = c
+        .post(
+            &format!("/moter/{id}/punkter/{}/fjern", items[0]),
+            &[("version", &v)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = c.get(&format!("/moter/{id}")).await;
+    assert_eq!(item_ids(&page).len(), 3);
+    assert!(page.texts("#agenda > li")[0].contains("Sak 1"));
+    assert!(
+        page.text_of("#proposed-cases").contains(&case_no),
+        "proposed again"
+    );
+    assert!(app.audit_count("meeting.item_removed").await >= 1);
+}
+
+#[tokio::test]
+async fn conclusions_reach_the_case_and_a_chosen_candidate_gets_an_offer_in_one_click() {
+    let app = TestApp::spawn().await;
+    let lev = app.municipality_id("5037").await;
+    let (case_id, case_no) = ready_case(&app, "5037").await;
+    let unit = prepared_unit(&app).await;
+    let mut c = app.login("levanger.team").await;
+    let id = plan(&mut c, &[lev], "08.12.2026", &[]).await;
+    let res = add(
+        &mut c,
+        id,
+        &[
+            ("pick", &format!("application:{case_id}")),
+            ("pick", &format!("dwelling:{unit}")),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let name: String = value(
+        &app,
+        "5037",
+        &format!("SELECT p.name FROM applications a JOIN people p ON p.municipality_id = a.municipality_id AND p.id = a.applicant_id WHERE a.municipality_id = $1 AND a.id = '{case_id}'"),
+    )
+    .await;
+
+    // Meeting mode opens with the privacy switch on: initials, no identity number.
+    let mode = c.get(&format!("/moter/{id}/motemodus")).await;
+    assert_eq!(mode.status, StatusCode::OK);
+    let title = mode.text_of(".bosak-mode__title");
+    assert!(
+        title.contains(&case_no) && !title.contains(&name),
+        "{title}"
+    );
+    assert_eq!(mode.text_of("#identity"), "Skjult");
+    assert!(
+        !mode.text.contains(&name),
+        "the name is nowhere on the projected page"
+    );
+    assert!(mode.text_of("#facts").contains("Situasjon"));
+    let shown = c
+        .get(&format!("/moter/{id}/motemodus?punkt=1&personvern=0"))
+        .await;
+    assert!(shown.text_of(".bosak-mode__title").contains(&name));
+
+    // Postponing needs a reason; nothing is saved without one.
+    let res = conclude(&mut c, id, 1, &[("conclusion", "postponed"), ("text", "")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#text-err").contains("utsettes"));
+    let concluded: i64 = value(
+        &app,
+        "5037",
+        "SELECT count(*) FROM meeting_items WHERE municipality_id = $1 AND conclusion IS NOT NULL",
+    )
+    .await;
+    assert_eq!(concluded, 0);
+
+    // A recommendation: back on the same item, on the case, in its timeline.
+    let res = conclude(
+        &mut c,
+        id,
+        1,
+        &[
+            ("conclusion", "recommend_grant"),
+            ("text", "Teamet er enig i vurderingen."),
+        ],
+    )
+    .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    let loc = res.location.unwrap();
+    assert!(
+        loc.contains("punkt=1") && loc.contains("personvern=1"),
+        "{loc}"
+    );
+    let back = c.get(&loc).await;
+    assert!(back.text_of("#saved").contains("sak 1"));
+    assert!(back
+        .text_of("#current-conclusion")
+        .contains("Anbefales innvilget"));
+    let case = c.get(&format!("/soknader/{case_id}")).await;
+    let rec = case.text_of("#meeting-recommendation");
+    assert!(
+        rec.contains("Anbefales innvilget") && rec.contains("Teamet er enig"),
+        "{rec}"
+    );
+    assert!(case
+        .attr("#meeting-recommendation a", "href")
+        .unwrap()
+        .starts_with(&format!("/moter/{id}#punkt-")));
+
+    // The unit: the ranked candidates with their points; skipping the top needs a reason.
+    let mode = c.get(&format!("/moter/{id}/motemodus?punkt=2")).await;
+    assert!(
+        mode.text_of("#candidates").contains("Ventetid"),
+        "score breakdown shown"
+    );
+    let html = mode.html();
+    let sel = scraper::Selector::parse("#candidates tbody tr[data-application]").unwrap();
+    let ranked: Vec<String> = html
+        .select(&sel)
+        .map(|e| e.value().attr("data-application").unwrap().to_string())
+        .collect();
+    assert!(ranked.len() >= 2);
+    let res = conclude(
+        &mut c,
+        id,
+        2,
+        &[("conclusion", "candidate_chosen"), ("chosen", &ranked[1])],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#justification-err").contains("nummer 2"));
+    let res = conclude(
+        &mut c,
+        id,
+        2,
+        &[
+            ("conclusion", "candidate_chosen"),
+            ("chosen", &ranked[1]),
+            (
+                "justification",
+                "Nr. 1 har takket nei til en lik bolig i oktober.",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    let chosen = Uuid::parse_str(&ranked[1]).unwrap();
+    let chosen_case = c.get(&format!("/soknader/{chosen}")).await;
+    assert!(chosen_case
+        .text_of("#meeting-recommendation")
+        .contains("Tildeles kandidat"));
+
+    // One click on the meeting page makes the offer.
+    let page = c.get(&format!("/moter/{id}")).await;
+    let f = form_fields(&page, &format!("form[action='/boliger/{unit}/tilbud']"));
+    assert_eq!(f.get("application_id"), Some(&ranked[1]));
+    let fields: Vec<(&str, &str)> = f
+        .iter()
+        .filter(|(k, _)| k.as_str() != "csrf_token")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let res = c.post(&format!("/boliger/{unit}/tilbud"), &fields).await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    assert!(res.location.unwrap().starts_with("/tilbud/"));
+    let offered: String = value(&app, "5037", &format!("SELECT application_id::text FROM offers WHERE municipality_id = $1 AND dwelling_id = '{unit}' AND status = 'open'")).await;
+    assert_eq!(offered, ranked[1]);
+    let page = c.get(&format!("/moter/{id}")).await;
+    assert!(page.text_of("#agenda").contains("Tilbud sendt"));
+    assert_eq!(
+        page.count(&format!("form[action='/boliger/{unit}/tilbud']")),
+        0,
+        "no second offer button"
+    );
+    assert!(app.audit_count("meeting.conclusion_recorded").await >= 2);
+}
