@@ -129,7 +129,8 @@
       saved.setAttribute("tabindex", "-1");
       saved.focus();
     } else if (main && !window.location.hash) {
-      main.focus();
+      // Focus for the shortcuts and screen readers, without scrolling the bar away.
+      main.focus({ preventScroll: true });
     }
   });
 })();
