@@ -412,6 +412,9 @@ pub async fn update(ctx: Ctx, Path(id): Path<String>, Form(p): Form<Pairs>) -> A
 // ---------------------------------------------------------------------------------------
 // The meeting page with its agenda
 
+/// How many proposals of each kind the meeting page lists.
+pub const PROPOSED_SHOWN: usize = 40;
+
 pub struct ProposedUnit {
     pub u: UnitFacts,
     pub municipality_name: String,
@@ -439,6 +442,8 @@ pub struct ShowPage {
     pub proposed_cases: Vec<ProposedCase>,
     pub proposed_units: Vec<ProposedUnit>,
     pub proposed_appeals: Vec<ProposedAppeal>,
+    /// Proposals not shown: (cases, units, appeals).
+    pub more: (usize, usize, usize),
     pub hidden_items: bool,
     pub show_municipality: bool,
     pub mailto: String,
@@ -563,6 +568,16 @@ pub async fn show_page(
             }
         }
     }
+    // A long list of checkboxes helps nobody: the first ones (oldest cases, units vacant
+    // now before those becoming vacant) and how many more there are.
+    let more = (
+        cases.len().saturating_sub(PROPOSED_SHOWN),
+        units.len().saturating_sub(PROPOSED_SHOWN),
+        appeals.len().saturating_sub(PROPOSED_SHOWN),
+    );
+    cases.truncate(PROPOSED_SHOWN);
+    units.truncate(PROPOSED_SHOWN);
+    appeals.truncate(PROPOSED_SHOWN);
     let parts: Vec<Uuid> = m
         .covers
         .iter()
@@ -600,6 +615,7 @@ pub async fn show_page(
         open,
         proposed_cases: cases,
         proposed_units: units,
+        more,
         proposed_appeals: appeals,
         items,
         mailto,

@@ -57,23 +57,19 @@ pub fn routes() -> Router<AppState> {
 /// Demo data: next week's allocation meeting in the first municipality, with the cases
 /// marked ready and the vacant units already on the agenda.
 pub async fn seed_demo(conn: &mut PgConnection, municipality: Uuid) -> anyhow::Result<()> {
-    crate::seed::with_tenant(conn, municipality).await?;
-    let Some(organiser): Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM users WHERE username = 'levanger.team'")
-            .fetch_optional(&mut *conn)
-            .await?
-    else {
-        return Ok(());
-    };
-    let people: Vec<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, display_name FROM users WHERE username IN ('levanger.team', 'levanger.saksbehandler', 'levanger.admin')
+    let people: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT id, display_name, username FROM users
+          WHERE username IN ('levanger.team', 'levanger.saksbehandler', 'levanger.admin')
           ORDER BY username",
     )
     .fetch_all(&mut *conn)
     .await?;
+    let Some(organiser) = people.iter().find(|p| p.2 == "levanger.team").map(|p| p.0) else {
+        return Ok(());
+    };
     let mut participants: Vec<model::Participant> = people
         .into_iter()
-        .map(|(id, name)| model::Participant {
+        .map(|(id, name, _)| model::Participant {
             user_id: Some(id),
             name,
             organisation: String::new(),
@@ -86,13 +82,46 @@ pub async fn seed_demo(conn: &mut PgConnection, municipality: Uuid) -> anyhow::R
         organisation: "NAV Levanger".into(),
         attended: false,
     });
+    seed_meeting(conn, municipality, organiser, &participants, 6, 3).await
+}
+
+/// Scale data: one upcoming meeting per municipality with a full agenda (benchmarks).
+pub async fn seed_scale(conn: &mut PgConnection, municipalities: &[Uuid]) -> anyhow::Result<()> {
+    for m in municipalities {
+        let organiser: Option<(Uuid, String)> = sqlx::query_as(
+            "SELECT u.id, u.display_name FROM memberships ms JOIN users u ON u.id = ms.user_id
+              WHERE ms.municipality_id = $1 AND ms.role = 'caseworker' ORDER BY u.username LIMIT 1",
+        )
+        .bind(m)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((organiser, name)) = organiser else {
+            continue;
+        };
+        let participants = [model::Participant {
+            user_id: Some(organiser),
+            name,
+            organisation: String::new(),
+            attended: false,
+        }];
+        seed_meeting(conn, *m, organiser, &participants, 25, 15).await?;
+    }
+    Ok(())
+}
+
+async fn seed_meeting(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    organiser: Uuid,
+    participants: &[model::Participant],
+    cases: usize,
+    units: usize,
+) -> anyhow::Result<()> {
+    crate::seed::with_tenant(conn, municipality).await?;
     let today = crate::applications::handlers::today();
     let day = today + chrono::Duration::days(7);
-    let starts_at = model::oslo_instant(
-        day,
-        chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
-    )
-    .unwrap_or_else(chrono::Utc::now);
+    let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default();
+    let starts_at = model::oslo_instant(day, nine).unwrap_or_else(chrono::Utc::now);
     let id = Uuid::now_v7();
     repo::insert_meeting(
         conn,
@@ -103,16 +132,13 @@ pub async fn seed_demo(conn: &mut PgConnection, municipality: Uuid) -> anyhow::R
             title: "Tildelingsmøte",
             starts_at,
             place: "Møterom Trones, rådhuset",
-            participants: &participants,
+            participants,
             created_by: organiser,
         },
     )
     .await?;
-    for c in repo::ready_applications(conn, &[municipality], id)
-        .await?
-        .into_iter()
-        .take(6)
-    {
+    let ready = repo::ready_applications(conn, &[municipality], id).await?;
+    for c in ready.into_iter().take(cases) {
         let item = repo::NewItem {
             municipality_id: municipality,
             kind: model::ItemKind::Application,
@@ -122,11 +148,8 @@ pub async fn seed_demo(conn: &mut PgConnection, municipality: Uuid) -> anyhow::R
         };
         repo::insert_item(conn, id, &item, organiser).await?;
     }
-    for u in crate::allocation::repo::available_units(conn, municipality)
-        .await?
-        .into_iter()
-        .take(3)
-    {
+    let vacant = crate::allocation::repo::available_units(conn, municipality).await?;
+    for u in vacant.into_iter().take(units) {
         let reason = handlers::ProposedUnit {
             u: u.clone(),
             municipality_name: String::new(),

@@ -79,6 +79,7 @@ pub async fn scale(owner: &PgPool, factor: u32) -> anyhow::Result<String> {
     crate::applications::seed_scale(&mut tx, &ids, factor).await?;
     crate::decisions::seed::seed(&mut tx, &ids).await?;
     crate::allocation::seed(&mut tx, &ids).await?;
+    crate::meetings::seed_scale(&mut tx, &ids).await?;
     tx.commit().await?;
     Ok(format!(
         "scale factor {factor}: {count} municipalities with users (password `demo`)"
