@@ -59,6 +59,51 @@ pub fn appeal_deadline(
     next_working_day(start + Duration::weeks(i64::from(weeks)))
 }
 
+/// fvl. § 24 second paragraph: a request for grounds interrupts the appeal deadline only
+/// when made after the party was notified and within the deadline. The message says why not.
+pub fn grounds_request_error(
+    notified: NaiveDate,
+    deadline: NaiveDate,
+    requested: NaiveDate,
+    today: NaiveDate,
+) -> Option<String> {
+    use crate::web::format::date;
+    if requested > today {
+        Some("Datoen kan ikke være fram i tid.".into())
+    } else if requested < notified {
+        Some(format!(
+            "Parten regnes å ha mottatt vedtaket {}. Kravet kan ikke være fremsatt før det.",
+            date(notified)
+        ))
+    } else if requested > deadline {
+        Some(format!(
+            "Klagefristen gikk ut {}. Et krav om begrunnelse etter fristen avbryter den ikke; \
+             registrer det som en henvendelse i journalen.",
+            date(deadline)
+        ))
+    } else {
+        None
+    }
+}
+
+/// When the requested grounds were given: not before the request, not in the future.
+pub fn grounds_given_error(
+    requested: NaiveDate,
+    given: NaiveDate,
+    today: NaiveDate,
+) -> Option<String> {
+    if given > today {
+        Some("Datoen kan ikke være fram i tid.".into())
+    } else if given < requested {
+        Some(format!(
+            "Begrunnelsen kan ikke være gitt før kravet kom ({}).",
+            crate::web::format::date(requested)
+        ))
+    } else {
+        None
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timeliness {
     InTime,
@@ -162,6 +207,32 @@ mod tests {
             appeal_deadline(d(2026, 11, 2), Some(d(2026, 11, 16)), 3),
             d(2026, 12, 7)
         );
+    }
+
+    #[test]
+    fn grounds_must_be_requested_after_notice_and_within_the_deadline() {
+        let (notified, deadline, today) = (d(2026, 11, 2), d(2026, 11, 23), d(2026, 11, 24));
+        assert_eq!(
+            grounds_request_error(notified, deadline, d(2026, 11, 2), today),
+            None
+        );
+        assert_eq!(
+            grounds_request_error(notified, deadline, d(2026, 11, 23), today),
+            None
+        );
+        assert!(
+            grounds_request_error(notified, deadline, d(2026, 11, 24), today)
+                .unwrap()
+                .contains("23.11.2026")
+        );
+        assert!(grounds_request_error(notified, deadline, d(2026, 11, 1), today).is_some());
+        assert!(grounds_request_error(notified, deadline, d(2026, 11, 25), today).is_some());
+        assert_eq!(
+            grounds_given_error(d(2026, 11, 10), d(2026, 11, 10), today),
+            None
+        );
+        assert!(grounds_given_error(d(2026, 11, 10), d(2026, 11, 9), today).is_some());
+        assert!(grounds_given_error(d(2026, 11, 10), d(2026, 11, 25), today).is_some());
     }
 
     #[test]

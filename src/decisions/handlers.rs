@@ -171,6 +171,8 @@ pub struct DecisionPage {
     pub dispatch_errors: FormErrors,
     pub appeal_form: Fields,
     pub appeal_errors: FormErrors,
+    pub request_form: Fields,
+    pub request_errors: FormErrors,
     pub notice: String,
     pub today: String,
 }
@@ -205,6 +207,8 @@ pub struct Forms {
     pub grounds: Option<(Fields, FormErrors)>,
     pub dispatch: Option<(Fields, FormErrors)>,
     pub appeal: Option<(Fields, FormErrors)>,
+    /// fvl. § 24: the request for grounds, or the grounds given.
+    pub grounds_request: Option<(Fields, FormErrors)>,
 }
 
 pub async fn page(
@@ -286,6 +290,9 @@ pub async fn page(
         (f, FormErrors::new())
     });
     let (appeal_form, appeal_errors) = forms.appeal.unwrap_or_default();
+    let (request_form, request_errors) = forms.grounds_request.unwrap_or_default();
+    // fvl. § 29 second paragraph: no deadline runs while requested grounds are awaited.
+    let interrupted = d.grounds_requested_on.is_some() && d.grounds_given_on.is_none();
     Ok(DecisionPage {
         layout: Layout::new(ctx, "soknader"),
         points: points
@@ -297,7 +304,11 @@ pub async fn page(
                     .filter_map(|id| type_names.get(id).cloned())
                     .collect::<Vec<_>>()
                     .join(", "),
-                deadline: p.appeal_deadline.map(format::date).unwrap_or_default(),
+                deadline: match p.appeal_deadline {
+                    Some(x) => format::date(x),
+                    None if interrupted => "avbrutt til begrunnelsen er gitt".into(),
+                    None => String::new(),
+                },
                 p,
             })
             .collect(),
@@ -324,6 +335,8 @@ pub async fn page(
         dispatch_errors,
         appeal_form,
         appeal_errors,
+        request_form,
+        request_errors,
         notice: notice.chars().take(30).collect(),
         today: format::date(today),
     })
@@ -381,11 +394,16 @@ pub async fn show(
     render(&page(&ctx, id, Forms::default(), &q.melding, true, edit).await?)
 }
 
-async fn refuse(ctx: &Ctx, id: Uuid, forms: Forms, status: StatusCode) -> AppResult<Response> {
+pub(super) async fn refuse(
+    ctx: &Ctx,
+    id: Uuid,
+    forms: Forms,
+    status: StatusCode,
+) -> AppResult<Response> {
     render_status(status, &page(ctx, id, forms, "", false, None).await?)
 }
 
-fn conflict_errors() -> FormErrors {
+pub(super) fn conflict_errors() -> FormErrors {
     let mut e = FormErrors::new();
     e.general = Some(
         "Vedtaket ble endret av noen andre mens du arbeidet, eller det er sendt. Ingenting er lagret, men det du skrev står fortsatt i skjemaet. Se over vedtaket slik det er nå, og lagre på nytt."
@@ -394,11 +412,11 @@ fn conflict_errors() -> FormErrors {
     e
 }
 
-fn version_of(f: &Fields) -> i32 {
+pub(super) fn version_of(f: &Fields) -> i32 {
     field(f, "version").parse().unwrap_or(0)
 }
 
-fn back(id: Uuid, melding: &str) -> Response {
+pub(super) fn back(id: Uuid, melding: &str) -> Response {
     Redirect::to(&format!("{}?melding={melding}", decision_path(id))).into_response()
 }
 

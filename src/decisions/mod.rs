@@ -5,6 +5,7 @@ pub mod appeals;
 pub mod calendar;
 pub mod deadline;
 pub mod forms;
+pub mod grounds_request;
 pub mod handlers;
 pub mod letter;
 pub mod lists;
@@ -38,6 +39,14 @@ pub fn routes() -> Router<AppState> {
         .route("/vedtak/{id}/brev", get(handlers::letter_html))
         .route("/vedtak/{id}/brev.pdf", get(handlers::letter_pdf))
         .route("/vedtak/{id}/klager", post(appeals::register))
+        .route(
+            "/vedtak/{id}/begrunnelse-krevd",
+            post(grounds_request::request),
+        )
+        .route(
+            "/vedtak/{id}/begrunnelse-gitt",
+            post(grounds_request::given),
+        )
         .route("/klager", get(lists::open_appeals))
         .route("/klager/{id}", get(appeals::show))
         .route("/klager/{id}/omgjor", post(appeals::reverse))

@@ -254,6 +254,7 @@ pub struct Decision {
     pub channel: Option<String>,
     pub notified_on: Option<NaiveDate>,
     pub grounds_requested_on: Option<NaiveDate>,
+    pub grounds_given_on: Option<NaiveDate>,
     pub closed_without_appeal: bool,
     pub version: i32,
 }
@@ -264,7 +265,7 @@ const DECISION_COLUMNS: &str = "d.municipality_id, d.id, d.application_id, d.sta
     d.representative, d.replaces_id,
     (SELECT r.id FROM decisions r WHERE r.municipality_id = d.municipality_id AND r.replaces_id = d.id) AS replaced_by_id,
     d.decided_on, d.dispatched_on, d.channel, d.notified_on, d.grounds_requested_on,
-    d.closed_without_appeal, d.version";
+    d.grounds_given_on, d.closed_without_appeal, d.version";
 
 pub async fn decision(
     conn: &mut PgConnection,
@@ -418,6 +419,62 @@ pub async fn mark_sent(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Records a request for grounds (fvl. § 24) on a sent decision at `version`: the appeal
+/// deadlines of its points stop running (NULL) until the grounds are given. False on a
+/// stale edit or when grounds were already requested (once per decision).
+pub async fn request_grounds(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    version: i32,
+    requested_on: NaiveDate,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE decisions SET grounds_requested_on = $4, version = version + 1, updated_at = now()
+          WHERE municipality_id = $1 AND id = $2 AND version = $3 AND status = 'sent'
+            AND grounds_requested_on IS NULL",
+    )
+    .bind(municipality)
+    .bind(id)
+    .bind(version)
+    .bind(requested_on)
+    .execute(&mut *conn)
+    .await?;
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE decision_points SET appeal_deadline = NULL WHERE municipality_id = $1 AND decision_id = $2",
+    )
+    .bind(municipality)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(true)
+}
+
+/// Records that the requested grounds were given; the caller sets the new deadlines.
+pub async fn grounds_given(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    version: i32,
+    given_on: NaiveDate,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE decisions SET grounds_given_on = $4, version = version + 1, updated_at = now()
+          WHERE municipality_id = $1 AND id = $2 AND version = $3 AND status = 'sent'
+            AND grounds_requested_on IS NOT NULL AND grounds_given_on IS NULL",
+    )
+    .bind(municipality)
+    .bind(id)
+    .bind(version)
+    .bind(given_on)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 pub async fn set_point_deadline(

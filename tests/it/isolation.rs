@@ -159,6 +159,8 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
         format!("/vedtak/{decision}/send"),
         format!("/vedtak/{decision}/rett"),
         format!("/vedtak/{decision}/klager"),
+        format!("/vedtak/{decision}/begrunnelse-krevd"),
+        format!("/vedtak/{decision}/begrunnelse-gitt"),
         format!("/boliger/{dwelling}/rediger"),
         format!("/boliger/{dwelling}/status"),
         format!("/boliger/{dwelling}/tilstand"),
@@ -212,6 +214,8 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
                         ("cancel_reason", "x"),
                         ("other_title", "x"),
                         ("notes", "x"),
+                        ("requested_on", "20.11.2026"),
+                        ("given_on", "23.11.2026"),
                     ],
                 )
                 .await;

@@ -848,3 +848,150 @@ async fn double_submits_do_not_duplicate_drafts_or_appeals() {
         .text_of("section[aria-labelledby=tidslinje]")
         .contains("(digitalt)"));
 }
+
+/// fvl. § 24 second paragraph / § 29 second paragraph: asking for grounds within the
+/// deadline interrupts it; the new deadline runs from the day the grounds were given.
+#[tokio::test]
+async fn a_request_for_grounds_interrupts_the_appeal_deadline_until_they_are_given() {
+    let app = TestApp::spawn().await;
+    let after = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    bosak::decisions::appeals::close_expired_refusals(&app.state.pool, after)
+        .await
+        .unwrap();
+    let application = ready_application(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let path = draft(&mut c, application).await;
+    let page = c.get(&path).await;
+    let dwelling = option_value(&page, "#kind_id", "Kommunal bolig");
+    let v = version(&page);
+    c.post(
+        &format!("{path}/punkter"),
+        &[
+            ("version", &v),
+            ("kind_id", &dwelling),
+            ("outcome", "refused"),
+            ("description", "Søknaden avslås."),
+        ],
+    )
+    .await;
+    grounds(&mut c, &path).await;
+    let v = version(&c.get(&path).await);
+    let sent = c
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &v),
+                ("dispatched_on", "02.11.2026"),
+                ("channel", "digital"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let page = c.get(&path).await;
+    assert!(page.text.contains("23.11.2026"), "three weeks from 02.11");
+    let v = page
+        .attr(
+            "form[action$='/begrunnelse-krevd'] input[name=version]",
+            "value",
+        )
+        .unwrap();
+
+    // After the deadline: refused with the reason, nothing recorded.
+    let late = c
+        .post(
+            &format!("{path}/begrunnelse-krevd"),
+            &[("version", &v), ("requested_on", "24.11.2026")],
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(late.text_of("#requested_on-err").contains("23.11.2026"));
+    assert_eq!(
+        late.attr("#requested_on", "value").as_deref(),
+        Some("24.11.2026")
+    );
+
+    // Within the deadline: the deadline stops; the refusal does not close meanwhile.
+    let res = c
+        .post(
+            &format!("{path}/begrunnelse-krevd"),
+            &[
+                ("version", &v),
+                ("requested_on", "20.11.2026"),
+                ("note", "Ber om utfyllende begrunnelse."),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    let page = c.get(&path).await;
+    assert!(page.text_of("#grounds-request-state").contains("avbrutt"));
+    assert!(page.text.contains("avbrutt til begrunnelsen er gitt"));
+    assert_eq!(
+        bosak::decisions::appeals::close_expired_refusals(&app.state.pool, after)
+            .await
+            .unwrap(),
+        0,
+        "an interrupted deadline does not expire"
+    );
+    // A second request is refused; a stale form too.
+    let again = c
+        .post(
+            &format!("{path}/begrunnelse-krevd"),
+            &[("version", &v), ("requested_on", "21.11.2026")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Grounds given on 23.11: three new weeks, to Monday 14.12.2026.
+    let v = page
+        .attr(
+            "form[action$='/begrunnelse-gitt'] input[name=version]",
+            "value",
+        )
+        .unwrap();
+    let early = c
+        .post(
+            &format!("{path}/begrunnelse-gitt"),
+            &[("version", &v), ("given_on", "19.11.2026")],
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.text_of("#given_on-err").contains("20.11.2026"));
+    let res = c
+        .post(
+            &format!("{path}/begrunnelse-gitt"),
+            &[("version", &v), ("given_on", "23.11.2026")],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    let page = c.get(&path).await;
+    assert!(page.text.contains("14.12.2026"), "new deadline shown");
+    let case = c.get(&format!("/soknader/{application}")).await;
+    let timeline = case.text_of("section[aria-labelledby=tidslinje]");
+    assert!(timeline.contains("Krav om begrunnelse mottatt 20.11.2026"));
+    assert!(timeline.contains("ny klagefrist 14.12.2026"));
+    let dec = chrono::NaiveDate::from_ymd_opt(2026, 12, 14).unwrap();
+    assert_eq!(
+        bosak::decisions::appeals::close_expired_refusals(&app.state.pool, dec)
+            .await
+            .unwrap(),
+        0
+    );
+    let dec15 = chrono::NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
+    assert_eq!(
+        bosak::decisions::appeals::close_expired_refusals(&app.state.pool, dec15)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(app.audit_count("decision.grounds_given").await == 1);
+}
