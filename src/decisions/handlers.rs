@@ -171,6 +171,8 @@ pub struct DecisionPage {
     pub dispatch_errors: FormErrors,
     pub appeal_form: Fields,
     pub appeal_errors: FormErrors,
+    /// The allocation team's conclusions about the case (meetings).
+    pub meeting_conclusions: Vec<crate::meetings::repo::CaseConclusion>,
     pub request_form: Fields,
     pub request_errors: FormErrors,
     pub notice: String,
@@ -178,6 +180,9 @@ pub struct DecisionPage {
 }
 
 impl DecisionPage {
+    pub fn meeting_day(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        format::date(crate::meetings::model::oslo_date(*t))
+    }
     pub fn val<'a>(&self, form: &'a Fields, k: &str) -> &'a str {
         field(form, k)
     }
@@ -234,6 +239,8 @@ pub async fn page(
     let paragraphs = repo::paragraphs(&mut tx, m).await?;
     let appeals = repo::appeals_of_decision(&mut tx, m, id).await?;
     let settings = repo::settings(&mut tx, m).await?;
+    let meeting_conclusions =
+        crate::meetings::repo::conclusions_for_application(&mut tx, m, d.application_id).await?;
     tx.commit().await?;
     if audit_read {
         // Reading a decision is reading a person's case.
@@ -335,6 +342,7 @@ pub async fn page(
         dispatch_errors,
         appeal_form,
         appeal_errors,
+        meeting_conclusions,
         request_form,
         request_errors,
         notice: notice.chars().take(30).collect(),

@@ -331,6 +331,15 @@ async fn conclusions_reach_the_case_and_a_chosen_candidate_gets_an_offer_in_one_
         .attr("#meeting-recommendation a", "href")
         .unwrap()
         .starts_with(&format!("/moter/{id}#punkt-")));
+    // …and where the caseworker writes the decision.
+    let mut cw = app.login("levanger.saksbehandler").await;
+    cw.get(&format!("/soknader/{case_id}")).await;
+    let draft = cw.post(&format!("/soknader/{case_id}/vedtak"), &[]).await;
+    assert_eq!(draft.status, StatusCode::SEE_OTHER);
+    let decision = cw.get(&draft.location.unwrap()).await;
+    assert!(decision
+        .text_of("#meeting-recommendation")
+        .contains("Anbefales innvilget"));
 
     // The unit: the ranked candidates with their points; skipping the top needs a reason.
     let mode = c.get(&format!("/moter/{id}/motemodus?punkt=2")).await;
