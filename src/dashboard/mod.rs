@@ -38,6 +38,9 @@ pub struct CaseFigures {
     pub waiting_list: i64,
     pub awaiting_approval: i64,
     pub open_appeals: i64,
+    pub ready_for_meeting: i64,
+    /// The next allocation meeting covering the municipality: (id, "tirsdag 01.12.2026 kl. 09:00").
+    pub next_meeting: Option<(uuid::Uuid, String)>,
 }
 
 #[derive(Template)]
@@ -65,6 +68,9 @@ struct Row {
     waiting_list: i64,
     awaiting_approval: i64,
     open_appeals: i64,
+    ready_for_meeting: i64,
+    next_meeting_id: Option<uuid::Uuid>,
+    next_meeting_at: Option<chrono::DateTime<chrono::Utc>>,
     vacant: i64,
     becoming_vacant: i64,
 }
@@ -92,11 +98,18 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                    AND d.status = 'ready_for_approval') AS awaiting_approval,
                 (SELECT count(*) FROM appeals ap WHERE ap.municipality_id = s.municipality_id
                    AND ap.status IN ('registered', 'forwarded')) AS open_appeals,
+                (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
+                   AND a.status = 'ready_for_meeting') AS ready_for_meeting,
+                nm.id AS next_meeting_id, nm.starts_at AS next_meeting_at,
                 (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
                    AND d.status = 'vacant') AS vacant,
                 (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
                    AND d.status = 'notice_given' AND d.expected_vacant_from <= $3 + 90) AS becoming_vacant
            FROM municipality_settings s
+           LEFT JOIN LATERAL (SELECT mt.id, mt.starts_at FROM meetings mt
+                               WHERE mt.municipality_id = s.municipality_id AND mt.cancelled_at IS NULL
+                                 AND mt.starts_at >= now() - interval '12 hours'
+                               ORDER BY mt.starts_at LIMIT 1) nm ON true
           WHERE s.municipality_id = ANY($1)",
     )
     .bind(munis.iter().map(|m| m.id).collect::<Vec<_>>())
@@ -126,6 +139,10 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                             waiting_list: r.waiting_list,
                             awaiting_approval: r.awaiting_approval,
                             open_appeals: r.open_appeals,
+                            ready_for_meeting: r.ready_for_meeting,
+                            next_meeting: r.next_meeting_id.zip(r.next_meeting_at).map(|(id, at)| {
+                                (id, crate::meetings::views::when(at))
+                            }),
                         })
                         .unwrap_or_default()
                     }),

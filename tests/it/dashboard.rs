@@ -29,6 +29,12 @@ async fn start_page_counts_match_the_database_and_case_figures_need_a_case_role(
         facts.contains(&format!("Ledige boliger nå {vacant}")),
         "{facts}"
     );
+    // The demo's meeting next week is linked.
+    assert!(facts.contains("Neste tildelingsmøte"), "{facts}");
+    let href = page
+        .attr("section.ds-card a[href^='/moter/']", "href")
+        .expect("a link to the next meeting");
+    assert_eq!(c.get(&href).await.status, reqwest::StatusCode::OK);
 
     // The auditor sees the dwelling figures but no case figures.
     let mut revisor = app.login("revisor").await;
