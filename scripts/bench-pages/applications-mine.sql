@@ -1,5 +1,5 @@
 -- "My cases" (src/applications/lists.rs mine): the cases awaiting an interim reply
--- (deadline first, up to 500), the other open cases (newest first, first page) and the
+-- (deadline first, the first 51), the other open cases (newest first, first page) and the
 -- counts (repo::my_counts). :user_id is the page's user (scripts/bench sets it).
 SELECT a.id, m.name AS municipality_name, a.case_number, a.received_on, a.interim_due_on,
        a.interim_sent_on, a.status, p.name AS applicant_name,
@@ -16,7 +16,7 @@ SELECT a.id, m.name AS municipality_name, a.case_number, a.received_on, a.interi
    AND a.caseworker_id = :user_id
    AND (a.decided_on IS NULL AND a.interim_sent_on IS NULL
         AND a.status IN ('received', 'under_assessment', 'ready_for_meeting'))
- ORDER BY a.interim_due_on ASC, a.id ASC LIMIT 500;
+ ORDER BY a.interim_due_on ASC, a.id ASC LIMIT 51;
 SELECT a.id, m.name AS municipality_name, a.case_number, a.received_on, a.interim_due_on,
        a.interim_sent_on, a.status, p.name AS applicant_name,
        p.national_id AS applicant_national_id, p.birth_date AS applicant_birth_date,

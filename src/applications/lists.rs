@@ -422,6 +422,8 @@ pub struct MinePage {
     pub counts: repo::MyCounts,
     /// Undecided cases without an interim reply, nearest deadline first.
     pub awaiting: Vec<RowView>,
+    /// More are waiting than `awaiting` shows.
+    pub awaiting_more: bool,
     /// The other open cases, newest first.
     pub rows: Vec<RowView>,
     pub next: Option<String>,
@@ -435,6 +437,9 @@ pub struct MineQuery {
 }
 
 /// "My cases": the user's open cases; those where the interim reply deadline runs first.
+/// How many cases awaiting a decision or interim reply "Mine saker" lists on top.
+const AWAITING_SHOWN: i64 = 50;
+
 pub async fn mine(ctx: Ctx, Query(q): Query<MineQuery>) -> AppResult<Response> {
     let (mut tx, munis) = ctx.read_tx(CASE_ROLES).await?;
     if munis.is_empty() {
@@ -458,7 +463,8 @@ pub async fn mine(ctx: Ctx, Query(q): Query<MineQuery>) -> AppResult<Response> {
             awaiting_interim: Some(true),
             ..mine.clone()
         };
-        repo::list(&mut tx, &f, Sort::Deadline, None, Some(500)).await?
+        // The nearest deadlines; the full list is one click away, sorted the same way.
+        repo::list(&mut tx, &f, Sort::Deadline, None, Some(AWAITING_SHOWN + 1)).await?
     } else {
         Vec::new()
     };
@@ -479,10 +485,16 @@ pub async fn mine(ctx: Ctx, Query(q): Query<MineQuery>) -> AppResult<Response> {
         None
     };
     let today = today();
+    let awaiting_more = awaiting.len() as i64 > AWAITING_SHOWN;
     render(&MinePage {
         layout: Layout::new(&ctx, "mine"),
         counts,
-        awaiting: awaiting.into_iter().map(|r| row_view(r, today)).collect(),
+        awaiting_more,
+        awaiting: awaiting
+            .into_iter()
+            .take(AWAITING_SHOWN as usize)
+            .map(|r| row_view(r, today))
+            .collect(),
         rows: rows.into_iter().map(|r| row_view(r, today)).collect(),
         next,
         show_municipality: munis.len() > 1,

@@ -140,9 +140,10 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                             awaiting_approval: r.awaiting_approval,
                             open_appeals: r.open_appeals,
                             ready_for_meeting: r.ready_for_meeting,
-                            next_meeting: r.next_meeting_id.zip(r.next_meeting_at).map(|(id, at)| {
-                                (id, crate::meetings::views::when(at))
-                            }),
+                            next_meeting: r
+                                .next_meeting_id
+                                .zip(r.next_meeting_at)
+                                .map(|(id, at)| (id, crate::meetings::views::when(at))),
                         })
                         .unwrap_or_default()
                     }),

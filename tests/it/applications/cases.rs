@@ -851,3 +851,41 @@ async fn admin_manages_the_reason_list() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn mine_lists_the_nearest_fifty_awaiting_cases_and_links_to_the_rest() {
+    let app = TestApp::spawn().await;
+    let m = app.municipality_id("5037").await;
+    let me = app.user_id("levanger.saksbehandler").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    // Every Levanger case becomes mine, undecided and without an interim reply.
+    let n = sqlx::query(
+        "UPDATE applications SET caseworker_id = $2, status = 'received', decided_on = NULL,
+                interim_sent_on = NULL WHERE municipality_id = $1",
+    )
+    .bind(m)
+    .bind(me)
+    .execute(&mut *tx)
+    .await
+    .unwrap()
+    .rows_affected();
+    tx.commit().await.unwrap();
+    assert!(n > 50, "demo data has {n} Levanger cases");
+    let mut c = app.login("levanger.saksbehandler").await;
+    let page = c.get("/soknader/mine").await;
+    let html = page.html();
+    let first_table = scraper::Selector::parse("table").unwrap();
+    let rows = scraper::Selector::parse("tbody tr").unwrap();
+    let awaiting = html
+        .select(&first_table)
+        .next()
+        .unwrap()
+        .select(&rows)
+        .count();
+    assert_eq!(awaiting, 50, "the nearest fifty, not all {n}");
+    let link = page.attr("#all-awaiting", "href").unwrap();
+    let all = c.get(&link).await;
+    assert_eq!(all.status, reqwest::StatusCode::OK);
+    assert!(all.count("tbody tr") >= 50);
+}
