@@ -27,6 +27,14 @@ impl Outcome {
             .into_iter()
             .find(|o| o.key() == k)
     }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Granted => "Innvilget",
+            Outcome::PartlyGranted => "Delvis innvilget",
+            Outcome::Refused => "Avslått",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]

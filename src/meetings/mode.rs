@@ -69,6 +69,8 @@ pub struct ModePage {
     pub app: Option<AppFacts>,
     pub unit: Option<UnitView>,
     pub appeal: Option<Appeal>,
+    /// The appealed decision points: (position, kind, outcome, what was decided).
+    pub appealed: Vec<(i32, String, &'static str, String)>,
     pub form: ConclusionForm,
     pub errors: FormErrors,
     pub notice: String,
@@ -302,13 +304,22 @@ async fn mode_page(
         .and_then(|n| items.iter().position(|i| i.r.position == n))
         .unwrap_or(0);
     let (mut app, mut unit, mut appeal) = (None, None, None);
+    let mut appealed = Vec::new();
     if let Some(i) = items.get(current) {
         let muni = i.r.municipality_id;
         match (i.r.kind, i.r.application_id, i.r.dwelling_id, i.r.appeal_id) {
             (ItemKind::Application, Some(a), _, _) => app = app_facts(&mut tx, muni, a).await?,
             (ItemKind::Dwelling, _, Some(d), _) => unit = unit_view(&mut tx, muni, d).await?,
             (ItemKind::Appeal, _, _, Some(a)) => {
-                appeal = crate::decisions::repo::appeal(&mut tx, &[muni], a).await?
+                appeal = crate::decisions::repo::appeal(&mut tx, &[muni], a).await?;
+                if let Some(ap) = &appeal {
+                    appealed = crate::decisions::repo::points(&mut tx, muni, ap.decision_id)
+                        .await?
+                        .into_iter()
+                        .filter(|p| ap.point_ids.contains(&p.id))
+                        .map(|p| (p.position, p.kind_name, p.outcome.label(), p.description))
+                        .collect();
+                }
             }
             _ => {}
         }
@@ -350,6 +361,7 @@ async fn mode_page(
         app,
         unit,
         appeal,
+        appealed,
         form,
         errors,
         notice: notice.chars().take(40).collect(),

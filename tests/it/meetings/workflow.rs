@@ -177,6 +177,17 @@ async fn the_agenda_proposes_ready_cases_units_and_appeals_and_says_why() {
     assert!(agenda[1].contains("Tildeling av") && agenda[1].contains("Ledig nå"));
     assert!(agenda[2].contains("Klage i sak"));
     assert!(agenda[3].contains("Eventuelt"));
+    // In meeting mode the appeal shows what it is about, the appellant by initials.
+    let mode = c.get(&format!("/moter/{id}/motemodus?punkt=3")).await;
+    let facts = mode.text_of("#facts");
+    assert!(
+        facts.contains("Mener behovet er større") && facts.contains("Klagen gjelder"),
+        "{facts}"
+    );
+    assert!(
+        facts.contains("S. S.") && !facts.contains("Søkeren selv"),
+        "{facts}"
+    );
     // What is on the agenda is no longer proposed.
     assert!(!page.text_of("#add-items").contains(&case_no));
     // The case's timeline points at the item.
