@@ -254,57 +254,59 @@ pub async fn waiting(
     visible: &[Uuid],
     application: Option<Uuid>,
 ) -> sqlx::Result<Vec<WaitingRow>> {
-    sqlx::query_as(
-        "WITH grants AS MATERIALIZED (
-                SELECT DISTINCT ON (d.municipality_id, d.application_id)
-                       d.municipality_id, d.application_id, d.decided_on, pt.dwelling_type_ids, pt.rooms,
-                       pt.needs_ground_floor_or_lift
-                  FROM decisions d
-                  JOIN decision_points pt ON pt.municipality_id = d.municipality_id AND pt.decision_id = d.id
-                  JOIN decision_kinds k ON k.municipality_id = pt.municipality_id AND k.id = pt.kind_id
-                 WHERE d.municipality_id = ANY($1) AND d.status = 'sent' AND ($2::uuid IS NULL OR d.application_id = $2)
-                   AND k.is_dwelling AND pt.outcome IN ('granted', 'partly_granted')
-                   AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.municipality_id = d.municipality_id
-                                    AND r.replaces_id = d.id AND r.status = 'sent')
-                 ORDER BY d.municipality_id, d.application_id, d.decided_on DESC, d.id DESC, pt.position),
-              households AS MATERIALIZED (
-                SELECT m.municipality_id, m.application_id,
-                       count(*) FILTER (WHERE m.relation IN ('spouse', 'other_adult')) AS extra_adults,
-                       count(*) FILTER (WHERE m.relation IN ('child', 'other_child')) AS children,
-                       count(*) FILTER (WHERE m.relation = 'visiting_child') AS visiting_children
-                  FROM application_members m
-                 WHERE m.municipality_id = ANY($1) AND ($2::uuid IS NULL OR m.application_id = $2)
-                 GROUP BY m.municipality_id, m.application_id),
-              refugees AS MATERIALIZED (
-                SELECT DISTINCT l.municipality_id, l.application_id
-                  FROM application_reason_links l
-                  JOIN application_reasons r ON r.municipality_id = l.municipality_id AND r.id = l.reason_id
-                 WHERE l.municipality_id = ANY($1) AND r.name ILIKE 'flyktning%'),
-              offer_counts AS MATERIALIZED (
-                SELECT o.municipality_id, o.application_id,
-                       count(*) FILTER (WHERE o.status = 'declined') AS declines,
-                       (array_agg(o.id) FILTER (WHERE o.status = 'open'))[1] AS open_offer_id
-                  FROM offers o
-                 WHERE o.municipality_id = ANY($1)
-                 GROUP BY o.municipality_id, o.application_id)
+    // One index probe per waiting applicant for its grant, household and offers (LATERAL),
+    // rather than whole-municipality aggregates joined afterwards: the planner cannot
+    // estimate the joins of such aggregates under row level security and falls into
+    // nested loops over them.
+    // Two shapes, so that the waiting list walks the status index.
+    let which = if application.is_some() {
+        "a.id = $2"
+    } else {
+        "$2::uuid IS NULL AND a.status IN ('approved', 'partly_approved', 'waiting_list')"
+    };
+    sqlx::query_as(&format!(
+        "WITH waiting AS MATERIALIZED (
+                -- Fenced: the planner then walks the status index instead of every application.
+                SELECT * FROM applications a WHERE a.municipality_id = ANY($1) AND {which})
          SELECT a.municipality_id, a.id, a.case_number, a.received_on, a.status,
                 a.situation::text AS situation, a.needs_wheelchair, a.needs_ground_floor,
                 a.needs_home_followup, a.care_level, a.wished_area_ids, p.name AS applicant_name,
-                (rf.application_id IS NOT NULL) AS refugee,
-                coalesce(hh.extra_adults, 0) AS extra_adults, coalesce(hh.children, 0) AS children,
-                coalesce(hh.visiting_children, 0) AS visiting_children,
+                -- The refugee reasons are looked up once (an InitPlan), then one probe per applicant.
+                EXISTS (SELECT 1 FROM application_reason_links l
+                         WHERE l.municipality_id = a.municipality_id AND l.application_id = a.id
+                           AND l.reason_id = ANY ((SELECT coalesce(array_agg(r.id), '{{}}') FROM application_reasons r
+                                                   WHERE r.municipality_id = ANY($1) AND r.name ILIKE 'flyktning%')::uuid[])) AS refugee,
+                hh.extra_adults, hh.children, hh.visiting_children,
                 g.decided_on, g.dwelling_type_ids, g.rooms AS granted_rooms,
                 g.needs_ground_floor_or_lift AS granted_ground_floor,
-                coalesce(oc.declines, 0) AS declines, oc.open_offer_id
-           FROM applications a
+                oc.declines, oc.open_offer_id
+           FROM waiting a
            JOIN people p ON p.municipality_id = a.municipality_id AND p.id = a.applicant_id
-           JOIN grants g ON g.municipality_id = a.municipality_id AND g.application_id = a.id
-           LEFT JOIN households hh ON hh.municipality_id = a.municipality_id AND hh.application_id = a.id
-           LEFT JOIN refugees rf ON rf.municipality_id = a.municipality_id AND rf.application_id = a.id
-           LEFT JOIN offer_counts oc ON oc.municipality_id = a.municipality_id AND oc.application_id = a.id
-          WHERE a.municipality_id = ANY($1)
-            AND (($2::uuid IS NULL AND a.status IN ('approved', 'partly_approved', 'waiting_list')) OR a.id = $2)",
-    )
+           -- The dwelling grant of the latest sent decision that has not been replaced.
+           JOIN LATERAL (
+                SELECT d.decided_on, pt.dwelling_type_ids, pt.rooms, pt.needs_ground_floor_or_lift
+                  FROM decisions d
+                  JOIN decision_points pt ON pt.municipality_id = d.municipality_id AND pt.decision_id = d.id
+                  JOIN decision_kinds k ON k.municipality_id = pt.municipality_id AND k.id = pt.kind_id
+                 WHERE d.municipality_id = a.municipality_id AND d.application_id = a.id AND d.status = 'sent'
+                   AND k.is_dwelling AND pt.outcome IN ('granted', 'partly_granted')
+                   AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.municipality_id = d.municipality_id
+                                    AND r.replaces_id = d.id AND r.status = 'sent')
+                 ORDER BY d.decided_on DESC, d.id DESC, pt.position
+                 LIMIT 1) g ON true
+           CROSS JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE m.relation IN ('spouse', 'other_adult')) AS extra_adults,
+                       count(*) FILTER (WHERE m.relation IN ('child', 'other_child')) AS children,
+                       count(*) FILTER (WHERE m.relation = 'visiting_child') AS visiting_children
+                  FROM application_members m
+                 WHERE m.municipality_id = a.municipality_id AND m.application_id = a.id) hh
+           CROSS JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE o.status = 'declined') AS declines,
+                       (array_agg(o.id) FILTER (WHERE o.status = 'open'))[1] AS open_offer_id
+                  FROM offers o
+                 WHERE o.municipality_id = a.municipality_id AND o.application_id = a.id) oc
+"
+    ))
     .bind(visible)
     .bind(application)
     .fetch_all(conn)
@@ -379,20 +381,66 @@ pub async fn unit(
     .await
 }
 
-/// Units that are vacant or becoming vacant (let with notice, or with an expected date)
-/// and hold no open offer.
+/// Vacant or becoming vacant (let with notice, or with an expected date), with no open offer.
+const AVAILABLE: &str = "(d.status IN ('vacant', 'notice_given') OR (d.status IN ('let', 'maintenance') AND d.expected_vacant_from IS NOT NULL))
+            AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.municipality_id = d.municipality_id
+                             AND o.dwelling_id = d.id AND o.status = 'open')";
+
+/// Vacant now first, then by the date they become vacant.
+const AVAILABLE_ORDER: &str =
+    "d.status, d.expected_vacant_from NULLS FIRST, p.street_address, d.unit_number, d.id";
+
+/// Units that are available to offer (see `AVAILABLE`).
 pub async fn available_units(
     conn: &mut PgConnection,
     municipality: Uuid,
 ) -> sqlx::Result<Vec<UnitFacts>> {
     sqlx::query_as(&format!(
-        "{UNIT_SQL} WHERE d.municipality_id = $1
-            AND (d.status IN ('vacant', 'notice_given') OR (d.status IN ('let', 'maintenance') AND d.expected_vacant_from IS NOT NULL))
-            AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.municipality_id = d.municipality_id
-                             AND o.dwelling_id = d.id AND o.status = 'open')
-          ORDER BY d.status, d.expected_vacant_from NULLS FIRST, p.street_address, d.unit_number"
+        "{UNIT_SQL} WHERE d.municipality_id = $1 AND {AVAILABLE} ORDER BY {AVAILABLE_ORDER}"
     ))
     .bind(municipality)
+    .fetch_all(conn)
+    .await
+}
+
+/// The first `limit` available units except `exclude` (e.g. those already on a meeting's
+/// agenda), and how many there are in all.
+pub async fn available_units_page(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    exclude: &[Uuid],
+    limit: i64,
+) -> sqlx::Result<(Vec<UnitFacts>, i64)> {
+    let units = sqlx::query_as(&format!(
+        "{UNIT_SQL} WHERE d.municipality_id = $1 AND {AVAILABLE} AND NOT (d.id = ANY($2))
+          ORDER BY {AVAILABLE_ORDER} LIMIT $3"
+    ))
+    .bind(municipality)
+    .bind(exclude)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM dwellings d WHERE d.municipality_id = $1 AND {AVAILABLE} AND NOT (d.id = ANY($2))"
+    ))
+    .bind(municipality)
+    .bind(exclude)
+    .fetch_one(conn)
+    .await?;
+    Ok((units, total))
+}
+
+/// Those of `ids` that are available to offer.
+pub async fn available_units_among(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<UnitFacts>> {
+    sqlx::query_as(&format!(
+        "{UNIT_SQL} WHERE d.municipality_id = $1 AND d.id = ANY($2) AND {AVAILABLE} ORDER BY {AVAILABLE_ORDER}"
+    ))
+    .bind(municipality)
+    .bind(ids)
     .fetch_all(conn)
     .await
 }

@@ -553,26 +553,31 @@ pub async fn show_page(
     let items = item_views(&mut tx, ctx, &m).await?;
     let open = m.is_open();
     let (mut cases, mut units, mut appeals) = (Vec::new(), Vec::new(), Vec::new());
+    let mut units_not_listed = 0;
     if organise && open {
         cases = repo::ready_applications(&mut tx, &m.covers, id).await?;
         appeals = repo::open_appeals(&mut tx, &m.covers, id).await?;
         let on = repo::dwellings_on(&mut tx, id).await?;
         for (i, muni) in m.covers.iter().enumerate() {
-            for u in crate::allocation::repo::available_units(&mut tx, *muni).await? {
-                if !on.contains(&u.id) {
-                    units.push(ProposedUnit {
-                        municipality_name: m.covers_names.get(i).cloned().unwrap_or_default(),
-                        u,
-                    });
-                }
-            }
+            let (page, total) = crate::allocation::repo::available_units_page(
+                &mut tx,
+                *muni,
+                &on,
+                PROPOSED_SHOWN as i64,
+            )
+            .await?;
+            units_not_listed += total as usize - page.len();
+            units.extend(page.into_iter().map(|u| ProposedUnit {
+                municipality_name: m.covers_names.get(i).cloned().unwrap_or_default(),
+                u,
+            }));
         }
     }
     // A long list of checkboxes helps nobody: the first ones (oldest cases, units vacant
     // now before those becoming vacant) and how many more there are.
     let more = (
         cases.len().saturating_sub(PROPOSED_SHOWN),
-        units.len().saturating_sub(PROPOSED_SHOWN),
+        units.len().saturating_sub(PROPOSED_SHOWN) + units_not_listed,
         appeals.len().saturating_sub(PROPOSED_SHOWN),
     );
     cases.truncate(PROPOSED_SHOWN);
@@ -715,9 +720,16 @@ pub async fn add_items(
     // Proposals: "<kind>:<id>", checked against what Bosak proposes right now.
     let cases = repo::ready_applications(&mut tx, &m.covers, id).await?;
     let appeals = repo::open_appeals(&mut tx, &m.covers, id).await?;
+    // Only the units picked, checked against what is available right now.
+    let picked_units: Vec<Uuid> = model::all(&p, "pick")
+        .filter_map(|v| v.strip_prefix("dwelling:"))
+        .filter_map(|v| Uuid::parse_str(v).ok())
+        .collect();
     let mut units = Vec::new();
     for muni in &m.covers {
-        units.extend(crate::allocation::repo::available_units(&mut tx, *muni).await?);
+        units.extend(
+            crate::allocation::repo::available_units_among(&mut tx, *muni, &picked_units).await?,
+        );
     }
     for pick in model::all(&p, "pick") {
         let Some((kind, sid)) = pick.split_once(':') else {

@@ -148,8 +148,10 @@ async fn seed_meeting(
         };
         repo::insert_item(conn, id, &item, organiser).await?;
     }
-    let vacant = crate::allocation::repo::available_units(conn, municipality).await?;
-    for u in vacant.into_iter().take(units) {
+    let (vacant, _) =
+        crate::allocation::repo::available_units_page(conn, municipality, &[], units as i64)
+            .await?;
+    for u in vacant {
         let reason = handlers::ProposedUnit {
             u: u.clone(),
             municipality_name: String::new(),
