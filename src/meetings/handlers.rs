@@ -160,7 +160,15 @@ pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
     let next = if past.len() as i64 > repo::PAGE_SIZE {
         past.truncate(repo::PAGE_SIZE as usize);
         past.last()
-            .map(|r| format!("{}_{}", r.starts_at.to_rfc3339(), r.id))
+            // "Z", not "+00:00": a "+" in a query string reads as a space.
+            .map(|r| {
+                format!(
+                    "{}_{}",
+                    r.starts_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    r.id
+                )
+            })
     } else {
         None
     };
@@ -255,6 +263,19 @@ pub async fn create(ctx: Ctx, Form(p): Form<Pairs>) -> AppResult<Response> {
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
+    // Invited users must work in the meeting's own municipalities.
+    let mut g = ctx.global_tx().await?;
+    let people = repo::invitable(&mut g, &v.municipalities).await?;
+    g.commit().await?;
+    if v.users.iter().any(|u| !people.iter().any(|p| p.id == *u)) {
+        let mut e = FormErrors::new();
+        e.add(
+            "users",
+            "Noen av deltakerne arbeider ikke i kommunene møtet gjelder. Velg deltakere fra disse kommunene.",
+        );
+        let page = form_page(&ctx, None, munis, f, e).await?;
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
     let participants = participants_of(&v.users, &people, v.external.clone(), &[]);
     let mut tx = ctx.write_tx_all(&v.municipalities, PARTICIPATE).await?;
     let office = repo::office_of(&mut tx, &v.municipalities).await?;
@@ -474,9 +495,6 @@ impl ShowPage {
     pub fn proposals(&self) -> usize {
         self.proposed_cases.len() + self.proposed_units.len() + self.proposed_appeals.len()
     }
-    pub fn offer_justification(&self, i: &ItemView) -> String {
-        i.offer_justification(&self.m)
-    }
     pub fn muni_name(&self, id: &Uuid) -> String {
         self.layout
             .municipalities
@@ -506,8 +524,10 @@ pub async fn item_views(tx: &mut Tx, ctx: &Ctx, m: &MeetingRow) -> AppResult<Vec
             }
             _ => None,
         };
+        let may_act = ctx.user.has_any_role(r.municipality_id, PARTICIPATE);
         out.push(ItemView {
-            can_conclude: m.is_open() && ctx.user.has_any_role(r.municipality_id, PARTICIPATE),
+            can_conclude: m.is_open() && may_act,
+            may_act,
             offer,
             r,
         });
@@ -566,7 +586,7 @@ pub async fn show_page(
                 PROPOSED_SHOWN as i64,
             )
             .await?;
-            units_not_listed += total as usize - page.len();
+            units_not_listed += (total as usize).saturating_sub(page.len());
             units.extend(page.into_iter().map(|u| ProposedUnit {
                 municipality_name: m.covers_names.get(i).cloned().unwrap_or_default(),
                 u,
@@ -809,7 +829,7 @@ pub async fn add_items(
             _ => errors.add("other_municipality", format!("Saksnummer {case_number} finnes i flere kommuner. Velg kommunen saken gjelder.")),
         }
     }
-    let title = first(&p, "other_title").trim().to_string();
+    let title = model::one_line(first(&p, "other_title"));
     if !title.is_empty() {
         if title.chars().count() > 300 {
             errors.add("other_title", "Overskriften kan ha høyst 300 tegn.");
@@ -973,7 +993,11 @@ pub async fn remove_item(
         tx.rollback().await?;
         return stale(&ctx, id, Pairs::new()).await;
     }
-    repo::delete_item(&mut tx, id, item).await?;
+    if repo::delete_item(&mut tx, id, item).await? != 1 {
+        // Concluded (or removed) by someone else meanwhile.
+        tx.rollback().await?;
+        return stale(&ctx, id, Pairs::new()).await;
+    }
     let order: Vec<Uuid> = repo::items(&mut tx, id)
         .await?
         .into_iter()

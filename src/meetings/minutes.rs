@@ -233,6 +233,11 @@ impl MinutesPage {
     pub fn was_there(&self, i: &usize) -> bool {
         self.attended.get(*i).copied().unwrap_or(false)
     }
+    /// The agenda as read, for the approval (see `repo::items_stamp`).
+    pub fn items_stamp(&self) -> String {
+        let rows: Vec<repo::ItemRow> = self.items.iter().map(|i| i.r.clone()).collect();
+        repo::items_stamp(&rows)
+    }
     pub fn open_items(&self) -> usize {
         self.items.iter().filter(|i| !i.concluded()).count()
     }
@@ -369,7 +374,16 @@ pub async fn approve(
         .filter(|i| i.conclusion.is_none())
         .map(|i| i.position.to_string())
         .collect();
-    if !open.is_empty() {
+    if !m.is_open() {
+        e.general = Some(
+            "Møtet er avsluttet: protokollen er allerede godkjent, eller møtet er avlyst.".into(),
+        );
+    } else if first(&p, "stamp") != repo::items_stamp(&items) {
+        e.general = Some(
+            "Sakslisten eller konklusjonene er endret siden du åpnet protokollen. Les den på nytt før du godkjenner."
+                .into(),
+        );
+    } else if !open.is_empty() {
         e.general = Some(format!(
             "Punkt {} mangler konklusjon. Registrer konklusjonen (eventuelt «Utsatt») eller fjern punktet før protokollen godkjennes.",
             open.join(", ")

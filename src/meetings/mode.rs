@@ -88,11 +88,14 @@ impl ModePage {
         }
     }
     pub fn href(&self, index: &usize) -> String {
-        let number = self.items.get(*index).map(|i| i.r.position).unwrap_or(1);
+        self.link(self.items.get(*index), self.private)
+    }
+    fn link(&self, item: Option<&ItemView>, private: bool) -> String {
+        let which = item.map(|i| format!("sak={}&", i.r.id)).unwrap_or_default();
         format!(
-            "/moter/{}/motemodus?punkt={number}&personvern={}",
+            "/moter/{}/motemodus?{which}personvern={}",
             self.m.id,
-            self.privacy_param(self.private)
+            self.privacy_param(private)
         )
     }
     pub fn prev(&self) -> Option<String> {
@@ -102,12 +105,7 @@ impl ModePage {
         (self.current + 1 < self.items.len()).then(|| self.href(&(self.current + 1)))
     }
     pub fn toggle_href(&self) -> String {
-        let number = self.item().map(|i| i.r.position).unwrap_or(1);
-        format!(
-            "/moter/{}/motemodus?punkt={number}&personvern={}",
-            self.m.id,
-            self.privacy_param(!self.private)
-        )
+        self.link(self.item(), !self.private)
     }
     pub fn privacy_value(&self) -> &'static str {
         self.privacy_param(self.private)
@@ -170,6 +168,8 @@ impl ModePage {
 
 #[derive(serde::Deserialize, Default)]
 pub struct ModeQuery {
+    #[serde(default)]
+    pub sak: String,
     #[serde(default)]
     pub punkt: String,
     #[serde(default)]
@@ -286,10 +286,19 @@ async fn ranks(tx: &mut Tx, muni: Uuid, unit: Uuid) -> AppResult<Vec<(Uuid, i32)
         .collect())
 }
 
+/// Which item meeting mode shows: by id (links, after saving: stable when the agenda is
+/// reordered), by number (typed by hand), or the first.
+#[derive(Clone, Copy)]
+pub enum Target {
+    Item(Uuid),
+    Number(i32),
+    First,
+}
+
 async fn mode_page(
     ctx: &Ctx,
     id: Uuid,
-    number: Option<i32>,
+    target: Target,
     private: bool,
     form: Option<ConclusionForm>,
     errors: FormErrors,
@@ -300,9 +309,12 @@ async fn mode_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let items = item_views(&mut tx, ctx, &m).await?;
-    let current = number
-        .and_then(|n| items.iter().position(|i| i.r.position == n))
-        .unwrap_or(0);
+    let current = match target {
+        Target::Item(x) => items.iter().position(|i| i.r.id == x),
+        Target::Number(n) => items.iter().position(|i| i.r.position == n),
+        Target::First => None,
+    }
+    .unwrap_or(0);
     let (mut app, mut unit, mut appeal) = (None, None, None);
     let mut appealed = Vec::new();
     if let Some(i) = items.get(current) {
@@ -374,11 +386,15 @@ pub async fn mode(
     Query(q): Query<ModeQuery>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let number = q.punkt.trim().parse().ok();
+    let target = match (Uuid::parse_str(q.sak.trim()), q.punkt.trim().parse()) {
+        (Ok(item), _) => Target::Item(item),
+        (_, Ok(n)) => Target::Number(n),
+        _ => Target::First,
+    };
     let page = mode_page(
         &ctx,
         id,
-        number,
+        target,
         is_private(&q.personvern),
         None,
         FormErrors::new(),
@@ -412,15 +428,15 @@ pub async fn conclude(
         .await?
         .ok_or(AppError::NotFound)?;
     let f = ConclusionForm::from_pairs(&p);
-    let number = Some(row.position);
+    let target = Target::Item(item);
     let again = |e: FormErrors, status: StatusCode, f: ConclusionForm| {
         let ctx = &ctx;
         async move {
-            let page = mode_page(ctx, id, number, private, Some(f), e, "").await?;
+            let page = mode_page(ctx, id, target, private, Some(f), e, "").await?;
             render_status(status, &page)
         }
     };
-    if !m.is_open() {
+    if !m.is_open() || !repo::lock_open_part(&mut tx, muni, id).await? {
         tx.rollback().await?;
         let mut e = FormErrors::new();
         e.general = Some(
@@ -446,6 +462,12 @@ pub async fn conclude(
         tx.rollback().await?;
         let mut e = FormErrors::new();
         e.general = Some(conflict_message());
+        // Keep what the secretary typed, against the item as it is now: saving again
+        // after looking at the colleague's conclusion replaces it on purpose.
+        let f = ConclusionForm {
+            version: row.version.to_string(),
+            ..f
+        };
         return again(e, StatusCode::CONFLICT, f).await;
     }
     let row = repo::item(&mut tx, id, item)
@@ -454,6 +476,7 @@ pub async fn conclude(
     let view = ItemView {
         r: row,
         can_conclude: true,
+        may_act: true,
         offer: None,
     };
     // The case's timeline points at the item where the team discussed it.
@@ -509,8 +532,7 @@ pub async fn conclude(
     tx.commit().await?;
     let privacy = if private { "1" } else { "0" };
     Ok(Redirect::to(&format!(
-        "/moter/{id}/motemodus?punkt={}&personvern={privacy}&melding=lagret#konklusjon",
-        view.r.position
+        "/moter/{id}/motemodus?sak={item}&personvern={privacy}&melding=lagret#konklusjon"
     ))
     .into_response())
 }

@@ -197,6 +197,12 @@ pub fn initials(name: &str) -> String {
     }
 }
 
+/// A single-line field: line breaks and runs of spaces become one space, so a title cannot
+/// start a new line (or a heading) in the printed agenda and minutes.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// External participants typed one per line as "Name, organisation".
 pub fn parse_external(lines: &str) -> Result<Vec<Participant>, String> {
     let mut out = Vec::new();
@@ -298,8 +304,15 @@ pub fn validate_meeting(
     known_user: impl Fn(Uuid) -> bool,
 ) -> Result<ValidMeeting, FormErrors> {
     let mut e = FormErrors::new();
-    let title = text(&mut e, "title", &f.title, true, 200, "Navn på møtet");
-    let place = text(&mut e, "place", &f.place, false, 300, "Sted");
+    let title = text(
+        &mut e,
+        "title",
+        &one_line(&f.title),
+        true,
+        200,
+        "Navn på møtet",
+    );
+    let place = text(&mut e, "place", &one_line(&f.place), false, 300, "Sted");
     let date = parse_date(&f.date);
     if f.date.trim().is_empty() {
         e.add("date", "Skriv inn datoen for møtet.");
@@ -497,6 +510,15 @@ mod tests {
         assert_eq!(initials("Ola Nordmann-Vold"), "O. N. V.");
         assert_eq!(initials("  åse   øyen "), "Å. Ø.");
         assert_eq!(initials(""), "–");
+    }
+
+    #[test]
+    fn single_line_fields_cannot_start_a_new_line() {
+        assert_eq!(
+            one_line("Møte\n## Til stede\r\n- Ordfører"),
+            "Møte ## Til stede - Ordfører"
+        );
+        assert_eq!(one_line("  Rådhuset   rom 2 "), "Rådhuset rom 2");
     }
 
     #[test]

@@ -60,6 +60,33 @@ pub async fn visible_parts(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Ve
         .await
 }
 
+/// Locks this municipality's part of the meeting against approval or cancellation until
+/// the transaction ends (FOR SHARE: conclusions may be recorded side by side) and says
+/// whether it is still open. An approval waiting on the lock then sees the new conclusion
+/// change the minutes' fingerprint and refuses.
+pub async fn lock_open_part(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+) -> sqlx::Result<bool> {
+    let open: Option<bool> = sqlx::query_scalar(
+        "SELECT approved_at IS NULL AND cancelled_at IS NULL FROM meetings
+          WHERE municipality_id = $1 AND id = $2 FOR SHARE",
+    )
+    .bind(municipality)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(open.unwrap_or(false))
+}
+
+/// A fingerprint of the agenda and its conclusions as the user saw them: the minutes are
+/// approved only as they were read.
+pub fn items_stamp(items: &[ItemRow]) -> String {
+    let versions: i64 = items.iter().map(|i| i64::from(i.version)).sum();
+    format!("{}-{versions}", items.len())
+}
+
 pub struct NewMeeting<'a> {
     pub id: Uuid,
     pub covers: &'a [Uuid],

@@ -5,8 +5,7 @@ use chrono_tz::Europe::Oslo;
 use uuid::Uuid;
 
 use super::model::{initials, Conclusion, ItemKind};
-use super::repo::{ItemRow, MeetingRow};
-use crate::web::format;
+use super::repo::ItemRow;
 
 pub fn weekday(w: Weekday) -> &'static str {
     match w {
@@ -56,8 +55,11 @@ pub fn name(full: &str, private: bool) -> String {
 
 pub struct ItemView {
     pub r: ItemRow,
-    /// May this user record the conclusion (a participant in the item's municipality)?
+    /// May this user record the conclusion (a participant in the item's municipality, the
+    /// minutes not approved)?
     pub can_conclude: bool,
+    /// May this user act on the conclusion (make the offer), also after approval?
+    pub may_act: bool,
     /// The offer made after the team chose a candidate: (id, status label).
     pub offer: Option<(Uuid, &'static str)>,
 }
@@ -140,16 +142,10 @@ impl ItemView {
     pub fn can_offer(&self) -> bool {
         self.r.conclusion == Some(Conclusion::CandidateChosen) && self.offer.is_none()
     }
-    /// The justification sent with the one-click offer: the team's own, or where it came from.
-    pub fn offer_justification(&self, meeting: &MeetingRow) -> String {
-        if !self.r.justification.trim().is_empty() {
-            return self.r.justification.clone();
-        }
-        format!(
-            "Valgt av tildelingsteamet i «{}» {}, punkt {}.",
-            meeting.title,
-            format::date(super::model::oslo_date(meeting.starts_at)),
-            self.r.position
-        )
+    /// The justification sent with the one-click offer: the team's own. If the ranking has
+    /// changed since the meeting so that someone now stands before the chosen candidate,
+    /// the offer form then asks for one (the rule of the allocation issue).
+    pub fn offer_justification(&self) -> &str {
+        &self.r.justification
     }
 }

@@ -93,6 +93,12 @@ impl IntoResponse for AppError {
                 Redirect::to(&target).into_response()
             }
             AppError::PasswordChangeRequired => Redirect::to("/passord").into_response(),
+            // A record locked by the database (approved minutes): someone closed it first.
+            AppError::Database(sqlx::Error::Database(ref db))
+                if db.code().as_deref() == Some("BSK01") =>
+            {
+                ErrorPage::response(StatusCode::CONFLICT, "conflict", String::new())
+            }
             AppError::Database(e) => internal(&e),
             AppError::Template(e) => internal(&e),
             AppError::Internal(e) => internal(e.as_ref()),

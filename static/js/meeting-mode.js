@@ -57,6 +57,8 @@
       return;
     }
     if (typing(target) || e.ctrlKey || e.metaKey || e.altKey) return;
+    // Arrow keys on a radio button or checkbox change the choice, as they should.
+    if (target && target.tagName === "INPUT" && /^(ArrowLeft|ArrowRight|ArrowUp|ArrowDown)$/.test(e.key)) return;
 
     if (/^[0-9]$/.test(e.key)) {
       jumpBuffer += e.key;
@@ -110,6 +112,20 @@
       var field = e.key === "t" ? document.querySelector("#candidates input[type=radio]:checked") ||
         document.querySelector("#candidates input[type=radio]") : document.getElementById("text");
       if (field) field.focus();
+    }
+  });
+
+  // Leaving the item with half-written text asks first (a choice is quickly made again).
+  var dirty = false;
+  document.addEventListener("input", function (e) {
+    var form = document.getElementById("conclusion-form");
+    if (form && e.target && e.target.tagName === "TEXTAREA" && form.contains(e.target)) dirty = true;
+  });
+  document.addEventListener("submit", function () { dirty = false; });
+  window.addEventListener("beforeunload", function (e) {
+    if (dirty) {
+      e.preventDefault();
+      e.returnValue = "";
     }
   });
 

@@ -80,6 +80,27 @@ async fn the_secretary_runs_the_meeting_with_the_keyboard() {
     assert!(text(&c, "#current-conclusion").await.contains("Utsatt"));
     assert!(text(&c, "#privacy-state").await.contains("Personvern på"));
 
+    // Arrow keys on a conclusion choice change the choice, not the item.
+    c.find(Locator::Css("#c-recommend_grant"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    keys(&c, &Key::Right.to_string()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(text(&c, ".bosak-mode__title").await.contains(&second_no));
+    let checked = c
+        .find(Locator::Css(
+            "#conclusion-form input[name=conclusion]:checked",
+        ))
+        .await
+        .unwrap();
+    assert_ne!(
+        checked.attr("id").await.unwrap().as_deref(),
+        Some("c-recommend_grant")
+    );
+
     // "p" turns the privacy switch off for this screen: the name appears.
     keys(&c, "p").await;
     wait_for_text(&c, "#privacy-state", "Personvern av").await;

@@ -38,15 +38,7 @@ async fn minutes_come_from_the_conclusions_and_lock_when_approved() {
     assert!(page
         .text_of("#draft")
         .contains("2 sak(er) mangler konklusjon"));
-    let v = page
-        .attr("form[action$='/godkjenn'] input[name=version]", "value")
-        .unwrap();
-    let res = c
-        .post(
-            &format!("/moter/{id}/protokoll/godkjenn"),
-            &[("version", &v)],
-        )
-        .await;
+    let res = approve(&mut c, id, &page).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res
         .text_of(".ds-error-summary")
@@ -75,15 +67,7 @@ async fn minutes_come_from_the_conclusions_and_lock_when_approved() {
 
     // Nobody marked present: refused.
     let page = c.get(&format!("/moter/{id}/protokoll")).await;
-    let v = page
-        .attr("form[action$='/godkjenn'] input[name=version]", "value")
-        .unwrap();
-    let res = c
-        .post(
-            &format!("/moter/{id}/protokoll/godkjenn"),
-            &[("version", &v)],
-        )
-        .await;
+    let res = approve(&mut c, id, &page).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text_of(".ds-error-summary").contains("til stede"));
 
@@ -135,12 +119,7 @@ async fn minutes_come_from_the_conclusions_and_lock_when_approved() {
     let v = page
         .attr("form[action$='/godkjenn'] input[name=version]", "value")
         .unwrap();
-    let res = c
-        .post(
-            &format!("/moter/{id}/protokoll/godkjenn"),
-            &[("version", &v)],
-        )
-        .await;
+    let res = approve(&mut c, id, &page).await;
     assert_eq!(
         res.status,
         StatusCode::SEE_OTHER,
@@ -226,4 +205,139 @@ async fn reqwest_pdf(c: &mut crate::common::Client, path: &str) -> Vec<u8> {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/pdf");
     res.bytes().await.unwrap().to_vec()
+}
+
+/// Approves the minutes as shown on `page` (its version and agenda fingerprint).
+async fn approve(
+    c: &mut crate::common::Client,
+    id: uuid::Uuid,
+    page: &crate::common::Page,
+) -> crate::common::Page {
+    let v = page
+        .attr("form[action$='/godkjenn'] input[name=version]", "value")
+        .unwrap();
+    let stamp = page
+        .attr("form[action$='/godkjenn'] input[name=stamp]", "value")
+        .unwrap();
+    c.post(
+        &format!("/moter/{id}/protokoll/godkjenn"),
+        &[("version", &v), ("stamp", &stamp)],
+    )
+    .await
+}
+
+/// Approval is of the minutes as read: a conclusion changed after the page was opened
+/// refuses it. The team's choice still leads to an offer after approval, with only the
+/// team's own justification.
+#[tokio::test]
+async fn approval_is_of_what_was_read_and_offers_follow_after_it() {
+    let app = TestApp::spawn().await;
+    let lev = app.municipality_id("5037").await;
+    let (case_id, _) = ready_case(&app, "5037").await;
+    let unit = crate::allocation::prepared_unit(&app).await;
+    let mut c = app.login("levanger.team").await;
+    let team = app.user_id("levanger.team").await.to_string();
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1))
+        .format("%d.%m.%Y")
+        .to_string();
+    let id = plan(&mut c, &[lev], &yesterday, &[("user", &team)]).await;
+    let res = add(
+        &mut c,
+        id,
+        &[
+            ("pick", &format!("application:{case_id}")),
+            ("pick", &format!("dwelling:{unit}")),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        conclude(&mut c, id, 1, &[("conclusion", "recommend_grant")])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let mode = c.get(&format!("/moter/{id}/motemodus?punkt=2")).await;
+    let top = mode
+        .attr("#candidates tbody tr[data-application]", "data-application")
+        .unwrap();
+    let res = conclude(
+        &mut c,
+        id,
+        2,
+        &[("conclusion", "candidate_chosen"), ("chosen", &top)],
+    )
+    .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    let page = c.get(&format!("/moter/{id}/protokoll")).await;
+    let v = page
+        .attr("form[action$='/protokoll'] input[name=version]", "value")
+        .unwrap();
+    c.post(
+        &format!("/moter/{id}/protokoll"),
+        &[("version", &v), ("attended", "0")],
+    )
+    .await;
+
+    // Read the minutes, then a colleague changes a conclusion: approval refused.
+    let read = c.get(&format!("/moter/{id}/protokoll")).await;
+    let mut colleague = app.login("levanger.saksbehandler").await;
+    let res = conclude(
+        &mut colleague,
+        id,
+        1,
+        &[
+            ("conclusion", "recommend_partial"),
+            ("text", "Bare bolig, ikke tjenester."),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res = approve(&mut c, id, &read).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res
+        .text_of(".ds-error-summary")
+        .contains("endret siden du åpnet"));
+    let read = c.get(&format!("/moter/{id}/protokoll")).await;
+    assert!(read
+        .text_of("#minutes")
+        .contains("Anbefales delvis innvilget"));
+    let res = approve(&mut c, id, &read).await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+
+    // After approval the offer is still one click, without a made-up justification.
+    let page = c.get(&format!("/moter/{id}")).await;
+    let form = format!("form[action='/boliger/{unit}/tilbud']");
+    assert_eq!(
+        page.attr(&format!("{form} input[name=justification]"), "value")
+            .as_deref(),
+        Some("")
+    );
+    let res = c
+        .post(
+            &format!("/boliger/{unit}/tilbud"),
+            &[("application_id", &top), ("justification", "")],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    assert!(c
+        .get(&format!("/moter/{id}"))
+        .await
+        .text_of("#agenda")
+        .contains("Tilbud sendt"));
 }

@@ -324,7 +324,10 @@ async fn conclusions_reach_the_case_and_a_chosen_candidate_gets_an_offer_in_one_
     );
     let loc = res.location.unwrap();
     assert!(
-        loc.contains("punkt=1") && loc.contains("personvern=1"),
+        loc.contains(&format!(
+            "sak={}",
+            item_ids(&c.get(&format!("/moter/{id}")).await)[0]
+        )) && loc.contains("personvern=1"),
         "{loc}"
     );
     let back = c.get(&loc).await;
@@ -427,4 +430,35 @@ async fn conclusions_reach_the_case_and_a_chosen_candidate_gets_an_offer_in_one_
         "no second offer button"
     );
     assert!(app.audit_count("meeting.conclusion_recorded").await >= 2);
+}
+
+#[tokio::test]
+async fn past_meetings_page_with_a_cursor_that_survives_the_url() {
+    let app = TestApp::spawn().await;
+    let team = app.user_id("levanger.team").await;
+    // 27 past meetings, one a day.
+    exec_in(
+        &app,
+        "5037",
+        &format!(
+            "INSERT INTO meetings (municipality_id, id, covers, title, starts_at, created_by)
+             SELECT $1, gen_random_uuid(), ARRAY[$1], 'Møte ' || n, now() - n * interval '1 day' - interval '1 hour', '{team}'
+               FROM generate_series(1, 27) n"
+        ),
+        None,
+    )
+    .await;
+    let mut c = app.login("levanger.team").await;
+    let first = c.get("/moter").await;
+    let page1 = first.texts("#past tbody tr");
+    assert_eq!(page1.len(), 25);
+    let next = first
+        .attr("a[rel=next]", "href")
+        .expect("a link to older meetings");
+    let second = c.get(&next).await;
+    assert_eq!(second.status, StatusCode::OK);
+    let page2 = second.texts("#past tbody tr");
+    assert_eq!(page2.len(), 2, "{page2:?}");
+    assert!(page2.iter().all(|r| !page1.contains(r)), "no meeting twice");
+    assert!(page2[1].contains("Møte 27"));
 }
