@@ -414,6 +414,11 @@ pub async fn update(ctx: Ctx, Path(id): Path<String>, Form(p): Form<Pairs>) -> A
         } else {
             "Møtet er avsluttet og kan ikke endres.".into()
         });
+        // Keep the input, against the meeting as it is now.
+        let f = MeetingForm {
+            version: m.version.to_string(),
+            ..f
+        };
         let page = form_page(&ctx, Some(id), munis, f, e).await?;
         return render_status(StatusCode::CONFLICT, &page);
     }

@@ -29,6 +29,7 @@ use crate::web::{format, render, render_status};
 struct AgendaText<'a> {
     m: &'a MeetingRow,
     items: &'a [ItemView],
+    partial: String,
     when: String,
 }
 
@@ -37,6 +38,7 @@ struct AgendaText<'a> {
 struct MinutesText<'a> {
     m: &'a MeetingRow,
     items: &'a [ItemView],
+    partial: String,
     when: String,
     present: Vec<String>,
     absent: Vec<String>,
@@ -58,6 +60,25 @@ impl AgendaText<'_> {
             .map(Participant::describe)
             .collect()
     }
+}
+
+/// A note for readers who see only some of an office meeting's municipalities: the
+/// document leaves out the others' items, and says so.
+fn partial(m: &MeetingRow, parts: &[Uuid]) -> String {
+    if parts.len() >= m.covers.len() {
+        return String::new();
+    }
+    let shown: Vec<&str> = m
+        .covers
+        .iter()
+        .zip(&m.covers_names)
+        .filter(|(id, _)| parts.contains(id))
+        .map(|(_, n)| n.as_str())
+        .collect();
+    format!(
+        "Utdrag: bare sakene fra {} (kommunene du har tilgang til).",
+        shown.join(", ")
+    )
 }
 
 fn covers_line(m: &MeetingRow) -> String {
@@ -98,20 +119,22 @@ async fn load(
     Ok((m, items, parts))
 }
 
-fn agenda_blocks(m: &MeetingRow, items: &[ItemView]) -> AppResult<Vec<Block>> {
+fn agenda_blocks(m: &MeetingRow, items: &[ItemView], parts: &[Uuid]) -> AppResult<Vec<Block>> {
     let t = AgendaText {
         m,
         items,
+        partial: partial(m, parts),
         when: views::when(m.starts_at),
     };
     Ok(letters::parse(&t.render()?))
 }
 
-fn minutes_blocks(m: &MeetingRow, items: &[ItemView]) -> AppResult<Vec<Block>> {
+fn minutes_blocks(m: &MeetingRow, items: &[ItemView], parts: &[Uuid]) -> AppResult<Vec<Block>> {
     let ps = &m.participants.0;
     let t = MinutesText {
         m,
         items,
+        partial: partial(m, parts),
         when: views::when(m.starts_at),
         present: ps
             .iter()
@@ -171,37 +194,37 @@ async fn pdf_response(
 
 pub async fn agenda_print(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let (m, items, _) = load(&ctx, id, "meeting.agenda_viewed").await?;
+    let (m, items, parts) = load(&ctx, id, "meeting.agenda_viewed").await?;
     render(&PrintPage {
         title: format!("Saksliste: {}", m.title),
         back: meeting_path(id),
         pdf: format!("/moter/{id}/saksliste.pdf"),
-        blocks: agenda_blocks(&m, &items)?,
+        blocks: agenda_blocks(&m, &items, &parts)?,
     })
 }
 
 pub async fn agenda_pdf(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let (m, items, _) = load(&ctx, id, "meeting.agenda_viewed").await?;
-    let blocks = agenda_blocks(&m, &items)?;
+    let (m, items, parts) = load(&ctx, id, "meeting.agenda_viewed").await?;
+    let blocks = agenda_blocks(&m, &items, &parts)?;
     pdf_response("Saksliste", &m, blocks, format!("saksliste-{id}.pdf")).await
 }
 
 pub async fn minutes_print(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let (m, items, _) = load(&ctx, id, "meeting.minutes_viewed").await?;
+    let (m, items, parts) = load(&ctx, id, "meeting.minutes_viewed").await?;
     render(&PrintPage {
         title: format!("Protokoll: {}", m.title),
         back: format!("/moter/{id}/protokoll"),
         pdf: format!("/moter/{id}/protokoll.pdf"),
-        blocks: minutes_blocks(&m, &items)?,
+        blocks: minutes_blocks(&m, &items, &parts)?,
     })
 }
 
 pub async fn minutes_pdf(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let (m, items, _) = load(&ctx, id, "meeting.minutes_viewed").await?;
-    let blocks = minutes_blocks(&m, &items)?;
+    let (m, items, parts) = load(&ctx, id, "meeting.minutes_viewed").await?;
+    let blocks = minutes_blocks(&m, &items, &parts)?;
     pdf_response("Protokoll", &m, blocks, format!("protokoll-{id}.pdf")).await
 }
 
@@ -256,8 +279,8 @@ async fn minutes_page(
     errors: FormErrors,
     notice: &str,
 ) -> AppResult<MinutesPage> {
-    let (m, items, _) = load(ctx, id, "meeting.minutes_viewed").await?;
-    let blocks = minutes_blocks(&m, &items)?;
+    let (m, items, parts) = load(ctx, id, "meeting.minutes_viewed").await?;
+    let blocks = minutes_blocks(&m, &items, &parts)?;
     let (attended, notes, version) = match &input {
         Some(p) => (
             (0..m.participants.0.len())
@@ -342,6 +365,10 @@ pub async fn save_minutes(
         } else {
             "Protokollen er godkjent og låst.".into()
         });
+        // Keep the input, against the minutes as they are now.
+        let mut p = p;
+        p.retain(|(k, _)| k != "version");
+        p.push(("version".into(), m.version.to_string()));
         return render_status(
             StatusCode::CONFLICT,
             &minutes_page(&ctx, id, Some(p), e, "").await?,

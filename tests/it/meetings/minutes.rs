@@ -99,6 +99,35 @@ async fn minutes_come_from_the_conclusions_and_lock_when_approved() {
         stale.text_of("#notes").contains("Overskriver"),
         "the user's text is kept"
     );
+    // The refused form now carries the current version: sending it again, after seeing
+    // the colleague's save, replaces it on purpose. Then it is put back.
+    let fresh = stale
+        .attr("form[action$='/protokoll'] input[name=version]", "value")
+        .unwrap();
+    assert_ne!(fresh, v);
+    let res = c
+        .post(
+            &format!("/moter/{id}/protokoll"),
+            &[("version", &fresh), ("notes", "Overskriver")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = c.get(&format!("/moter/{id}/protokoll")).await;
+    let v = page
+        .attr("form[action$='/protokoll'] input[name=version]", "value")
+        .unwrap();
+    let res = c
+        .post(
+            &format!("/moter/{id}/protokoll"),
+            &[
+                ("version", &v),
+                ("attended", "0"),
+                ("attended", "1"),
+                ("notes", "Neste møte 15. desember."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
 
     let page = c.get(&format!("/moter/{id}/protokoll")).await;
     let minutes = page.text_of("#minutes");

@@ -120,6 +120,11 @@ async fn an_office_meeting_shows_each_item_only_to_those_who_may_see_it() {
         "no participants, one item"
     );
     assert!(l
+        .get(&format!("/moter/{id}/protokoll/utskrift"))
+        .await
+        .text_of("main")
+        .contains("Utdrag: bare sakene fra Levanger"));
+    assert!(l
         .get("/moter")
         .await
         .text_of("#upcoming")
