@@ -71,6 +71,9 @@ pub struct ModePage {
     pub appeal: Option<Appeal>,
     /// The appealed decision points: (position, kind, outcome, what was decided).
     pub appealed: Vec<(i32, String, &'static str, String)>,
+    /// The people of the current item, whose names free text shows as initials while the
+    /// privacy switch is on.
+    pub names: Vec<String>,
     pub form: ConclusionForm,
     pub errors: FormErrors,
     pub notice: String,
@@ -112,6 +115,14 @@ impl ModePage {
     }
     pub fn name(&self, full: &str) -> String {
         views::name(full, self.private)
+    }
+    /// Free text (notes, assessment, the appeal) as projected.
+    pub fn free(&self, text: &str) -> String {
+        if self.private {
+            model::mask_names(text, &self.names)
+        } else {
+            text.to_string()
+        }
     }
     pub fn identity(&self, id: &Option<String>) -> String {
         match id {
@@ -346,6 +357,21 @@ async fn mode_page(
         .await?;
     }
     tx.commit().await?;
+    let mut names: Vec<String> = Vec::new();
+    if let Some(i) = items.get(current) {
+        names.extend(i.r.person_name.clone());
+        names.extend(i.r.chosen_name.clone());
+    }
+    if let Some(a) = &app {
+        names.push(a.c.applicant_name.clone());
+        names.extend(a.household.iter().map(|h| h.0.clone()));
+    }
+    if let Some(u) = &unit {
+        names.extend(u.candidates.iter().map(|c| c.name.clone()));
+    }
+    if let Some(ap) = &appeal {
+        names.push(ap.appellant.clone());
+    }
     let form = form.unwrap_or_else(|| match items.get(current) {
         Some(i) => ConclusionForm {
             conclusion: i
@@ -374,6 +400,7 @@ async fn mode_page(
         unit,
         appeal,
         appealed,
+        names,
         form,
         errors,
         notice: notice.chars().take(40).collect(),

@@ -197,6 +197,58 @@ pub fn initials(name: &str) -> String {
     }
 }
 
+/// Free text with the given people's names replaced by initials (the privacy switch):
+/// a full name becomes its initials, and each part of a name (three letters or more) its
+/// first letter, matched as whole words. Text about other people stays as written.
+pub fn mask_names(text: &str, names: &[String]) -> String {
+    let mut words: Vec<(String, String)> = Vec::new();
+    for n in names {
+        let n = n.trim();
+        if n.is_empty() {
+            continue;
+        }
+        words.push((n.to_string(), initials(n)));
+        for part in n.split(|c: char| c.is_whitespace() || c == '-') {
+            if part.chars().count() >= 3 {
+                words.push((part.to_string(), initials(part)));
+            }
+        }
+    }
+    // Longest first, so "Kari Nordmann" goes before "Kari".
+    words.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+    words.dedup_by(|a, b| a.0 == b.0);
+    let mut out = text.to_string();
+    for (word, short) in &words {
+        out = replace_word(&out, word, short);
+    }
+    out
+}
+
+/// Replaces `word` where it stands as a whole word (case-insensitive).
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let lower = text.to_lowercase();
+    let needle = word.to_lowercase();
+    // Lower-casing can change byte lengths (rare letters); then leave the text as it is.
+    if lower.len() != text.len() || needle.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(found) = lower[i..].find(&needle) {
+        let start = i + found;
+        let end = start + needle.len();
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        let bounded =
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
+        out.push_str(&text[i..start]);
+        out.push_str(if bounded { with } else { &text[start..end] });
+        i = end;
+    }
+    out.push_str(&text[i..]);
+    out
+}
+
 /// A single-line field: line breaks and runs of spaces become one space, so a title cannot
 /// start a new line (or a heading) in the printed agenda and minutes.
 pub fn one_line(s: &str) -> String {
@@ -510,6 +562,21 @@ mod tests {
         assert_eq!(initials("Ola Nordmann-Vold"), "O. N. V.");
         assert_eq!(initials("  åse   øyen "), "Å. Ø.");
         assert_eq!(initials(""), "–");
+    }
+
+    #[test]
+    fn names_in_free_text_become_initials() {
+        let names = vec!["Kari Nordmann".to_string(), "Ola Nordmann-Vold".to_string()];
+        assert_eq!(
+            mask_names(
+                "Kari Nordmann bor hos Ola. KARI har barn; Karin er venninne.",
+                &names
+            ),
+            "K. N. bor hos O.. K. har barn; Karin er venninne."
+        );
+        assert_eq!(mask_names("Vold i nærmiljøet", &names), "V. i nærmiljøet");
+        assert_eq!(mask_names("Ingen navn her", &names), "Ingen navn her");
+        assert_eq!(mask_names("Åse Øyen", &["Åse Øyen".to_string()]), "Å. Ø.");
     }
 
     #[test]

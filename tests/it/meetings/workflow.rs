@@ -292,6 +292,26 @@ async fn conclusions_reach_the_case_and_a_chosen_candidate_gets_an_offer_in_one_
         .get(&format!("/moter/{id}/motemodus?punkt=1&personvern=0"))
         .await;
     assert!(shown.text_of(".bosak-mode__title").contains(&name));
+    // Names written in free text are masked too while projecting.
+    exec_in(
+        &app,
+        "5037",
+        &format!("UPDATE applications SET situation_notes = '{name} bor midlertidig hos en venn.' WHERE municipality_id = $1 AND id = $2"),
+        Some(case_id),
+    )
+    .await;
+    let masked = c.get(&format!("/moter/{id}/motemodus?punkt=1")).await;
+    let facts = masked.text_of("#facts");
+    assert!(
+        facts.contains("bor midlertidig hos en venn") && !facts.contains(&name),
+        "{facts}"
+    );
+    let shown = c
+        .get(&format!("/moter/{id}/motemodus?punkt=1&personvern=0"))
+        .await;
+    assert!(shown
+        .text_of("#facts")
+        .contains(&format!("{name} bor midlertidig")));
 
     // Postponing needs a reason; nothing is saved without one.
     let res = conclude(&mut c, id, 1, &[("conclusion", "postponed"), ("text", "")]).await;
