@@ -482,3 +482,113 @@ async fn past_meetings_page_with_a_cursor_that_survives_the_url() {
     assert!(page2.iter().all(|r| !page1.contains(r)), "no meeting twice");
     assert!(page2[1].contains("Møte 27"));
 }
+
+/// Hostile or broken input to every meeting form: never a 500, never a change half made.
+#[tokio::test]
+async fn hostile_input_to_meeting_forms_is_refused_cleanly() {
+    let app = TestApp::spawn().await;
+    let lev = app.municipality_id("5037").await;
+    let (case_id, _) = ready_case(&app, "5037").await;
+    let mut c = app.login("levanger.team").await;
+    let id = plan(&mut c, &[lev], "08.12.2026", &[]).await;
+    add(&mut c, id, &[("pick", &format!("application:{case_id}"))]).await;
+    let item = item_ids(&c.get(&format!("/moter/{id}")).await)[0];
+    let long = "x".repeat(100_000);
+    let payloads: Vec<Vec<(&str, &str)>> = vec![
+        vec![],
+        vec![
+            ("version", "not a number"),
+            ("date", "99.99.9999"),
+            ("time", "-1:99"),
+        ],
+        vec![
+            ("version", "99999999999999999999"),
+            ("municipality", "zzz"),
+            ("user", "'; DROP TABLE meetings; --"),
+        ],
+        vec![
+            ("title", &long),
+            ("place", &long),
+            ("external", &long),
+            ("notes", &long),
+            ("text", &long),
+        ],
+        vec![
+            ("pick", "application:not-a-uuid"),
+            ("pick", "dwelling:"),
+            ("pick", ":::"),
+            ("case_number", "%00"),
+        ],
+        vec![
+            ("conclusion", "candidate_chosen"),
+            ("chosen", "00000000-0000-0000-0000-000000000000"),
+            ("version", "1"),
+        ],
+        vec![
+            ("conclusion", "\u{0}"),
+            ("direction", "sideways"),
+            ("attended", "-1"),
+            ("attended", "999999999999"),
+        ],
+        vec![
+            ("stamp", "🙂"),
+            ("cancel_reason", "   "),
+            ("other_title", "\r\n\r\n"),
+        ],
+    ];
+    let paths = [
+        "/moter".to_string(),
+        format!("/moter/{id}/endre"),
+        format!("/moter/{id}/saksliste"),
+        format!("/moter/{id}/send-saksliste"),
+        format!("/moter/{id}/punkter/{item}/flytt"),
+        format!("/moter/{id}/punkter/{item}/konklusjon"),
+        format!("/moter/{id}/protokoll"),
+        format!("/moter/{id}/protokoll/godkjenn"),
+        format!("/moter/{id}/avlys"),
+        format!("/moter/{id}/punkter/{item}/fjern"),
+        format!("/moter/{id}/punkter/not-a-uuid/konklusjon"),
+    ];
+    let meetings_before: i64 = value(
+        &app,
+        "5037",
+        "SELECT count(*) FROM meetings WHERE municipality_id = $1",
+    )
+    .await;
+    for path in &paths {
+        for p in &payloads {
+            let res = c.post(path, p).await;
+            assert!(
+                res.status.is_client_error(),
+                "POST {path} with {:?}: {}",
+                p.iter()
+                    .map(|(k, v)| (k, v.chars().take(20).collect::<String>()))
+                    .collect::<Vec<_>>(),
+                res.status
+            );
+        }
+    }
+    for q in [
+        "?punkt=-1",
+        "?punkt=99999999999",
+        "?sak=x&personvern=%00",
+        "?etter=garbage",
+    ] {
+        assert!(c
+            .get(&format!("/moter/{id}/motemodus{q}"))
+            .await
+            .status
+            .is_success());
+        assert!(c.get(&format!("/moter{q}")).await.status.is_success());
+    }
+    let meetings_after: i64 = value(
+        &app,
+        "5037",
+        "SELECT count(*) FROM meetings WHERE municipality_id = $1",
+    )
+    .await;
+    assert_eq!(meetings_before, meetings_after, "nothing created");
+    let page = c.get(&format!("/moter/{id}")).await;
+    assert_eq!(item_ids(&page), vec![item], "the agenda is as it was");
+    assert!(page.text_of("#agenda").contains("Ingen konklusjon ennå"));
+}
