@@ -214,8 +214,8 @@ pub fn mask_names(text: &str, names: &[String]) -> String {
             }
         }
     }
-    // Longest first, so "Kari Nordmann" goes before "Kari".
-    words.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+    // Longest first, so "Kari Nordmann" goes before "Kari"; equal words side by side.
+    words.sort_by_key(|w| (std::cmp::Reverse(w.0.chars().count()), w.0.clone()));
     words.dedup_by(|a, b| a.0 == b.0);
     let mut out = text.to_string();
     for (word, short) in &words {
