@@ -42,6 +42,8 @@ pub struct AppState {
     /// Connections acting as the request role `bosak_app` (row level security applies).
     pub pool: PgPool,
     pub config: Arc<Config>,
+    /// The waiting applicants' facts per municipality (`allocation::cache`).
+    pub waiting_cache: Arc<allocation::cache::WaitingCache>,
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

@@ -220,6 +220,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState {
         pool,
         config: Arc::new(config),
+        waiting_cache: Default::default(),
     };
     bosak::serve(state, listener, shutdown_signal()).await
 }

@@ -381,7 +381,7 @@ pub async fn ranked_waiting(
     let mut tx = ctx.write_tx(m.id, WORK_ROLES).await?;
     let today = today();
     let rules = repo::rules_now(&mut tx, m.id, today).await?;
-    let rows = repo::waiting(&mut tx, &[m.id], None).await?;
+    let rows = super::cache::waiting(&mut tx, &ctx.state.waiting_cache, m.id).await?;
     let types: Vec<(Uuid, String)> = dwellings::list_items(&mut tx, ListKind::Types, &[m.id], true)
         .await?
         .into_iter()

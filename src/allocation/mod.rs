@@ -1,5 +1,6 @@
 //! Allocation: criteria, the ranked waiting list, matching to vacant units, and offers.
 
+pub mod cache;
 pub mod handlers;
 pub mod model;
 pub mod offers;

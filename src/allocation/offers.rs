@@ -1,5 +1,7 @@
 //! HTTP: the ranked candidates for a unit, making an offer, answering it, and the letter.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Form, Path};
 use axum::http::{header, StatusCode};
@@ -48,18 +50,34 @@ pub(crate) async fn unit_tx(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, UnitFacts)> {
     Ok((tx, u))
 }
 
-pub(crate) async fn rank(
-    tx: &mut Tx,
-    u: &UnitFacts,
-) -> AppResult<(
+/// The rules in force, the ranked candidates, the excluded, and the facts they came from.
+pub(crate) type Ranked = (
     VersionRow,
     Vec<Candidate>,
     Vec<Excluded>,
-    Vec<repo::WaitingRow>,
-)> {
+    Arc<Vec<repo::WaitingRow>>,
+);
+
+/// The ranking for a unit from fresh data (before a write: an offer, a conclusion).
+pub(crate) async fn rank(tx: &mut Tx, u: &UnitFacts) -> AppResult<Ranked> {
+    let rows = Arc::new(repo::waiting(&mut *tx, &[u.municipality_id], None).await?);
+    rank_among(tx, u, rows).await
+}
+
+/// The ranking for a unit for a page that only shows it: the waiting applicants' facts
+/// may come from the cache (valid for this transaction's snapshot).
+pub(crate) async fn rank_for_reading(tx: &mut Tx, ctx: &Ctx, u: &UnitFacts) -> AppResult<Ranked> {
+    let rows = super::cache::waiting(&mut *tx, &ctx.state.waiting_cache, u.municipality_id).await?;
+    rank_among(tx, u, rows).await
+}
+
+async fn rank_among(
+    tx: &mut Tx,
+    u: &UnitFacts,
+    rows: Arc<Vec<repo::WaitingRow>>,
+) -> AppResult<Ranked> {
     let today = today();
     let rules = repo::rules_now(tx, u.municipality_id, today).await?;
-    let rows = repo::waiting(tx, &[u.municipality_id], None).await?;
     let (c, e) = ranking::rank_for_unit(
         &u.unit(),
         &rules.criteria.0,
@@ -138,7 +156,7 @@ async fn candidates_page(
     errors: FormErrors,
 ) -> AppResult<CandidatesPage> {
     let (mut tx, u) = unit_tx(ctx, id).await?;
-    let (rules, cands, excl, rows) = rank(&mut tx, &u).await?;
+    let (rules, cands, excl, rows) = rank_for_reading(&mut tx, ctx, &u).await?;
     let offers = repo::offers_of_dwelling(&mut tx, u.municipality_id, u.id).await?;
     audit::record(
         &mut tx,

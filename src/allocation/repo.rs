@@ -178,6 +178,16 @@ pub async fn insert_version(
 // ---------------------------------------------------------------------------------------
 // Waiting applicants
 
+/// The municipality's allocation epoch: changes whenever an input of the ranking does.
+pub async fn epoch(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT coalesce((SELECT epoch FROM allocation_epochs WHERE municipality_id = $1), 0)",
+    )
+    .bind(municipality)
+    .fetch_one(conn)
+    .await
+}
+
 /// An applicant on the waiting list with everything the ranking and the lists need.
 #[derive(sqlx::FromRow, Clone, Debug)]
 pub struct WaitingRow {

@@ -246,11 +246,12 @@ async fn app_facts(tx: &mut Tx, muni: Uuid, id: Uuid) -> AppResult<Option<AppFac
 }
 
 /// The unit with its ranked candidates now (the same ranking as the candidates page).
-async fn unit_view(tx: &mut Tx, muni: Uuid, id: Uuid) -> AppResult<Option<UnitView>> {
+async fn unit_view(tx: &mut Tx, ctx: &Ctx, muni: Uuid, id: Uuid) -> AppResult<Option<UnitView>> {
     let Some(u) = crate::allocation::repo::unit(tx, &[muni], id).await? else {
         return Ok(None);
     };
-    let (rules, cands, excl, rows) = crate::allocation::offers::rank(tx, &u).await?;
+    let (rules, cands, excl, rows) =
+        crate::allocation::offers::rank_for_reading(tx, ctx, &u).await?;
     let total = cands.len();
     let candidates = cands
         .into_iter()
@@ -332,7 +333,7 @@ async fn mode_page(
         let muni = i.r.municipality_id;
         match (i.r.kind, i.r.application_id, i.r.dwelling_id, i.r.appeal_id) {
             (ItemKind::Application, Some(a), _, _) => app = app_facts(&mut tx, muni, a).await?,
-            (ItemKind::Dwelling, _, Some(d), _) => unit = unit_view(&mut tx, muni, d).await?,
+            (ItemKind::Dwelling, _, Some(d), _) => unit = unit_view(&mut tx, ctx, muni, d).await?,
             (ItemKind::Appeal, _, _, Some(a)) => {
                 appeal = crate::decisions::repo::appeal(&mut tx, &[muni], a).await?;
                 if let Some(ap) = &appeal {

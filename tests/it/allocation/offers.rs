@@ -405,3 +405,48 @@ async fn ranking_five_thousand_applicants_against_one_unit_is_fast() {
     // Generous for a debug build on a shared machine.
     assert!(took.as_secs_f64() < 5.0, "took {took:?}");
 }
+
+/// The candidates page may reuse the ranking's inputs from memory, but never after one of
+/// them changed: the epoch the change bumps (in the same transaction) retires them.
+#[tokio::test]
+async fn a_change_to_a_waiting_applicant_shows_at_once_on_the_candidates_page() {
+    let app = TestApp::spawn().await;
+    let unit = prepared_unit(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let path = format!("/boliger/{unit}/kandidater");
+    let ids = candidate_ids(&c.get(&path).await);
+    let top = ids[0];
+    assert_eq!(
+        candidate_ids(&c.get(&path).await)[0],
+        top,
+        "same answer from memory"
+    );
+    let before: i64 = scalar(
+        &app,
+        "SELECT epoch FROM allocation_epochs WHERE municipality_id = $2 AND $1 IS NOT NULL",
+        top,
+    )
+    .await;
+    // The top candidate turns out to need a wheelchair; the unit has none.
+    exec(
+        &app,
+        &format!("UPDATE applications SET needs_wheelchair = true WHERE municipality_id = $1 AND id = '{top}'"),
+    )
+    .await;
+    let after: i64 = scalar(
+        &app,
+        "SELECT epoch FROM allocation_epochs WHERE municipality_id = $2 AND $1 IS NOT NULL",
+        top,
+    )
+    .await;
+    assert!(after > before, "the change bumped the epoch");
+    let page = c.get(&path).await;
+    assert!(
+        !candidate_ids(&page).contains(&top),
+        "no longer a candidate"
+    );
+    assert_eq!(candidate_ids(&page)[0], ids[1]);
+    // The waiting list follows too.
+    let list = c.get("/venteliste").await;
+    assert!(list.status.is_success());
+}

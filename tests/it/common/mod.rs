@@ -38,6 +38,7 @@ impl TestApp {
         let state = AppState {
             pool,
             config: Arc::new(config),
+            waiting_cache: Default::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
