@@ -96,7 +96,7 @@ pub fn grounds_given_error(
         Some("Datoen kan ikke være fram i tid.".into())
     } else if given < requested {
         Some(format!(
-            "Begrunnelsen kan ikke være gitt før kravet kom ({}).",
+            "Parten kan ikke ha mottatt begrunnelsen før kravet kom ({}).",
             crate::web::format::date(requested)
         ))
     } else {

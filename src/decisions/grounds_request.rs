@@ -108,7 +108,7 @@ pub async fn given(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> A
         &mut e,
         "given_on",
         field(&f, "given_on"),
-        "Datoen begrunnelsen ble gitt",
+        "Datoen parten mottok begrunnelsen",
     );
     if let Some(msg) = given.and_then(|g| grounds_given_error(requested, g, today())) {
         e.add("given_on", msg);
@@ -134,7 +134,7 @@ pub async fn given(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> A
         Some(ctx.user.id),
         "decision",
         &format!(
-            "Begrunnelse gitt {}: ny klagefrist {}",
+            "Parten mottok begrunnelsen {}: ny klagefrist {}",
             format::date(given),
             latest.map(format::date).unwrap_or_default()
         ),

@@ -278,6 +278,18 @@ pub async fn create(ctx: Ctx, Form(p): Form<Pairs>) -> AppResult<Response> {
     }
     let participants = participants_of(&v.users, &people, v.external.clone(), &[]);
     let mut tx = ctx.write_tx_all(&v.municipalities, PARTICIPATE).await?;
+    if let Some(first) = repo::just_planned(
+        &mut tx,
+        ctx.user.id,
+        &v.title,
+        v.starts_at,
+        &v.municipalities,
+    )
+    .await?
+    {
+        tx.rollback().await?;
+        return Ok(Redirect::to(&meeting_path(first)).into_response());
+    }
     let office = repo::office_of(&mut tx, &v.municipalities).await?;
     let id = Uuid::now_v7();
     repo::insert_meeting(

@@ -486,6 +486,19 @@ pub async fn conclude(
         }
     };
     let version: i32 = f.version.trim().parse().unwrap_or(0);
+    // A second submit of the conclusion already recorded (a double click) changes nothing.
+    let privacy = if private { "1" } else { "0" };
+    let saved =
+        format!("/moter/{id}/motemodus?sak={item}&personvern={privacy}&melding=lagret#konklusjon");
+    if version != row.version
+        && row.conclusion == Some(v.conclusion)
+        && row.conclusion_text == v.text
+        && row.justification == v.justification
+        && row.chosen_application_id == v.chosen.map(|c| c.0)
+    {
+        tx.rollback().await?;
+        return Ok(Redirect::to(&saved).into_response());
+    }
     if !repo::conclude(&mut tx, muni, item, version, &v, ctx.user.id).await? {
         tx.rollback().await?;
         let mut e = FormErrors::new();
@@ -558,9 +571,5 @@ pub async fn conclude(
     )
     .await?;
     tx.commit().await?;
-    let privacy = if private { "1" } else { "0" };
-    Ok(Redirect::to(&format!(
-        "/moter/{id}/motemodus?sak={item}&personvern={privacy}&melding=lagret#konklusjon"
-    ))
-    .into_response())
+    Ok(Redirect::to(&saved).into_response())
 }

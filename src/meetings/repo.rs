@@ -87,6 +87,29 @@ pub fn items_stamp(items: &[ItemRow]) -> String {
     format!("{}-{versions}", items.len())
 }
 
+/// The same meeting planned by the same person a moment ago (a second click on "Planlegg
+/// møtet" lands on the first instead of planning it twice).
+pub async fn just_planned(
+    conn: &mut PgConnection,
+    by: Uuid,
+    title: &str,
+    starts_at: DateTime<Utc>,
+    covers: &[Uuid],
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM meetings
+          WHERE municipality_id = $4[1] AND created_by = $1 AND title = $2 AND starts_at = $3
+            AND covers = $4 AND created_at > now() - interval '10 minutes'
+          LIMIT 1",
+    )
+    .bind(by)
+    .bind(title)
+    .bind(starts_at)
+    .bind(covers)
+    .fetch_optional(conn)
+    .await
+}
+
 pub struct NewMeeting<'a> {
     pub id: Uuid,
     pub covers: &'a [Uuid],

@@ -592,3 +592,69 @@ async fn hostile_input_to_meeting_forms_is_refused_cleanly() {
     assert_eq!(item_ids(&page), vec![item], "the agenda is as it was");
     assert!(page.text_of("#agenda").contains("Ingen konklusjon ennå"));
 }
+
+/// Double clicks: planning the same meeting twice lands on the first; recording the same
+/// conclusion twice changes nothing and says it is saved.
+#[tokio::test]
+async fn double_submits_plan_one_meeting_and_record_one_conclusion() {
+    let app = TestApp::spawn().await;
+    let lev = app.municipality_id("5037").await;
+    let (case_id, _) = ready_case(&app, "5037").await;
+    let mut c = app.login("levanger.team").await;
+    let before: i64 = value(
+        &app,
+        "5037",
+        "SELECT count(*) FROM meetings WHERE municipality_id = $1",
+    )
+    .await;
+    let first = plan(&mut c, &[lev], "09.12.2026", &[]).await;
+    let second = plan(&mut c, &[lev], "09.12.2026", &[]).await;
+    assert_eq!(first, second);
+    let after: i64 = value(
+        &app,
+        "5037",
+        "SELECT count(*) FROM meetings WHERE municipality_id = $1",
+    )
+    .await;
+    assert_eq!(after, before + 1);
+
+    add(
+        &mut c,
+        first,
+        &[("pick", &format!("application:{case_id}"))],
+    )
+    .await;
+    let page = c.get(&format!("/moter/{first}/motemodus?punkt=1")).await;
+    let action = page.attr("#conclusion-form", "action").unwrap();
+    let v = page
+        .attr("#conclusion-form input[name=version]", "value")
+        .unwrap();
+    let fields = [
+        ("version", v.as_str()),
+        ("personvern", "1"),
+        ("conclusion", "recommend_grant"),
+        ("text", "Enig."),
+    ];
+    assert_eq!(c.post(&action, &fields).await.status, StatusCode::SEE_OTHER);
+    let again = c.post(&action, &fields).await;
+    assert_eq!(
+        again.status,
+        StatusCode::SEE_OTHER,
+        "the same conclusion again is harmless"
+    );
+    let events: i64 = value(
+        &app,
+        "5037",
+        &format!("SELECT count(*) FROM application_events WHERE municipality_id = $1 AND application_id = '{case_id}' AND kind = 'meeting_conclusion'"),
+    )
+    .await;
+    assert_eq!(events, 1, "one timeline entry");
+    // A different conclusion on the old version is a real conflict.
+    let other = [
+        ("version", v.as_str()),
+        ("personvern", "1"),
+        ("conclusion", "recommend_refuse"),
+        ("text", ""),
+    ];
+    assert_eq!(c.post(&action, &other).await.status, StatusCode::CONFLICT);
+}
