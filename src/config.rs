@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::clock::Clock;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// `DATABASE_URL`; when absent the binary starts a private cluster under `./data/pg`.
@@ -19,6 +21,9 @@ pub struct Config {
     pub db_max_connections: u32,
     pub local_pg_dir: String,
     pub local_pg_port: u16,
+    /// The program's clock (`crate::clock`): the system clock, or in development a clock
+    /// on the date `BOSAK_TODAY` names.
+    pub clock: Clock,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +50,14 @@ impl Config {
             Ok("0") | Ok("false") => false,
             _ => env == Environment::Production,
         };
+        let clock = Clock::from_env()?;
+        if clock.is_shifted() && env == Environment::Production {
+            anyhow::bail!(
+                "BOSAK_TODAY is for development and demos; production runs on the real date"
+            );
+        }
         Ok(Self {
+            clock,
             database_url: std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()),
             addr,
             env,
@@ -85,6 +97,8 @@ impl Config {
             db_max_connections: 8,
             local_pg_dir: "data/pg".into(),
             local_pg_port: 5433,
+            // The suite runs a second time with `BOSAK_TODAY` set (scripts/test).
+            clock: Clock::from_env().expect("BOSAK_TODAY"),
         }
     }
 

@@ -5,6 +5,7 @@ pub mod allocation;
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod dashboard;
 pub mod db;
@@ -44,6 +45,12 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The waiting applicants' facts per municipality (`allocation::cache`).
     pub waiting_cache: Arc<allocation::cache::WaitingCache>,
+}
+
+impl AppState {
+    pub fn clock(&self) -> &clock::Clock {
+        &self.config.clock
+    }
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

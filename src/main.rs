@@ -124,14 +124,14 @@ async fn main() -> anyhow::Result<()> {
             db::migrate(&owner).await?;
             match what {
                 SeedCommand::Demo => {
-                    if seed::demo(&owner).await? {
+                    if seed::demo(&owner, config.clock.today()).await? {
                         println!("demo data created");
                     } else {
                         println!("the database already has data; nothing seeded");
                     }
                 }
                 SeedCommand::Scale { factor } => {
-                    let summary = seed::scale(&owner, factor).await?;
+                    let summary = seed::scale(&owner, factor, config.clock.today()).await?;
                     println!("{summary}");
                 }
             }
@@ -196,6 +196,9 @@ fn database_url(config: &Config) -> anyhow::Result<String> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    if config.clock.is_shifted() {
+        tracing::warn!(today = %config.clock.today(), "BOSAK_TODAY: running on a fixed date (development only)");
+    }
     let url = database_url(&config)?;
     let owner = db::owner_pool(&url).await?;
     db::migrate(&owner).await?;
@@ -206,7 +209,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                  Remove them or use a database without demo data."
             );
         }
-    } else if seed::demo(&owner).await? {
+    } else if seed::demo(&owner, config.clock.today()).await? {
         tracing::info!(
             "empty database: demo data created (users listed in README.md, password `demo`)"
         );

@@ -33,10 +33,6 @@ pub const READ_RULES: &[Role] = &[
     Role::OfficeAdmin,
 ];
 
-pub fn today() -> chrono::NaiveDate {
-    crate::applications::handlers::today()
-}
-
 pub fn parse_id(raw: &str) -> AppResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
@@ -195,7 +191,7 @@ async fn rules_page(
     errors: FormErrors,
 ) -> AppResult<RulesPage> {
     let mut tx = ctx.write_tx(m.id, READ_RULES).await?;
-    let today = today();
+    let today = ctx.today();
     let current = repo::rules_now(&mut tx, m.id, today).await?;
     let all = repo::versions(&mut tx, m.id).await?;
     let types: Vec<(Uuid, String)> =
@@ -250,7 +246,7 @@ pub async fn rules_save(ctx: Ctx, Form(f): Form<Fields>) -> AppResult<Response> 
         .into_iter()
         .map(|t| t.id)
         .collect();
-    let parsed = model::parse_version(&f, &types, today());
+    let parsed = model::parse_version(&f, &types, ctx.today());
     let v = match parsed {
         Ok(v) => v,
         Err(e) => {
@@ -379,7 +375,7 @@ pub async fn ranked_waiting(
     m: &MunicipalityRef,
 ) -> AppResult<(VersionRow, Vec<WaitingView>, Vec<(Uuid, String)>)> {
     let mut tx = ctx.write_tx(m.id, WORK_ROLES).await?;
-    let today = today();
+    let today = ctx.today();
     let rules = repo::rules_now(&mut tx, m.id, today).await?;
     let rows = super::cache::waiting(&mut tx, &ctx.state.waiting_cache, m.id).await?;
     let types: Vec<(Uuid, String)> = dwellings::list_items(&mut tx, ListKind::Types, &[m.id], true)
@@ -655,7 +651,7 @@ pub async fn applicant_units(ctx: Ctx, Path(id): Path<String>) -> AppResult<Resp
     tx.commit().await?;
     let m = app.municipality_id;
     let mut tx = ctx.write_tx(m, WORK_ROLES).await?;
-    let today = today();
+    let today = ctx.today();
     let rules = repo::rules_now(&mut tx, m, today).await?;
     let row = repo::waiting(&mut tx, &[m], Some(id))
         .await?

@@ -8,7 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
-use super::handlers::{breakdown_text, household_text, parse_id, today, WORK_ROLES};
+use super::handlers::{breakdown_text, household_text, parse_id, WORK_ROLES};
 use super::model::{self, field, Fields, OfferStatus};
 use super::ranking::{self, Candidate, Excluded};
 use super::repo::{self, OfferRow, UnitFacts, VersionRow};
@@ -59,24 +59,28 @@ pub(crate) type Ranked = (
 );
 
 /// The ranking for a unit from fresh data (before a write: an offer, a conclusion).
-pub(crate) async fn rank(tx: &mut Tx, u: &UnitFacts) -> AppResult<Ranked> {
+pub(crate) async fn rank(
+    tx: &mut Tx,
+    u: &UnitFacts,
+    today: chrono::NaiveDate,
+) -> AppResult<Ranked> {
     let rows = Arc::new(repo::waiting(&mut *tx, &[u.municipality_id], None).await?);
-    rank_among(tx, u, rows).await
+    rank_among(tx, u, rows, today).await
 }
 
 /// The ranking for a unit for a page that only shows it: the waiting applicants' facts
 /// may come from the cache (valid for this transaction's snapshot).
 pub(crate) async fn rank_for_reading(tx: &mut Tx, ctx: &Ctx, u: &UnitFacts) -> AppResult<Ranked> {
     let rows = super::cache::waiting(&mut *tx, &ctx.state.waiting_cache, u.municipality_id).await?;
-    rank_among(tx, u, rows).await
+    rank_among(tx, u, rows, ctx.today()).await
 }
 
 async fn rank_among(
     tx: &mut Tx,
     u: &UnitFacts,
     rows: Arc<Vec<repo::WaitingRow>>,
+    today: chrono::NaiveDate,
 ) -> AppResult<Ranked> {
-    let today = today();
     let rules = repo::rules_now(tx, u.municipality_id, today).await?;
     let (c, e) = ranking::rank_for_unit(
         &u.unit(),
@@ -296,7 +300,7 @@ pub async fn make_offer(
         )
         .await;
     }
-    let (rules, cands, _, _) = rank(&mut tx, &u).await?;
+    let (rules, cands, _, _) = rank(&mut tx, &u, ctx.today()).await?;
     let Some((i, c)) = cands
         .iter()
         .enumerate()
@@ -330,7 +334,7 @@ pub async fn make_offer(
     let app = apps::application(&mut tx, &[m], app_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let today = today();
+    let today = ctx.today();
     let lease_months = rules.rules().lease_months_for(u.dwelling_type_id);
     let new = repo::NewOffer {
         dwelling_id: u.id,
@@ -409,6 +413,7 @@ pub async fn make_offer(
         app.version,
         AppStatus::Offered,
         "Tilbud om bolig",
+        ctx.today(),
     )
     .await?
     {
@@ -529,7 +534,7 @@ async fn offer_page(ctx: &Ctx, id: Uuid, form: Fields, errors: FormErrors) -> Ap
     let m = o.municipality_id;
     let history = repo::offers_of_application(&mut tx, m, o.application_id).await?;
     let unit_history = repo::offers_of_dwelling(&mut tx, m, o.dwelling_id).await?;
-    let rules = repo::rules_now(&mut tx, m, today()).await?;
+    let rules = repo::rules_now(&mut tx, m, ctx.today()).await?;
     audit::record(
         &mut tx,
         ctx,
@@ -546,7 +551,7 @@ async fn offer_page(ctx: &Ctx, id: Uuid, form: Fields, errors: FormErrors) -> Ap
     Ok(OfferPage {
         layout: Layout::new(ctx, "venteliste"),
         can_answer: o.status() == OfferStatus::Open,
-        can_expire: o.status() == OfferStatus::Open && today() > o.answer_due,
+        can_expire: o.status() == OfferStatus::Open && ctx.today() > o.answer_due,
         o,
         history,
         unit_history,
@@ -570,7 +575,7 @@ pub async fn answer(
     let id = parse_id(&id)?;
     let (mut tx, o) = offer_tx(&ctx, id).await?;
     let m = o.municipality_id;
-    let today = today();
+    let today = ctx.today();
     if o.status() != OfferStatus::Open {
         tx.rollback().await?;
         // A repeated submit of the same answer is harmless: show the offer.
@@ -683,6 +688,7 @@ pub async fn answer(
                 app.version,
                 AppStatus::WaitingList,
                 &summary,
+                ctx.today(),
             )
             .await?
         {

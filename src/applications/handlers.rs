@@ -31,12 +31,6 @@ pub const CASE_ROLES: &[Role] = &[Role::Caseworker, Role::Team, Role::Admin];
 /// Who may hand a case that has a caseworker to somebody else.
 pub const LEAD_ROLES: &[Role] = &[Role::Team, Role::Admin];
 
-pub fn today() -> NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Oslo)
-        .date_naive()
-}
-
 pub fn parse_id(raw: &str) -> AppResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
@@ -128,7 +122,7 @@ pub async fn new_form(
 ) -> AppResult<Response> {
     let form = ApplicationForm {
         municipality: q.kommune,
-        received_on: today().format("%d.%m.%Y").to_string(),
+        received_on: ctx.today().format("%d.%m.%Y").to_string(),
         members: vec![PersonForm::default(); model::MEMBER_ROWS],
         ..Default::default()
     };
@@ -154,7 +148,7 @@ pub async fn create(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
         .into_iter()
         .map(|a| a.id)
         .collect();
-    let input = match form.parse(today(), &reasons, &areas, false) {
+    let input = match form.parse(ctx.today(), &reasons, &areas, false) {
         Ok(i) => i,
         Err(errors) => {
             tx.rollback().await?;
@@ -404,7 +398,7 @@ pub(super) async fn case_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let m = c.municipality_id;
-    let today = today();
+    let today = ctx.today();
     let members = repo::members(&mut tx, m, id)
         .await?
         .into_iter()
@@ -597,7 +591,7 @@ pub async fn change_status(
         return refuse(&ctx, id, forms).await;
     }
     let to = to.unwrap_or(current.status);
-    if !repo::set_status(&mut tx, m, id, version, to, &reason).await? {
+    if !repo::set_status(&mut tx, m, id, version, to, &reason, ctx.today()).await? {
         tx.rollback().await?;
         let forms = CaseForms {
             active: "status",
@@ -876,7 +870,7 @@ pub async fn add_member(
         relation: form.member_relation_0,
         ..Default::default()
     };
-    let input = match model::parse_member(&person, today()) {
+    let input = match model::parse_member(&person, ctx.today()) {
         Ok(i) => i,
         Err(errors) => {
             let forms = CaseForms {

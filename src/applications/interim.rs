@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 
-use super::handlers::{case_path, case_tx, parse_id, today, VersionForm, CASE_ROLES};
+use super::handlers::{case_path, case_tx, parse_id, VersionForm, CASE_ROLES};
 use super::model::{deadline, Deadline, InterimForm};
 use super::repo::{self, ApplicationDetail, Letterhead};
 use crate::audit::{self, Event};
@@ -77,7 +77,7 @@ async fn page(
     });
     Ok(InterimPage {
         layout: Layout::new(ctx, "soknader"),
-        deadline: deadline(c.status, c.interim_sent_on, c.interim_due_on, today()),
+        deadline: deadline(c.status, c.interim_sent_on, c.interim_due_on, ctx.today()),
         caseworker: c
             .caseworker_name
             .clone()
@@ -86,7 +86,7 @@ async fn page(
         letterhead,
         form,
         errors,
-        today: format::date(today()),
+        today: format::date(ctx.today()),
     })
 }
 
@@ -100,7 +100,7 @@ pub async fn save(
     Path(raw): Path<String>,
     Form(form): Form<InterimForm>,
 ) -> AppResult<Response> {
-    let (reason, expected, version) = match form.parse(today()) {
+    let (reason, expected, version) = match form.parse(ctx.today()) {
         Ok(v) => v,
         Err(errors) => {
             let p = page(&ctx, &raw, Some(form), errors).await?;
@@ -142,7 +142,7 @@ pub async fn mark_sent(
     let id = parse_id(&raw)?;
     let version: i32 = form.version.trim().parse().unwrap_or(0);
     let (mut tx, m) = case_tx(&ctx, id).await?;
-    if !repo::mark_interim_sent(&mut tx, m, id, version).await? {
+    if !repo::mark_interim_sent(&mut tx, m, id, version, ctx.today()).await? {
         tx.rollback().await?;
         let mut errors = FormErrors::new();
         errors.general = Some(

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::handlers::{today, CASE_ROLES};
+use super::handlers::CASE_ROLES;
 use super::model::{self, deadline, mask, parse_search, Deadline, NationalId, Search, Status};
 use super::repo::{self, ListFilter, ListRow, Sort};
 use super::views::{self, Choice};
@@ -161,7 +161,7 @@ fn parse_query(ctx: &Ctx, q: &ListQuery, munis: &[MunicipalityRef]) -> Parsed {
             Err(_) => errors.add("saksbehandler", "Ukjent saksbehandler."),
         },
     }
-    filter.overdue = !q.forfalt.is_empty();
+    filter.overdue_on = (!q.forfalt.is_empty()).then(|| ctx.today());
     for (field, raw, slot) in [
         ("fra", &q.fra, &mut filter.received_from),
         ("til", &q.til, &mut filter.received_to),
@@ -271,7 +271,7 @@ pub async fn list(ctx: Ctx, Query(mut q): Query<ListQuery>) -> AppResult<Respons
     } else {
         None
     };
-    let today = today();
+    let today = ctx.today();
     let page = ListPage {
         layout: Layout::new(&ctx, "soknader"),
         export_query: q.query_string(),
@@ -330,7 +330,7 @@ pub async fn search_national_id(ctx: Ctx, Form(form): Form<FnrForm>) -> AppResul
     }
     let (caseworkers, reasons) = choices(&ctx, &mut tx, &munis).await?;
     tx.commit().await?;
-    let today = today();
+    let today = ctx.today();
     let status = if fnr_errors.is_empty() {
         axum::http::StatusCode::OK
     } else {
@@ -376,7 +376,7 @@ pub async fn export(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response>
         }
     }
     tx.commit().await?;
-    let today = today();
+    let today = ctx.today();
     let out = rows.into_iter().map(|r| {
         let v = row_view(r, today);
         vec![
@@ -473,7 +473,14 @@ pub async fn mine(ctx: Ctx, Query(q): Query<MineQuery>) -> AppResult<Response> {
         ..mine
     };
     let mut rows = repo::list(&mut tx, &others, Sort::Newest, cursor, None).await?;
-    let counts = repo::my_counts(&mut tx, &ids, ctx.user.id, model::DUE_SOON_DAYS as i32).await?;
+    let counts = repo::my_counts(
+        &mut tx,
+        &ids,
+        ctx.user.id,
+        model::DUE_SOON_DAYS as i32,
+        ctx.today(),
+    )
+    .await?;
     tx.commit().await?;
     let next = if rows.len() as i64 > repo::PAGE_SIZE {
         rows.pop();
@@ -484,7 +491,7 @@ pub async fn mine(ctx: Ctx, Query(q): Query<MineQuery>) -> AppResult<Response> {
     } else {
         None
     };
-    let today = today();
+    let today = ctx.today();
     let awaiting_more = awaiting.len() as i64 > AWAITING_SHOWN;
     render(&MinePage {
         layout: Layout::new(&ctx, "mine"),

@@ -105,8 +105,9 @@ pub fn routes() -> Router<AppState> {
 pub async fn seed_demo(
     conn: &mut PgConnection,
     municipalities: &[(Uuid, String, String)],
+    today: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
-    seed::demo(conn, municipalities).await
+    seed::demo(conn, municipalities, today).await
 }
 
 /// Benchmark content at scale factor `factor` spread over `municipalities`:
@@ -115,6 +116,7 @@ pub async fn seed_scale(
     conn: &mut PgConnection,
     municipalities: &[Uuid],
     factor: u32,
+    today: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
-    seed::scale(conn, municipalities, factor).await
+    seed::scale(conn, municipalities, factor, today).await
 }

@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::handlers::today;
 use super::model::{self, ApplicationForm, PersonForm};
 use super::repo::{self, Letterhead};
 use super::views::{self, Choice};
@@ -183,7 +182,7 @@ pub async fn submit(
     let parsed = if honeypot {
         None
     } else {
-        match form.parse(today(), &[], &area_ids, true) {
+        match form.parse(state.clock().today(), &[], &area_ids, true) {
             Ok(i) => Some(i),
             Err(errors) => {
                 let page = PublicPage {
@@ -306,6 +305,6 @@ pub async fn receipt(
         m,
         case_number: valid.then(|| q.saksnummer.clone()),
         letterhead,
-        received: crate::web::format::date(today()),
+        received: crate::web::format::date(state.clock().today()),
     })
 }

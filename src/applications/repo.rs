@@ -619,11 +619,12 @@ pub async fn set_status(
     version: i32,
     to: Status,
     reason: &str,
+    today: NaiveDate,
 ) -> sqlx::Result<bool> {
     let r = sqlx::query(
         "UPDATE applications SET status = $4, status_reason = $5,
                 decided_on = CASE WHEN $4 IN ('approved', 'partly_approved', 'rejected')
-                                  THEN coalesce(decided_on, current_date) ELSE decided_on END,
+                                  THEN coalesce(decided_on, $6) ELSE decided_on END,
                 version = version + 1, updated_at = now()
           WHERE municipality_id = $1 AND id = $2 AND version = $3",
     )
@@ -632,6 +633,7 @@ pub async fn set_status(
     .bind(version)
     .bind(to)
     .bind(reason)
+    .bind(today)
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
@@ -708,16 +710,20 @@ pub async fn mark_interim_sent(
     municipality: Uuid,
     id: Uuid,
     version: i32,
+    today: NaiveDate,
 ) -> sqlx::Result<bool> {
-    update_versioned(
-        conn,
-        municipality,
-        id,
-        version,
-        "interim_sent_on = current_date, ",
-        "AND interim_sent_on IS NULL AND interim_reason <> ''",
+    let r = sqlx::query(
+        "UPDATE applications SET interim_sent_on = $4, version = version + 1, updated_at = now()
+          WHERE municipality_id = $1 AND id = $2 AND version = $3
+            AND interim_sent_on IS NULL AND interim_reason <> ''",
     )
-    .await
+    .bind(municipality)
+    .bind(id)
+    .bind(version)
+    .bind(today)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// Claims the application's current version for a change to its household.
@@ -1015,7 +1021,8 @@ pub struct ListFilter {
     pub statuses: Vec<Status>,
     /// Some(None) = unassigned.
     pub caseworker: Option<Option<Uuid>>,
-    pub overdue: bool,
+    /// Only cases whose interim reply was due before this day (today).
+    pub overdue_on: Option<NaiveDate>,
     pub received_from: Option<NaiveDate>,
     pub received_to: Option<NaiveDate>,
     pub reason: Option<Uuid>,
@@ -1123,12 +1130,13 @@ pub async fn list(
               AND a.status IN ('received', 'under_assessment', 'ready_for_meeting'))",
         );
     }
-    if f.overdue {
+    if let Some(today) = f.overdue_on {
         q.push(
             " AND a.decided_on IS NULL AND a.interim_sent_on IS NULL
               AND a.status IN ('received', 'under_assessment', 'ready_for_meeting')
-              AND a.interim_due_on < current_date",
-        );
+              AND a.interim_due_on < ",
+        )
+        .push_bind(today);
     }
     if let Some(d) = f.received_from {
         q.push(" AND a.received_on >= ").push_bind(d);
@@ -1224,12 +1232,13 @@ pub async fn my_counts(
     municipalities: &[Uuid],
     caseworker: Uuid,
     soon_days: i32,
+    today: NaiveDate,
 ) -> sqlx::Result<MyCounts> {
     sqlx::query_as(
         "SELECT count(*) AS open,
-                count(*) FILTER (WHERE undecided AND interim_due_on >= current_date
-                                   AND interim_due_on <= current_date + $3) AS due,
-                count(*) FILTER (WHERE undecided AND interim_due_on < current_date) AS overdue
+                count(*) FILTER (WHERE undecided AND interim_due_on >= $5
+                                   AND interim_due_on <= $5 + $3) AS due,
+                count(*) FILTER (WHERE undecided AND interim_due_on < $5) AS overdue
            FROM (SELECT interim_due_on,
                         (decided_on IS NULL AND interim_sent_on IS NULL
                          AND status IN ('received', 'under_assessment', 'ready_for_meeting')) AS undecided
@@ -1240,6 +1249,7 @@ pub async fn my_counts(
     .bind(caseworker)
     .bind(soon_days)
     .bind(Status::OPEN.to_vec())
+    .bind(today)
     .fetch_one(conn)
     .await
 }

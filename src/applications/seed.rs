@@ -509,10 +509,8 @@ const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n
 pub async fn demo(
     conn: &mut PgConnection,
     municipalities: &[(Uuid, String, String)],
+    today: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Oslo)
-        .date_naive();
     for (k, (m, _, _)) in municipalities.iter().enumerate() {
         let (caseworkers, reasons, areas) = context(conn, *m).await?;
         let mut g = Gen::new(1000 + k as u64);
@@ -611,13 +609,11 @@ pub async fn scale(
     conn: &mut PgConnection,
     municipalities: &[Uuid],
     factor: u32,
+    today: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
     if municipalities.is_empty() {
         return Ok(());
     }
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Oslo)
-        .date_naive();
     let total = 6000 * factor.max(1) as usize;
     let per = total / municipalities.len();
     for (k, m) in municipalities.iter().enumerate() {

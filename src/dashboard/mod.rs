@@ -108,13 +108,14 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
            FROM municipality_settings s
            LEFT JOIN LATERAL (SELECT mt.id, mt.starts_at FROM meetings mt
                                WHERE mt.municipality_id = s.municipality_id AND mt.cancelled_at IS NULL
-                                 AND mt.starts_at >= now() - interval '12 hours'
+                                 AND mt.starts_at >= $4 - interval '12 hours'
                                ORDER BY mt.starts_at LIMIT 1) nm ON true
           WHERE s.municipality_id = ANY($1)",
     )
     .bind(munis.iter().map(|m| m.id).collect::<Vec<_>>())
     .bind(ctx.user.id)
-    .bind(crate::decisions::handlers::today())
+    .bind(ctx.today())
+    .bind(ctx.now())
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;

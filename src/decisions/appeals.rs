@@ -9,9 +9,7 @@ use uuid::Uuid;
 
 use super::deadline::{assess_appeal, Timeliness};
 use super::forms::{self, field, Fields};
-use super::handlers::{
-    decision_path, decision_tx, page, parse_id, today, Forms, READ_ROLES, WRITE_ROLES,
-};
+use super::handlers::{decision_path, decision_tx, page, parse_id, Forms, READ_ROLES, WRITE_ROLES};
 use super::model::Status;
 use super::repo::{self, Appeal, Decision, Point};
 use crate::applications::model::Status as AppStatus;
@@ -60,7 +58,7 @@ pub async fn register(
     }
     let points = repo::points(&mut tx, m, id).await?;
     let ids: Vec<Uuid> = points.iter().map(|p| p.id).collect();
-    let input = match forms::parse_appeal(&f, &ids, today()) {
+    let input = match forms::parse_appeal(&f, &ids, ctx.today()) {
         Ok(a) => a,
         Err(e) => {
             tx.rollback().await?;
@@ -233,7 +231,7 @@ async fn appeal_page(
     };
     let mut form = form;
     form.entry("date".into())
-        .or_insert_with(|| format::date(today()));
+        .or_insert_with(|| format::date(ctx.today()));
     Ok(AppealPage {
         layout: Layout::new(ctx, "soknader"),
         can_write: ctx.user.has_any_role(m, WRITE_ROLES),
@@ -245,7 +243,7 @@ async fn appeal_page(
         form,
         errors,
         notice: notice.chars().take(30).collect(),
-        today: format::date(today()),
+        today: format::date(ctx.today()),
     })
 }
 
@@ -460,6 +458,7 @@ pub async fn outcome(
                     app.version,
                     AppStatus::UnderAssessment,
                     "Sendt tilbake av klageinstansen",
+                    ctx.today(),
                 )
                 .await?
             {

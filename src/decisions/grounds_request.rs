@@ -10,7 +10,7 @@ use axum::response::Response;
 use super::deadline::{appeal_deadline, grounds_given_error, grounds_request_error};
 use super::forms::{field, required_date, Fields};
 use super::handlers::{
-    back, conflict_errors, decision_path, decision_tx, parse_id, refuse, today, version_of, Forms,
+    back, conflict_errors, decision_path, decision_tx, parse_id, refuse, version_of, Forms,
 };
 use super::model::Status;
 use super::repo;
@@ -50,7 +50,7 @@ pub async fn request(
     let points = repo::points(&mut tx, m, id).await?;
     let deadline = points.iter().filter_map(|p| p.appeal_deadline).max();
     if let (Some(r), Some(notified), Some(deadline)) = (requested, d.notified_on, deadline) {
-        if let Some(msg) = grounds_request_error(notified, deadline, r, today()) {
+        if let Some(msg) = grounds_request_error(notified, deadline, r, ctx.today()) {
             e.add("requested_on", msg);
         }
     }
@@ -110,7 +110,7 @@ pub async fn given(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> A
         field(&f, "given_on"),
         "Datoen parten mottok begrunnelsen",
     );
-    if let Some(msg) = given.and_then(|g| grounds_given_error(requested, g, today())) {
+    if let Some(msg) = given.and_then(|g| grounds_given_error(requested, g, ctx.today())) {
         e.add("given_on", msg);
     }
     let Some(given) = given.filter(|_| e.is_empty()) else {

@@ -30,10 +30,6 @@ pub const WRITE_ROLES: &[Role] = &[Role::Caseworker, Role::Admin];
 /// Who reads them (the allocation team follows its cases).
 pub const READ_ROLES: &[Role] = &[Role::Caseworker, Role::Team, Role::Admin];
 
-pub fn today() -> chrono::NaiveDate {
-    crate::applications::handlers::today()
-}
-
 pub fn parse_id(raw: &str) -> AppResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
@@ -289,7 +285,7 @@ pub async fn page(
         }
         (f, FormErrors::new())
     });
-    let today = today();
+    let today = ctx.today();
     let (dispatch_form, dispatch_errors) = forms.dispatch.unwrap_or_else(|| {
         let mut f = Fields::new();
         f.insert("dispatched_on".into(), format::date(today));
@@ -778,7 +774,7 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
     {
         return Err(AppError::Forbidden);
     }
-    let today = today();
+    let today = ctx.today();
     let input = match forms::parse_dispatch(&f, today) {
         Ok(i) => i,
         Err(e) => {
@@ -920,7 +916,7 @@ async fn move_case_on(tx: &mut Tx, ctx: &Ctx, d: &Decision, points: &[Point]) ->
     }
     let mut version = app.version;
     if target == AppStatus::WaitingList && app.status != decided {
-        if !apps::set_status(tx, m, app.id, version, decided, "").await? {
+        if !apps::set_status(tx, m, app.id, version, decided, "", ctx.today()).await? {
             return Err(AppError::Conflict);
         }
         version += 1;
@@ -936,7 +932,7 @@ async fn move_case_on(tx: &mut Tx, ctx: &Ctx, d: &Decision, points: &[Point]) ->
         )
         .await?;
     }
-    if !apps::set_status(tx, m, app.id, version, target, "").await? {
+    if !apps::set_status(tx, m, app.id, version, target, "", ctx.today()).await? {
         return Err(AppError::Conflict);
     }
     apps::record_event(
@@ -1027,7 +1023,7 @@ async fn build_letter(ctx: &Ctx, id: Uuid) -> AppResult<(Decision, letter::Lette
     .await?;
     tx.commit().await?;
     let names: HashMap<Uuid, String> = types.into_iter().map(|t| (t.id, t.name)).collect();
-    let l = letter::build(&d, &points, &app, &head, &names, today())?;
+    let l = letter::build(&d, &points, &app, &head, &names, ctx.today())?;
     Ok((d, l))
 }
 

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::handlers::{today, READ_ROLES};
+use super::handlers::READ_ROLES;
 use crate::web::ctx::Ctx;
 use crate::web::error::AppResult;
 use crate::web::format::{self, parse_date};
@@ -263,6 +263,6 @@ pub async fn open_appeals(ctx: Ctx) -> AppResult<Response> {
         show_municipality: ctx.visible_municipalities().len() > 1,
         layout: Layout::new(&ctx, "vedtak"),
         rows,
-        today: today(),
+        today: ctx.today(),
     })
 }

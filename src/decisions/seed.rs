@@ -12,6 +12,7 @@ pub async fn decide_decided_applications(
     conn: &mut PgConnection,
     municipality: Uuid,
     author: Uuid,
+    today: chrono::NaiveDate,
 ) -> anyhow::Result<u64> {
     with_tenant(conn, municipality).await?;
     super::repo::ensure_defaults(conn, municipality).await?;
@@ -38,8 +39,8 @@ pub async fn decide_decided_applications(
                    'Kommunens tildelingsregler for kommunale boliger og lov om kommunenes ansvar på det boligsosiale feltet.',
                    'Opplysningene i søknaden og kartleggingen.',
                    'Behovet for bolig sammenlignet med andre søkere og muligheten til å skaffe bolig selv.',
-                   least(apps.received_on + 25, current_date), least(apps.received_on + 25, current_date), 'digital',
-                   least(apps.received_on + 25, current_date)
+                   least(apps.received_on + 25, $3::date), least(apps.received_on + 25, $3::date), 'digital',
+                   least(apps.received_on + 25, $3::date)
               FROM apps
             RETURNING id, application_id, decided_on)
          INSERT INTO decision_points (municipality_id, id, decision_id, position, kind_id, outcome, description,
@@ -60,6 +61,7 @@ pub async fn decide_decided_applications(
     )
     .bind(municipality)
     .bind(author)
+    .bind(today)
     .execute(&mut *conn)
     .await?;
     Ok(n.rows_affected())
@@ -81,12 +83,16 @@ pub async fn some_caseworker(
     .await?)
 }
 
-pub async fn seed(conn: &mut PgConnection, municipalities: &[Uuid]) -> anyhow::Result<()> {
+pub async fn seed(
+    conn: &mut PgConnection,
+    municipalities: &[Uuid],
+    today: chrono::NaiveDate,
+) -> anyhow::Result<()> {
     for m in municipalities {
         let Some(author) = some_caseworker(conn, *m).await? else {
             continue;
         };
-        decide_decided_applications(conn, *m, author).await?;
+        decide_decided_applications(conn, *m, author, today).await?;
     }
     Ok(())
 }

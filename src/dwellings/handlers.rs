@@ -14,7 +14,7 @@ use super::model::{
     AssessmentForm, Condition, OwnerType, PropertyForm, Status, StatusForm, UnitForm,
 };
 use super::repo::{self, AssessmentRow, ListItem, ListKind, PropertyRow, StatusChangeRow, UnitRow};
-use super::views::{municipality_name, parse_cursor, today, EDIT, READ};
+use super::views::{municipality_name, parse_cursor, EDIT, READ};
 use crate::audit::{self, Event};
 use crate::auth::roles::MunicipalityRef;
 use crate::db;
@@ -515,7 +515,7 @@ pub async fn create_unit(
     let (mut tx, property) = editable_property(&ctx, pid).await?;
     let m = property.municipality_id;
     let (types, adaptations) = unit_choices(&mut tx, m, None, &[]).await?;
-    let today = today();
+    let today = ctx.today();
     let result = match form.parse_new(&ids(&types), &ids(&adaptations), today) {
         Ok(new) => repo::insert_unit(&mut tx, m, pid, &new, today, "", ctx.user.id)
             .await
@@ -706,7 +706,7 @@ pub async fn update_unit(
     let current = repo::unit_adaptations(&mut tx, m, id).await?;
     let (types, adaptations) =
         unit_choices(&mut tx, m, Some(unit.dwelling_type_id), &ids(&current)).await?;
-    let input = match form.parse(&ids(&types), &ids(&adaptations), today()) {
+    let input = match form.parse(&ids(&types), &ids(&adaptations), ctx.today()) {
         Ok(i) => i,
         Err(errors) => {
             tx.rollback().await?;
@@ -775,7 +775,7 @@ pub async fn status_page(
     tx.commit().await?;
     let form = StatusForm {
         status: q.til,
-        effective_on: today().to_string(),
+        effective_on: ctx.today().to_string(),
         expected_vacant_from: unit
             .expected_vacant_from
             .map(|d| d.to_string())
@@ -821,7 +821,7 @@ pub async fn change_status(
         );
         return reject(unit, form, errors, StatusCode::CONFLICT);
     }
-    let change = match form.parse(unit.status, today()) {
+    let change = match form.parse(unit.status, ctx.today()) {
         Ok(c) => c,
         Err(errors) => {
             tx.rollback().await?;
@@ -883,7 +883,7 @@ pub async fn assessment_page(ctx: Ctx, Path(id): Path<String>) -> AppResult<Resp
         unit,
         conditions: Condition::ALL,
         form: AssessmentForm {
-            assessed_on: today().to_string(),
+            assessed_on: ctx.today().to_string(),
             ..Default::default()
         },
         errors: FormErrors::new(),
@@ -898,7 +898,7 @@ pub async fn add_assessment(
     let id = parse_id(&id)?;
     let (mut tx, unit, _) = editable_unit(&ctx, id).await?;
     let m = unit.municipality_id;
-    let a = match form.parse(today()) {
+    let a = match form.parse(ctx.today()) {
         Ok(a) => a,
         Err(errors) => {
             tx.rollback().await?;

@@ -13,7 +13,7 @@ use super::handlers::parse_id;
 use super::import::{self, ImportRow, Lookups, Parsed};
 use super::model::{transition_error, NewUnit, Status};
 use super::repo::{self, ImportFile, ListKind};
-use super::views::{today, EDIT};
+use super::views::EDIT;
 use crate::audit::{self, Event};
 use crate::auth::roles::MunicipalityRef;
 use crate::db::{self, Tx};
@@ -257,7 +257,7 @@ async fn preview(ctx: &Ctx, file: &ImportFile, result: String) -> AppResult<Prev
     let lookups = lookups(&mut tx, m).await?;
     tx.commit().await?;
     // Parsing happens outside any transaction.
-    let parsed = import::parse(&file.content, &lookups, today());
+    let parsed = import::parse(&file.content, &lookups, ctx.today());
     let mut tx = ctx.write_tx(m, EDIT).await?;
     let (parsed, existing) = check(&mut tx, m, parsed).await?;
     tx.commit().await?;
@@ -321,7 +321,7 @@ pub async fn confirm(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     let mut tx = ctx.write_tx(m, EDIT).await?;
     let lookups = lookups(&mut tx, m).await?;
     tx.commit().await?;
-    let parsed = import::parse(&file.content, &lookups, today());
+    let parsed = import::parse(&file.content, &lookups, ctx.today());
     let mut tx = ctx.write_tx(m, EDIT).await?;
     let (parsed, existing) = check(&mut tx, m, parsed).await?;
     if parsed.error_count() > 0 {
@@ -375,7 +375,7 @@ async fn apply(
     parsed: &Parsed,
     existing: &HashMap<(String, String), repo::ExistingUnit>,
 ) -> AppResult<(usize, usize, usize, usize)> {
-    let today = today();
+    let today = ctx.today();
     let reason = format!("Import fra fil «{filename}»");
     let mut property_ids: HashMap<String, Uuid> = HashMap::new();
     let (mut created, mut updated, mut unchanged, mut new_properties) = (0, 0, 0, 0);

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::model::{check_area, check_optional_date, check_rooms, format_area, Status};
 use super::repo::{self, MoveCount, MoveRow, Sort, TypeCount, UnitFilter, UnitRow};
-use super::views::{municipality_name, parse_cursor, today, EDIT, READ};
+use super::views::{municipality_name, parse_cursor, EDIT, READ};
 use crate::auth::roles::MunicipalityRef;
 use crate::web::csv_export;
 use crate::web::ctx::Ctx;
@@ -362,7 +362,7 @@ pub async fn export(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Respons
         ]
     });
     Ok(csv_export::response(
-        &format!("boliger-{}.csv", today()),
+        &format!("boliger-{}.csv", ctx.today()),
         &header,
         out,
     ))
@@ -398,7 +398,7 @@ pub async fn vacancy(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Respon
     let (mut tx, munis, ids) = read_scope(&ctx).await?;
     let (f, mut errors) = filter.parse();
     let days = filter.horizon_days(&mut errors);
-    let horizon = today() + Duration::days(days);
+    let horizon = ctx.today() + Duration::days(days);
     let counts = repo::counts_by_type(&mut tx, &ids, &f, horizon).await?;
     let mut rows = repo::vacancies(
         &mut tx,
@@ -493,7 +493,7 @@ pub fn review_periods(today: NaiveDate) -> Vec<(String, NaiveDate, NaiveDate)> {
 }
 
 pub async fn moves(ctx: Ctx, Query(q): Query<MovesQuery>) -> AppResult<Response> {
-    let today = today();
+    let today = ctx.today();
     let mut errors = FormErrors::new();
     let default = review_periods(today)
         .into_iter()

@@ -543,6 +543,7 @@ async fn seed_one(
     number: &str,
     units: usize,
     scale: bool,
+    today: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
     with_tenant(conn, m).await?;
     repo::ensure_defaults(conn, m).await?;
@@ -559,7 +560,6 @@ async fn seed_one(
     let seed = number.parse::<u64>().unwrap_or(1) * 2_654_435_761 + 17;
     let mut rng = Rng(seed);
     let mut b = Batch::default();
-    let today = super::views::today();
     generate(
         &mut b, &mut rng, number, units, &areas, &types, today, scale,
     );
@@ -569,6 +569,7 @@ async fn seed_one(
 pub async fn demo(
     conn: &mut PgConnection,
     municipalities: &[(Uuid, String, String)],
+    today: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
     for (id, number, _) in municipalities {
         let units = match number.as_str() {
@@ -576,7 +577,7 @@ pub async fn demo(
             "5038" => 110,
             _ => 120,
         };
-        seed_one(conn, *id, number, units, false).await?;
+        seed_one(conn, *id, number, units, false, today).await?;
     }
     Ok(())
 }
@@ -586,6 +587,7 @@ pub async fn scale(
     conn: &mut PgConnection,
     municipalities: &[Uuid],
     factor: u32,
+    today: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
     if municipalities.is_empty() {
         return Ok(());
@@ -593,7 +595,7 @@ pub async fn scale(
     let total = 12_000 * factor.max(1) as usize;
     let each = total / municipalities.len();
     for (i, m) in municipalities.iter().enumerate() {
-        seed_one(conn, *m, &format!("{}", 9001 + i), each, true).await?;
+        seed_one(conn, *m, &format!("{}", 9001 + i), each, true, today).await?;
     }
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! Display helpers for templates: Norwegian formats of the rows the repo returns, and the
 //! roles that read and edit the register.
 
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::model::{format_area, format_opt_date, Status};
@@ -13,12 +12,6 @@ use crate::web::format::{date, kroner};
 /// Who edits the register (admins and caseworkers) and who reads it.
 pub const EDIT: &[Role] = &[Role::Admin, Role::Caseworker];
 pub const READ: &[Role] = &[Role::Admin, Role::Caseworker, Role::Team, Role::Auditor];
-
-pub fn today() -> NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Oslo)
-        .date_naive()
-}
 
 /// A keyset cursor from the URL: "<sort value>~<id>". None for the first page.
 pub fn parse_cursor(raw: &str) -> Option<(&str, Uuid)> {

@@ -98,6 +98,7 @@ pub async fn organiser_tx(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, MeetingRow)> {
 
 pub struct ListView {
     pub r: ListRow,
+    now: chrono::DateTime<Utc>,
 }
 
 impl ListView {
@@ -109,7 +110,7 @@ impl ListView {
             "Avlyst"
         } else if self.r.approved_at.is_some() {
             "Protokoll godkjent"
-        } else if self.r.starts_at < Utc::now() {
+        } else if self.r.starts_at < self.now {
             "Holdt, protokoll ikke godkjent"
         } else {
             "Planlagt"
@@ -147,8 +148,8 @@ pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
     }
     let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
     // Meetings earlier today still count as upcoming: the team is in them.
-    let today = crate::applications::handlers::today();
-    let from = model::oslo_instant(today, chrono::NaiveTime::MIN).unwrap_or_else(Utc::now);
+    let (today, now) = (ctx.today(), ctx.now());
+    let from = model::oslo_instant(today, chrono::NaiveTime::MIN).unwrap_or(now);
     let after = parse_cursor(&q.etter);
     let upcoming = if after.is_none() {
         repo::list(&mut tx, &ids, from, true, None, 50).await?
@@ -174,8 +175,8 @@ pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
     };
     render(&ListPage {
         layout: Layout::new(&ctx, "moter"),
-        upcoming: upcoming.into_iter().map(|r| ListView { r }).collect(),
-        past: past.into_iter().map(|r| ListView { r }).collect(),
+        upcoming: upcoming.into_iter().map(|r| ListView { r, now }).collect(),
+        past: past.into_iter().map(|r| ListView { r, now }).collect(),
         next,
         can_plan: !ctx.visible_with_role(PARTICIPATE).is_empty(),
         show_municipality: ctx.user.municipalities().len() > 1,

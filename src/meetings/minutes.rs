@@ -415,7 +415,7 @@ pub async fn approve(
             "Punkt {} mangler konklusjon. Registrer konklusjonen (eventuelt «Utsatt») eller fjern punktet før protokollen godkjennes.",
             open.join(", ")
         ));
-    } else if m.starts_at > chrono::Utc::now() {
+    } else if m.starts_at > ctx.now() {
         e.general = Some("Protokollen kan godkjennes først når møtet har startet.".into());
     } else if !m.participants.0.iter().any(|p| p.attended) {
         e.general = Some(

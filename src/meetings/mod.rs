@@ -56,7 +56,11 @@ pub fn routes() -> Router<AppState> {
 
 /// Demo data: next week's allocation meeting in the first municipality, with the cases
 /// marked ready and the vacant units already on the agenda.
-pub async fn seed_demo(conn: &mut PgConnection, municipality: Uuid) -> anyhow::Result<()> {
+pub async fn seed_demo(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<()> {
     let people: Vec<(Uuid, String, String)> = sqlx::query_as(
         "SELECT id, display_name, username FROM users
           WHERE username IN ('levanger.team', 'levanger.saksbehandler', 'levanger.admin')
@@ -82,11 +86,15 @@ pub async fn seed_demo(conn: &mut PgConnection, municipality: Uuid) -> anyhow::R
         organisation: "NAV Levanger".into(),
         attended: false,
     });
-    seed_meeting(conn, municipality, organiser, &participants, 6, 3).await
+    seed_meeting(conn, municipality, organiser, &participants, 6, 3, today).await
 }
 
 /// Scale data: one upcoming meeting per municipality with a full agenda (benchmarks).
-pub async fn seed_scale(conn: &mut PgConnection, municipalities: &[Uuid]) -> anyhow::Result<()> {
+pub async fn seed_scale(
+    conn: &mut PgConnection,
+    municipalities: &[Uuid],
+    today: chrono::NaiveDate,
+) -> anyhow::Result<()> {
     for m in municipalities {
         let organiser: Option<(Uuid, String)> = sqlx::query_as(
             "SELECT u.id, u.display_name FROM memberships ms JOIN users u ON u.id = ms.user_id
@@ -104,7 +112,7 @@ pub async fn seed_scale(conn: &mut PgConnection, municipalities: &[Uuid]) -> any
             organisation: String::new(),
             attended: false,
         }];
-        seed_meeting(conn, *m, organiser, &participants, 25, 15).await?;
+        seed_meeting(conn, *m, organiser, &participants, 25, 15, today).await?;
     }
     Ok(())
 }
@@ -116,9 +124,9 @@ async fn seed_meeting(
     participants: &[model::Participant],
     cases: usize,
     units: usize,
+    today: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
     crate::seed::with_tenant(conn, municipality).await?;
-    let today = crate::applications::handlers::today();
     let day = today + chrono::Duration::days(7);
     let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default();
     let starts_at = model::oslo_instant(day, nine).unwrap_or_else(chrono::Utc::now);

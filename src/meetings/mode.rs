@@ -194,11 +194,15 @@ pub fn is_private(param: &str) -> bool {
     param != "0"
 }
 
-async fn app_facts(tx: &mut Tx, muni: Uuid, id: Uuid) -> AppResult<Option<AppFacts>> {
+async fn app_facts(
+    tx: &mut Tx,
+    muni: Uuid,
+    id: Uuid,
+    today: chrono::NaiveDate,
+) -> AppResult<Option<AppFacts>> {
     let Some(c) = apps::application(tx, &[muni], id).await? else {
         return Ok(None);
     };
-    let today = crate::applications::handlers::today();
     let household = apps::members(tx, muni, id)
         .await?
         .into_iter()
@@ -286,11 +290,16 @@ async fn unit_view(tx: &mut Tx, ctx: &Ctx, muni: Uuid, id: Uuid) -> AppResult<Op
 }
 
 /// The current rank of every candidate for a unit (None: not a candidate).
-async fn ranks(tx: &mut Tx, muni: Uuid, unit: Uuid) -> AppResult<Vec<(Uuid, i32)>> {
+async fn ranks(
+    tx: &mut Tx,
+    muni: Uuid,
+    unit: Uuid,
+    today: chrono::NaiveDate,
+) -> AppResult<Vec<(Uuid, i32)>> {
     let Some(u) = crate::allocation::repo::unit(tx, &[muni], unit).await? else {
         return Ok(Vec::new());
     };
-    let (_, cands, _, _) = crate::allocation::offers::rank(tx, &u).await?;
+    let (_, cands, _, _) = crate::allocation::offers::rank(tx, &u, today).await?;
     Ok(cands
         .iter()
         .enumerate()
@@ -332,7 +341,9 @@ async fn mode_page(
     if let Some(i) = items.get(current) {
         let muni = i.r.municipality_id;
         match (i.r.kind, i.r.application_id, i.r.dwelling_id, i.r.appeal_id) {
-            (ItemKind::Application, Some(a), _, _) => app = app_facts(&mut tx, muni, a).await?,
+            (ItemKind::Application, Some(a), _, _) => {
+                app = app_facts(&mut tx, muni, a, ctx.today()).await?
+            }
             (ItemKind::Dwelling, _, Some(d), _) => unit = unit_view(&mut tx, ctx, muni, d).await?,
             (ItemKind::Appeal, _, _, Some(a)) => {
                 appeal = crate::decisions::repo::appeal(&mut tx, &[muni], a).await?;
@@ -473,7 +484,7 @@ pub async fn conclude(
         return again(e, StatusCode::CONFLICT, f).await;
     }
     let ranking = match (row.kind, row.dwelling_id) {
-        (ItemKind::Dwelling, Some(d)) => ranks(&mut tx, muni, d).await?,
+        (ItemKind::Dwelling, Some(d)) => ranks(&mut tx, muni, d, ctx.today()).await?,
         _ => Vec::new(),
     };
     let v = match model::validate_conclusion(row.kind, &f, |a| {

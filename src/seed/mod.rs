@@ -89,7 +89,8 @@ enum Place<'a> {
 type DemoUser<'a> = (&'a str, &'a str, &'a [(Place<'a>, Role)]);
 
 /// Creates the demo data when the database has no municipalities. Returns whether it did.
-pub async fn demo(owner: &PgPool) -> anyhow::Result<bool> {
+/// Dates in the demo data are relative to `today` (the program's clock).
+pub async fn demo(owner: &PgPool, today: chrono::NaiveDate) -> anyhow::Result<bool> {
     let mut tx = owner.begin().await?;
     // One seeder at a time, and never over existing data.
     sqlx::query("SELECT pg_advisory_xact_lock(4242)")
@@ -173,11 +174,12 @@ pub async fn demo(owner: &PgPool) -> anyhow::Result<bool> {
         .iter()
         .map(|m| (ids[m.number], m.number.to_string(), m.name.to_string()))
         .collect();
-    crate::dwellings::seed_demo(&mut tx, &munis).await?;
-    crate::applications::seed_demo(&mut tx, &munis).await?;
-    crate::decisions::seed::seed(&mut tx, &munis.iter().map(|m| m.0).collect::<Vec<_>>()).await?;
-    crate::allocation::seed(&mut tx, &munis.iter().map(|m| m.0).collect::<Vec<_>>()).await?;
-    crate::meetings::seed_demo(&mut tx, ids[LEVANGER.number]).await?;
+    let muni_ids: Vec<Uuid> = munis.iter().map(|m| m.0).collect();
+    crate::dwellings::seed_demo(&mut tx, &munis, today).await?;
+    crate::applications::seed_demo(&mut tx, &munis, today).await?;
+    crate::decisions::seed::seed(&mut tx, &muni_ids, today).await?;
+    crate::allocation::seed(&mut tx, &muni_ids).await?;
+    crate::meetings::seed_demo(&mut tx, ids[LEVANGER.number], today).await?;
     tx.commit().await?;
     Ok(true)
 }

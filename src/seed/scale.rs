@@ -10,7 +10,11 @@ use super::{
 };
 use crate::auth::{password, Role};
 
-pub async fn scale(owner: &PgPool, factor: u32) -> anyhow::Result<String> {
+pub async fn scale(
+    owner: &PgPool,
+    factor: u32,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<String> {
     let factor = factor.max(1);
     let count = if factor == 1 { 1 } else { 5 * factor };
     let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
@@ -75,11 +79,11 @@ pub async fn scale(owner: &PgPool, factor: u32) -> anyhow::Result<String> {
         .await?;
         grant(&mut tx, user, None, Some(office), Role::Caseworker).await?;
     }
-    crate::dwellings::seed_scale(&mut tx, &ids, factor).await?;
-    crate::applications::seed_scale(&mut tx, &ids, factor).await?;
-    crate::decisions::seed::seed(&mut tx, &ids).await?;
+    crate::dwellings::seed_scale(&mut tx, &ids, factor, today).await?;
+    crate::applications::seed_scale(&mut tx, &ids, factor, today).await?;
+    crate::decisions::seed::seed(&mut tx, &ids, today).await?;
     crate::allocation::seed(&mut tx, &ids).await?;
-    crate::meetings::seed_scale(&mut tx, &ids).await?;
+    crate::meetings::seed_scale(&mut tx, &ids, today).await?;
     tx.commit().await?;
     Ok(format!(
         "scale factor {factor}: {count} municipalities with users (password `demo`)"

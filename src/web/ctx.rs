@@ -107,6 +107,15 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 impl Ctx {
+    /// Today in Norway, by the program's clock (`crate::clock`).
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.state.clock().today()
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.state.clock().now()
+    }
+
     /// The municipality chosen in the switcher, or the only one the user has.
     /// None means "all my municipalities".
     pub fn current_municipality(&self) -> Option<MunicipalityRef> {

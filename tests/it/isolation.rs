@@ -68,11 +68,12 @@ async fn verdal_meeting(app: &TestApp, application: &str) -> (String, String) {
     bosak::seed::with_tenant(&mut tx, m).await.unwrap();
     sqlx::query(
         "INSERT INTO meetings (municipality_id, id, covers, title, starts_at, created_by)
-         VALUES ($1, $2, ARRAY[$1], 'Tildelingsmøte', now() + interval '7 days', $3)",
+         VALUES ($1, $2, ARRAY[$1], 'Tildelingsmøte', $4::timestamptz + interval '7 days', $3)",
     )
     .bind(m)
     .bind(meeting)
     .bind(user)
+    .bind(app.state.clock().now())
     .execute(&mut *tx)
     .await
     .unwrap();

@@ -24,6 +24,20 @@ pub async fn exec(app: &TestApp, sql: &str) {
     tx.commit().await.unwrap();
 }
 
+/// Like `exec`, with `$2` = today by the server's clock.
+pub async fn exec_on(app: &TestApp, sql: &str) {
+    let m = levanger(app).await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    sqlx::query(sql)
+        .bind(m)
+        .bind(app.today())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 pub async fn scalar<
     T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 >(

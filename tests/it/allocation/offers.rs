@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use uuid::Uuid;
 
-use super::{exec, prepared_unit, scalar};
+use super::{exec, exec_on, prepared_unit, scalar};
 use crate::common::{Client, Page, TestApp};
 
 fn candidate_ids(p: &Page) -> Vec<Uuid> {
@@ -171,11 +171,11 @@ async fn declining_returns_the_unit_and_the_case_and_counts_against_the_limit() 
     let app = TestApp::spawn().await;
     let unit = prepared_unit(&app).await;
     // Rules version 2 with a limit of one decline.
-    exec(
+    exec_on(
         &app,
         "INSERT INTO allocation_rule_versions (municipality_id, id, version_no, effective_from, reason, criteria,
                 room_norms, wish_policy, decline_limit, offer_days, lease_months, default_lease_months)
-         SELECT municipality_id, gen_random_uuid(), 2, current_date, 'Test', criteria, room_norms, wish_policy, 1,
+         SELECT municipality_id, gen_random_uuid(), 2, $2::date, 'Test', criteria, room_norms, wish_policy, 1,
                 offer_days, lease_months, default_lease_months
            FROM allocation_rule_versions WHERE municipality_id = $1 AND version_no = 1",
     )
@@ -281,7 +281,7 @@ async fn an_expired_offer_frees_the_unit_and_open_offers_are_unique_in_the_datab
         assert!(e.contains("offers_open_"), "{e}");
     }
 
-    exec(&app, "UPDATE offers SET offered_on = current_date - 10, answer_due = current_date - 3 WHERE municipality_id = $1").await;
+    exec_on(&app, "UPDATE offers SET offered_on = $2::date - 10, answer_due = $2::date - 3 WHERE municipality_id = $1").await;
     let page = c.get(&path).await;
     assert_eq!(page.count("#answer-expired"), 1);
     let v = page.attr("input[name=version]", "value").unwrap();

@@ -21,7 +21,7 @@ async fn registration_creates_a_case_with_household_timeline_and_audit() {
     assert_eq!(page.status, StatusCode::OK);
     let h1 = page.text_of("h1");
     assert!(h1.contains("Kari Hansen"), "{h1}");
-    let year = chrono::Utc::now().format("%Y").to_string();
+    let year = app.today().format("%Y").to_string();
     assert!(h1.contains(&format!("{year}/")), "case number in {h1}");
     assert_eq!(page.text_of("#saksstatus"), "Mottatt");
     assert!(
@@ -101,7 +101,7 @@ async fn concurrent_registrations_get_gap_free_unique_case_numbers() {
     let mut c = app.login("levanger.saksbehandler").await;
     c.get("/soknader/ny").await;
     let csrf = c.csrf.clone().unwrap();
-    let year: i32 = chrono::Utc::now().format("%Y").to_string().parse().unwrap();
+    let year: i32 = chrono::Datelike::year(&app.today());
     let levanger = app.municipality_id("5037").await;
     let counter = |app: &TestApp| {
         let owner = app.owner.clone();
@@ -589,7 +589,7 @@ async fn interim_reply_is_due_after_a_month_and_its_dispatch_is_recorded() {
     let app = TestApp::spawn().await;
     let mut c = app.login("levanger.saksbehandler").await;
     c.get("/soknader/ny").await;
-    let old = (chrono::Utc::now().date_naive() - chrono::Duration::days(40))
+    let old = (app.today() - chrono::Duration::days(40))
         .format("%d.%m.%Y")
         .to_string();
     let mut fields = registration("Venter Lenge", &fnr("121212", 9));
@@ -624,7 +624,7 @@ async fn interim_reply_is_due_after_a_month_and_its_dispatch_is_recorded() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text_of("#reason-err").contains("må fylles ut"));
     assert!(bad.text_of("#expected_on-err").contains("passert"));
-    let expected = (chrono::Utc::now().date_naive() + chrono::Duration::days(30))
+    let expected = (app.today() + chrono::Duration::days(30))
         .format("%d.%m.%Y")
         .to_string();
     let ok = c

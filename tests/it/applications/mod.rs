@@ -20,10 +20,11 @@ pub fn fnr(ddmmyy: &str, n: u32) -> String {
         .unwrap()
 }
 
+/// Today by the suite's clock (`BOSAK_TODAY` or the real date), as forms write it.
 pub fn today() -> String {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Oslo)
-        .date_naive()
+    bosak::clock::Clock::from_env()
+        .expect("BOSAK_TODAY")
+        .today()
         .format("%d.%m.%Y")
         .to_string()
 }

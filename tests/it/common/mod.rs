@@ -31,9 +31,11 @@ impl TestApp {
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         let db_url = db::fresh_database().await;
         let owner = bosak::db::owner_pool(&db_url).await.expect("owner pool");
-        bosak::seed::demo(&owner).await.expect("seed demo");
         let mut config = Config::for_tests(db_url.clone());
         configure(&mut config);
+        bosak::seed::demo(&owner, config.clock.today())
+            .await
+            .expect("seed demo");
         let pool = bosak::db::app_pool(&db_url, 8).await.expect("app pool");
         let state = AppState {
             pool,
@@ -84,6 +86,28 @@ impl TestApp {
         c
     }
 
+    /// A server whose clock says today is `date` (demo data relative to it).
+    pub async fn spawn_on(date: chrono::NaiveDate) -> TestApp {
+        Self::spawn_with(|c| c.clock = bosak::clock::Clock::on(date)).await
+    }
+
+    /// Today by the server's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.state.clock().today()
+    }
+
+    /// Moves the server's clock (and the test's idea of today) to `date`.
+    pub fn set_today(&self, date: chrono::NaiveDate) {
+        self.state.clock().set_today(date);
+    }
+
+    /// `today + days`, as the forms write dates (dd.mm.yyyy).
+    pub fn day(&self, days: i64) -> String {
+        (self.today() + chrono::Duration::days(days))
+            .format("%d.%m.%Y")
+            .to_string()
+    }
+
     pub async fn municipality_id(&self, number: &str) -> uuid::Uuid {
         sqlx::query_scalar("SELECT id FROM municipalities WHERE number = $1")
             .bind(number)
@@ -107,6 +131,15 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// The Norwegian name of a date's weekday, written out here rather than taken from the
+/// code under test.
+pub fn weekday_nb(d: chrono::NaiveDate) -> &'static str {
+    use chrono::Datelike;
+    [
+        "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag",
+    ][d.weekday().num_days_from_monday() as usize]
 }
 
 pub struct Client {

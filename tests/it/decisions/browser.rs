@@ -84,12 +84,7 @@ async fn write_send_and_appeal_a_samlevedtak_in_the_browser() {
     c.back().await.unwrap();
 
     click(&c, "#points input[type=checkbox]").await;
-    fill(
-        &c,
-        "#received_on",
-        &chrono::Local::now().format("%d.%m.%Y").to_string(),
-    )
-    .await;
+    fill(&c, "#received_on", &app.day(0)).await;
     fill(&c, "#received_how", "Brev").await;
     fill(&c, "#appellant", "Søkeren").await;
     click(&c, "form[action$='/klager'] button[type=submit]").await;

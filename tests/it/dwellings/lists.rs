@@ -100,7 +100,7 @@ async fn vacancy_overview_counts_and_lists_vacant_and_soon_vacant_units() {
     let t = type_id(&app, "5037", "Barnebolig").await;
     let vacant = create_unit(&mut c, property, t, "H0101").await;
     let let_unit = create_unit(&mut c, property, t, "H0102").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = app.today();
     let soon = (today + chrono::Duration::days(30)).to_string();
     let later = (today + chrono::Duration::days(200)).to_string();
     for (status, reason, expected, version) in [
@@ -158,7 +158,7 @@ async fn moves_in_and_out_come_from_the_status_history() {
     let property = create_property(&mut c, "Flyttevegen 2").await;
     let t = type_id(&app, "5037", "Avlastningsbolig").await;
     let unit = create_unit(&mut c, property, t, "H0101").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = app.today();
     let d = |n: i64| (today - chrono::Duration::days(n)).to_string();
     let changes = [("let", d(100)), ("vacant", d(60)), ("let", d(20))];
     for (version, (status, on)) in (1..).zip(changes) {

@@ -27,7 +27,7 @@ async fn the_secretary_runs_the_meeting_with_the_keyboard() {
     let (second, second_no) = ready_case(&app, "5037").await;
     let unit = crate::allocation::prepared_unit(&app).await;
     let mut http = app.login("levanger.team").await;
-    let id = plan(&mut http, &[lev], "08.12.2026", &[]).await;
+    let id = plan(&mut http, &[lev], &app.day(10), &[]).await;
     let res = add(
         &mut http,
         id,

@@ -11,7 +11,7 @@ async fn minutes_come_from_the_conclusions_and_lock_when_approved() {
     let mut c = app.login("levanger.team").await;
     let team = app.user_id("levanger.team").await.to_string();
     // A meeting held yesterday, minutes written afterwards.
-    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1))
+    let yesterday = (app.today() - chrono::Duration::days(1))
         .format("%d.%m.%Y")
         .to_string();
     let id = plan(
@@ -266,7 +266,7 @@ async fn approval_is_of_what_was_read_and_offers_follow_after_it() {
     let unit = crate::allocation::prepared_unit(&app).await;
     let mut c = app.login("levanger.team").await;
     let team = app.user_id("levanger.team").await.to_string();
-    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1))
+    let yesterday = (app.today() - chrono::Duration::days(1))
         .format("%d.%m.%Y")
         .to_string();
     let id = plan(&mut c, &[lev], &yesterday, &[("user", &team)]).await;

@@ -27,7 +27,7 @@ async fn an_office_meeting_shows_each_item_only_to_those_who_may_see_it() {
             "/moter",
             &[
                 ("title", "Møte"),
-                ("date", "08.12.2026"),
+                ("date", &app.day(10)),
                 ("time", "09:00"),
                 ("municipality", &stj),
             ],
@@ -36,7 +36,7 @@ async fn an_office_meeting_shows_each_item_only_to_those_who_may_see_it() {
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text_of("#municipality-err").contains("tilgang"));
 
-    let id = plan(&mut office, &[lev, ver], "08.12.2026", &[]).await;
+    let id = plan(&mut office, &[lev, ver], &app.day(10), &[]).await;
     // Both municipalities number their cases the same way: the number alone is ambiguous.
     assert_eq!(lev_no, ver_no, "demo data numbers both from 2026/0001");
     let res = add(&mut office, id, &[("case_number", &lev_no)]).await;
@@ -128,7 +128,7 @@ async fn an_office_meeting_shows_each_item_only_to_those_who_may_see_it() {
         .get("/moter")
         .await
         .text_of("#upcoming")
-        .contains("08.12.2026"));
+        .contains(&app.day(10)));
     // …may record the conclusion on Levanger's item, but not organise the meeting.
     assert_eq!(
         l.get(&format!("/moter/{id}/endre")).await.status,

@@ -59,7 +59,7 @@ async fn planning_checks_the_form_keeps_input_and_saves_nothing_half() {
     let id = plan(
         &mut c,
         &[lev],
-        "08.12.2026",
+        &app.day(10),
         &[
             ("user", &team),
             (
@@ -72,14 +72,19 @@ async fn planning_checks_the_form_keeps_input_and_saves_nothing_half() {
     let page = c.get(&format!("/moter/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
     let facts = page.text_of(".bosak-facts");
-    assert!(facts.contains("tirsdag 08.12.2026 kl. 09:00"), "{facts}");
+    let expected = format!(
+        "{} {} kl. 09:00",
+        crate::common::weekday_nb(app.today() + chrono::Duration::days(10)),
+        app.day(10)
+    );
+    assert!(facts.contains(&expected), "{facts}");
     assert!(page
         .text_of("#participants")
         .contains("Line Berg (NAV Levanger)"));
     assert!(page.text_of("#participants").contains("Sigrid Skogn"));
     assert!(app.audit_count("meeting.created").await >= 1);
     let list = c.get("/moter").await;
-    assert!(list.text_of("#upcoming").contains("08.12.2026"));
+    assert!(list.text_of("#upcoming").contains(&app.day(10)));
 
     // Moving the meeting: a stale version is refused, nothing overwritten.
     let edit = c.get(&format!("/moter/{id}/endre")).await;
@@ -118,12 +123,13 @@ async fn the_agenda_proposes_ready_cases_units_and_appeals_and_says_why() {
     // A registered appeal against a sent decision.
     let appeal = Uuid::now_v7();
     let team = app.user_id("levanger.team").await;
+    let received = app.today() - chrono::Duration::days(5);
     exec_in(
         &app,
         "5037",
         &format!(
             "INSERT INTO appeals (municipality_id, id, decision_id, received_on, received_how, appellant, summary, registered_by)
-             SELECT $1, $2, id, DATE '2026-11-20', 'Brev', 'Søkeren selv', 'Mener behovet er større', '{team}'
+             SELECT $1, $2, id, DATE '{received}', 'Brev', 'Søkeren selv', 'Mener behovet er større', '{team}'
                FROM decisions WHERE municipality_id = $1 AND status = 'sent' ORDER BY id LIMIT 1"
         ),
         Some(appeal),
@@ -138,7 +144,7 @@ async fn the_agenda_proposes_ready_cases_units_and_appeals_and_says_why() {
     .await;
 
     let mut c = app.login("levanger.team").await;
-    let id = plan(&mut c, &[lev], "08.12.2026", &[]).await;
+    let id = plan(&mut c, &[lev], &app.day(10), &[]).await;
     let page = c.get(&format!("/moter/{id}")).await;
     let cases = page.text_of("#proposed-cases");
     assert!(cases.contains(&case_no), "{cases}");
@@ -256,7 +262,7 @@ async fn conclusions_reach_the_case_and_a_chosen_candidate_gets_an_offer_in_one_
     let (case_id, case_no) = ready_case(&app, "5037").await;
     let unit = prepared_unit(&app).await;
     let mut c = app.login("levanger.team").await;
-    let id = plan(&mut c, &[lev], "08.12.2026", &[]).await;
+    let id = plan(&mut c, &[lev], &app.day(10), &[]).await;
     let res = add(
         &mut c,
         id,
@@ -457,12 +463,13 @@ async fn past_meetings_page_with_a_cursor_that_survives_the_url() {
     let app = TestApp::spawn().await;
     let team = app.user_id("levanger.team").await;
     // 27 past meetings, one a day.
+    let now = app.state.clock().now().to_rfc3339();
     exec_in(
         &app,
         "5037",
         &format!(
             "INSERT INTO meetings (municipality_id, id, covers, title, starts_at, created_by)
-             SELECT $1, gen_random_uuid(), ARRAY[$1], 'Møte ' || n, now() - n * interval '1 day' - interval '1 hour', '{team}'
+             SELECT $1, gen_random_uuid(), ARRAY[$1], 'Møte ' || n, '{now}'::timestamptz - n * interval '1 day' - interval '1 hour', '{team}'
                FROM generate_series(1, 27) n"
         ),
         None,
@@ -490,7 +497,7 @@ async fn hostile_input_to_meeting_forms_is_refused_cleanly() {
     let lev = app.municipality_id("5037").await;
     let (case_id, _) = ready_case(&app, "5037").await;
     let mut c = app.login("levanger.team").await;
-    let id = plan(&mut c, &[lev], "08.12.2026", &[]).await;
+    let id = plan(&mut c, &[lev], &app.day(10), &[]).await;
     add(&mut c, id, &[("pick", &format!("application:{case_id}"))]).await;
     let item = item_ids(&c.get(&format!("/moter/{id}")).await)[0];
     let long = "x".repeat(100_000);
@@ -607,8 +614,8 @@ async fn double_submits_plan_one_meeting_and_record_one_conclusion() {
         "SELECT count(*) FROM meetings WHERE municipality_id = $1",
     )
     .await;
-    let first = plan(&mut c, &[lev], "09.12.2026", &[]).await;
-    let second = plan(&mut c, &[lev], "09.12.2026", &[]).await;
+    let first = plan(&mut c, &[lev], &app.day(11), &[]).await;
+    let second = plan(&mut c, &[lev], &app.day(11), &[]).await;
     assert_eq!(first, second);
     let after: i64 = value(
         &app,
