@@ -232,6 +232,13 @@ pub struct StatusForm {
     pub status_reason: String,
     #[serde(default)]
     pub version: String,
+    /// A withdrawal: who said so, when and how.
+    #[serde(default)]
+    pub withdrawn_by: String,
+    #[serde(default)]
+    pub withdrawn_on: String,
+    #[serde(default)]
+    pub withdrawn_how: String,
 }
 
 #[derive(Default, Clone, Debug, Deserialize)]
@@ -322,6 +329,9 @@ impl CasePage {
     }
     pub fn opt_date(&self, d: &Option<NaiveDate>) -> String {
         d.map(format::date).unwrap_or_default()
+    }
+    pub fn can_withdraw(&self) -> bool {
+        self.next_statuses.contains(&Status::Withdrawn)
     }
     pub fn errors_for(&self, form: &str) -> &FormErrors {
         if self.forms.active == form {
@@ -477,7 +487,7 @@ pub(super) async fn case_page(
     Ok(CasePage {
         layout: Layout::new(ctx, "soknader"),
         deadline: deadline(c.status, c.interim_sent_on, c.interim_due_on, today),
-        next_statuses: c.status.next().to_vec(),
+        next_statuses: c.status.by_hand(),
         may_reassign: ctx.user.has_any_role(m, LEAD_ROLES),
         show_municipality: ctx.visible_municipalities().len() > 1,
         c,
@@ -562,20 +572,39 @@ pub async fn change_status(
     let version: i32 = form.version.trim().parse().unwrap_or(0);
     let mut errors = FormErrors::new();
     let to = Status::from_key(&form.new_status);
-    let reason = form.status_reason.trim().to_string();
+    let mut reason = form.status_reason.trim().to_string();
     match to {
         None => errors.add("new_status", "Velg ny status."),
         Some(to) => {
-            if let Err(msg) = check_transition(current.status, to, &reason) {
-                if msg.contains("begrunnelse") || msg.contains("tegn") {
-                    errors.add("status_reason", msg);
-                } else if version == current.version {
-                    errors.add("new_status", msg);
+            if let Err(e) = check_transition(current.status, to, &reason) {
+                // A refused outcome stands even on a stale form; other refusals of a
+                // stale form are about a status the case no longer has.
+                if e.field == "status_reason"
+                    || version == current.version
+                    || to.is_decision_outcome()
+                {
+                    errors.add(e.field, e.message);
+                }
+            }
+            if to == Status::Withdrawn && version == current.version {
+                match model::parse_withdrawal(
+                    &form.withdrawn_by,
+                    &form.withdrawn_on,
+                    &form.withdrawn_how,
+                    ctx.today(),
+                ) {
+                    Ok(w) => reason = format!("{}. {reason}", w.summary()),
+                    Err(list) => {
+                        for (field, msg) in list {
+                            errors.add(field, msg);
+                        }
+                    }
                 }
             }
         }
     }
-    let stale = version != current.version;
+    // A decision outcome is refused as such (422), whatever version the form had.
+    let stale = version != current.version && !to.is_some_and(Status::is_decision_outcome);
     if stale || !errors.is_empty() {
         tx.rollback().await?;
         if stale {

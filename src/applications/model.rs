@@ -261,6 +261,24 @@ impl Status {
         self.next().contains(&to)
     }
 
+    /// Granted, partly granted, refused: reached only by sending a decision (fvl. § 23),
+    /// never by the status form.
+    pub fn is_decision_outcome(self) -> bool {
+        matches!(
+            self,
+            Status::Approved | Status::PartlyApproved | Status::Rejected
+        )
+    }
+
+    /// What the status form offers: the next statuses that are not decision outcomes.
+    pub fn by_hand(self) -> Vec<Status> {
+        self.next()
+            .iter()
+            .copied()
+            .filter(|s| !s.is_decision_outcome())
+            .collect()
+    }
+
     /// Changes that must say why: ending a case, and steps back.
     pub fn needs_reason(from: Status, to: Status) -> bool {
         matches!(to, Status::Withdrawn | Status::ClosedWithoutDecision)
@@ -269,18 +287,118 @@ impl Status {
     }
 }
 
-/// Checks a requested status change. Returns the error message for the user.
-pub fn check_transition(from: Status, to: Status, reason: &str) -> Result<(), &'static str> {
+/// Why a status change by hand was refused: the form field and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransitionRefused {
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+fn refused(field: &'static str, message: &'static str) -> Result<(), TransitionRefused> {
+    Err(TransitionRefused { field, message })
+}
+
+/// Checks a status change asked for through the status form.
+pub fn check_transition(from: Status, to: Status, reason: &str) -> Result<(), TransitionRefused> {
+    if to.is_decision_outcome() {
+        return refused(
+            "new_status",
+            "Innvilget, delvis innvilget og avslått blir saken bare ved at et vedtak sendes. Skriv vedtaket under «Vedtak».",
+        );
+    }
     if !from.can_go_to(to) {
-        return Err("Saken kan ikke gå til denne statusen fra statusen den har nå.");
+        return refused(
+            "new_status",
+            "Saken kan ikke gå til denne statusen fra statusen den har nå.",
+        );
     }
     if Status::needs_reason(from, to) && reason.trim().is_empty() {
-        return Err("Skriv en begrunnelse for endringen.");
+        return refused("status_reason", "Skriv en begrunnelse for endringen.");
     }
     if reason.chars().count() > 2000 {
-        return Err("Begrunnelsen kan ha høyst 2000 tegn.");
+        return refused("status_reason", "Begrunnelsen kan ha høyst 2000 tegn.");
     }
     Ok(())
+}
+
+/// How the applicant said the application is withdrawn.
+pub const WITHDRAWAL_CHANNELS: &[(&str, &str)] = &[
+    ("letter", "Brev"),
+    ("email", "E-post"),
+    ("phone", "Telefon"),
+    ("in_person", "Oppmøte"),
+    ("digital", "Digital melding"),
+];
+
+/// A withdrawal by the applicant: who said so, when and how (recorded in the journal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    pub by: String,
+    pub on: NaiveDate,
+    pub how: &'static str,
+}
+
+impl Withdrawal {
+    pub fn summary(&self) -> String {
+        format!(
+            "Trukket etter melding fra {} {} ({})",
+            self.by,
+            self.on.format("%d.%m.%Y"),
+            self.how.to_lowercase()
+        )
+    }
+}
+
+/// Checks the withdrawal fields; errors by field.
+pub fn parse_withdrawal(
+    by: &str,
+    on: &str,
+    how: &str,
+    today: NaiveDate,
+) -> Result<Withdrawal, Vec<(&'static str, String)>> {
+    let mut errors = Vec::new();
+    let by = by.trim();
+    if by.is_empty() {
+        errors.push((
+            "withdrawn_by",
+            "Skriv hvem som sa at søknaden trekkes (for eksempel «Søkeren selv»).".to_string(),
+        ));
+    } else if by.chars().count() > 200 || by.contains(['\n', '\r']) {
+        errors.push((
+            "withdrawn_by",
+            "Skriv navnet på én linje, høyst 200 tegn.".into(),
+        ));
+    }
+    let on = match crate::web::format::parse_date(on) {
+        _ if on.trim().is_empty() => {
+            errors.push(("withdrawn_on", "Skriv datoen søkeren ga beskjed.".into()));
+            None
+        }
+        Some(d) if d > today => {
+            errors.push(("withdrawn_on", "Datoen kan ikke være frem i tid.".into()));
+            None
+        }
+        Some(d) => Some(d),
+        None => {
+            errors.push(("withdrawn_on", "Skriv datoen som dd.mm.åååå.".into()));
+            None
+        }
+    };
+    let how = WITHDRAWAL_CHANNELS
+        .iter()
+        .find(|(k, _)| *k == how)
+        .map(|(_, label)| *label);
+    if how.is_none() {
+        errors.push(("withdrawn_how", "Velg hvordan søkeren ga beskjed.".into()));
+    }
+    match (on, how) {
+        (Some(on), Some(how)) if errors.is_empty() => Ok(Withdrawal {
+            by: by.to_string(),
+            on,
+            how,
+        }),
+        _ => Err(errors),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1533,6 +1651,18 @@ mod tests {
             !Received.can_go_to(Approved),
             "no decision without assessment"
         );
+        for s in Status::ALL {
+            assert!(
+                s.by_hand().iter().all(|t| !t.is_decision_outcome()),
+                "the status form never offers a decision outcome from {s:?}"
+            );
+            for outcome in [Approved, PartlyApproved, Rejected] {
+                assert_eq!(
+                    check_transition(s, outcome, "grunn").map_err(|e| e.field),
+                    Err("new_status")
+                );
+            }
+        }
         assert!(!Rejected.can_go_to(WaitingList));
         assert!(!Housed.can_go_to(Received));
         for s in Status::OPEN {

@@ -215,7 +215,28 @@ async fn status_changes_follow_the_machine_and_stale_edits_conflict() {
         .post(&path, &[("new_status", "approved"), ("version", &v)])
         .await;
     assert_eq!(skip.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(skip.text_of("#new_status-err").contains("kan ikke"));
+    assert!(skip.text_of("#new_status-err").contains("vedtak sendes"));
+    // Withdrawal records who said so, when and how.
+    let undated = c
+        .post(
+            &path,
+            &[
+                ("new_status", "withdrawn"),
+                ("status_reason", "Har fått bolig selv"),
+                ("withdrawn_by", "Søkeren selv"),
+                ("withdrawn_on", &app.day(1)),
+                ("version", &v),
+            ],
+        )
+        .await;
+    assert_eq!(undated.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(undated.text_of("#withdrawn_on-err").contains("frem i tid"));
+    assert!(undated.text_of("#withdrawn_how-err").contains("Velg"));
+    assert_eq!(
+        undated.attr("#withdrawn_by", "value").as_deref(),
+        Some("Søkeren selv"),
+        "input kept"
+    );
     let no_reason = c
         .post(
             &path,
@@ -260,6 +281,77 @@ async fn status_changes_follow_the_machine_and_stale_edits_conflict() {
         .text_of(".bosak-app-timeline")
         .contains("Status endret fra «Mottatt» til «Under kartlegging»"));
     assert_eq!(app.audit_count("application.status_changed").await, 1);
+}
+
+/// fvl. § 23: a case is granted, partly granted or refused only by sending a decision.
+/// The status form never offers those, and the server refuses them whatever is posted.
+#[tokio::test]
+async fn no_decision_outcome_without_a_decision_and_withdrawal_says_who_when_how() {
+    let app = TestApp::spawn().await;
+    let m = app.municipality_id("5037").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    let (id, version): (uuid::Uuid, i32) = sqlx::query_as(
+        "SELECT id, version FROM applications WHERE municipality_id = $1 AND status = 'ready_for_meeting'
+          ORDER BY case_number LIMIT 1",
+    )
+    .bind(m)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut c = app.login("levanger.saksbehandler").await;
+    let page = c.get(&format!("/soknader/{id}")).await;
+    let options = page.texts("#new_status option");
+    for outcome in ["Innvilget", "Delvis innvilget", "Avslått"] {
+        assert!(!options.iter().any(|o| o == outcome), "{options:?}");
+    }
+    let path = format!("/soknader/{id}/status");
+    let v = version.to_string();
+    for outcome in ["approved", "partly_approved", "rejected"] {
+        let res = c
+            .post(&path, &[("new_status", outcome), ("version", &v)])
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{outcome}");
+        assert!(res.text_of("#new_status-err").contains("vedtak sendes"));
+        // Also with a stale version: the reason is the outcome, not the version.
+        let res = c
+            .post(&path, &[("new_status", outcome), ("version", "0")])
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{outcome}");
+    }
+    let page = c.get(&format!("/soknader/{id}")).await;
+    assert_eq!(page.text_of("#saksstatus"), "Klar for tildelingsmøte");
+
+    let ok = c
+        .post(
+            &path,
+            &[
+                ("new_status", "withdrawn"),
+                ("status_reason", "Har fått bolig selv."),
+                ("withdrawn_by", "Søkerens verge"),
+                ("withdrawn_on", &app.day(-2)),
+                ("withdrawn_how", "phone"),
+                ("version", &v),
+            ],
+        )
+        .await;
+    assert_eq!(
+        ok.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        ok.text_of(".ds-error-summary")
+    );
+    let page = c.get(&format!("/soknader/{id}")).await;
+    assert_eq!(page.text_of("#saksstatus"), "Trukket");
+    let timeline = page.text_of(".bosak-app-timeline");
+    assert!(
+        timeline.contains(&format!(
+            "Trukket etter melding fra Søkerens verge {} (telefon)",
+            app.day(-2)
+        )),
+        "{timeline}"
+    );
 }
 
 #[tokio::test]
