@@ -26,7 +26,32 @@ pub fn appeal_path(id: Uuid) -> String {
     format!("/klager/{id}")
 }
 
-/// Timeliness of an appeal against the points it concerns (the latest deadline counts).
+/// Timeliness of an appeal per point it concerns, each against that point's own deadline
+/// (3 weeks, 4 for health and care): (position, deadline, timeliness). A point whose
+/// deadline is interrupted by a request for grounds (§ 24, no deadline running) is in time.
+pub fn timeliness_per_point(
+    d: &Decision,
+    points: &[Point],
+    appeal_points: &[Uuid],
+    received: chrono::NaiveDate,
+    posted: Option<chrono::NaiveDate>,
+) -> Vec<(i32, Option<chrono::NaiveDate>, Timeliness)> {
+    points
+        .iter()
+        .filter(|p| appeal_points.contains(&p.id))
+        .map(|p| {
+            let t = match (d.decided_on, p.appeal_deadline) {
+                (Some(decided), Some(deadline)) => {
+                    assess_appeal(decided, deadline, received, posted)
+                }
+                _ => Timeliness::InTime,
+            };
+            (p.position, p.appeal_deadline, t)
+        })
+        .collect()
+}
+
+/// The appeal as a whole: beyond one year if any point is, late if any point is late.
 pub fn timeliness(
     d: &Decision,
     points: &[Point],
@@ -34,15 +59,46 @@ pub fn timeliness(
     received: chrono::NaiveDate,
     posted: Option<chrono::NaiveDate>,
 ) -> Timeliness {
-    let deadline = points
-        .iter()
-        .filter(|p| appeal_points.contains(&p.id))
-        .filter_map(|p| p.appeal_deadline)
-        .max();
-    match (d.decided_on, deadline) {
-        (Some(decided), Some(deadline)) => assess_appeal(decided, deadline, received, posted),
+    worst(
+        timeliness_per_point(d, points, appeal_points, received, posted)
+            .into_iter()
+            .map(|(_, _, t)| t),
+    )
+}
+
+fn worst(all: impl Iterator<Item = Timeliness>) -> Timeliness {
+    all.fold(Timeliness::InTime, |acc, t| match (acc, t) {
+        (Timeliness::BeyondOneYear, _) | (_, Timeliness::BeyondOneYear) => {
+            Timeliness::BeyondOneYear
+        }
+        (Timeliness::Late { days: a }, Timeliness::Late { days: b }) => {
+            Timeliness::Late { days: a.max(b) }
+        }
+        (Timeliness::Late { days }, _) | (_, Timeliness::Late { days }) => {
+            Timeliness::Late { days }
+        }
         _ => Timeliness::InTime,
-    }
+    })
+}
+
+/// "Punkt 1: i tide (frist 18.12.2026); punkt 2: 3 dager for sent (frist 15.12.2026)".
+pub fn timeliness_summary(per_point: &[(i32, Option<chrono::NaiveDate>, Timeliness)]) -> String {
+    per_point
+        .iter()
+        .map(|(pos, deadline, t)| {
+            let state = match t {
+                Timeliness::InTime => "i tide".to_string(),
+                Timeliness::Late { days: 1 } => "1 dag for sent".to_string(),
+                Timeliness::Late { days } => format!("{days} dager for sent"),
+                Timeliness::BeyondOneYear => "mer enn ett år etter vedtaket".to_string(),
+            };
+            match deadline {
+                Some(dl) => format!("punkt {pos}: {state} (frist {})", format::date(*dl)),
+                None => format!("punkt {pos}: {state} (fristen er avbrutt)"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub async fn register(
@@ -77,13 +133,14 @@ pub async fn register(
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let t = timeliness(
+    let per_point = timeliness_per_point(
         &d,
         &points,
         &input.points,
         input.received_on,
         input.posted_on,
     );
+    let t = worst(per_point.iter().map(|(_, _, t)| *t));
     if t == Timeliness::BeyondOneYear {
         tx.rollback().await?;
         let mut e = FormErrors::new();
@@ -117,8 +174,10 @@ pub async fn register(
     let appeal = repo::insert_appeal(&mut tx, m, id, &input, ctx.user.id).await?;
     let summary = match t {
         Timeliness::InTime => "Klage mottatt i tide".to_string(),
-        Timeliness::Late { days } => format!("Klage mottatt {days} dager for sent"),
-        Timeliness::BeyondOneYear => unreachable!("refused above"),
+        _ => format!(
+            "Klage mottatt for sent ({})",
+            timeliness_summary(&per_point)
+        ),
     };
     apps::record_event(
         &mut tx,
@@ -220,14 +279,16 @@ async fn appeal_page(
         .ok_or(AppError::NotFound)?;
     let points = repo::points(&mut tx, m, a.decision_id).await?;
     tx.commit().await?;
-    let t = timeliness(&d, &points, &a.point_ids, a.received_on, a.posted_on);
+    let per_point = timeliness_per_point(&d, &points, &a.point_ids, a.received_on, a.posted_on);
+    let t = worst(per_point.iter().map(|(_, _, t)| *t));
+    let detail = timeliness_summary(&per_point);
     let (timeliness, late) = match t {
-        Timeliness::InTime => ("Klagen kom i tide.".to_string(), false),
-        Timeliness::Late { days } => (
-            format!("Klagen kom {days} dager etter fristen. Den kan likevel behandles hvis det er særlige grunner (forvaltningsloven § 31)."),
+        Timeliness::InTime => (format!("Klagen kom i tide: {detail}."), false),
+        Timeliness::Late { .. } => (
+            format!("Klagen kom for sent for minst ett punkt: {detail}. Den kan likevel behandles hvis det er særlige grunner (forvaltningsloven § 31)."),
             true,
         ),
-        Timeliness::BeyondOneYear => ("Klagen kom mer enn ett år etter vedtaket.".to_string(), true),
+        Timeliness::BeyondOneYear => (format!("Klagen kom mer enn ett år etter vedtaket: {detail}."), true),
     };
     let mut form = form;
     form.entry("date".into())

@@ -63,6 +63,14 @@ pub fn next_working_day(mut d: NaiveDate) -> NaiveDate {
     d
 }
 
+/// `n` working days after `d` (post is delivered on working days).
+pub fn add_working_days(mut d: NaiveDate, n: u32) -> NaiveDate {
+    for _ in 0..n {
+        d = next_working_day(d + Duration::days(1));
+    }
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

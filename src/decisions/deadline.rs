@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Months, NaiveDate};
 
-use super::calendar::next_working_day;
+use super::calendar::{add_working_days, next_working_day};
 
 /// How a decision letter was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +32,8 @@ impl Channel {
 }
 
 /// The day the decision is taken to have reached the party when the actual day is not
-/// known: digital and in-person the dispatch day, post after `post_days`.
+/// known: digital and in-person the dispatch day, post after `post_days` working days
+/// (post is not delivered on Sundays and holidays, so a deadline never starts on one).
 pub fn default_notification_date(
     dispatch: NaiveDate,
     channel: Channel,
@@ -40,7 +41,7 @@ pub fn default_notification_date(
 ) -> NaiveDate {
     match channel {
         Channel::Digital | Channel::InPerson => dispatch,
-        Channel::Post => dispatch + Duration::days(i64::from(post_days)),
+        Channel::Post => add_working_days(dispatch, post_days),
     }
 }
 
@@ -193,6 +194,22 @@ mod tests {
         );
         let by_post = default_notification_date(dispatch, Channel::Post, 3);
         assert_eq!(by_post, d(2026, 11, 27));
+        // Friday 18 Dec 2026 + 3 working days: Mon 21, Tue 22, Wed 23.
+        assert_eq!(
+            default_notification_date(d(2026, 12, 18), Channel::Post, 3),
+            d(2026, 12, 23)
+        );
+        // Wed 23 Dec + 3: the 24th (a working day), then past Christmas to Mon 28, Tue 29.
+        assert_eq!(
+            default_notification_date(d(2026, 12, 23), Channel::Post, 3),
+            d(2026, 12, 29)
+        );
+        // Easter 2027: Thu 25, Fri 26 and Mon 29 March are holidays; Wed 24 + 2 working
+        // days is Tue 30, Wed 31.
+        assert_eq!(
+            default_notification_date(d(2027, 3, 24), Channel::Post, 2),
+            d(2027, 3, 31)
+        );
         // The deadline runs from notification, not from dispatch.
         assert_eq!(appeal_deadline(by_post, None, 3), d(2026, 12, 18));
         assert_ne!(

@@ -242,6 +242,16 @@ pub fn parse_dispatch(f: &Fields, today: NaiveDate) -> Result<DispatchInput, For
         "Dato mottatt",
     );
     if let Some(d) = dispatched_on {
+        // Sending is the approval (four eyes: the approver sends), so it happens today.
+        if d < today {
+            e.add(
+                "dispatched_on",
+                format!(
+                    "Utsendingsdatoen kan ikke være før vedtaket godkjennes ({}). Et vedtak som er sendt tidligere, registreres ikke på nytt her.",
+                    crate::web::format::date(today)
+                ),
+            );
+        }
         if d > today + chrono::Duration::days(14) {
             e.add(
                 "dispatched_on",

@@ -122,7 +122,12 @@ pub async fn given(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> A
         return refuse(&ctx, id, with(f, conflict_errors()), StatusCode::CONFLICT).await;
     }
     let mut latest = None;
-    for p in repo::points(&mut tx, m, id).await? {
+    // Only the interrupted points (no running deadline) get new ones.
+    for p in repo::points(&mut tx, m, id)
+        .await?
+        .into_iter()
+        .filter(|p| p.appeal_deadline.is_none())
+    {
         let deadline = appeal_deadline(notified, Some(given), p.appeal_weeks.max(1) as u32);
         repo::set_point_deadline(&mut tx, m, p.id, deadline).await?;
         latest = latest.max(Some(deadline));

@@ -827,6 +827,37 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
             settings.notification_post_days.max(0) as u32,
         )
     });
+    // A letter is never sent with an appeal deadline that has already passed.
+    let deadlines: Vec<(i32, chrono::NaiveDate)> = points
+        .iter()
+        .map(|p| {
+            (
+                p.position,
+                appeal_deadline(notified_on, None, p.appeal_weeks.max(1) as u32),
+            )
+        })
+        .collect();
+    if let Some((pos, passed)) = deadlines.iter().find(|(_, dl)| *dl < today) {
+        tx.rollback().await?;
+        let mut e = FormErrors::new();
+        e.add(
+            "notified_on",
+            format!(
+                "Med denne mottaksdatoen ville klagefristen for punkt {pos} allerede ha gått ut ({}). Et vedtak sendes aldri med en frist som er passert.",
+                format::date(*passed)
+            ),
+        );
+        return refuse(
+            &ctx,
+            id,
+            Forms {
+                dispatch: Some((f, e)),
+                ..Default::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
     repo::mark_sent(
         &mut tx,
         m,
@@ -840,9 +871,8 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
         },
     )
     .await?;
-    for p in &points {
-        let deadline = appeal_deadline(notified_on, None, p.appeal_weeks.max(1) as u32);
-        repo::set_point_deadline(&mut tx, m, p.id, deadline).await?;
+    for (p, (_, deadline)) in points.iter().zip(&deadlines) {
+        repo::set_point_deadline(&mut tx, m, p.id, *deadline).await?;
     }
     move_case_on(&mut tx, &ctx, &d, &points).await?;
     apps::record_event(

@@ -422,7 +422,8 @@ pub async fn mark_sent(
 }
 
 /// Records a request for grounds (fvl. § 24) on a sent decision at `version`: the appeal
-/// deadlines of its points stop running (NULL) until the grounds are given. False on a
+/// deadlines of its points that are still open on `requested_on` stop running (NULL) until
+/// the grounds are given; a deadline that had passed stays passed. False on a
 /// stale edit or when grounds were already requested (once per decision).
 pub async fn request_grounds(
     conn: &mut PgConnection,
@@ -446,10 +447,12 @@ pub async fn request_grounds(
         return Ok(false);
     }
     sqlx::query(
-        "UPDATE decision_points SET appeal_deadline = NULL WHERE municipality_id = $1 AND decision_id = $2",
+        "UPDATE decision_points SET appeal_deadline = NULL
+          WHERE municipality_id = $1 AND decision_id = $2 AND appeal_deadline >= $3",
     )
     .bind(municipality)
     .bind(id)
+    .bind(requested_on)
     .execute(conn)
     .await?;
     Ok(true)

@@ -49,6 +49,26 @@ fn option_value(p: &Page, select: &str, label_contains: &str) -> String {
         .unwrap_or_else(|| panic!("no option {label_contains} in {select}"))
 }
 
+/// A day of 2026: these scenarios are about a fixed calendar (Christmas, the weekday a
+/// deadline falls on), so their servers run on that date and the clock walks with them.
+fn on(day: u32, month: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, month, day).unwrap()
+}
+
+/// The stored appeal deadline of each point of a Levanger decision, in order.
+async fn point_deadlines(app: &TestApp, id: Uuid) -> Vec<Option<chrono::NaiveDate>> {
+    let m = app.municipality_id("5037").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    sqlx::query_scalar(
+        "SELECT appeal_deadline FROM decision_points WHERE decision_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap()
+}
+
 /// Whether a sent refusal was closed because its appeal deadline passed.
 async fn closed(app: &TestApp, decision: Uuid) -> bool {
     tenant_scalar(
@@ -149,7 +169,7 @@ async fn grounds(c: &mut Client, path: &str) {
 
 #[tokio::test]
 async fn samlevedtak_from_draft_to_sent_moves_the_case_to_the_waiting_list() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_on(on(24, 11)).await;
     let application = ready_application(&app).await;
     let mut c = app.login("levanger.saksbehandler").await;
     let path = draft(&mut c, application).await;
@@ -306,7 +326,7 @@ fn assert_complete_letter(text: &str) {
 
 #[tokio::test]
 async fn the_letter_as_html_and_pdf_has_every_mandatory_element() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_on(on(24, 11)).await;
     let application = ready_application(&app).await;
     let mut c = app.login("levanger.saksbehandler").await;
     let path = draft(&mut c, application).await;
@@ -346,7 +366,7 @@ async fn the_letter_as_html_and_pdf_has_every_mandatory_element() {
 
 #[tokio::test]
 async fn four_eyes_needs_a_second_person_and_corrections_replace_sent_decisions() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_on(on(24, 11)).await;
     let m = app.municipality_id("5037").await;
     {
         let mut tx = app.owner.begin().await.unwrap();
@@ -437,7 +457,7 @@ async fn four_eyes_needs_a_second_person_and_corrections_replace_sent_decisions(
 
 #[tokio::test]
 async fn appeals_in_time_late_forwarded_and_decided() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_on(on(2, 11)).await;
     let application = ready_application(&app).await;
     let mut c = app.login("levanger.saksbehandler").await;
     let path = draft(&mut c, application).await;
@@ -457,6 +477,7 @@ async fn appeals_in_time_late_forwarded_and_decided() {
     let point = page2.attr("#points input[type=checkbox]", "name").unwrap();
     drop(page);
 
+    app.set_today(on(24, 11));
     // Missing fields.
     let bad = c
         .post(&format!("{path}/klager"), &[("received_on", "31.02.2026")])
@@ -549,8 +570,8 @@ async fn appeals_in_time_late_forwarded_and_decided() {
     let late_path = late.location.unwrap();
     let page = c.get(&late_path).await;
     assert!(
-        page.text_of(".ds-alert").contains("1 dager etter fristen")
-            || page.text_of(".ds-alert").contains("etter fristen"),
+        page.text_of(".ds-alert")
+            .contains("punkt 1: 1 dag for sent (frist 23.11.2026)"),
         "{}",
         page.text_of(".ds-alert")
     );
@@ -570,7 +591,7 @@ async fn appeals_in_time_late_forwarded_and_decided() {
 
 #[tokio::test]
 async fn an_appeal_more_than_a_year_late_is_refused() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_on(on(2, 11)).await;
     let application = ready_application(&app).await;
     let mut c = app.login("levanger.saksbehandler").await;
     let path = draft(&mut c, application).await;
@@ -587,6 +608,7 @@ async fn an_appeal_more_than_a_year_late_is_refused() {
         ],
     )
     .await;
+    app.set_today(on(24, 11));
     // Make the decision old.
     {
         let m = app.municipality_id("5037").await;
@@ -621,9 +643,9 @@ async fn an_appeal_more_than_a_year_late_is_refused() {
 
 #[tokio::test]
 async fn a_refusal_closes_when_the_deadline_passes_without_appeal() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_on(on(2, 11)).await;
     // Close the demo data's old refusals first, so only ours is counted below.
-    let after = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let after = on(24, 11);
     bosak::decisions::appeals::close_expired_refusals(&app.state.pool, after)
         .await
         .unwrap();
@@ -823,7 +845,7 @@ async fn lists_csv_and_admin_of_kinds_and_standard_paragraphs() {
 
 #[tokio::test]
 async fn double_submits_do_not_duplicate_drafts_or_appeals() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_on(on(2, 11)).await;
     let application = ready_application(&app).await;
     let mut c = app.login("levanger.saksbehandler").await;
     let first = draft(&mut c, application).await;
@@ -841,6 +863,7 @@ async fn double_submits_do_not_duplicate_drafts_or_appeals() {
         ],
     )
     .await;
+    app.set_today(on(20, 11));
     let page = c.get(&first).await;
     let point = page.attr("#points input[type=checkbox]", "name").unwrap();
     let fields = [
@@ -864,7 +887,7 @@ async fn double_submits_do_not_duplicate_drafts_or_appeals() {
 #[tokio::test]
 async fn a_request_for_grounds_interrupts_the_appeal_deadline_until_they_are_given() {
     // The calendar of this case is fixed (holidays matter); the clock walks through it.
-    let date = |d, m| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    let date = on;
     let app = TestApp::spawn_on(date(2, 11)).await;
     let after = date(24, 11);
     let application = ready_application(&app).await;
@@ -999,4 +1022,205 @@ async fn a_request_for_grounds_interrupts_the_appeal_deadline_until_they_are_giv
         .unwrap();
     assert!(closed(&app, decision).await, "closed the day after");
     assert!(app.audit_count("decision.grounds_given").await == 1);
+}
+
+/// A samlevedtak with a 3-week (dwelling) and a 4-week (health and care) point: an appeal
+/// is judged per point against that point's own deadline, and a request for grounds
+/// interrupts only the point still open; a passed deadline is never revived.
+#[tokio::test]
+async fn deadlines_are_judged_per_decision_point() {
+    let app = TestApp::spawn_on(on(24, 11)).await;
+    let application = ready_application(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let path = draft(&mut c, application).await;
+    two_points(&mut c, &path).await;
+    grounds(&mut c, &path).await;
+    let page = c.get(&path).await;
+    let v = version(&page);
+    // Sending is the approval: it cannot be dated before today.
+    let early = c
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &v),
+                ("dispatched_on", "23.11.2026"),
+                ("channel", "post"),
+            ],
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early
+        .text_of("#dispatched_on-err")
+        .contains("før vedtaket godkjennes"));
+    assert_eq!(
+        early.attr("#dispatched_on", "value").as_deref(),
+        Some("23.11.2026"),
+        "input kept"
+    );
+    let sent = c
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &v),
+                ("dispatched_on", "24.11.2026"),
+                ("channel", "post"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    // Post: three working days → Friday 27.11; 3 weeks → 18.12, 4 weeks → 28.12.
+    let page = c.get(&path).await;
+    assert!(page.text.contains("18.12.2026") && page.text.contains("28.12.2026"));
+
+    // 21 December: point 1's deadline has passed, point 2's has not.
+    app.set_today(on(21, 12));
+    let page = c.get(&path).await;
+    let boxes: Vec<String> = {
+        let sel = scraper::Selector::parse("#points input[type=checkbox]").unwrap();
+        page.html()
+            .select(&sel)
+            .filter_map(|e| e.value().attr("name").map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(boxes.len(), 2);
+    let res = c
+        .post(
+            &format!("{path}/klager"),
+            &[
+                (boxes[0].as_str(), "1"),
+                (boxes[1].as_str(), "1"),
+                ("received_on", "21.12.2026"),
+                ("received_how", "Brev"),
+                ("appellant", "Søkeren"),
+                ("summary", "Klager på begge punktene."),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    let appeal = c.get(res.location.as_deref().unwrap()).await;
+    let t = appeal.text_of(".ds-alert");
+    assert!(
+        t.contains("punkt 1: 3 dager for sent (frist 18.12.2026)"),
+        "{t}"
+    );
+    assert!(t.contains("punkt 2: i tide (frist 28.12.2026)"), "{t}");
+    assert!(t.contains("for sent for minst ett punkt"), "{t}");
+
+    // § 24 on the same kind of decision: the request on 21.12 interrupts only point 2.
+    let second = ready_application(&app).await;
+    app.set_today(on(24, 11));
+    let path = draft(&mut c, second).await;
+    two_points(&mut c, &path).await;
+    grounds(&mut c, &path).await;
+    let v = version(&c.get(&path).await);
+    let sent = c
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &v),
+                ("dispatched_on", "24.11.2026"),
+                ("channel", "post"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let id: Uuid = path.trim_start_matches("/vedtak/").parse().unwrap();
+    app.set_today(on(22, 12));
+    let page = c.get(&path).await;
+    let v = page
+        .attr(
+            "form[action$='/begrunnelse-krevd'] input[name=version]",
+            "value",
+        )
+        .unwrap();
+    let res = c
+        .post(
+            &format!("{path}/begrunnelse-krevd"),
+            &[("version", &v), ("requested_on", "21.12.2026")],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    assert_eq!(
+        point_deadlines(&app, id).await,
+        vec![Some(on(18, 12)), None],
+        "the passed deadline stays; the open one is interrupted"
+    );
+    let page = c.get(&path).await;
+    let v = page
+        .attr(
+            "form[action$='/begrunnelse-gitt'] input[name=version]",
+            "value",
+        )
+        .unwrap();
+    let res = c
+        .post(
+            &format!("{path}/begrunnelse-gitt"),
+            &[("version", &v), ("given_on", "22.12.2026")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    // 22.12 + 4 weeks = Tuesday 19.01.2027; point 1 is not revived.
+    assert_eq!(
+        point_deadlines(&app, id).await,
+        vec![
+            Some(on(18, 12)),
+            Some(chrono::NaiveDate::from_ymd_opt(2027, 1, 19).unwrap())
+        ]
+    );
+}
+
+/// The date of receipt cannot be before dispatch; a refused send changes nothing.
+#[tokio::test]
+async fn a_decision_cannot_be_received_before_it_is_sent() {
+    let app = TestApp::spawn().await;
+    let application = ready_application(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let path = draft(&mut c, application).await;
+    two_points(&mut c, &path).await;
+    grounds(&mut c, &path).await;
+    let v = version(&c.get(&path).await);
+    let id: Uuid = path.trim_start_matches("/vedtak/").parse().unwrap();
+    let today = app.day(0);
+    let res = c
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &v),
+                ("dispatched_on", &today),
+                ("channel", "post"),
+                ("notified_on", &app.day(-1)),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res
+        .text_of("#notified_on-err")
+        .contains("før det ble sendt"));
+    let status: String =
+        tenant_scalar(&app, "SELECT status::text FROM decisions WHERE id = $1", id).await;
+    assert_ne!(status, "sent", "nothing sent");
+    let sent = c
+        .post(
+            &format!("{path}/send"),
+            &[
+                ("version", &v),
+                ("dispatched_on", &today),
+                ("channel", "digital"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let status: String =
+        tenant_scalar(&app, "SELECT status::text FROM decisions WHERE id = $1", id).await;
+    assert_eq!(status, "sent");
 }
