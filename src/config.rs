@@ -24,6 +24,8 @@ pub struct Config {
     /// The program's clock (`crate::clock`): the system clock, or in development a clock
     /// on the date `BOSAK_TODAY` names.
     pub clock: Clock,
+    /// How often the scheduler looks for due jobs (`crate::jobs`); None runs no jobs.
+    pub job_tick: Option<Duration>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,8 +58,16 @@ impl Config {
                 "BOSAK_TODAY is for development and demos; production runs on the real date"
             );
         }
+        let job_tick = match std::env::var("BOSAK_JOB_TICK_SECONDS").as_deref() {
+            Ok("0") => None,
+            Ok(v) => Some(Duration::from_secs(v.parse().map_err(|_| {
+                anyhow::anyhow!("BOSAK_JOB_TICK_SECONDS must be a number of seconds")
+            })?)),
+            Err(_) => Some(Duration::from_secs(60)),
+        };
         Ok(Self {
             clock,
+            job_tick,
             database_url: std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()),
             addr,
             env,
@@ -99,6 +109,8 @@ impl Config {
             local_pg_port: 5433,
             // The suite runs a second time with `BOSAK_TODAY` set (scripts/test).
             clock: Clock::from_env().expect("BOSAK_TODAY"),
+            // Tests run jobs themselves, or start a server with a scheduler on purpose.
+            job_tick: None,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod db;
 pub mod decisions;
 pub mod dwellings;
+pub mod jobs;
 pub mod letters;
 pub mod meetings;
 pub mod municipalities;
@@ -70,6 +71,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(decisions::routes())
         .merge(allocation::routes())
         .merge(meetings::routes())
+        .merge(jobs::routes())
         .route_layer(middleware::from_fn(web::csrf::verify))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -152,21 +154,10 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let cleanup_state = state.clone();
-    let cleanup = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(300));
-        loop {
-            tick.tick().await;
-            if let Err(e) = auth::session::delete_expired(
-                &cleanup_state.pool,
-                cleanup_state.config.session_idle,
-            )
-            .await
-            {
-                tracing::warn!(error = %e, "could not delete expired sessions");
-            }
-        }
-    });
+    let scheduler = state
+        .config
+        .job_tick
+        .map(|tick| jobs::spawn(state.clone(), tick));
     let app = build_app(state);
     axum::serve(
         listener,
@@ -174,6 +165,8 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
-    cleanup.abort();
+    if let Some(s) = scheduler {
+        s.abort();
+    }
     Ok(())
 }

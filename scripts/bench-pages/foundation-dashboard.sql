@@ -21,6 +21,8 @@ SELECT s.municipality_id, s.letterhead_name,
           AND ap.status IN ('registered', 'forwarded')) AS open_appeals,
        (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
           AND a.status = 'ready_for_meeting') AS ready_for_meeting,
+       (SELECT count(*) FROM offers o WHERE o.municipality_id = s.municipality_id
+          AND o.status = 'open' AND o.answer_due < current_date) AS offers_overdue,
        nm.id AS next_meeting_id, nm.starts_at AS next_meeting_at,
        (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
           AND d.status = 'vacant') AS vacant,

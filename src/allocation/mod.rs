@@ -4,6 +4,7 @@ pub mod cache;
 pub mod handlers;
 pub mod model;
 pub mod offers;
+pub mod overdue;
 pub mod ranking;
 pub mod repo;
 
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/boliger/{id}/kandidater", get(offers::candidates))
         .route("/boliger/{id}/tilbud", post(offers::make_offer))
+        .route("/tilbud/forfalte", get(overdue::list))
         .route("/tilbud/{id}", get(offers::show))
         .route("/tilbud/{id}/svar", post(offers::answer))
         .route("/tilbud/{id}/brev", get(offers::letter_html))

@@ -644,3 +644,54 @@ pub async fn answer_offer(
     .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// Open offers of `visible` municipalities past their answer date, oldest due first:
+/// the first `limit` and how many there are.
+pub async fn overdue_offers(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+    today: NaiveDate,
+    limit: i64,
+) -> sqlx::Result<(Vec<OfferRow>, i64)> {
+    let rows = sqlx::query_as(&format!(
+        "{OFFER_SQL} WHERE o.municipality_id = ANY($1) AND o.status = 'open' AND o.answer_due < $2
+          ORDER BY o.answer_due, o.id LIMIT $3"
+    ))
+    .bind(visible)
+    .bind(today)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = count_overdue_offers(conn, visible, today).await?;
+    Ok((rows, total))
+}
+
+pub async fn count_overdue_offers(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+    today: NaiveDate,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM offers WHERE municipality_id = ANY($1) AND status = 'open' AND answer_due < $2",
+    )
+    .bind(visible)
+    .bind(today)
+    .fetch_one(conn)
+    .await
+}
+
+/// Marks open offers past their answer date as noted (once each), returning
+/// (municipality, offer, application, answer due) of those marked now.
+pub async fn mark_overdue_noted(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<(Uuid, Uuid, Uuid, NaiveDate)>> {
+    sqlx::query_as(
+        "UPDATE offers SET overdue_noted_on = $1
+          WHERE status = 'open' AND answer_due < $1 AND overdue_noted_on IS NULL
+          RETURNING municipality_id, id, application_id, answer_due",
+    )
+    .bind(today)
+    .fetch_all(conn)
+    .await
+}

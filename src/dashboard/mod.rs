@@ -39,6 +39,8 @@ pub struct CaseFigures {
     pub awaiting_approval: i64,
     pub open_appeals: i64,
     pub ready_for_meeting: i64,
+    /// Open offers past their answer date (`/tilbud/forfalte`).
+    pub offers_overdue: i64,
     /// The next allocation meeting covering the municipality: (id, "tirsdag 01.12.2026 kl. 09:00").
     pub next_meeting: Option<(uuid::Uuid, String)>,
 }
@@ -69,6 +71,7 @@ struct Row {
     awaiting_approval: i64,
     open_appeals: i64,
     ready_for_meeting: i64,
+    offers_overdue: i64,
     next_meeting_id: Option<uuid::Uuid>,
     next_meeting_at: Option<chrono::DateTime<chrono::Utc>>,
     vacant: i64,
@@ -100,6 +103,8 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                    AND ap.status IN ('registered', 'forwarded')) AS open_appeals,
                 (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
                    AND a.status = 'ready_for_meeting') AS ready_for_meeting,
+                (SELECT count(*) FROM offers o WHERE o.municipality_id = s.municipality_id
+                   AND o.status = 'open' AND o.answer_due < $3) AS offers_overdue,
                 nm.id AS next_meeting_id, nm.starts_at AS next_meeting_at,
                 (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
                    AND d.status = 'vacant') AS vacant,
@@ -141,6 +146,7 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                             awaiting_approval: r.awaiting_approval,
                             open_appeals: r.open_appeals,
                             ready_for_meeting: r.ready_for_meeting,
+                            offers_overdue: r.offers_overdue,
                             next_meeting: r
                                 .next_meeting_id
                                 .zip(r.next_meeting_at)

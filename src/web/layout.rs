@@ -26,6 +26,7 @@ pub struct Nav {
     pub users: bool,
     pub settings: bool,
     pub audit: bool,
+    pub jobs: bool,
 }
 
 impl Layout {
@@ -47,6 +48,7 @@ impl Layout {
             users: !ctx.user.admin_scopes().is_empty(),
             settings: any(&[Role::Admin]),
             audit: any(&[Role::Auditor, Role::Admin]),
+            jobs: !ctx.user.admin_scopes().is_empty(),
         };
         Layout {
             display_name: ctx.user.display_name.clone(),

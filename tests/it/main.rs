@@ -12,6 +12,7 @@ mod dashboard;
 mod decisions;
 mod dwellings;
 mod isolation;
+mod jobs;
 mod meetings;
 mod provisioning;
 mod settings;

@@ -2,7 +2,7 @@
 //! offers (accept, decline, expire, limits, double submit), permissions and tenancy.
 
 mod browser;
-mod offers;
+pub mod offers;
 mod rules;
 
 use std::collections::HashMap;

@@ -4,7 +4,7 @@ use uuid::Uuid;
 use super::{exec, exec_on, prepared_unit, scalar};
 use crate::common::{Client, Page, TestApp};
 
-fn candidate_ids(p: &Page) -> Vec<Uuid> {
+pub fn candidate_ids(p: &Page) -> Vec<Uuid> {
     let html = p.html();
     let sel = scraper::Selector::parse("tr.bosak-candidate").unwrap();
     html.select(&sel)
@@ -12,7 +12,7 @@ fn candidate_ids(p: &Page) -> Vec<Uuid> {
         .collect()
 }
 
-async fn offer(c: &mut Client, unit: Uuid, application: Uuid, justification: &str) -> Page {
+pub async fn offer(c: &mut Client, unit: Uuid, application: Uuid, justification: &str) -> Page {
     let a = application.to_string();
     c.post(
         &format!("/boliger/{unit}/tilbud"),

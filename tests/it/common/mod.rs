@@ -19,6 +19,7 @@ pub struct TestApp {
     /// Owner connection: bypasses nothing (RLS is forced) but may write any table.
     pub owner: PgPool,
     pub state: AppState,
+    pub db_url: String,
     _shutdown: oneshot::Sender<()>,
 }
 
@@ -36,6 +37,20 @@ impl TestApp {
         bosak::seed::demo(&owner, config.clock.today())
             .await
             .expect("seed demo");
+        Self::serve(db_url, owner, config).await
+    }
+
+    /// A second server process on the same database (its own pool, cache and clock).
+    pub async fn attach(other: &TestApp, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::for_tests(other.db_url.clone());
+        configure(&mut config);
+        let owner = bosak::db::owner_pool(&other.db_url)
+            .await
+            .expect("owner pool");
+        Self::serve(other.db_url.clone(), owner, config).await
+    }
+
+    async fn serve(db_url: String, owner: PgPool, config: Config) -> TestApp {
         let pool = bosak::db::app_pool(&db_url, 8).await.expect("app pool");
         let state = AppState {
             pool,
@@ -57,6 +72,7 @@ impl TestApp {
             base,
             owner,
             state,
+            db_url,
             _shutdown: tx,
         }
     }

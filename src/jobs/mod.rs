@@ -1,0 +1,148 @@
+//! Scheduled jobs: the periodic work the law and the housekeeping need, run by a
+//! scheduler inside the server. Every server process runs the scheduler; a job runs in
+//! one process at a time (a PostgreSQL advisory lock per job) and only when it is due
+//! (its last run, recorded in `job_runs`, is older than its interval), so several
+//! processes behind one database run each job once per interval.
+//!
+//! Legal dates come from the program's clock (`crate::clock`); when a job is due is
+//! decided by the database's wall time, so moving the clock (demos, tests) never stops
+//! the schedule.
+
+pub mod page;
+pub mod repo;
+
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/driftsjobber", get(page::show))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    /// Refusals whose every appeal deadline passed without appeal are closed (the case
+    /// leaves the open lists).
+    CloseExpiredRefusals,
+    /// Open offers past their answer date are noted on the case and listed.
+    OverdueOffers,
+    /// Expired sessions are deleted.
+    ExpiredSessions,
+}
+
+impl Job {
+    pub const ALL: [Job; 3] = [
+        Job::CloseExpiredRefusals,
+        Job::OverdueOffers,
+        Job::ExpiredSessions,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Job::CloseExpiredRefusals => "close_expired_refusals",
+            Job::OverdueOffers => "overdue_offers",
+            Job::ExpiredSessions => "expired_sessions",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Job::CloseExpiredRefusals => "Avslutte avslag når klagefristen er ute",
+            Job::OverdueOffers => "Merke tilbud med passert svarfrist",
+            Job::ExpiredSessions => "Slette utløpte innlogginger",
+        }
+    }
+
+    pub fn interval(self) -> Duration {
+        match self {
+            Job::CloseExpiredRefusals | Job::OverdueOffers => Duration::from_secs(3600),
+            Job::ExpiredSessions => Duration::from_secs(900),
+        }
+    }
+
+    /// The advisory lock that lets one process at a time run the job.
+    fn lock_key(self) -> i64 {
+        0x6b6f_6a6f_0000 + self as i64
+    }
+
+    /// Does the work; returns what it did, for the admin page.
+    async fn run(self, state: &AppState, today: chrono::NaiveDate) -> anyhow::Result<String> {
+        match self {
+            Job::CloseExpiredRefusals => {
+                let n =
+                    crate::decisions::appeals::close_expired_refusals(&state.pool, today).await?;
+                Ok(format!("{n} avslag avsluttet"))
+            }
+            Job::OverdueOffers => {
+                let n = crate::allocation::overdue::note_overdue(&state.pool, today).await?;
+                Ok(format!("{n} tilbud med passert svarfrist merket"))
+            }
+            Job::ExpiredSessions => {
+                let n =
+                    crate::auth::session::delete_expired(&state.pool, state.config.session_idle)
+                        .await?;
+                let mut conn = state.pool.acquire().await?;
+                repo::prune(&mut conn).await?;
+                Ok(format!("{n} innlogginger slettet"))
+            }
+        }
+    }
+}
+
+/// Runs every job that is due, each under its lock. Returns the jobs this call ran.
+pub async fn run_due(state: &AppState) -> Vec<Job> {
+    let mut ran = Vec::new();
+    for job in Job::ALL {
+        match run_if_due(state, job).await {
+            Ok(true) => ran.push(job),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(job = job.key(), error = %e, "scheduled job could not start"),
+        }
+    }
+    ran
+}
+
+async fn run_if_due(state: &AppState, job: Job) -> anyhow::Result<bool> {
+    let mut conn = state.pool.acquire().await?;
+    if !repo::try_lock(&mut conn, job.lock_key()).await? {
+        return Ok(false);
+    }
+    let outcome = async {
+        if !repo::is_due(&mut conn, job.key(), job.interval()).await? {
+            return Ok::<bool, anyhow::Error>(false);
+        }
+        let today = state.clock().today();
+        let run = repo::start(&mut conn, job.key(), today).await?;
+        let result = job.run(state, today).await;
+        match &result {
+            Ok(summary) => {
+                tracing::info!(job = job.key(), %summary, "scheduled job ran");
+                repo::finish(&mut conn, run, true, summary).await?;
+            }
+            Err(e) => {
+                tracing::warn!(job = job.key(), error = %e, "scheduled job failed");
+                repo::finish(&mut conn, run, false, &format!("Feil: {e}")).await?;
+            }
+        }
+        Ok(true)
+    }
+    .await;
+    // Unlock whatever happened; a lost connection releases the lock by itself.
+    repo::unlock(&mut conn, job.lock_key()).await?;
+    outcome
+}
+
+/// The scheduler: looks for due jobs every `tick` until the server stops.
+pub fn spawn(state: AppState, tick: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut timer = tokio::time::interval(tick);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            timer.tick().await;
+            run_due(&state).await;
+        }
+    })
+}
