@@ -72,6 +72,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(allocation::routes())
         .merge(meetings::routes())
         .merge(jobs::routes())
+        .merge(letters::archive::routes())
         .route_layer(middleware::from_fn(web::csrf::verify))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -463,6 +463,30 @@ pub async fn make_offer(
             })),
     )
     .await?;
+    // The offer letter as sent goes to the archive with the offer.
+    let made = repo::offer(&mut tx, &[m], offer_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (author, footer, blocks, recipient) = compose_letter(&mut tx, &made).await?;
+    crate::letters::archive::archive(
+        &mut tx,
+        m,
+        crate::letters::archive::Outgoing {
+            kind: crate::letters::archive::Kind::Offer,
+            application_id: app_id,
+            entity_type: "offer",
+            entity_id: offer_id,
+            title: "Tilbud om kommunal bolig",
+            recipient: &recipient,
+            channel: "letter",
+            sent_on: made.offered_on,
+            sent_by: ctx.user.id,
+            author: &author,
+            footer: &footer,
+            blocks,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&offer_path(offer_id)).into_response())
 }
@@ -753,29 +777,23 @@ pub struct OfferLetterPage {
     pub blocks: Vec<Block>,
 }
 
-async fn build_letter(ctx: &Ctx, id: Uuid) -> AppResult<(String, String, Vec<Block>)> {
-    let (mut tx, o) = offer_tx(ctx, id).await?;
+/// The offer letter from the data in `tx`: (author, footer, blocks, recipient).
+async fn compose_letter(
+    tx: &mut Tx,
+    o: &repo::OfferRow,
+) -> AppResult<(String, String, Vec<Block>, String)> {
     let m = o.municipality_id;
-    let app = apps::application(&mut tx, &[m], o.application_id)
+    let app = apps::application(tx, &[m], o.application_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let u = repo::unit(&mut tx, &[m], o.dwelling_id)
+    let u = repo::unit(tx, &[m], o.dwelling_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let head = apps::letterhead(&mut tx, m).await?;
-    let rules = repo::version(&mut tx, m, o.rule_version_id)
+    let head = apps::letterhead(tx, m).await?;
+    let rules = repo::version(tx, m, o.rule_version_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let history = repo::offers_of_application(&mut tx, m, o.application_id).await?;
-    audit::record(
-        &mut tx,
-        ctx,
-        Event::new("offer.letter_viewed")
-            .municipality(m)
-            .entity("offer", id),
-    )
-    .await?;
-    tx.commit().await?;
+    let history = repo::offers_of_application(tx, m, o.application_id).await?;
     let mut address_lines = Vec::new();
     if !head.street_address.is_empty() {
         address_lines.push(head.street_address.clone());
@@ -820,12 +838,45 @@ async fn build_letter(ctx: &Ctx, id: Uuid) -> AppResult<(String, String, Vec<Blo
     };
     let blocks = letters::parse(&text.render()?);
     let footer = format!("{} · Saksnummer {}", head.letterhead_name, app.case_number);
-    Ok((head.letterhead_name, footer, blocks))
+    let recipient = std::iter::once(app.applicant_name.clone())
+        .chain(text.recipient_address.iter().cloned())
+        .filter(|s| !s.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok((head.letterhead_name, footer, blocks, recipient))
+}
+
+enum LetterSource {
+    Archived(Uuid),
+    Live(String, String, Vec<Block>),
+}
+
+async fn build_letter(ctx: &Ctx, id: Uuid) -> AppResult<LetterSource> {
+    let (mut tx, o) = offer_tx(ctx, id).await?;
+    let m = o.municipality_id;
+    if let Some(a) = crate::letters::archive::latest_for(&mut tx, m, id).await? {
+        tx.commit().await?;
+        return Ok(LetterSource::Archived(a));
+    }
+    let (author, footer, blocks, _) = compose_letter(&mut tx, &o).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("offer.letter_viewed")
+            .municipality(m)
+            .entity("offer", id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(LetterSource::Live(author, footer, blocks))
 }
 
 pub async fn letter_html(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let (_, _, blocks) = build_letter(&ctx, id).await?;
+    let blocks = match build_letter(&ctx, id).await? {
+        LetterSource::Archived(a) => return Ok(Redirect::to(&format!("/brev/{a}")).into_response()),
+        LetterSource::Live(_, _, blocks) => blocks,
+    };
     render(&OfferLetterPage {
         id,
         title: "Tilbud om kommunal bolig".into(),
@@ -835,7 +886,12 @@ pub async fn letter_html(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response
 
 pub async fn letter_pdf(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let (author, footer, blocks) = build_letter(&ctx, id).await?;
+    let (author, footer, blocks) = match build_letter(&ctx, id).await? {
+        LetterSource::Archived(a) => {
+            return Ok(Redirect::to(&format!("/brev/{a}.pdf")).into_response())
+        }
+        LetterSource::Live(author, footer, blocks) => (author, footer, blocks),
+    };
     let pdf = tokio::task::spawn_blocking(move || {
         crate::letters::pdf::render("Tilbud om kommunal bolig", &author, &footer, &blocks)
     })

@@ -294,6 +294,8 @@ pub struct CasePage {
     pub assessments: Vec<Assessment>,
     pub timeline: Vec<EventView>,
     pub decisions: Vec<crate::decisions::repo::Decision>,
+    /// Every letter sent in the case, as archived.
+    pub letters: Vec<crate::letters::archive::Summary>,
     /// The allocation team's conclusions about this case (meetings).
     pub meeting_conclusions: Vec<crate::meetings::repo::CaseConclusion>,
     pub may_decide: bool,
@@ -449,6 +451,7 @@ pub(super) async fn case_page(
     let decisions = crate::decisions::repo::decisions_of_application(&mut tx, m, id).await?;
     let meeting_conclusions =
         crate::meetings::repo::conclusions_for_application(&mut tx, m, id).await?;
+    let letters = crate::letters::archive::of_application(&mut tx, m, id).await?;
     let caseworkers = repo::caseworkers(&mut tx, &[m]).await?;
     let other_open = match &c.applicant_national_id {
         Some(n) => repo::open_cases_of_national_id(&mut tx, m, n, Some(id)).await?,
@@ -497,6 +500,7 @@ pub(super) async fn case_page(
         areas,
         assessments,
         timeline,
+        letters,
         may_decide: ctx
             .user
             .has_any_role(m, crate::decisions::handlers::WRITE_ROLES),

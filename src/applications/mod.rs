@@ -73,6 +73,10 @@ pub fn routes() -> Router<AppState> {
             get(interim::show).post(interim::save),
         )
         .route(
+            "/soknader/{id}/forelopig-svar/brev.pdf",
+            get(interim::draft_pdf),
+        )
+        .route(
             "/soknader/{id}/forelopig-svar/sendt",
             post(interim::mark_sent),
         )

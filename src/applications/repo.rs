@@ -666,17 +666,27 @@ pub async fn save_interim(
     version: i32,
     reason: &str,
     expected: Option<NaiveDate>,
+    today: NaiveDate,
 ) -> sqlx::Result<bool> {
+    // A new reply after a sent one is possible once its promised date has passed
+    // undecided; it is due from that date.
     let r = sqlx::query(
         "UPDATE applications SET interim_reason = $4, interim_expected_on = $5,
+                interim_due_on = CASE WHEN interim_sent_on IS NULL THEN interim_due_on
+                                      ELSE interim_expected_on END,
+                interim_sent_on = NULL,
                 version = version + 1, updated_at = now()
-          WHERE municipality_id = $1 AND id = $2 AND version = $3 AND interim_sent_on IS NULL",
+          WHERE municipality_id = $1 AND id = $2 AND version = $3
+            AND (interim_sent_on IS NULL
+                 OR (interim_expected_on < $6 AND decided_on IS NULL
+                     AND status IN ('received', 'under_assessment', 'ready_for_meeting')))",
     )
     .bind(municipality)
     .bind(id)
     .bind(version)
     .bind(reason)
     .bind(expected)
+    .bind(today)
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
@@ -702,6 +712,24 @@ async fn update_versioned(
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// Undecided cases whose last interim reply promised a decision before `today`: a new
+/// reply is due from the promised date. Returns (municipality, application, promised).
+pub async fn reopen_interim(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<(Uuid, Uuid, NaiveDate)>> {
+    sqlx::query_as(
+        "UPDATE applications SET interim_sent_on = NULL, interim_due_on = interim_expected_on,
+                version = version + 1, updated_at = now()
+          WHERE interim_sent_on IS NOT NULL AND interim_expected_on < $1 AND decided_on IS NULL
+            AND status IN ('received', 'under_assessment', 'ready_for_meeting')
+          RETURNING municipality_id, id, interim_expected_on",
+    )
+    .bind(today)
+    .fetch_all(conn)
+    .await
 }
 
 /// Records that the interim reply was sent today (once, and only with a reason written).

@@ -874,6 +874,30 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
     for (p, (_, deadline)) in points.iter().zip(&deadlines) {
         repo::set_point_deadline(&mut tx, m, p.id, *deadline).await?;
     }
+    // The letter as sent goes to the archive in the same transaction.
+    let sent = repo::decision(&mut tx, &[m], id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (l, recipient) = compose_letter(&mut tx, &sent, today).await?;
+    crate::letters::archive::archive(
+        &mut tx,
+        m,
+        crate::letters::archive::Outgoing {
+            kind: crate::letters::archive::Kind::Decision,
+            application_id: d.application_id,
+            entity_type: "decision",
+            entity_id: id,
+            title: &l.title,
+            recipient: &recipient,
+            channel: input.channel.key(),
+            sent_on: input.dispatched_on,
+            sent_by: ctx.user.id,
+            author: &l.author,
+            footer: &l.footer,
+            blocks: l.blocks.clone(),
+        },
+    )
+    .await?;
     move_case_on(&mut tx, &ctx, &d, &points).await?;
     apps::record_event(
         &mut tx,
@@ -1028,19 +1052,56 @@ pub struct LetterPage {
     pub blocks: Vec<crate::letters::Block>,
 }
 
-async fn build_letter(ctx: &Ctx, id: Uuid) -> AppResult<(Decision, letter::Letter)> {
+/// The decision's letter as its data stands in `tx` (a draft's preview, or the letter
+/// being sent).
+async fn compose_letter(
+    tx: &mut Tx,
+    d: &Decision,
+    today: chrono::NaiveDate,
+) -> AppResult<(letter::Letter, String)> {
+    let m = d.municipality_id;
+    let app = apps::application(tx, &[m], d.application_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let points = repo::points(tx, m, d.id).await?;
+    let head = apps::letterhead(tx, m).await?;
+    let types = dwellings::list_items(tx, ListKind::Types, &[m], true).await?;
+    let names: HashMap<Uuid, String> = types.into_iter().map(|t| (t.id, t.name)).collect();
+    let l = letter::build(d, &points, &app, &head, &names, today)?;
+    let recipient = [
+        app.applicant_name.clone(),
+        app.applicant_street_address.clone(),
+        format!("{} {}", app.applicant_postcode, app.applicant_postal_place),
+    ]
+    .iter()
+    .map(|s| s.trim())
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ");
+    Ok((l, recipient))
+}
+
+enum LetterSource {
+    /// A sent decision's letter is the archived one, exactly as sent.
+    Archived(Uuid),
+    /// A draft's letter, composed from its current data.
+    Live(Box<(Decision, letter::Letter)>),
+}
+
+async fn build_letter(ctx: &Ctx, id: Uuid) -> AppResult<LetterSource> {
     let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
     let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
     let d = repo::decision(&mut tx, &visible, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let m = d.municipality_id;
-    let app = apps::application(&mut tx, &[m], d.application_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let points = repo::points(&mut tx, m, id).await?;
-    let head = apps::letterhead(&mut tx, m).await?;
-    let types = dwellings::list_items(&mut tx, ListKind::Types, &[m], true).await?;
+    if d.status == Status::Sent {
+        if let Some(archived) = crate::letters::archive::latest_for(&mut tx, m, id).await? {
+            tx.commit().await?;
+            return Ok(LetterSource::Archived(archived));
+        }
+    }
+    let (l, _) = compose_letter(&mut tx, &d, ctx.today()).await?;
     tx.commit().await?;
     let mut tx = ctx.write_tx(m, READ_ROLES).await?;
     audit::record(
@@ -1052,14 +1113,15 @@ async fn build_letter(ctx: &Ctx, id: Uuid) -> AppResult<(Decision, letter::Lette
     )
     .await?;
     tx.commit().await?;
-    let names: HashMap<Uuid, String> = types.into_iter().map(|t| (t.id, t.name)).collect();
-    let l = letter::build(&d, &points, &app, &head, &names, ctx.today())?;
-    Ok((d, l))
+    Ok(LetterSource::Live(Box::new((d, l))))
 }
 
 pub async fn letter_html(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let (d, l) = build_letter(&ctx, id).await?;
+    let (d, l) = match build_letter(&ctx, id).await? {
+        LetterSource::Archived(a) => return Ok(Redirect::to(&format!("/brev/{a}")).into_response()),
+        LetterSource::Live(live) => *live,
+    };
     render(&LetterPage {
         d,
         title: l.title,
@@ -1069,7 +1131,12 @@ pub async fn letter_html(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response
 
 pub async fn letter_pdf(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let (_, l) = build_letter(&ctx, id).await?;
+    let l = match build_letter(&ctx, id).await? {
+        LetterSource::Archived(a) => {
+            return Ok(Redirect::to(&format!("/brev/{a}.pdf")).into_response())
+        }
+        LetterSource::Live(live) => live.1,
+    };
     // Typesetting is CPU work: off the async threads, and after the transaction closed.
     let pdf = tokio::task::spawn_blocking(move || {
         crate::letters::pdf::render(&l.title, &l.author, &l.footer, &l.blocks)

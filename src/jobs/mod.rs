@@ -29,14 +29,18 @@ pub enum Job {
     CloseExpiredRefusals,
     /// Open offers past their answer date are noted on the case and listed.
     OverdueOffers,
+    /// Undecided cases whose interim reply promised a decision by a date now passed get
+    /// a new interim reply due (fvl. § 11a).
+    InterimPromises,
     /// Expired sessions are deleted.
     ExpiredSessions,
 }
 
 impl Job {
-    pub const ALL: [Job; 3] = [
+    pub const ALL: [Job; 4] = [
         Job::CloseExpiredRefusals,
         Job::OverdueOffers,
+        Job::InterimPromises,
         Job::ExpiredSessions,
     ];
 
@@ -44,6 +48,7 @@ impl Job {
         match self {
             Job::CloseExpiredRefusals => "close_expired_refusals",
             Job::OverdueOffers => "overdue_offers",
+            Job::InterimPromises => "interim_promises",
             Job::ExpiredSessions => "expired_sessions",
         }
     }
@@ -52,13 +57,16 @@ impl Job {
         match self {
             Job::CloseExpiredRefusals => "Avslutte avslag når klagefristen er ute",
             Job::OverdueOffers => "Merke tilbud med passert svarfrist",
+            Job::InterimPromises => "Nytt foreløpig svar når lovet dato er passert",
             Job::ExpiredSessions => "Slette utløpte innlogginger",
         }
     }
 
     pub fn interval(self) -> Duration {
         match self {
-            Job::CloseExpiredRefusals | Job::OverdueOffers => Duration::from_secs(3600),
+            Job::CloseExpiredRefusals | Job::OverdueOffers | Job::InterimPromises => {
+                Duration::from_secs(3600)
+            }
             Job::ExpiredSessions => Duration::from_secs(900),
         }
     }
@@ -79,6 +87,10 @@ impl Job {
             Job::OverdueOffers => {
                 let n = crate::allocation::overdue::note_overdue(&state.pool, today).await?;
                 Ok(format!("{n} tilbud med passert svarfrist merket"))
+            }
+            Job::InterimPromises => {
+                let n = crate::applications::interim::reopen_due(&state.pool, today).await?;
+                Ok(format!("{n} saker trenger nytt foreløpig svar"))
             }
             Job::ExpiredSessions => {
                 let n =

@@ -7,11 +7,12 @@
 //! (no spacing) · `> ` right-aligned line · `| ` verbatim text (user input; never
 //! interpreted) · other lines join into a paragraph · a blank line ends a paragraph.
 
+pub mod archive;
 pub mod pdf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "text", rename_all = "snake_case")]
 pub enum Block {
     Title(String),

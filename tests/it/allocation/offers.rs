@@ -96,7 +96,7 @@ async fn candidates_are_ranked_with_reasons_and_skipping_the_top_needs_justifica
     assert_eq!(events, 1);
 
     // The letter says what the offer is.
-    let letter = c.get(&format!("{path}/brev")).await;
+    let letter = c.follow(&format!("{path}/brev")).await;
     assert_eq!(letter.status, StatusCode::OK);
     assert!(letter.text.contains("Tilbud om kommunal bolig"));
     assert!(letter.text.contains("Svarfrist"));

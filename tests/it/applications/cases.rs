@@ -751,6 +751,71 @@ async fn interim_reply_is_due_after_a_month_and_its_dispatch_is_recorded() {
         .await
         .text_of("tbody")
         .contains("Venter Lenge"));
+
+    // The sent letter is archived (letters module: HTML and PDF) and listed on the case.
+    let page = c.get(&path).await;
+    let links = page.texts("#sendte-svar li");
+    assert_eq!(links.len(), 1, "{links:?}");
+    let archived = page.attr("#sendte-svar a", "href").unwrap();
+    let letter = c.get(&archived).await;
+    assert!(letter.text.contains("Vi venter på opplysninger fra NAV."));
+    let pdf = c.get(&format!("{archived}.pdf")).await;
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+
+    // The promised date passes without a decision: a new interim reply is due.
+    app.set_today(app.today() + chrono::Duration::days(31));
+    let reopened = bosak::applications::interim::reopen_due(&app.state.pool, app.today())
+        .await
+        .unwrap();
+    assert!(reopened >= 1);
+    let page = c.get(&path).await;
+    assert_eq!(page.count("#nytt-svar"), 1, "the new one is shown as due");
+    assert!(
+        c.get("/soknader?forfalt=1&q=Venter")
+            .await
+            .text_of("tbody")
+            .contains("Venter Lenge"),
+        "overdue again in the lists"
+    );
+    let v = version(&app, id).await;
+    let later = (app.today() + chrono::Duration::days(21))
+        .format("%d.%m.%Y")
+        .to_string();
+    let ok = c
+        .post(
+            &path,
+            &[
+                ("reason", "Vi venter fortsatt på NAV."),
+                ("expected_on", &later),
+                ("version", &v),
+            ],
+        )
+        .await;
+    assert_eq!(
+        ok.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        ok.text_of(".ds-error-summary")
+    );
+    let draft = c.get(&path).await;
+    assert!(draft
+        .text_of("#brev")
+        .contains("tidligere sendt deg foreløpig svar"));
+    let v = version(&app, id).await;
+    let sent = c.post(&format!("{path}/sendt"), &[("version", &v)]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let page = c.get(&path).await;
+    assert_eq!(
+        page.texts("#sendte-svar li").len(),
+        2,
+        "two interim replies"
+    );
+    let case = c.get(&format!("/soknader/{id}")).await;
+    assert_eq!(case.count("#sendte-brev tbody tr"), 2);
+    // The first letter still says what it said.
+    let first = c.get(&archived).await;
+    assert!(first.text.contains("Vi venter på opplysninger fra NAV."));
+    assert!(!first.text.contains("fortsatt"));
 }
 
 #[tokio::test]

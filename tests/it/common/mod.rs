@@ -222,6 +222,18 @@ impl Client {
         self.page(res).await
     }
 
+    /// GET that follows redirects (a sent letter's address leads to the archived copy).
+    pub async fn follow(&mut self, path: &str) -> Page {
+        let mut page = self.get(path).await;
+        for _ in 0..5 {
+            match (page.status.is_redirection(), page.location.clone()) {
+                (true, Some(next)) => page = self.get(&next).await,
+                _ => break,
+            }
+        }
+        page
+    }
+
     async fn page(&mut self, res: reqwest::Response) -> Page {
         let status = res.status();
         let headers = res.headers().clone();

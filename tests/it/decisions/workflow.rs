@@ -344,24 +344,71 @@ async fn the_letter_as_html_and_pdf_has_every_mandatory_element() {
     )
     .await;
 
-    let html = c.get(&format!("{path}/brev")).await;
+    // A sent decision's letter is the archived one.
+    let first = c.get(&format!("{path}/brev")).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let archived = first.location.clone().unwrap();
+    assert!(archived.starts_with("/brev/"), "{archived}");
+    let html = c.follow(&format!("{path}/brev")).await;
     assert_eq!(html.status, StatusCode::OK);
     let html_text = html.texts("main.bosak-letter > *").join("\n");
     assert_complete_letter(&html_text);
 
-    let res = c
-        .http
-        .get(format!("{}{path}/brev.pdf", c.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["content-type"], "application/pdf");
-    let bytes = res.bytes().await.unwrap();
+    let pdf_bytes = |c: &Client| {
+        let url = format!("{}{archived}.pdf", c.base);
+        let http = c.http.clone();
+        async move {
+            let res = http.get(url).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(res.headers()["content-type"], "application/pdf");
+            res.bytes().await.unwrap().to_vec()
+        }
+    };
+    let bytes = pdf_bytes(&c).await;
     let pdf_text = pdf_extract::extract_text_from_mem(&bytes).unwrap();
     // Line breaks differ between a PDF and a page; compare with whitespace folded.
     let folded = pdf_text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert_complete_letter(&folded);
+    // The archive holds the PDF's SHA-256, shown on the page and in the case's list.
+    let hash = bosak::letters::archive::sha256_hex(&bytes);
+    assert!(html.text_of("#arkivert").contains(&hash));
+    let case = c.get(&format!("/soknader/{application}")).await;
+    let row = case.text_of("#sendte-brev tbody tr");
+    assert!(row.contains("Samlevedtak") && row.contains("Post"), "{row}");
+    assert!(row.contains(&hash[..12]), "{row}");
+
+    // A later change of the letterhead and the applicant's address changes no sent letter.
+    let m = app.municipality_id("5037").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    sqlx::query("UPDATE municipality_settings SET letterhead_name = 'Nytt brevhode kommune'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE people SET street_address = 'Ny adresse 99' WHERE id =
+           (SELECT applicant_id FROM applications WHERE id = $1)",
+    )
+    .bind(application)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let again = c.follow(&format!("{path}/brev")).await;
+    assert_eq!(
+        again.texts("main.bosak-letter > *").join("\n"),
+        html_text,
+        "the sent letter is what was sent"
+    );
+    assert!(!again.text.contains("Nytt brevhode"));
+    assert_eq!(pdf_bytes(&c).await, bytes, "the same PDF bytes");
+    // The archive is append-only, even for the owner.
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    let r = sqlx::query("UPDATE sent_letters SET title = 'x'")
+        .execute(&mut *tx)
+        .await;
+    assert!(r.is_err(), "sent letters cannot be changed");
 }
 
 #[tokio::test]

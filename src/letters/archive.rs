@@ -1,0 +1,260 @@
+//! The letter archive: a letter is stored exactly as sent (blocks, plain text, PDF bytes
+//! and their SHA-256) in the transaction that sends it, so there is never a sent letter
+//! without its archived copy, and pages show the stored letter from then on.
+
+use askama::Template;
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::types::Json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::Block;
+use crate::audit::{self, Event};
+use crate::auth::Role;
+use crate::web::ctx::Ctx;
+use crate::web::error::{AppError, AppResult};
+use crate::web::{format, render};
+
+/// Who may read sent letters: those who work on cases.
+pub const READ_ROLES: &[Role] = &[Role::Caseworker, Role::Team, Role::Admin];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Decision,
+    InterimReply,
+    Offer,
+}
+
+impl Kind {
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Decision => "decision",
+            Kind::InterimReply => "interim_reply",
+            Kind::Offer => "offer",
+        }
+    }
+}
+
+/// A letter about to be sent.
+pub struct Outgoing<'a> {
+    pub kind: Kind,
+    pub application_id: Uuid,
+    pub entity_type: &'static str,
+    pub entity_id: Uuid,
+    pub title: &'a str,
+    pub recipient: &'a str,
+    pub channel: &'a str,
+    pub sent_on: NaiveDate,
+    pub sent_by: Uuid,
+    pub author: &'a str,
+    pub footer: &'a str,
+    pub blocks: Vec<Block>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Typesets the letter and stores it in the caller's transaction (the one that sends it).
+pub async fn archive(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    letter: Outgoing<'_>,
+) -> AppResult<Uuid> {
+    let (title, author, footer, blocks) = (
+        letter.title.to_string(),
+        letter.author.to_string(),
+        letter.footer.to_string(),
+        letter.blocks.clone(),
+    );
+    // CPU work off the async threads; the transaction stays open so the letter and the
+    // act of sending it commit together.
+    let pdf =
+        tokio::task::spawn_blocking(move || super::pdf::render(&title, &author, &footer, &blocks))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))??;
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO sent_letters (municipality_id, id, application_id, kind, entity_type, entity_id,
+                title, recipient, channel, sent_on, sent_by, blocks, body, pdf, sha256)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(municipality)
+    .bind(id)
+    .bind(letter.application_id)
+    .bind(letter.kind.key())
+    .bind(letter.entity_type)
+    .bind(letter.entity_id)
+    .bind(letter.title)
+    .bind(letter.recipient)
+    .bind(letter.channel)
+    .bind(letter.sent_on)
+    .bind(letter.sent_by)
+    .bind(Json(&letter.blocks))
+    .bind(super::plain_text(&letter.blocks))
+    .bind(&pdf)
+    .bind(sha256_hex(&pdf))
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct Summary {
+    pub id: Uuid,
+    pub kind: String,
+    pub title: String,
+    pub recipient: String,
+    pub channel: String,
+    pub sent_on: NaiveDate,
+    pub sent_at: DateTime<Utc>,
+    pub sha256: String,
+}
+
+impl Summary {
+    pub fn sent(&self) -> String {
+        format::date(self.sent_on)
+    }
+    pub fn channel_label(&self) -> &str {
+        match self.channel.as_str() {
+            "digital" => "Digitalt",
+            "post" => "Post",
+            "in_person" => "Levert personlig",
+            "letter" => "Brev",
+            other => other,
+        }
+    }
+    pub fn short_hash(&self) -> &str {
+        &self.sha256[..12.min(self.sha256.len())]
+    }
+}
+
+/// Every letter sent in a case, oldest first.
+pub async fn of_application(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    application: Uuid,
+) -> sqlx::Result<Vec<Summary>> {
+    sqlx::query_as(
+        "SELECT id, kind, title, recipient, channel, sent_on, sent_at, sha256 FROM sent_letters
+          WHERE municipality_id = $1 AND application_id = $2 ORDER BY sent_at, id",
+    )
+    .bind(municipality)
+    .bind(application)
+    .fetch_all(conn)
+    .await
+}
+
+/// The latest letter sent about a record (a decision, an offer), if any.
+pub async fn latest_for(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    entity: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM sent_letters WHERE municipality_id = $1 AND entity_id = $2
+          ORDER BY sent_at DESC, id DESC LIMIT 1",
+    )
+    .bind(municipality)
+    .bind(entity)
+    .fetch_optional(conn)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+pub struct Stored {
+    pub municipality_id: Uuid,
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub title: String,
+    pub sent_on: NaiveDate,
+    pub blocks: Json<Vec<Block>>,
+    pub pdf: Vec<u8>,
+    pub sha256: String,
+}
+
+async fn stored(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+    id: Uuid,
+) -> sqlx::Result<Option<Stored>> {
+    sqlx::query_as(
+        "SELECT municipality_id, id, application_id, title, sent_on, blocks, pdf, sha256
+           FROM sent_letters WHERE municipality_id = ANY($1) AND id = $2",
+    )
+    .bind(visible)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Reads a stored letter (audited: it names the party).
+pub async fn read(ctx: &Ctx, id: Uuid) -> AppResult<Stored> {
+    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
+    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
+    let letter = stored(&mut tx, &visible, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("letter.viewed")
+            .municipality(letter.municipality_id)
+            .entity("sent_letter", id)
+            .details(serde_json::json!({ "application": letter.application_id })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(letter)
+}
+
+#[derive(Template)]
+#[template(path = "letters/sent.html")]
+pub struct SentPage {
+    pub letter: Stored,
+}
+
+impl SentPage {
+    pub fn sent(&self) -> String {
+        format::date(self.letter.sent_on)
+    }
+}
+
+/// `/brev/{id}` (the page) and `/brev/{id}.pdf` (the PDF as sent).
+pub async fn show(ctx: Ctx, Path(raw): Path<String>) -> AppResult<Response> {
+    let (raw, want_pdf) = match raw.strip_suffix(".pdf") {
+        Some(id) => (id, true),
+        None => (raw.as_str(), false),
+    };
+    let id = Uuid::parse_str(raw).map_err(|_| AppError::NotFound)?;
+    let letter = read(&ctx, id).await?;
+    if want_pdf {
+        return Ok(pdf_response(letter));
+    }
+    render(&SentPage { letter })
+}
+
+pub fn pdf_response(letter: Stored) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"brev-{}.pdf\"", letter.id),
+            ),
+        ],
+        letter.pdf,
+    )
+        .into_response()
+}
+
+pub fn routes() -> axum::Router<crate::AppState> {
+    axum::Router::new().route("/brev/{id}", axum::routing::get(show))
+}
