@@ -35,10 +35,19 @@ pub struct LoginQuery {
     pub melding: String,
 }
 
-/// Only local paths are followed after login (no open redirect).
+/// Only local paths are followed after login (no open redirect): a single leading `/`
+/// (so no scheme and not `//`), no backslash (browsers read `/\` as `//`), and no control
+/// characters or whitespace anywhere: browsers strip tabs and newlines, so `/\t/evil.example`
+/// would become `//evil.example`, and a control character cannot go in a Location header.
+/// Anything else falls back to the start page.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.len() < 500
-    {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() < 500
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace());
+    if local {
         next.to_owned()
     } else {
         "/".to_owned()
@@ -330,4 +339,41 @@ pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppRes
         session::session_cookie(&ctx.state, &token),
     );
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_plain_local_paths_are_followed() {
+        for ok in [
+            "/",
+            "/revisjonslogg",
+            "/soknader?side=2&q=%C3%B8",
+            "/boliger/ø",
+        ] {
+            assert_eq!(safe_next(ok), ok);
+        }
+        for bad in [
+            "",
+            "//evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/\u{0}",
+            "/\u{1}x",
+            "/\u{7f}",
+            "/\u{2028}",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "evil.example",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(&format!("/{}", "a".repeat(600))), "/");
+    }
 }

@@ -387,3 +387,84 @@ async fn hostile_login_input_never_errors() {
     let res = c.post_raw("/login", &[("username", "a")]).await;
     assert!(res.status.is_client_error());
 }
+
+// ASVS 5.0 V3.7.2 (the application only redirects automatically to an allowlist of
+// destinations): `neste` is followed only when it is a plain local path.
+#[tokio::test]
+async fn login_never_redirects_off_site_and_odd_next_values_never_error() {
+    let app = TestApp::spawn().await;
+    // A tab (or newline) is stripped by browsers: `/\t/evil.example` becomes
+    // `//evil.example`, a protocol-relative link off the site.
+    for hostile in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "/\\evil.example",
+        "\\/evil.example",
+        "//evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "/ /evil.example",
+        "/\u{1}",
+        "/\u{7f}",
+    ] {
+        let mut c = app.client();
+        c.get("/login").await;
+        let res = c
+            .post(
+                "/login",
+                &[
+                    ("username", "revisor"),
+                    ("password", "demo"),
+                    ("next", hostile),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::SEE_OTHER,
+            "{hostile:?}: {}",
+            res.text
+        );
+        assert_eq!(res.location.as_deref(), Some("/"), "{hostile:?}");
+    }
+    // The same through the login page's hidden field.
+    let mut c = app.client();
+    let page = c.get("/login?neste=/%09/evil.example").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.attr("input[name=next]", "value").as_deref(), Some("/"));
+    // Control characters in the query: the login page, never a 500.
+    for q in [
+        "%00",
+        "/%00",
+        "%01",
+        "/%01",
+        "/%1F",
+        "/%7F",
+        "%0D%0A",
+        "/%E2%80%A8",
+    ] {
+        let mut c = app.client();
+        let page = c.get(&format!("/login?neste={q}")).await;
+        assert_eq!(page.status, StatusCode::OK, "neste={q}: {}", page.text);
+        assert_eq!(
+            page.attr("input[name=next]", "value").as_deref(),
+            Some("/"),
+            "neste={q}"
+        );
+    }
+    // A good local path still works.
+    let mut c = app.client();
+    c.get("/login?neste=/revisjonslogg").await;
+    let res = c
+        .post(
+            "/login",
+            &[
+                ("username", "revisor"),
+                ("password", "demo"),
+                ("next", "/revisjonslogg?side=2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.location.as_deref(), Some("/revisjonslogg?side=2"));
+}
