@@ -128,6 +128,9 @@ pub fn build_app(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // Runs first: the request id is always ours, never one a client sent (it goes into
+        // the audit log and the logs, where a forged one would mislead).
+        .layer(middleware::map_request(web::strip_client_request_id))
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
