@@ -523,3 +523,25 @@ async fn a_client_request_id_is_replaced_by_our_own() {
         .unwrap();
     assert_ne!(res.headers().get("x-request-id").unwrap(), "evil");
 }
+
+// ASVS 5.0 V3.4.1 (Strict-Transport-Security on every response, max-age at least a year,
+// includeSubDomains).
+#[tokio::test]
+async fn hsts_is_sent_when_served_over_tls() {
+    let secure = TestApp::spawn_with(|c| c.secure_cookies = true).await;
+    let mut s = secure.client();
+    for path in ["/login", "/finnes-ikke", "/healthz"] {
+        let page = s.get(path).await;
+        assert_eq!(
+            page.headers
+                .get("strict-transport-security")
+                .and_then(|v| v.to_str().ok()),
+            Some("max-age=31536000; includeSubDomains"),
+            "{path}"
+        );
+    }
+    // Plain HTTP (development): no HSTS, which would lock browsers out of localhost.
+    let plain = TestApp::spawn().await;
+    let page = plain.client().get("/login").await;
+    assert!(page.headers.get("strict-transport-security").is_none());
+}
