@@ -250,3 +250,28 @@ async fn windows_1252_comma_separated_file_from_excel_imports() {
     .await;
     assert_eq!(name, 1, "æøå decoded");
 }
+
+// ASVS 5.0 V2.2.1 (input is validated to enforce functional expectations): CSV import cells
+// follow the same input rule as form fields, so a NUL character is an error on its row,
+// not a failure when the row is saved.
+#[tokio::test]
+async fn a_nul_character_in_a_cell_is_an_error_on_its_row() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let bad = GOOD.replace("Skognsvegen 3", "Skognsvegen\u{0}3");
+    let preview = upload(&mut c, "nul.csv", bad.into_bytes()).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    let summary = preview.text_of("#import-feil");
+    assert!(
+        summary.contains("Linje 4") && summary.contains("NUL-tegn"),
+        "{summary}"
+    );
+    assert!(summary.contains("«Adresse»"), "{summary}");
+    assert_eq!(preview.count("form[action$='/bekreft']"), 0);
+    let import: uuid::Uuid = scalar(&app, "5037", "SELECT id FROM dwelling_imports").await;
+    let forced = c
+        .post(&format!("/boliger/import/{import}/bekreft"), &[])
+        .await;
+    assert_eq!(forced.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(units_named(&app, "Skogn bofellesskap").await, 0);
+}
