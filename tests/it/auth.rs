@@ -545,3 +545,44 @@ async fn hsts_is_sent_when_served_over_tls() {
     let page = plain.client().get("/login").await;
     assert!(page.headers.get("strict-transport-security").is_none());
 }
+
+// ASVS 5.0 V6.3.1 (controls against credential stuffing and brute force): guessing the
+// current password on /passord is throttled like guessing it at login.
+#[tokio::test]
+async fn wrong_current_passwords_lock_the_password_change() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.team").await;
+    c.get("/passord").await;
+    let change = |current: &'static str| {
+        [
+            ("current", current),
+            ("new_password", "blå elg på tynn is"),
+            ("repeat", "blå elg på tynn is"),
+        ]
+    };
+    for _ in 0..bosak::auth::throttle::ACCOUNT_LIMIT {
+        let res = c.post("/passord", &change("gjett")).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text_of("#current-err").contains("feil"));
+    }
+    let locked = c.post("/passord", &change("demo")).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        locked
+            .text_of("#current-err")
+            .contains("For mange forsøk med feil passord"),
+        "{}",
+        locked.text_of("#current-err")
+    );
+    // The password is unchanged, and login is locked for the account too.
+    let mut fresh = app.client();
+    assert_eq!(
+        fresh.login("levanger.team", "demo").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(app.audit_count("user.password_changed").await, 0);
+    assert_eq!(
+        app.audit_count("user.password_change_failed").await,
+        bosak::auth::throttle::ACCOUNT_LIMIT as i64
+    );
+}
