@@ -59,6 +59,12 @@ font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; ob
 
 pub fn build_app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    // Secure cookies mean Bosak is served over TLS (behind a proxy): browsers must then
+    // never try plain HTTP for this host again.
+    let hsts = state
+        .config
+        .secure_cookies
+        .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     let static_dir = std::env::var("BOSAK_STATIC_DIR")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/static").to_string());
     let pages = Router::new()
@@ -119,6 +125,10 @@ pub fn build_app(state: AppState) -> Router {
             HeaderName::from_static("permissions-policy"),
             HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -131,6 +141,9 @@ pub fn build_app(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // Runs first: the request id is always ours, never one a client sent (it goes into
+        // the audit log and the logs, where a forged one would mislead).
+        .layer(middleware::map_request(web::strip_client_request_id))
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {

@@ -35,10 +35,19 @@ pub struct LoginQuery {
     pub melding: String,
 }
 
-/// Only local paths are followed after login (no open redirect).
+/// Only local paths are followed after login (no open redirect): a single leading `/`
+/// (so no scheme and not `//`), no backslash (browsers read `/\` as `//`), and no control
+/// characters or whitespace anywhere: browsers strip tabs and newlines, so `/\t/evil.example`
+/// would become `//evil.example`, and a control character cannot go in a Location header.
+/// Anything else falls back to the start page.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.len() < 500
-    {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() < 500
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace());
+    if local {
         next.to_owned()
     } else {
         "/".to_owned()
@@ -268,13 +277,61 @@ pub struct PasswordForm {
 
 pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppResult<Response> {
     let mut errors = FormErrors::new();
+    // Guessing the current password here is throttled like guessing it at login, on the
+    // same keys, so a stolen session cannot be used to find the password.
+    let account = throttle::account_key(&ctx.user.username);
+    let address = throttle::address_key(ctx.meta.ip.as_deref().unwrap_or("unknown"));
+    let mut tx = ctx.global_tx().await?;
+    let locked = throttle::locked_until(&mut tx, &[account.clone(), address.clone()]).await?;
+    if let Some(until) = locked {
+        audit::record(
+            &mut tx,
+            &ctx,
+            Event::new("user.password_change_locked").entity("user", ctx.user.id),
+        )
+        .await?;
+        tx.commit().await?;
+        let local = until
+            .with_timezone(&chrono_tz::Europe::Oslo)
+            .format("%H:%M");
+        errors.add(
+            "current",
+            format!(
+                "For mange forsøk med feil passord. Av sikkerhetshensyn er passordbytte og innlogging sperret til kl. {local}. Prøv igjen da, eller kontakt administrator."
+            ),
+        );
+        return render_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            &PasswordPage {
+                forced: ctx.user.must_change_password,
+                layout: Layout::new(&ctx, "passord"),
+                errors,
+            },
+        );
+    }
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(ctx.user.id)
-        .fetch_one(&ctx.state.pool)
+        .fetch_one(&mut *tx)
         .await?;
-    if form.current.len() > 1024 || !password::verify(form.current.clone(), Some(stored)).await? {
+    // Finish the short transaction before the deliberately slow hash check.
+    tx.commit().await?;
+    let current_ok =
+        form.current.len() <= 1024 && password::verify(form.current.clone(), Some(stored)).await?;
+    let mut tx = ctx.global_tx().await?;
+    if current_ok {
+        throttle::clear(&mut tx, &account).await?;
+    } else {
+        throttle::record_failure(&mut tx, &account, throttle::ACCOUNT_LIMIT).await?;
+        throttle::record_failure(&mut tx, &address, throttle::ADDRESS_LIMIT).await?;
+        audit::record(
+            &mut tx,
+            &ctx,
+            Event::new("user.password_change_failed").entity("user", ctx.user.id),
+        )
+        .await?;
         errors.add("current", "Nåværende passord er feil.");
     }
+    tx.commit().await?;
     if let Err(msg) = password::check_policy(
         &form.new_password,
         &[&ctx.user.username, &ctx.user.display_name],
@@ -330,4 +387,41 @@ pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppRes
         session::session_cookie(&ctx.state, &token),
     );
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_plain_local_paths_are_followed() {
+        for ok in [
+            "/",
+            "/revisjonslogg",
+            "/soknader?side=2&q=%C3%B8",
+            "/boliger/ø",
+        ] {
+            assert_eq!(safe_next(ok), ok);
+        }
+        for bad in [
+            "",
+            "//evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/\u{0}",
+            "/\u{1}x",
+            "/\u{7f}",
+            "/\u{2028}",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "evil.example",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(&format!("/{}", "a".repeat(600))), "/");
+    }
 }

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use crate::web::forms::acceptable_text;
+
 use super::model::{
     check_expected_vacant, import_words, PropertyForm, PropertyInput, Status, UnitForm, UnitInput,
 };
@@ -345,6 +347,13 @@ pub fn parse(bytes: &[u8], lookups: &Lookups, today: NaiveDate) -> Parsed {
                 .to_string()
         };
         let mut row = parse_row(line, &cell, lookups, today);
+        // The same input rule as for forms: a cell with a NUL character is refused.
+        if let Some(i) = record.iter().position(|c| !acceptable_text(c)) {
+            let column = headers.get(i).map(str::trim).unwrap_or("");
+            row.errors.push(format!(
+                "Kolonnen «{column}» inneholder et tegn som ikke kan lagres (NUL-tegn). Rett cellen i regnearket og last opp filen på nytt."
+            ));
+        }
         if let Some(p) = &row.property {
             let key = p.name.to_lowercase();
             match seen_properties.get(&key) {
@@ -730,6 +739,26 @@ mod tests {
             .iter()
             .any(|e| e.contains("andre eiendomsopplysninger")));
         assert_eq!(p.error_count(), 3);
+    }
+
+    #[test]
+    fn a_nul_character_in_any_cell_is_a_row_error() {
+        let (l, ..) = lookups();
+        let clean = template_file(";");
+        assert_eq!(parse(clean.as_bytes(), &l, today()).error_count(), 0);
+        // In a column that is otherwise free text, and in one that is parsed.
+        for (from, to) in [
+            ("Nær bussholdeplass", "Nær\u{0}buss"),
+            ("8 500", "8\u{0}500"),
+        ] {
+            let p = parse(clean.replacen(from, to, 1).as_bytes(), &l, today());
+            assert_eq!(p.error_count(), 1, "{to:?}");
+            assert!(
+                p.rows[0].errors.iter().any(|e| e.contains("NUL-tegn")),
+                "{:?}",
+                p.rows[0].errors
+            );
+        }
     }
 
     #[test]

@@ -60,14 +60,37 @@ pub async fn template_csv(ctx: Ctx) -> AppResult<Response> {
     Ok(csv_export::response("boliger-mal.csv", &header, rows))
 }
 
+/// Body limit of the upload route: the largest file we take plus room for the other
+/// fields. A bigger body stops being read and gets the same message as a big file.
+pub const UPLOAD_BODY_LIMIT: usize = import::MAX_BYTES + 256 * 1024;
+
+const TOO_LARGE: &str =
+    "Filen er for stor. Største tillatte størrelse er 5 MB; del den opp i flere filer.";
+
 pub async fn upload(ctx: Ctx, mut multipart: Multipart) -> AppResult<Response> {
     let mut municipality = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| AppError::BadRequest)?
-    {
+    let mut too_large = false;
+    // Over the body limit the multipart reader fails with 413: say so in Norwegian.
+    let read_error = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            None
+        } else {
+            Some(AppError::BadRequest)
+        }
+    };
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => match read_error(e) {
+                None => {
+                    too_large = true;
+                    break;
+                }
+                Some(err) => return Err(err),
+            },
+        };
         match field.name() {
             Some("municipality") => {
                 municipality = field.text().await.map_err(|_| AppError::BadRequest)?;
@@ -80,8 +103,16 @@ pub async fn upload(ctx: Ctx, mut multipart: Multipart) -> AppResult<Response> {
                     .filter(|c| !c.is_control())
                     .take(200)
                     .collect::<String>();
-                let bytes = field.bytes().await.map_err(|_| AppError::BadRequest)?;
-                file = Some((name, bytes.to_vec()));
+                match field.bytes().await {
+                    Ok(bytes) => file = Some((name, bytes.to_vec())),
+                    Err(e) => match read_error(e) {
+                        None => {
+                            too_large = true;
+                            break;
+                        }
+                        Some(err) => return Err(err),
+                    },
+                }
             }
             _ => {}
         }
@@ -92,6 +123,9 @@ pub async fn upload(ctx: Ctx, mut multipart: Multipart) -> AppResult<Response> {
             &upload_page_with(&ctx, municipality.clone(), Some(msg.to_string()))?,
         )
     };
+    if too_large {
+        return reject(TOO_LARGE);
+    }
     let editable = ctx.visible_with_role(EDIT);
     let m = match editable.len() {
         0 => return Err(AppError::Forbidden),
@@ -105,9 +139,7 @@ pub async fn upload(ctx: Ctx, mut multipart: Multipart) -> AppResult<Response> {
         return reject("Velg en CSV-fil å laste opp.");
     };
     if bytes.len() > import::MAX_BYTES {
-        return reject(
-            "Filen er for stor. Største tillatte størrelse er 5 MB; del den opp i flere filer.",
-        );
+        return reject(TOO_LARGE);
     }
     if std::str::from_utf8(&bytes).is_err() && bytes.iter().take(4096).any(|b| *b == 0) {
         return reject(

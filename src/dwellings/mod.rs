@@ -11,6 +11,7 @@ mod seed;
 pub mod settings;
 pub mod views;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use sqlx::PgConnection;
@@ -44,7 +45,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/boliger/import",
-            get(import_handlers::upload_page).post(import_handlers::upload),
+            get(import_handlers::upload_page)
+                .post(import_handlers::upload)
+                .layer(DefaultBodyLimit::max(import_handlers::UPLOAD_BODY_LIMIT)),
         )
         .route(
             "/boliger/import/mal.csv",

@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 use crate::auth::session::MaybeSession;
 use crate::web::error::AppError;
+use crate::web::forms::acceptable_text;
 
 pub const FIELD: &str = "csrf_token";
 /// Largest urlencoded form we accept; multipart bodies are bounded by the upload limit.
@@ -50,18 +51,22 @@ pub async fn verify(req: Request, next: Next) -> Response {
         Ok(b) => b,
         Err(_) => return AppError::TooLarge.into_response(),
     };
-    let presented = if content_type.starts_with("application/x-www-form-urlencoded") {
-        // PostgreSQL text cannot hold NUL, and no person types one: refuse such forms
-        // here instead of letting them fail deep inside a query.
-        if has_nul(&bytes) {
-            return AppError::BadRequest.into_response();
+    // Every text field must pass the one input rule (`forms::acceptable_text`) before any
+    // handler sees it: refused here instead of failing deep inside a query.
+    let fields = if content_type.starts_with("application/x-www-form-urlencoded") {
+        match serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes) {
+            Ok(pairs) => pairs,
+            Err(_) => return AppError::BadRequest.into_response(),
         }
-        token_from_urlencoded(&bytes)
     } else if content_type.starts_with("multipart/form-data") {
-        token_from_multipart(&content_type, bytes.clone()).await
+        multipart_text_fields(&content_type, bytes.clone()).await
     } else {
-        None
+        Vec::new()
     };
+    if !all_acceptable(&fields) {
+        return AppError::BadRequest.into_response();
+    }
+    let presented = fields.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v);
     match presented {
         Some(t) if bool::from(t.as_bytes().ct_eq(expected.as_bytes())) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
@@ -102,50 +107,56 @@ fn cross_site(req: &Request) -> bool {
     false
 }
 
-fn has_nul(bytes: &Bytes) -> bool {
-    match serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes) {
-        Ok(pairs) => pairs
-            .iter()
-            .any(|(k, v)| k.contains('\0') || v.contains('\0')),
-        Err(_) => true,
-    }
+fn all_acceptable(fields: &[(String, String)]) -> bool {
+    fields
+        .iter()
+        .all(|(k, v)| acceptable_text(k) && acceptable_text(v))
 }
 
-fn token_from_urlencoded(bytes: &Bytes) -> Option<String> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes)
-        .ok()?
-        .into_iter()
-        .find(|(k, _)| k == FIELD)
-        .map(|(_, v)| v)
-}
-
-async fn token_from_multipart(content_type: &str, bytes: Bytes) -> Option<String> {
-    let boundary = multer::parse_boundary(content_type).ok()?;
+/// The text fields of a multipart body (names and values; for file fields the name and
+/// file name, not the content), as far as the body can be read.
+async fn multipart_text_fields(content_type: &str, bytes: Bytes) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Ok(boundary) = multer::parse_boundary(content_type) else {
+        return out;
+    };
     let body = stream::once(async move { Ok::<Bytes, std::convert::Infallible>(bytes) });
     let mut multipart = multer::Multipart::new(body, boundary);
     while let Ok(Some(field)) = multipart.next_field().await {
-        if field.name() == Some(FIELD) {
-            return field.text().await.ok();
+        let name = field.name().unwrap_or("").to_owned();
+        if let Some(file_name) = field.file_name() {
+            out.push((name, file_name.to_owned()));
+            continue;
+        }
+        // Not UTF-8: the handler refuses it when it reads the field.
+        if let Ok(value) = field.text().await {
+            out.push((name, value));
         }
     }
-    None
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn finds_token_among_fields() {
-        let b = Bytes::from_static(b"a=1&csrf_token=abc%2Bd&b=2");
-        assert_eq!(token_from_urlencoded(&b).as_deref(), Some("abc+d"));
-        assert_eq!(token_from_urlencoded(&Bytes::from_static(b"a=1")), None);
-    }
-
     #[tokio::test]
-    async fn finds_token_in_multipart() {
-        let body = "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello\r\n--XX\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok\r\n--XX--\r\n";
-        let t = token_from_multipart("multipart/form-data; boundary=XX", Bytes::from(body)).await;
-        assert_eq!(t.as_deref(), Some("tok"));
+    async fn reads_multipart_text_fields_but_not_file_contents() {
+        let body = "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhel\0lo\r\n--XX\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok\r\n--XX--\r\n";
+        let fields =
+            multipart_text_fields("multipart/form-data; boundary=XX", Bytes::from(body)).await;
+        assert_eq!(
+            fields,
+            vec![
+                ("file".to_string(), "a.txt".to_string()),
+                ("csrf_token".to_string(), "tok".to_string())
+            ]
+        );
+        assert!(all_acceptable(&fields), "file contents are not text fields");
+        let nul =
+            "--XX\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nA\0B\r\n--XX--\r\n";
+        let fields =
+            multipart_text_fields("multipart/form-data; boundary=XX", Bytes::from(nul)).await;
+        assert!(!all_acceptable(&fields));
     }
 }

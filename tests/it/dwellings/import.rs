@@ -250,3 +250,66 @@ async fn windows_1252_comma_separated_file_from_excel_imports() {
     .await;
     assert_eq!(name, 1, "æøå decoded");
 }
+
+// ASVS 5.0 V2.2.1 (input is validated to enforce functional expectations): CSV import cells
+// follow the same input rule as form fields, so a NUL character is an error on its row,
+// not a failure when the row is saved.
+#[tokio::test]
+async fn a_nul_character_in_a_cell_is_an_error_on_its_row() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let bad = GOOD.replace("Skognsvegen 3", "Skognsvegen\u{0}3");
+    let preview = upload(&mut c, "nul.csv", bad.into_bytes()).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    let summary = preview.text_of("#import-feil");
+    assert!(
+        summary.contains("Linje 4") && summary.contains("NUL-tegn"),
+        "{summary}"
+    );
+    assert!(summary.contains("«Adresse»"), "{summary}");
+    assert_eq!(preview.count("form[action$='/bekreft']"), 0);
+    let import: uuid::Uuid = scalar(&app, "5037", "SELECT id FROM dwelling_imports").await;
+    let forced = c
+        .post(&format!("/boliger/import/{import}/bekreft"), &[])
+        .await;
+    assert_eq!(forced.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(units_named(&app, "Skogn bofellesskap").await, 0);
+}
+
+// ASVS 5.0 V5.2.1 (only files of a size the application can process are accepted): the
+// import takes files up to the 5 MB the page promises, and a bigger one gets a Norwegian
+// message on the upload page rather than a bare 400.
+#[tokio::test]
+async fn import_takes_files_up_to_5_mb_and_explains_a_bigger_one() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    // Over axum's default 2 MB body limit, under ours: three units and empty lines.
+    let mut big = GOOD.to_string();
+    let empty = format!("{}\n", ";".repeat(18));
+    while big.len() < 3 * 1024 * 1024 {
+        big.push_str(&empty);
+    }
+    let preview = upload(&mut c, "stor.csv", big.into_bytes()).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    assert_eq!(
+        preview.count("form[action$='/bekreft']"),
+        1,
+        "{}",
+        preview.text_of("#import-feil")
+    );
+    // Just over 5 MB (within the route's room for the other fields), and far over it.
+    for size in [5 * 1024 * 1024 + 1, 8 * 1024 * 1024] {
+        let mut bytes = GOOD.as_bytes().to_vec();
+        bytes.resize(size, b'\n');
+        let res = upload(&mut c, "for-stor.csv", bytes).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{size}");
+        assert!(
+            res.text
+                .contains("Filen er for stor. Største tillatte størrelse er 5 MB"),
+            "{size}: {}",
+            res.text
+        );
+    }
+    let imports: i64 = scalar(&app, "5037", "SELECT count(*) FROM dwelling_imports").await;
+    assert_eq!(imports, 1);
+}
