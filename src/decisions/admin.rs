@@ -25,6 +25,8 @@ pub struct AdminPage {
     pub m: MunicipalityRef,
     pub kinds: Vec<Kind>,
     pub paragraphs: Vec<Paragraph>,
+    /// fvl. § 16: the response time an advance notice gives by default.
+    pub advance_notice_days: i32,
     pub form: Fields,
     pub errors: FormErrors,
 }
@@ -32,6 +34,13 @@ pub struct AdminPage {
 impl AdminPage {
     pub fn val(&self, k: &str) -> &str {
         field(&self.form, k)
+    }
+    /// The typed value after a refusal, else the saved one.
+    pub fn days_value(&self) -> String {
+        match self.form.get("advance_notice_days") {
+            Some(v) => v.clone(),
+            None => self.advance_notice_days.to_string(),
+        }
     }
     pub fn part_label(&self, part: &str) -> &'static str {
         match part {
@@ -57,12 +66,14 @@ async fn page(ctx: &Ctx, form: Fields, errors: FormErrors) -> AppResult<AdminPag
     repo::ensure_defaults(&mut tx, m.id).await?;
     let kinds = repo::kinds(&mut tx, m.id).await?;
     let paragraphs = repo::paragraphs(&mut tx, m.id).await?;
+    let advance_notice_days = repo::advance_notice_days(&mut tx, m.id).await?;
     tx.commit().await?;
     Ok(AdminPage {
         layout: Layout::new(ctx, "innstillinger"),
         m,
         kinds,
         paragraphs,
+        advance_notice_days,
         form,
         errors,
     })
@@ -210,6 +221,38 @@ pub async fn add_paragraph(ctx: Ctx, Form(f): Form<Fields>) -> AppResult<Respons
     .await?;
     tx.commit().await?;
     Ok(Redirect::to("/innstillinger/vedtak#standardtekster").into_response())
+}
+
+/// The default response time of advance notices (fvl. § 16), 7–90 days.
+pub async fn save_periods(ctx: Ctx, Form(f): Form<Fields>) -> AppResult<Response> {
+    let m = target(&ctx)?;
+    let mut e = FormErrors::new();
+    let days = match field(&f, "advance_notice_days").trim().parse::<i32>() {
+        Ok(d) if (7..=90).contains(&d) => Some(d),
+        _ => {
+            e.add(
+                "advance_notice_days",
+                "Skriv et helt antall dager mellom 7 og 90.",
+            );
+            None
+        }
+    };
+    let Some(days) = days else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&ctx, f, e).await?);
+    };
+    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    let before = repo::advance_notice_days(&mut tx, m.id).await?;
+    repo::set_advance_notice_days(&mut tx, m.id, days).await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("settings.advance_notice_days")
+            .municipality(m.id)
+            .details(serde_json::json!({ "from": before, "to": days })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/innstillinger/vedtak?melding=frister#frister").into_response())
 }
 
 pub async fn toggle_paragraph(

@@ -792,6 +792,21 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
         }
     };
     let points = repo::points(&mut tx, m, id).await?;
+    if let Some(msg) = super::advance_notice::send_blocked(&mut tx, &d, &points, today).await? {
+        tx.rollback().await?;
+        let mut e = FormErrors::new();
+        e.general = Some(msg);
+        return refuse(
+            &ctx,
+            id,
+            Forms {
+                dispatch: Some((f, e)),
+                ..Default::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
     if !missing_for_dispatch(&facts(&d, &points)).is_empty() {
         tx.rollback().await?;
         let mut e = FormErrors::new();

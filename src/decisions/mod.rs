@@ -1,6 +1,7 @@
 //! Decisions (vedtak), combined decisions (samlevedtak) and appeals (klager).
 
 pub mod admin;
+pub mod advance_notice;
 pub mod appeals;
 pub mod calendar;
 pub mod deadline;
@@ -47,6 +48,15 @@ pub fn routes() -> Router<AppState> {
             "/vedtak/{id}/begrunnelse-gitt",
             post(grounds_request::given),
         )
+        .route(
+            "/soknader/{id}/forhandsvarsel",
+            get(advance_notice::show).post(advance_notice::send),
+        )
+        .route(
+            "/soknader/{id}/forhandsvarsel/{notice}/svar",
+            post(advance_notice::answer),
+        )
+        .route("/innstillinger/vedtak/frister", post(admin::save_periods))
         .route("/klager", get(lists::open_appeals))
         .route("/klager/{id}", get(appeals::show))
         .route("/klager/{id}/omgjor", post(appeals::reverse))

@@ -962,3 +962,129 @@ pub async fn dwelling_grants(
     .fetch_all(conn)
     .await
 }
+
+// ---------------------------------------------------------------------------------------
+// Advance notices (fvl. § 16)
+
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct AdvanceNotice {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub intended: String,
+    pub grounds: String,
+    pub sent_on: NaiveDate,
+    pub respond_by: NaiveDate,
+    pub sent_by_name: String,
+    pub letter_id: Uuid,
+    pub answered_on: Option<NaiveDate>,
+    pub answer_how: String,
+    pub answer_summary: String,
+    pub version: i32,
+}
+
+pub async fn advance_notices(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    application: Uuid,
+) -> sqlx::Result<Vec<AdvanceNotice>> {
+    sqlx::query_as(
+        "SELECT n.id, n.application_id, n.intended, n.grounds, n.sent_on, n.respond_by,
+                u.display_name AS sent_by_name, n.letter_id, n.answered_on, n.answer_how,
+                n.answer_summary, n.version
+           FROM advance_notices n JOIN users u ON u.id = n.sent_by
+          WHERE n.municipality_id = $1 AND n.application_id = $2
+          ORDER BY n.sent_on DESC, n.created_at DESC",
+    )
+    .bind(municipality)
+    .bind(application)
+    .fetch_all(conn)
+    .await
+}
+
+pub struct NewAdvanceNotice<'a> {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub intended: &'a str,
+    pub grounds: &'a str,
+    pub sent_on: NaiveDate,
+    pub respond_by: NaiveDate,
+    pub sent_by: Uuid,
+    pub letter_id: Uuid,
+}
+
+pub async fn insert_advance_notice(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    n: &NewAdvanceNotice<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO advance_notices (municipality_id, id, application_id, intended, grounds,
+                sent_on, respond_by, sent_by, letter_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(municipality)
+    .bind(n.id)
+    .bind(n.application_id)
+    .bind(n.intended)
+    .bind(n.grounds)
+    .bind(n.sent_on)
+    .bind(n.respond_by)
+    .bind(n.sent_by)
+    .bind(n.letter_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the party's answer once; false on a stale version or an answered notice.
+#[allow(clippy::too_many_arguments)]
+pub async fn answer_advance_notice(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    version: i32,
+    answered_on: NaiveDate,
+    how: &str,
+    summary: &str,
+    by: Uuid,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE advance_notices SET answered_on = $4, answer_how = $5, answer_summary = $6,
+                answered_by = $7, version = version + 1
+          WHERE municipality_id = $1 AND id = $2 AND version = $3 AND answered_on IS NULL",
+    )
+    .bind(municipality)
+    .bind(id)
+    .bind(version)
+    .bind(answered_on)
+    .bind(how)
+    .bind(summary)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn advance_notice_days(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Result<i32> {
+    sqlx::query_scalar(
+        "SELECT advance_notice_days FROM municipality_settings WHERE municipality_id = $1",
+    )
+    .bind(municipality)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn set_advance_notice_days(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    days: i32,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE municipality_settings SET advance_notice_days = $2 WHERE municipality_id = $1",
+    )
+    .bind(municipality)
+    .bind(days)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -27,6 +27,7 @@ pub enum Kind {
     Decision,
     InterimReply,
     Offer,
+    AdvanceNotice,
 }
 
 impl Kind {
@@ -35,6 +36,7 @@ impl Kind {
             Kind::Decision => "decision",
             Kind::InterimReply => "interim_reply",
             Kind::Offer => "offer",
+            Kind::AdvanceNotice => "advance_notice",
         }
     }
 }

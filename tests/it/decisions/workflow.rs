@@ -69,6 +69,20 @@ async fn point_deadlines(app: &TestApp, id: Uuid) -> Vec<Option<chrono::NaiveDat
     .unwrap()
 }
 
+/// Sends a decision today, digitally.
+async fn send_today(app: &TestApp, c: &mut Client, path: &str) -> Page {
+    let v = version(&c.get(path).await);
+    c.post(
+        &format!("{path}/send"),
+        &[
+            ("version", &v),
+            ("dispatched_on", &app.day(0)),
+            ("channel", "digital"),
+        ],
+    )
+    .await
+}
+
 /// Whether a sent refusal was closed because its appeal deadline passed.
 async fn closed(app: &TestApp, decision: Uuid) -> bool {
     tenant_scalar(
@@ -1270,4 +1284,180 @@ async fn a_decision_cannot_be_received_before_it_is_sent() {
     let status: String =
         tenant_scalar(&app, "SELECT status::text FROM decisions WHERE id = $1", id).await;
     assert_eq!(status, "sent");
+}
+
+/// fvl. § 16: a decision that takes help away from someone already granted (here a
+/// refusal for an applicant on the waiting list) needs an advance notice first, and
+/// cannot be sent before its response deadline unless the party has answered.
+#[tokio::test]
+async fn taking_help_away_needs_an_advance_notice_and_its_deadline() {
+    let app = TestApp::spawn().await;
+    let m = app.municipality_id("5037").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    let application: Uuid = sqlx::query_scalar(
+        "SELECT a.id FROM applications a WHERE a.municipality_id = $1 AND a.status = 'waiting_list'
+            AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.municipality_id = a.municipality_id
+                             AND o.application_id = a.id AND o.status = 'open')
+          ORDER BY a.case_number LIMIT 1",
+    )
+    .bind(m)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut c = app.login("levanger.saksbehandler").await;
+    let path = draft(&mut c, application).await;
+    let page = c.get(&path).await;
+    let dwelling = option_value(&page, "#kind_id", "Kommunal bolig");
+    let v = version(&page);
+    c.post(
+        &format!("{path}/punkter"),
+        &[
+            ("version", &v),
+            ("kind_id", &dwelling),
+            ("outcome", "refused"),
+            ("description", "Du fjernes fra ventelisten."),
+        ],
+    )
+    .await;
+    grounds(&mut c, &path).await;
+    let today = app.day(0);
+    let refused = send_today(&app, &mut c, &path).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused
+        .text_of(".ds-error-summary")
+        .contains("Send forhåndsvarsel først"));
+
+    // The notice: a response deadline under a week is refused, input kept.
+    let notice_path = format!("/soknader/{application}/forhandsvarsel");
+    let page = c.get(&notice_path).await;
+    assert_eq!(
+        page.attr("#respond_by", "value"),
+        Some(app.day(14)),
+        "two weeks by default"
+    );
+    let short = c
+        .post(
+            &notice_path,
+            &[
+                ("intended", "Vi vurderer å fjerne deg fra ventelisten."),
+                ("grounds", "Du har takket nei til tre tilbud."),
+                ("respond_by", &app.day(3)),
+            ],
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.text_of("#respond_by-err").contains("minst 7 dager"));
+    assert!(short
+        .text_of("#intended")
+        .contains("fjerne deg fra ventelisten"));
+    let sent = c
+        .post(
+            &notice_path,
+            &[
+                ("intended", "Vi vurderer å fjerne deg fra ventelisten."),
+                ("grounds", "Du har takket nei til tre tilbud."),
+                ("respond_by", &app.day(14)),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let page = c.get(&notice_path).await;
+    assert!(page
+        .text_of(".bosak-varsel-state")
+        .contains("Venter på svar"));
+    let letter = c
+        .get(
+            &page
+                .attr("section[aria-labelledby=varsler] a[href^='/brev/']", "href")
+                .unwrap(),
+        )
+        .await;
+    assert!(letter.text.contains("Forhåndsvarsel om vedtak"));
+    assert!(letter
+        .text
+        .contains(&format!("Fristen for å svare er {}", app.day(14))));
+
+    // Before the deadline and without an answer the decision still cannot be sent.
+    let early = send_today(&app, &mut c, &path).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early
+        .text_of(".ds-error-summary")
+        .contains(&format!("svarfrist {}", app.day(14))));
+
+    // The party answers: journaled, and then the decision can be sent.
+    let v = page
+        .attr("form[action$='/svar'] input[name=version]", "value")
+        .unwrap();
+    let action = page.attr("form[action$='/svar']", "action").unwrap();
+    let future = c
+        .post(
+            &action,
+            &[
+                ("version", &v),
+                ("answered_on", &app.day(1)),
+                ("answer_how", "Telefon"),
+                ("answer_summary", "Jeg vil fortsatt stå på listen."),
+            ],
+        )
+        .await;
+    assert_eq!(future.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(future.text_of("#answered_on-err").contains("fram i tid"));
+    let ok = c
+        .post(
+            &action,
+            &[
+                ("version", &v),
+                ("answered_on", &today),
+                ("answer_how", "Telefon"),
+                ("answer_summary", "Jeg vil fortsatt stå på listen."),
+            ],
+        )
+        .await;
+    assert_eq!(
+        ok.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        ok.text_of(".ds-error-summary")
+    );
+    let case = c.get(&format!("/soknader/{application}")).await;
+    let timeline = case.text_of(".bosak-app-timeline");
+    assert!(
+        timeline.contains("Svar på forhåndsvarsel mottatt"),
+        "{timeline}"
+    );
+    assert!(timeline.contains("Jeg vil fortsatt stå på listen."));
+    let done = send_today(&app, &mut c, &path).await;
+    assert_eq!(
+        done.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        done.text_of(".ds-error-summary")
+    );
+}
+
+/// Without an answer, the decision can be sent once the response deadline has passed.
+#[tokio::test]
+async fn after_the_notice_deadline_the_decision_can_be_sent() {
+    let notice = bosak::decisions::repo::AdvanceNotice {
+        id: Uuid::nil(),
+        application_id: Uuid::nil(),
+        intended: String::new(),
+        grounds: String::new(),
+        sent_on: on(1, 12),
+        respond_by: on(15, 12),
+        sent_by_name: String::new(),
+        letter_id: Uuid::nil(),
+        answered_on: None,
+        answer_how: String::new(),
+        answer_summary: String::new(),
+        version: 1,
+    };
+    use bosak::decisions::advance_notice::notice_satisfied;
+    assert!(
+        !notice_satisfied(&notice, on(15, 12)),
+        "the last day is the party's"
+    );
+    assert!(notice_satisfied(&notice, on(16, 12)));
 }

@@ -1,0 +1,550 @@
+//! Advance notice (forhåndsvarsel, forvaltningsloven § 16): before a decision that takes
+//! help away from a party (a refusal or a partial grant for someone already granted; a
+//! correction to the party's loss), the party is told what the municipality considers
+//! and gets a deadline to respond (the municipality's setting, 2 weeks by default). The
+//! decision cannot be sent before the deadline has passed unless the party has answered;
+//! the answer is journaled.
+
+use askama::Template;
+use axum::extract::{Form, Path};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::forms::{field, required_date, Fields};
+use super::handlers::{parse_id, READ_ROLES, WRITE_ROLES};
+use super::model::Outcome;
+use super::repo::{self, AdvanceNotice, Decision, Point};
+use crate::applications::model::Status as AppStatus;
+use crate::applications::repo::{self as apps, ApplicationDetail, Letterhead};
+use crate::audit::{self, Event};
+use crate::db::Tx;
+use crate::letters::archive::{self, Kind};
+use crate::letters::{self, verbatim_lines, Block};
+use crate::web::ctx::Ctx;
+use crate::web::error::{AppError, AppResult};
+use crate::web::forms::{text, FormErrors};
+use crate::web::layout::Layout;
+use crate::web::{format, render, render_status};
+
+/// Help was granted before: the case stands granted, or the decision corrects one that
+/// granted something.
+pub fn previously_granted(app_status: AppStatus, replaced: &[Point]) -> bool {
+    matches!(
+        app_status,
+        AppStatus::Approved
+            | AppStatus::PartlyApproved
+            | AppStatus::WaitingList
+            | AppStatus::Offered
+            | AppStatus::Housed
+    ) || replaced.iter().any(|p| p.outcome != Outcome::Refused)
+}
+
+/// A decision takes help away when help was granted and it grants less than all.
+pub fn takes_help_away(previously_granted: bool, outcomes: &[Outcome]) -> bool {
+    previously_granted && outcomes.iter().any(|o| *o != Outcome::Granted)
+}
+
+/// Whether a notice lets the decision be sent today: answered, or its deadline passed.
+pub fn notice_satisfied(n: &AdvanceNotice, today: NaiveDate) -> bool {
+    n.answered_on.is_some() || today > n.respond_by
+}
+
+/// Why the decision cannot be sent yet, if it takes help away without a notice whose
+/// deadline has passed or that was answered.
+pub async fn send_blocked(
+    tx: &mut Tx,
+    d: &Decision,
+    points: &[Point],
+    today: NaiveDate,
+) -> AppResult<Option<String>> {
+    let m = d.municipality_id;
+    let app = apps::application(tx, &[m], d.application_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let replaced = match d.replaces_id {
+        Some(r) => repo::points(tx, m, r).await?,
+        None => Vec::new(),
+    };
+    let outcomes: Vec<Outcome> = points.iter().map(|p| p.outcome).collect();
+    if !takes_help_away(previously_granted(app.status, &replaced), &outcomes) {
+        return Ok(None);
+    }
+    let notices = repo::advance_notices(tx, m, d.application_id).await?;
+    Ok(match notices.first() {
+        Some(n) if notice_satisfied(n, today) => None,
+        Some(n) => Some(format!(
+            "Vedtaket gir søkeren mindre hjelp enn før. Forhåndsvarselet ble sendt {} med svarfrist {}: vedtaket kan sendes når fristen er ute eller søkeren har svart (forvaltningsloven § 16).",
+            format::date(n.sent_on),
+            format::date(n.respond_by)
+        )),
+        None => Some(
+            "Vedtaket gir søkeren mindre hjelp enn før. Send forhåndsvarsel først (forvaltningsloven § 16), under «Forhåndsvarsel» i saken; vedtaket kan sendes når svarfristen er ute eller søkeren har svart."
+                .into(),
+        ),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "letters/advance_notice.txt", escape = "none")]
+struct NoticeText {
+    letterhead: String,
+    address_lines: Vec<String>,
+    date: String,
+    case_number: String,
+    author: String,
+    recipient: String,
+    recipient_address: Vec<String>,
+    draft: bool,
+    intended_lines: Vec<String>,
+    grounds_lines: Vec<String>,
+    respond_by: String,
+    phone: String,
+    email: String,
+}
+
+fn non_empty(v: Vec<String>) -> Vec<String> {
+    v.into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The notice letter: (blocks, recipient).
+fn compose(
+    c: &ApplicationDetail,
+    head: &Letterhead,
+    author: &str,
+    input: &NoticeInput,
+    date: NaiveDate,
+) -> AppResult<(Vec<Block>, String)> {
+    let recipient_address = non_empty(vec![
+        c.applicant_street_address.clone(),
+        format!("{} {}", c.applicant_postcode, c.applicant_postal_place),
+    ]);
+    let t = NoticeText {
+        letterhead: head.letterhead_name.clone(),
+        address_lines: non_empty(vec![
+            head.street_address.clone(),
+            format!("{} {}", head.postcode, head.postal_place),
+        ]),
+        date: format::date(date),
+        case_number: c.case_number.clone(),
+        author: author.to_string(),
+        recipient: c.applicant_name.clone(),
+        recipient_address: recipient_address.clone(),
+        draft: false,
+        intended_lines: verbatim_lines(&input.intended),
+        grounds_lines: verbatim_lines(&input.grounds),
+        respond_by: format::date(input.respond_by),
+        phone: head.phone.clone(),
+        email: head.email.clone(),
+    };
+    let recipient = std::iter::once(c.applicant_name.clone())
+        .chain(recipient_address)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok((letters::parse(&t.render()?), recipient))
+}
+
+pub struct NoticeInput {
+    pub intended: String,
+    pub grounds: String,
+    pub respond_by: NaiveDate,
+}
+
+pub fn parse_notice(
+    f: &Fields,
+    today: NaiveDate,
+    min_days: i64,
+) -> Result<NoticeInput, FormErrors> {
+    let mut e = FormErrors::new();
+    let intended = text(
+        &mut e,
+        "intended",
+        field(f, "intended"),
+        true,
+        4000,
+        "Hva kommunen vurderer å gjøre",
+    );
+    let grounds = text(
+        &mut e,
+        "grounds",
+        field(f, "grounds"),
+        true,
+        10000,
+        "Begrunnelsen",
+    );
+    let respond_by = required_date(&mut e, "respond_by", field(f, "respond_by"), "Svarfristen");
+    if let Some(d) = respond_by {
+        if (d - today).num_days() < min_days {
+            e.add(
+                "respond_by",
+                format!(
+                    "Svarfristen må være minst {min_days} dager fram i tid (tidligst {}).",
+                    format::date(today + chrono::Duration::days(min_days))
+                ),
+            );
+        }
+    }
+    match respond_by {
+        Some(respond_by) if e.is_empty() => Ok(NoticeInput {
+            intended,
+            grounds,
+            respond_by,
+        }),
+        _ => Err(e),
+    }
+}
+
+/// The shortest response time a notice may give.
+pub const MIN_DAYS: i64 = 7;
+
+#[derive(Template)]
+#[template(path = "decisions/advance_notice.html")]
+pub struct NoticePage {
+    pub layout: Layout,
+    pub c: ApplicationDetail,
+    pub notices: Vec<AdvanceNotice>,
+    pub can_write: bool,
+    pub form: Fields,
+    pub errors: FormErrors,
+    /// The notice whose answer form failed, with its input.
+    pub answer_for: Option<Uuid>,
+    pub notice: String,
+    pub today: NaiveDate,
+    pub no_errors: FormErrors,
+}
+
+impl NoticePage {
+    pub fn day(&self, d: &NaiveDate) -> String {
+        format::date(*d)
+    }
+    pub fn opt_day(&self, d: &Option<NaiveDate>) -> String {
+        d.map(format::date).unwrap_or_default()
+    }
+    pub fn val(&self, k: &str) -> &str {
+        field(&self.form, k)
+    }
+    /// The errors of the new-notice form (none when an answer form failed).
+    pub fn new_notice_errors(&self) -> &FormErrors {
+        if self.answer_for.is_none() {
+            &self.errors
+        } else {
+            &self.no_errors
+        }
+    }
+    pub fn answering(&self, n: &AdvanceNotice) -> bool {
+        self.answer_for == Some(n.id)
+    }
+    pub fn open(&self, n: &AdvanceNotice) -> bool {
+        n.answered_on.is_none() && self.today <= n.respond_by
+    }
+}
+
+async fn page(
+    ctx: &Ctx,
+    id: Uuid,
+    form: Option<Fields>,
+    errors: FormErrors,
+    answer_for: Option<Uuid>,
+    notice: &str,
+) -> AppResult<NoticePage> {
+    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
+    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
+    let c = apps::application(&mut tx, &visible, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let m = c.municipality_id;
+    let notices = repo::advance_notices(&mut tx, m, id).await?;
+    let days = repo::advance_notice_days(&mut tx, m).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("application.viewed")
+            .municipality(m)
+            .entity("application", id)
+            .details(serde_json::json!({ "case_number": c.case_number, "page": "advance_notice" })),
+    )
+    .await?;
+    tx.commit().await?;
+    let today = ctx.today();
+    let mut form = form.unwrap_or_default();
+    form.entry("respond_by".into())
+        .or_insert_with(|| format::date(today + chrono::Duration::days(i64::from(days))));
+    Ok(NoticePage {
+        layout: Layout::new(ctx, "soknader"),
+        can_write: ctx.user.has_any_role(m, WRITE_ROLES),
+        c,
+        notices,
+        form,
+        errors,
+        answer_for,
+        notice: notice.to_string(),
+        today,
+        no_errors: FormErrors::new(),
+    })
+}
+
+fn path(id: Uuid) -> String {
+    format!("/soknader/{id}/forhandsvarsel")
+}
+
+pub async fn show(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let notice = match ctx.meta.path.split("melding=").nth(1).unwrap_or("") {
+        "sendt" => "Forhåndsvarselet er sendt og arkivert.",
+        "svar" => "Svaret er registrert i journalen.",
+        _ => "",
+    };
+    render(&page(&ctx, id, None, FormErrors::new(), None, notice).await?)
+}
+
+/// Sends a notice: the letter is archived as sent in the same transaction.
+pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let today = ctx.today();
+    let input = match parse_notice(&f, today, MIN_DAYS) {
+        Ok(i) => i,
+        Err(e) => {
+            let p = page(&ctx, id, Some(f), e, None, "").await?;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &p);
+        }
+    };
+    let (mut tx, munis) = ctx.read_tx(WRITE_ROLES).await?;
+    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
+    let m = apps::municipality_of(&mut tx, &visible, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let mut tx = ctx.write_tx(m, WRITE_ROLES).await?;
+    let c = apps::application(&mut tx, &[m], id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // A second click on the same form finds the notice already sent today.
+    if repo::advance_notices(&mut tx, m, id)
+        .await?
+        .iter()
+        .any(|n| n.sent_on == today && n.intended == input.intended)
+    {
+        return Ok(Redirect::to(&format!("{}?melding=sendt", path(id))).into_response());
+    }
+    let head = apps::letterhead(&mut tx, m).await?;
+    let author = c
+        .caseworker_name
+        .clone()
+        .unwrap_or_else(|| ctx.user.display_name.clone());
+    let (blocks, recipient) = compose(&c, &head, &author, &input, today)?;
+    let notice_id = Uuid::now_v7();
+    let letter_id = archive::archive(
+        &mut tx,
+        m,
+        archive::Outgoing {
+            kind: Kind::AdvanceNotice,
+            application_id: id,
+            entity_type: "advance_notice",
+            entity_id: notice_id,
+            title: "Forhåndsvarsel om vedtak",
+            recipient: &recipient,
+            channel: "letter",
+            sent_on: today,
+            sent_by: ctx.user.id,
+            author: &head.letterhead_name,
+            footer: &format!("{} · Saksnummer {}", head.letterhead_name, c.case_number),
+            blocks,
+        },
+    )
+    .await?;
+    repo::insert_advance_notice(
+        &mut tx,
+        m,
+        &repo::NewAdvanceNotice {
+            id: notice_id,
+            application_id: id,
+            intended: &input.intended,
+            grounds: &input.grounds,
+            sent_on: today,
+            respond_by: input.respond_by,
+            sent_by: ctx.user.id,
+            letter_id,
+        },
+    )
+    .await?;
+    apps::record_event(
+        &mut tx,
+        m,
+        id,
+        Some(ctx.user.id),
+        "advance_notice",
+        &format!(
+            "Forhåndsvarsel sendt (forvaltningsloven § 16), svarfrist {}",
+            format::date(input.respond_by)
+        ),
+        &input.intended,
+        Some(&format!("/brev/{letter_id}")),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("advance_notice.sent")
+            .municipality(m)
+            .entity("application", id)
+            .details(serde_json::json!({ "notice": notice_id, "respond_by": input.respond_by })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("{}?melding=sendt", path(id))).into_response())
+}
+
+/// Records the party's answer (journaled); then the decision may be sent.
+pub async fn answer(
+    ctx: Ctx,
+    Path((id, notice_id)): Path<(String, String)>,
+    Form(f): Form<Fields>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let notice_id = parse_id(&notice_id)?;
+    let today = ctx.today();
+    let (mut tx, munis) = ctx.read_tx(WRITE_ROLES).await?;
+    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
+    let m = apps::municipality_of(&mut tx, &visible, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let mut tx = ctx.write_tx(m, WRITE_ROLES).await?;
+    let n = repo::advance_notices(&mut tx, m, id)
+        .await?
+        .into_iter()
+        .find(|n| n.id == notice_id)
+        .ok_or(AppError::NotFound)?;
+    let mut e = FormErrors::new();
+    let on = required_date(
+        &mut e,
+        "answered_on",
+        field(&f, "answered_on"),
+        "Datoen svaret kom",
+    );
+    if let Some(d) = on {
+        if d > today {
+            e.add("answered_on", "Datoen kan ikke være fram i tid.");
+        } else if d < n.sent_on {
+            e.add(
+                "answered_on",
+                format!(
+                    "Svaret kan ikke ha kommet før varselet ble sendt ({}).",
+                    format::date(n.sent_on)
+                ),
+            );
+        }
+    }
+    let how = text(
+        &mut e,
+        "answer_how",
+        field(&f, "answer_how"),
+        true,
+        200,
+        "Hvordan svaret kom",
+    );
+    let summary = text(
+        &mut e,
+        "answer_summary",
+        field(&f, "answer_summary"),
+        true,
+        10000,
+        "Hva søkeren svarte",
+    );
+    let version: i32 = field(&f, "version").trim().parse().unwrap_or(0);
+    let stale = e.is_empty() && version != n.version;
+    if stale {
+        e.general = Some(
+            "Varselet ble endret av noen andre mens du skrev (svaret er kanskje allerede registrert). Ingenting er lagret; teksten din står fortsatt i skjemaet."
+                .into(),
+        );
+    }
+    let Some(on) = on.filter(|_| e.is_empty()) else {
+        tx.rollback().await?;
+        let p = page(&ctx, id, Some(f), e, Some(notice_id), "").await?;
+        let code = if stale {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        return render_status(code, &p);
+    };
+    if !repo::answer_advance_notice(
+        &mut tx,
+        m,
+        notice_id,
+        version,
+        on,
+        &how,
+        &summary,
+        ctx.user.id,
+    )
+    .await?
+    {
+        tx.rollback().await?;
+        let mut e = FormErrors::new();
+        e.general = Some("Svaret på dette varselet er allerede registrert.".into());
+        let p = page(&ctx, id, Some(f), e, Some(notice_id), "").await?;
+        return render_status(StatusCode::CONFLICT, &p);
+    }
+    apps::record_event(
+        &mut tx,
+        m,
+        id,
+        Some(ctx.user.id),
+        "advance_notice",
+        &format!(
+            "Svar på forhåndsvarsel mottatt {} ({})",
+            format::date(on),
+            how
+        ),
+        &summary,
+        Some(&path(id)),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("advance_notice.answered")
+            .municipality(m)
+            .entity("application", id)
+            .details(serde_json::json!({ "notice": notice_id, "answered_on": on })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("{}?melding=svar", path(id))).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_less_help_for_someone_granted_needs_a_notice() {
+        use Outcome::*;
+        assert!(
+            !takes_help_away(false, &[Refused]),
+            "a first refusal takes nothing away"
+        );
+        assert!(!takes_help_away(true, &[Granted, Granted]));
+        assert!(takes_help_away(true, &[Granted, Refused]));
+        assert!(takes_help_away(true, &[PartlyGranted]));
+    }
+
+    #[test]
+    fn the_response_deadline_is_at_least_a_week() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let mut f = Fields::new();
+        f.insert("intended".into(), "Fjerne deg fra ventelisten".into());
+        f.insert("grounds".into(), "Du har takket nei til tre tilbud.".into());
+        f.insert("respond_by".into(), "05.12.2026".into());
+        let e = parse_notice(&f, today, MIN_DAYS).err().unwrap();
+        assert!(e.get("respond_by").unwrap().contains("minst 7 dager"));
+        f.insert("respond_by".into(), "15.12.2026".into());
+        assert!(parse_notice(&f, today, MIN_DAYS).is_ok());
+    }
+}
