@@ -112,7 +112,7 @@ fn non_empty(v: Vec<String>) -> Vec<String> {
 }
 
 /// The notice letter: (blocks, recipient).
-fn compose(
+pub(crate) fn compose(
     c: &ApplicationDetail,
     head: &Letterhead,
     author: &str,

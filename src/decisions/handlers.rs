@@ -1069,8 +1069,8 @@ pub struct LetterPage {
 
 /// The decision's letter as its data stands in `tx` (a draft's preview, or the letter
 /// being sent).
-async fn compose_letter(
-    tx: &mut Tx,
+pub(crate) async fn compose_letter(
+    tx: &mut sqlx::PgConnection,
     d: &Decision,
     today: chrono::NaiveDate,
 ) -> AppResult<(letter::Letter, String)> {

@@ -2,6 +2,7 @@
 //! Runs as the owner role; tenant rows are written inside transactions scoped to their
 //! municipality, because row level security is forced even for the owner.
 
+mod lawful;
 mod scale;
 
 pub use scale::scale;
@@ -179,6 +180,9 @@ pub async fn demo(owner: &PgPool, today: chrono::NaiveDate) -> anyhow::Result<bo
     crate::applications::seed_demo(&mut tx, &munis, today).await?;
     crate::decisions::seed::seed(&mut tx, &muni_ids, today).await?;
     crate::allocation::seed(&mut tx, &muni_ids).await?;
+    for m in &muni_ids {
+        lawful::seed(&mut tx, *m, today).await?;
+    }
     crate::meetings::seed_demo(&mut tx, ids[LEVANGER.number], today).await?;
     tx.commit().await?;
     Ok(true)

@@ -614,7 +614,10 @@ async fn appeals_in_time_late_forwarded_and_decided() {
         )
         .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert!(!c.get("/klager").await.text_of("tbody").contains("Søkeren"));
+    assert!(
+        !c.get("/klager").await.text.contains(appeal_path.as_str()),
+        "a decided appeal leaves the list of open appeals"
+    );
 
     // A second appeal, a week late: flagged; reversed by us → a new decision.
     let late = c
@@ -1460,4 +1463,85 @@ async fn after_the_notice_deadline_the_decision_can_be_sent() {
         "the last day is the party's"
     );
     assert!(notice_satisfied(&notice, on(16, 12)));
+}
+
+/// Every municipality's demo data shows each rule of lawful casework on a page.
+#[tokio::test]
+async fn demo_data_shows_every_rule_in_every_municipality() {
+    let app = TestApp::spawn().await;
+    for number in ["5037", "5038", "5035"] {
+        let m = app.municipality_id(number).await;
+        let mut tx = app.owner.begin().await.unwrap();
+        bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).bind(m).bind(app.today());
+        let mixed: i64 = count(
+            "SELECT count(*) FROM decisions d WHERE d.municipality_id = $1 AND d.status = 'sent'
+                AND (SELECT count(DISTINCT appeal_weeks) FROM decision_points p
+                      WHERE p.municipality_id = d.municipality_id AND p.decision_id = d.id) = 2
+                AND EXISTS (SELECT 1 FROM decision_points p WHERE p.municipality_id = d.municipality_id
+                             AND p.decision_id = d.id AND p.appeal_deadline < $2)
+                AND EXISTS (SELECT 1 FROM decision_points p WHERE p.municipality_id = d.municipality_id
+                             AND p.decision_id = d.id AND p.appeal_deadline >= $2)
+                AND EXISTS (SELECT 1 FROM appeals a WHERE a.municipality_id = d.municipality_id AND a.decision_id = d.id)",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert!(
+            mixed >= 1,
+            "{number}: a samlevedtak appealed late on one point, in time on the other"
+        );
+        let interrupted: i64 = count(
+            "SELECT count(*) FROM decisions d WHERE d.municipality_id = $1 AND d.grounds_requested_on <= $2
+                AND EXISTS (SELECT 1 FROM decision_points p WHERE p.municipality_id = d.municipality_id
+                             AND p.decision_id = d.id AND p.appeal_deadline IS NULL)",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert!(interrupted >= 1, "{number}: a request for grounds");
+        let waiting_notice: i64 = count(
+            "SELECT count(*) FROM advance_notices WHERE municipality_id = $1 AND answered_on IS NULL AND respond_by > $2",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert!(
+            waiting_notice >= 1,
+            "{number}: an advance notice awaiting its answer"
+        );
+        let two_interim: i64 = count(
+            "SELECT count(*) FROM (SELECT application_id FROM sent_letters
+               WHERE municipality_id = $1 AND kind = 'interim_reply' AND sent_on <= $2
+               GROUP BY application_id HAVING count(*) >= 2) x",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert!(
+            two_interim >= 1,
+            "{number}: a case with two interim replies"
+        );
+        tx.commit().await.unwrap();
+    }
+    // On a page: the appeal's timeliness per point.
+    let m = app.municipality_id("5037").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    let appeal: Uuid = sqlx::query_scalar(
+        "SELECT a.id FROM appeals a JOIN appeal_points ap ON ap.municipality_id = a.municipality_id AND ap.appeal_id = a.id
+          WHERE a.municipality_id = $1 GROUP BY a.id HAVING count(*) = 2 LIMIT 1",
+    )
+    .bind(m)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut c = app.login("levanger.saksbehandler").await;
+    let page = c.get(&format!("/klager/{appeal}")).await;
+    let t = page.text_of(".ds-alert");
+    assert!(
+        t.contains("for sent (frist") && t.contains("i tide (frist"),
+        "{t}"
+    );
 }

@@ -1,0 +1,358 @@
+//! Demo cases that show each rule of lawful casework on a page, in every municipality:
+//! a sent samlevedtak with a 3-week and a 4-week point and an appeal that is late on one
+//! point and in time on the other, a decision whose deadline a request for grounds has
+//! interrupted, an advance notice awaiting its answer, and a case with two interim
+//! replies. Letters are archived as the real flows archive them.
+
+use chrono::{Duration, NaiveDate};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::applications::model::Status as AppStatus;
+use crate::applications::repo as apps;
+use crate::decisions::deadline::appeal_deadline;
+use crate::decisions::model::Outcome;
+use crate::decisions::repo::{self, AppealInput, Dispatch, Kind, PointInput};
+use crate::letters::archive::{self, Outgoing};
+
+fn point(kind: &Kind, outcome: Outcome, description: &str) -> PointInput {
+    PointInput {
+        kind_id: kind.id,
+        outcome: Some(outcome),
+        description: description.into(),
+        dwelling_type_ids: Vec::new(),
+        rooms: None,
+        lease_months: None,
+        needs_ground_floor_or_lift: false,
+        extent: String::new(),
+        period_from: None,
+        period_to: None,
+        conditions: String::new(),
+        legal_basis: kind.legal_basis.clone(),
+        appeal_body: kind.appeal_body.clone(),
+        appeal_weeks: kind.appeal_weeks,
+        override_reason: String::new(),
+    }
+}
+
+/// Undecided cases of the municipality without decisions, oldest case number first.
+async fn undecided(conn: &mut PgConnection, m: Uuid, n: i64) -> anyhow::Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT a.id FROM applications a WHERE a.municipality_id = $1 AND a.status = 'under_assessment'
+            AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.municipality_id = a.municipality_id AND d.application_id = a.id)
+          ORDER BY a.case_number DESC LIMIT $2",
+    )
+    .bind(m)
+    .bind(n)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A decision sent `days_ago` (digitally, so notified the same day), archived.
+async fn sent_decision(
+    conn: &mut PgConnection,
+    m: Uuid,
+    application: Uuid,
+    author: Uuid,
+    points: &[PointInput],
+    sent_on: NaiveDate,
+) -> anyhow::Result<(Uuid, Vec<Uuid>)> {
+    let id = repo::insert_decision(conn, m, application, author, None).await?;
+    let mut ids = Vec::new();
+    for p in points {
+        ids.push(repo::insert_point(conn, m, id, p).await?);
+    }
+    repo::save_grounds(
+        conn,
+        m,
+        id,
+        "Kommunens tildelingsregler for kommunale boliger, lov om kommunenes ansvar på det boligsosiale feltet og helse- og omsorgstjenesteloven § 3-2.",
+        "Du bor i dag midlertidig hos familie. Du har behov for praktisk bistand noen timer i uken.",
+        "Behovet ditt for bolig er stort sammenlignet med andre søkere. Behovet for praktisk bistand dekkes av hjemmetjenesten i dag.",
+        false,
+        "",
+    )
+    .await?;
+    repo::mark_sent(
+        conn,
+        m,
+        id,
+        &Dispatch {
+            approver: author,
+            decided_on: sent_on,
+            dispatched_on: sent_on,
+            channel: "digital",
+            notified_on: sent_on,
+        },
+    )
+    .await?;
+    for (pid, p) in ids.iter().zip(points) {
+        let deadline = appeal_deadline(sent_on, None, p.appeal_weeks as u32);
+        repo::set_point_deadline(conn, m, *pid, deadline).await?;
+    }
+    let d = repo::decision(conn, &[m], id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("seeded decision"))?;
+    let (l, recipient) = crate::decisions::handlers::compose_letter(conn, &d, sent_on).await?;
+    archive::archive(
+        conn,
+        m,
+        Outgoing {
+            kind: archive::Kind::Decision,
+            application_id: application,
+            entity_type: "decision",
+            entity_id: id,
+            title: &l.title,
+            recipient: &recipient,
+            channel: "digital",
+            sent_on,
+            sent_by: author,
+            author: &l.author,
+            footer: &l.footer,
+            blocks: l.blocks,
+        },
+    )
+    .await?;
+    Ok((id, ids))
+}
+
+pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow::Result<()> {
+    crate::seed::with_tenant(conn, m).await?;
+    let Some(author) = crate::decisions::seed::some_caseworker(conn, m).await? else {
+        return Ok(());
+    };
+    let kinds = repo::kinds(conn, m).await?;
+    let (Some(dwelling), Some(health)) = (
+        kinds.iter().find(|k| k.is_dwelling),
+        kinds.iter().find(|k| k.appeal_weeks == 4),
+    ) else {
+        return Ok(());
+    };
+    let cases = undecided(conn, m, 3).await?;
+    let [samle, grounds, interim] = cases[..] else {
+        return Ok(());
+    };
+    let waiting: Option<Uuid> = sqlx::query_scalar(
+        "SELECT a.id FROM applications a WHERE a.municipality_id = $1 AND a.status = 'waiting_list'
+          ORDER BY a.case_number DESC LIMIT 1",
+    )
+    .bind(m)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(notice) = waiting else {
+        return Ok(());
+    };
+    let day = |n: i64| today - Duration::days(n);
+
+    // 1. A samlevedtak sent on a working day about three and a half weeks ago, so that
+    //    the 3-week point's deadline passed before yesterday and the 4-week point's has
+    //    not; an appeal of both, received yesterday.
+    let samle_sent = (22..=30)
+        .map(day)
+        .find(|&s| {
+            crate::decisions::calendar::is_working_day(s)
+                && appeal_deadline(s, None, 3) < day(1)
+                && appeal_deadline(s, None, 4) >= today
+        })
+        .unwrap_or(day(24));
+    let (d, pts) = sent_decision(
+        conn,
+        m,
+        samle,
+        author,
+        &[
+            point(dwelling, Outcome::Granted, "Du får kommunal utleiebolig."),
+            point(
+                health,
+                Outcome::Refused,
+                "Søknaden om praktisk bistand i hjemmet avslås.",
+            ),
+        ],
+        samle_sent,
+    )
+    .await?;
+    let v = current_version(conn, m, samle).await?;
+    apps::set_status(conn, m, samle, v, AppStatus::WaitingList, "", samle_sent).await?;
+    repo::insert_appeal(
+        conn,
+        m,
+        d,
+        &AppealInput {
+            received_on: day(1),
+            posted_on: None,
+            received_how: "Brev".into(),
+            appellant: "Søkeren selv".into(),
+            summary:
+                "Mener at boligen er for liten og at behovet for bistand er større enn vurdert."
+                    .into(),
+            late_reason: String::new(),
+            points: pts,
+        },
+        author,
+    )
+    .await?;
+
+    // 2. A refusal sent 10 days ago whose deadline a request for grounds interrupted.
+    let (d, _) = sent_decision(
+        conn,
+        m,
+        grounds,
+        author,
+        &[point(
+            dwelling,
+            Outcome::Refused,
+            "Søknaden om kommunal bolig avslås.",
+        )],
+        day(10),
+    )
+    .await?;
+    let v = current_version(conn, m, grounds).await?;
+    apps::set_status(conn, m, grounds, v, AppStatus::Rejected, "", day(10)).await?;
+    let v: i32 =
+        sqlx::query_scalar("SELECT version FROM decisions WHERE municipality_id = $1 AND id = $2")
+            .bind(m)
+            .bind(d)
+            .fetch_one(&mut *conn)
+            .await?;
+    repo::request_grounds(conn, m, d, v, day(5)).await?;
+
+    // 3. An advance notice awaiting its answer, for a case on the waiting list.
+    let c = apps::application(conn, &[m], notice)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("seeded case"))?;
+    let head = apps::letterhead(conn, m).await?;
+    let input = crate::decisions::advance_notice::NoticeInput {
+        intended: "Vi vurderer å fjerne deg fra ventelisten for kommunal bolig.".into(),
+        grounds: "Vi har ikke fått kontakt med deg på tre måneder, og opplysningene i søknaden er ikke oppdatert.".into(),
+        respond_by: today + Duration::days(11),
+    };
+    let author_name = c
+        .caseworker_name
+        .clone()
+        .unwrap_or_else(|| head.letterhead_name.clone());
+    let (blocks, recipient) =
+        crate::decisions::advance_notice::compose(&c, &head, &author_name, &input, day(3))?;
+    let notice_id = Uuid::now_v7();
+    let letter_id = archive::archive(
+        conn,
+        m,
+        Outgoing {
+            kind: archive::Kind::AdvanceNotice,
+            application_id: notice,
+            entity_type: "advance_notice",
+            entity_id: notice_id,
+            title: "Forhåndsvarsel om vedtak",
+            recipient: &recipient,
+            channel: "letter",
+            sent_on: day(3),
+            sent_by: author,
+            author: &head.letterhead_name,
+            footer: &format!("{} · Saksnummer {}", head.letterhead_name, c.case_number),
+            blocks,
+        },
+    )
+    .await?;
+    repo::insert_advance_notice(
+        conn,
+        m,
+        &repo::NewAdvanceNotice {
+            id: notice_id,
+            application_id: notice,
+            intended: &input.intended,
+            grounds: &input.grounds,
+            sent_on: day(3),
+            respond_by: input.respond_by,
+            sent_by: author,
+            letter_id,
+        },
+    )
+    .await?;
+
+    // 4. A case received 50 days ago with two interim replies: the first promised a
+    //    decision by five days ago; the second, sent four days ago, promises one later.
+    sqlx::query(
+        "UPDATE applications SET received_on = $3, interim_reason = $4, interim_expected_on = $5
+          WHERE municipality_id = $1 AND id = $2",
+    )
+    .bind(m)
+    .bind(interim)
+    .bind(day(50))
+    .bind("Vi venter på opplysninger fra NAV om inntekten din.")
+    .bind(day(5))
+    .execute(&mut *conn)
+    .await?;
+    for (sent_on, reason, expected, earlier) in [
+        (
+            day(19),
+            "Vi venter på opplysninger fra NAV om inntekten din.",
+            day(5),
+            0,
+        ),
+        (
+            day(4),
+            "Vi har fått opplysningene fra NAV og trenger en samtale med deg før vi avgjør saken.",
+            today + Duration::days(25),
+            1,
+        ),
+    ] {
+        sqlx::query(
+            "UPDATE applications SET interim_reason = $3, interim_expected_on = $4, interim_sent_on = $5
+              WHERE municipality_id = $1 AND id = $2",
+        )
+        .bind(m)
+        .bind(interim)
+        .bind(reason)
+        .bind(expected)
+        .bind(sent_on)
+        .execute(&mut *conn)
+        .await?;
+        let c = apps::application(conn, &[m], interim)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("seeded case"))?;
+        let name = c
+            .caseworker_name
+            .clone()
+            .unwrap_or_else(|| head.letterhead_name.clone());
+        let (blocks, letterhead, footer, recipient) =
+            crate::applications::interim::compose(&c, &head, &name, sent_on, earlier, false)?;
+        archive::archive(
+            conn,
+            m,
+            Outgoing {
+                kind: archive::Kind::InterimReply,
+                application_id: interim,
+                entity_type: "application",
+                entity_id: interim,
+                title: "Foreløpig svar på søknaden",
+                recipient: &recipient,
+                channel: "letter",
+                sent_on,
+                sent_by: author,
+                author: &letterhead,
+                footer: &footer,
+                blocks,
+            },
+        )
+        .await?;
+    }
+    // The second reply is due from the first one's promised date.
+    sqlx::query(
+        "UPDATE applications SET interim_due_on = $3 WHERE municipality_id = $1 AND id = $2",
+    )
+    .bind(m)
+    .bind(interim)
+    .bind(day(5))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn current_version(conn: &mut PgConnection, m: Uuid, id: Uuid) -> anyhow::Result<i32> {
+    Ok(sqlx::query_scalar(
+        "SELECT version FROM applications WHERE municipality_id = $1 AND id = $2",
+    )
+    .bind(m)
+    .bind(id)
+    .fetch_one(conn)
+    .await?)
+}
