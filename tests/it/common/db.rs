@@ -39,10 +39,43 @@ fn with_database(url: &str, db: &str) -> String {
     opts.database(db).to_url_lossy().to_string()
 }
 
-/// Creates a fresh, migrated database and returns its URL.
-pub async fn fresh_database() -> String {
+/// Creates a database from `template`, building the template first when it does not
+/// exist (`build` gets the URL of the database being built). One builder at a time.
+async fn from_template<F, Fut>(admin: &mut PgConnection, template: &str, build: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(template)
+            .fetch_one(&mut *admin)
+            .await
+            .unwrap();
+    if exists {
+        return;
+    }
+    let building = format!("{template}_building");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{building}\""))
+        .execute(&mut *admin)
+        .await
+        .unwrap();
+    build(building.clone()).await;
+    sqlx::query(&format!(
+        "ALTER DATABASE \"{building}\" RENAME TO \"{template}\""
+    ))
+    .execute(&mut *admin)
+    .await
+    .unwrap();
+}
+
+/// A fresh database, migrated and seeded with the demo data for `today`, and its URL.
+/// The migrated schema and the demo data of each date are built once, as template
+/// databases, and every test gets a copy (much faster than migrating and seeding per test).
+pub async fn fresh_database(today: chrono::NaiveDate) -> String {
     let base = base_url();
-    let template = format!("bosak_tpl_{}", migrations_fingerprint());
+    let migrated = format!("bosak_tpl_{}", migrations_fingerprint());
+    let seeded = format!("{migrated}_demo_{}", today.format("%Y%m%d"));
     let mut admin = PgConnection::connect(&base)
         .await
         .expect("connect to DATABASE_URL");
@@ -50,47 +83,49 @@ pub async fn fresh_database() -> String {
         .execute(&mut admin)
         .await
         .unwrap();
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(&template)
-            .fetch_one(&mut admin)
-            .await
-            .unwrap();
-    if !exists {
-        let building = format!("{template}_building");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{building}\""))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        sqlx::query(&format!("CREATE DATABASE \"{building}\""))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        {
+    from_template(&mut admin, &migrated, |building| {
+        let base = base.clone();
+        async move {
+            let mut admin = PgConnection::connect(&base).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE \"{building}\""))
+                .execute(&mut admin)
+                .await
+                .unwrap();
             let owner = bosak::db::owner_pool(&with_database(&base, &building))
                 .await
                 .unwrap();
             bosak::db::migrate(&owner).await.expect("migrations apply");
             owner.close().await;
         }
-        sqlx::query(&format!(
-            "ALTER DATABASE \"{building}\" RENAME TO \"{template}\""
-        ))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    }
+    })
+    .await;
+    from_template(&mut admin, &seeded, |building| {
+        let (base, migrated) = (base.clone(), migrated.clone());
+        async move {
+            let mut admin = PgConnection::connect(&base).await.unwrap();
+            sqlx::query(&format!(
+                "CREATE DATABASE \"{building}\" TEMPLATE \"{migrated}\""
+            ))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+            let owner = bosak::db::owner_pool(&with_database(&base, &building))
+                .await
+                .unwrap();
+            bosak::seed::demo(&owner, today).await.expect("seed demo");
+            owner.close().await;
+        }
+    })
+    .await;
     sqlx::query("SELECT pg_advisory_unlock(777001)")
         .execute(&mut admin)
         .await
         .unwrap();
     let name = format!("bosak_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!(
-        "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
-    ))
-    .execute(&mut admin)
-    .await
-    .expect("clone template database");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{seeded}\""))
+        .execute(&mut admin)
+        .await
+        .expect("clone template database");
     admin.close().await.ok();
     with_database(&base, &name)
 }

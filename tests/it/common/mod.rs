@@ -29,14 +29,13 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// A server with the demo data of the date its clock says (from a template database).
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-        let db_url = db::fresh_database().await;
-        let owner = bosak::db::owner_pool(&db_url).await.expect("owner pool");
-        let mut config = Config::for_tests(db_url.clone());
+        let mut config = Config::for_tests(String::new());
         configure(&mut config);
-        bosak::seed::demo(&owner, config.clock.today())
-            .await
-            .expect("seed demo");
+        let db_url = db::fresh_database(config.clock.today()).await;
+        config.database_url = Some(db_url.clone());
+        let owner = bosak::db::owner_pool(&db_url).await.expect("owner pool");
         Self::serve(db_url, owner, config).await
     }
 
