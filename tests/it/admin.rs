@@ -428,3 +428,44 @@ async fn auditor_lists_and_filters_the_audit_log_which_is_append_only() {
         .await;
     assert!(trunc.is_err());
 }
+
+/// ASVS 5.0 V16.2.1 / V8.2.2: the audit log is scoped per municipality. Events without a
+/// municipality (logins, failed logins with the typed user name, password changes) show
+/// to an auditor only when they concern staff of the municipalities audited, and to a
+/// municipality admin only their own; another municipality's staff activity never shows.
+#[tokio::test]
+async fn events_without_a_municipality_do_not_leak_across_tenants() {
+    let app = TestApp::spawn().await;
+    // The auditor audits Levanger only in this test.
+    let levanger = app.municipality_id("5037").await;
+    let revisor = app.user_id("revisor").await;
+    sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND municipality_id <> $2")
+        .bind(revisor)
+        .bind(levanger)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    app.login("levanger.team").await;
+    app.login("stjordal.saksbehandler").await;
+    let mut c = app.client();
+    c.login("stjordal.saksbehandler", "feil").await;
+    c.login("levanger.team", "feil").await;
+    c.login("ukjent.person", "feil").await;
+
+    let mut auditor = app.login("revisor").await;
+    let page = auditor.get("/revisjonslogg?handling=login").await;
+    let text = page.text_of("tbody");
+    assert!(text.contains("levanger.team"), "Levanger staff: {text}");
+    assert!(!text.contains("stjordal.saksbehandler"), "another municipality's staff: {text}");
+    assert!(!text.contains("ukjent.person"), "a name typed by anyone: {text}");
+    let failed = auditor.get("/revisjonslogg?handling=login.failed").await;
+    assert_eq!(failed.texts("tbody tr").len(), 1, "only Levanger staff's failed login");
+
+    // A municipality admin sees the municipality's events and only their own logins.
+    let mut admin = app.login("levanger.admin").await;
+    let page = admin.get("/revisjonslogg?handling=login").await;
+    let text = page.text_of("tbody");
+    assert!(text.contains("levanger.admin"));
+    assert!(!text.contains("levanger.team"), "{text}");
+    assert!(!text.contains("stjordal.saksbehandler"), "{text}");
+}
