@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::web::format::{parse_date, parse_kroner};
-use crate::web::forms::{text, FormErrors};
+use crate::web::forms::{line, text, FormErrors};
 
 // ---------------------------------------------------------------------------------------
 // Fødselsnummer and D-nummer
@@ -691,7 +691,7 @@ impl PersonForm {
         today: NaiveDate,
     ) -> Option<PersonInput> {
         let before = e.summary().len();
-        let name = text(e, slot.field("name"), &self.name, true, 200, "Navn");
+        let name = line(e, slot.field("name"), &self.name, true, 200, "Navn");
         let mut national_id = None;
         let nid = self.national_id.trim();
         if !nid.is_empty() {
@@ -732,15 +732,15 @@ impl PersonForm {
         let birth_date = birth_date.or_else(|| national_id.as_ref().and_then(|n| n.birth_date()));
         let (phone, email, street_address, postcode, postal_place) = match slot {
             PersonSlot::Applicant => {
-                let phone = text(e, slot.field("phone"), &self.phone, false, 40, "Telefon");
-                let email = text(e, slot.field("email"), &self.email, false, 254, "E-post");
+                let phone = line(e, slot.field("phone"), &self.phone, false, 40, "Telefon");
+                let email = line(e, slot.field("email"), &self.email, false, 254, "E-post");
                 if !email.is_empty() && !crate::municipalities::model::plausible_email(&email) {
                     e.add(
                         slot.field("email"),
                         "E-postadressen ser ikke riktig ut. Eksempel: navn@eksempel.no",
                     );
                 }
-                let street = text(
+                let street = line(
                     e,
                     slot.field("street_address"),
                     &self.street_address,
@@ -752,7 +752,7 @@ impl PersonForm {
                 if !crate::municipalities::model::valid_postcode(&postcode) {
                     e.add(slot.field("postcode"), "Postnummer må være fire siffer.");
                 }
-                let place = text(
+                let place = line(
                     e,
                     slot.field("postal_place"),
                     &self.postal_place,

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::web::forms::{text, FormErrors};
+use crate::web::forms::{line, text, FormErrors};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SettingsForm {
@@ -38,7 +38,7 @@ pub struct Settings {
 impl SettingsForm {
     pub fn parse(&self) -> Result<(Settings, i32), FormErrors> {
         let mut e = FormErrors::new();
-        let letterhead_name = text(
+        let letterhead_name = line(
             &mut e,
             "letterhead_name",
             &self.letterhead_name,
@@ -46,7 +46,7 @@ impl SettingsForm {
             200,
             "Navn i brevhodet",
         );
-        let street_address = text(
+        let street_address = line(
             &mut e,
             "street_address",
             &self.street_address,
@@ -58,7 +58,7 @@ impl SettingsForm {
         if !valid_postcode(&postcode) {
             e.add("postcode", "Postnummer må være fire siffer.");
         }
-        let postal_place = text(
+        let postal_place = line(
             &mut e,
             "postal_place",
             &self.postal_place,
@@ -66,8 +66,8 @@ impl SettingsForm {
             100,
             "Poststed",
         );
-        let phone = text(&mut e, "phone", &self.phone, false, 40, "Telefon");
-        let email = text(&mut e, "email", &self.email, false, 254, "E-post");
+        let phone = line(&mut e, "phone", &self.phone, false, 40, "Telefon");
+        let email = line(&mut e, "email", &self.email, false, 254, "E-post");
         if !email.is_empty() && !plausible_email(&email) {
             e.add(
                 "email",

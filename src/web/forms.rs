@@ -54,6 +54,27 @@ pub fn text(
     v
 }
 
+/// A single-line field (a name, an address): like [`text`], and refused when it holds a
+/// line break or another control character, which would otherwise become a heading or a
+/// list item where the value is printed in a letter.
+pub fn line(
+    errors: &mut FormErrors,
+    field: &'static str,
+    value: &str,
+    required: bool,
+    max: usize,
+    label: &str,
+) -> String {
+    let v = text(errors, field, value, required, max, label);
+    if v.chars().any(char::is_control) {
+        errors.add(
+            field,
+            format!("{label} må stå på én linje, uten linjeskift."),
+        );
+    }
+    v
+}
+
 /// The one rule for every piece of text that comes in, whatever the path (urlencoded
 /// forms and multipart text fields in [`crate::web::csrf::verify`], CSV import cells in
 /// [`crate::dwellings::import`]): no NUL character. PostgreSQL text cannot hold it and no

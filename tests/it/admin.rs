@@ -456,10 +456,20 @@ async fn events_without_a_municipality_do_not_leak_across_tenants() {
     let page = auditor.get("/revisjonslogg?handling=login").await;
     let text = page.text_of("tbody");
     assert!(text.contains("levanger.team"), "Levanger staff: {text}");
-    assert!(!text.contains("stjordal.saksbehandler"), "another municipality's staff: {text}");
-    assert!(!text.contains("ukjent.person"), "a name typed by anyone: {text}");
+    assert!(
+        !text.contains("stjordal.saksbehandler"),
+        "another municipality's staff: {text}"
+    );
+    assert!(
+        !text.contains("ukjent.person"),
+        "a name typed by anyone: {text}"
+    );
     let failed = auditor.get("/revisjonslogg?handling=login.failed").await;
-    assert_eq!(failed.texts("tbody tr").len(), 1, "only Levanger staff's failed login");
+    assert_eq!(
+        failed.texts("tbody tr").len(),
+        1,
+        "only Levanger staff's failed login"
+    );
 
     // A municipality admin sees the municipality's events and only their own logins.
     let mut admin = app.login("levanger.admin").await;

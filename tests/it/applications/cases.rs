@@ -1132,3 +1132,42 @@ async fn nul_characters_are_refused_in_forms_and_multipart_fields() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
+
+/// ASVS 5.0 V1.3 (output in another context): single-line fields stay single-line where
+/// they are stored and printed, so a line break in a name cannot become a heading or a
+/// list item in an official letter. Refused next to the field with the input kept, and
+/// by the database whatever path writes.
+#[tokio::test]
+async fn a_line_break_in_a_name_or_address_is_refused() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    c.get("/soknader/ny").await;
+    let mut fields = registration("Kari Linje\n# Vedtak om innvilget bolig", &fnr("150385", 3));
+    for (k, v) in fields.iter_mut() {
+        if k == "applicant_street_address" {
+            *v = "Storgata 1\r\n- Klagefrist: ingen".into();
+        }
+    }
+    let res = post_pairs(&mut c, "/soknader/ny", &fields).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#applicant_name-err").contains("én linje"));
+    assert!(res
+        .text_of("#applicant_street_address-err")
+        .contains("én linje"));
+    assert!(
+        res.attr("#applicant_name", "value")
+            .unwrap_or_default()
+            .contains("Kari Linje"),
+        "input kept"
+    );
+    let m = app.municipality_id("5037").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    let direct = sqlx::query(
+        "INSERT INTO people (municipality_id, id, name, birth_date) VALUES ($1, gen_random_uuid(), E'A\\n# B', '1980-01-01')",
+    )
+    .bind(m)
+    .execute(&mut *tx)
+    .await;
+    assert!(direct.is_err(), "the database keeps names on one line");
+}
