@@ -27,6 +27,10 @@ pub enum Kind {
     Decision,
     InterimReply,
     Offer,
+    /// Dismissal of a late appeal (avvisning, fvl. § 31): an enkeltvedtak of its own.
+    Dismissal,
+    /// Forwarding an appeal to its appeal body (oversendelsesbrev), copy to the party.
+    Forwarding,
 }
 
 impl Kind {
@@ -35,6 +39,8 @@ impl Kind {
             Kind::Decision => "decision",
             Kind::InterimReply => "interim_reply",
             Kind::Offer => "offer",
+            Kind::Dismissal => "dismissal",
+            Kind::Forwarding => "forwarding",
         }
     }
 }

@@ -1,4 +1,5 @@
 //! HTTP tests of decisions (samlevedtak), the letter (HTML and PDF), and appeals.
 
+mod appeals;
 mod browser;
 mod workflow;
