@@ -100,7 +100,7 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                 (SELECT count(*) FROM decisions d WHERE d.municipality_id = s.municipality_id
                    AND d.status = 'ready_for_approval') AS awaiting_approval,
                 (SELECT count(*) FROM appeals ap WHERE ap.municipality_id = s.municipality_id
-                   AND ap.status IN ('registered', 'forwarded')) AS open_appeals,
+                   AND ap.status IN ('registered', 'reversing', 'forwarded')) AS open_appeals,
                 (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
                    AND a.status = 'ready_for_meeting') AS ready_for_meeting,
                 (SELECT count(*) FROM offers o WHERE o.municipality_id = s.municipality_id

@@ -46,6 +46,28 @@ pub fn takes_help_away(previously_granted: bool, outcomes: &[Outcome]) -> bool {
     previously_granted && outcomes.iter().any(|o| *o != Outcome::Granted)
 }
 
+fn rank(o: Outcome) -> u8 {
+    match o {
+        Outcome::Granted => 2,
+        Outcome::PartlyGranted => 1,
+        Outcome::Refused => 0,
+    }
+}
+
+/// A correction takes help away when, for some kind of help the corrected decision gave,
+/// the new decision gives less (or drops it).
+pub fn correction_takes_help_away(replaced: &[(Uuid, Outcome)], new: &[(Uuid, Outcome)]) -> bool {
+    replaced.iter().any(|(kind, old)| {
+        let best = new
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, o)| rank(*o))
+            .max()
+            .unwrap_or(0);
+        best < rank(*old)
+    })
+}
+
 /// Whether a notice lets the decision be sent today: answered, or its deadline passed.
 pub fn notice_satisfied(n: &AdvanceNotice, today: NaiveDate) -> bool {
     n.answered_on.is_some() || today > n.respond_by
@@ -68,7 +90,20 @@ pub async fn send_blocked(
         None => Vec::new(),
     };
     let outcomes: Vec<Outcome> = points.iter().map(|p| p.outcome).collect();
-    if !takes_help_away(previously_granted(app.status, &replaced), &outcomes) {
+    let takes = match d.replaces_id {
+        Some(_) => correction_takes_help_away(
+            &replaced
+                .iter()
+                .map(|p| (p.kind_id, p.outcome))
+                .collect::<Vec<_>>(),
+            &points
+                .iter()
+                .map(|p| (p.kind_id, p.outcome))
+                .collect::<Vec<_>>(),
+        ),
+        None => takes_help_away(previously_granted(app.status, &[]), &outcomes),
+    };
+    if !takes {
         return Ok(None);
     }
     let notices = repo::advance_notices(tx, m, d.application_id).await?;
@@ -533,6 +568,28 @@ mod tests {
         assert!(!takes_help_away(true, &[Granted, Granted]));
         assert!(takes_help_away(true, &[Granted, Refused]));
         assert!(takes_help_away(true, &[PartlyGranted]));
+    }
+
+    #[test]
+    fn a_correction_needs_a_notice_only_when_it_gives_less() {
+        use Outcome::*;
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert!(
+            !correction_takes_help_away(&[(a, Refused)], &[(a, Granted)]),
+            "reversed in the party's favour"
+        );
+        assert!(!correction_takes_help_away(
+            &[(a, Granted), (b, Refused)],
+            &[(a, Granted), (b, Refused)]
+        ));
+        assert!(correction_takes_help_away(
+            &[(a, Granted)],
+            &[(a, PartlyGranted)]
+        ));
+        assert!(
+            correction_takes_help_away(&[(a, Granted), (b, Granted)], &[(a, Granted)]),
+            "a point dropped"
+        );
     }
 
     #[test]

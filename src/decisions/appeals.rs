@@ -9,10 +9,11 @@ use uuid::Uuid;
 
 use super::deadline::{assess_appeal, Timeliness};
 use super::forms::{self, field, Fields};
+use super::forwarding::{groups, BodyGroup};
 use super::handlers::{decision_path, decision_tx, page, parse_id, Forms, READ_ROLES, WRITE_ROLES};
+use super::late_appeals::{cleared, decision_age, late_state, not_cleared, LateState};
 use super::model::Status;
 use super::repo::{self, Appeal, Decision, Point};
-use crate::applications::model::Status as AppStatus;
 use crate::applications::repo as apps;
 use crate::audit::{self, Event};
 use crate::db::Tx;
@@ -66,7 +67,7 @@ pub fn timeliness(
     )
 }
 
-fn worst(all: impl Iterator<Item = Timeliness>) -> Timeliness {
+pub fn worst(all: impl Iterator<Item = Timeliness>) -> Timeliness {
     all.fold(Timeliness::InTime, |acc, t| match (acc, t) {
         (Timeliness::BeyondOneYear, _) | (_, Timeliness::BeyondOneYear) => {
             Timeliness::BeyondOneYear
@@ -217,6 +218,13 @@ pub struct AppealPage {
     pub errors: FormErrors,
     pub notice: String,
     pub today: String,
+    /// § 31: a late appeal still to be assessed.
+    pub assess: bool,
+    /// The appeal may be reconsidered and decided (in time, or late and taken up).
+    pub cleared: bool,
+    pub late_state: &'static str,
+    pub age: String,
+    pub groups: Vec<BodyGroup>,
 }
 
 impl AppealPage {
@@ -248,7 +256,7 @@ impl AppealPage {
     }
 }
 
-async fn appeal_tx(ctx: &Ctx, id: Uuid, write: bool) -> AppResult<(Tx, Appeal)> {
+pub(super) async fn appeal_tx(ctx: &Ctx, id: Uuid, write: bool) -> AppResult<(Tx, Appeal)> {
     let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
     let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
     let a = repo::appeal(&mut tx, &visible, id)
@@ -278,7 +286,10 @@ async fn appeal_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let points = repo::points(&mut tx, m, a.decision_id).await?;
+    let groups = groups(repo::appeal_points(&mut tx, m, id).await?);
     tx.commit().await?;
+    let state = late_state(&d, &points, &a);
+    let age = decision_age(&d, &a, ctx.today());
     let per_point = timeliness_per_point(&d, &points, &a.point_ids, a.received_on, a.posted_on);
     let t = worst(per_point.iter().map(|(_, _, t)| *t));
     let detail = timeliness_summary(&per_point);
@@ -293,6 +304,11 @@ async fn appeal_page(
     let mut form = form;
     form.entry("date".into())
         .or_insert_with(|| format::date(ctx.today()));
+    form.entry("dispatched_on".into())
+        .or_insert_with(|| format::date(ctx.today()));
+    if !form.contains_key("late_reason") {
+        form.insert("late_reason".into(), a.late_reason.clone());
+    }
     Ok(AppealPage {
         layout: Layout::new(ctx, "soknader"),
         can_write: ctx.user.has_any_role(m, WRITE_ROLES),
@@ -305,6 +321,16 @@ async fn appeal_page(
         errors,
         notice: notice.chars().take(30).collect(),
         today: format::date(ctx.today()),
+        assess: state == LateState::Pending,
+        cleared: cleared(state),
+        late_state: match state {
+            LateState::InTime => "in_time",
+            LateState::Pending => "pending",
+            LateState::TakenUp => "taken_up",
+            LateState::Dismissed => "dismissed",
+        },
+        age,
+        groups,
     })
 }
 
@@ -323,13 +349,13 @@ pub async fn show(
     render(&appeal_page(&ctx, id, Fields::new(), FormErrors::new(), &q.melding).await?)
 }
 
-fn conflict() -> FormErrors {
+pub(super) fn conflict() -> FormErrors {
     let mut e = FormErrors::new();
     e.general = Some("Klagesaken ble endret av noen andre mens du arbeidet. Ingenting er lagret. Se over saken og prøv igjen.".into());
     e
 }
 
-async fn refuse(
+pub(super) async fn refuse(
     ctx: &Ctx,
     id: Uuid,
     f: Fields,
@@ -340,7 +366,8 @@ async fn refuse(
 }
 
 /// § 33: the unit reverses its decision. A new decision (replacing the old one) is drafted
-/// from the old one's content for the caseworker to change and send.
+/// from the old one's content for the caseworker to change and send; the appeal stays open
+/// ('reversing') until that decision is sent (see [`on_decision_sent`]).
 pub async fn reverse(
     ctx: Ctx,
     Path(id): Path<String>,
@@ -350,7 +377,17 @@ pub async fn reverse(
     let (mut tx, a) = appeal_tx(&ctx, id, true).await?;
     let m = a.municipality_id;
     if a.status != "registered" {
+        tx.rollback().await?;
         return Ok(Redirect::to(&appeal_path(id)).into_response());
+    }
+    let d = repo::decision(&mut tx, &[m], a.decision_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let points = repo::points(&mut tx, m, a.decision_id).await?;
+    let state = late_state(&d, &points, &a);
+    if !cleared(state) {
+        tx.rollback().await?;
+        return refuse(&ctx, id, f, not_cleared(state), StatusCode::CONFLICT).await;
     }
     let mut e = FormErrors::new();
     let on = forms::required_date(&mut e, "date", field(&f, "date"), "Dato");
@@ -362,9 +399,6 @@ pub async fn reverse(
         tx.rollback().await?;
         return refuse(&ctx, id, f, conflict(), StatusCode::CONFLICT).await;
     }
-    let d = repo::decision(&mut tx, &[m], a.decision_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let new_id = match d.replaced_by_id {
         Some(existing) => existing,
         None => {
@@ -375,7 +409,7 @@ pub async fn reverse(
             new_id
         }
     };
-    repo::appeal_reversed(&mut tx, m, id, on, new_id).await?;
+    repo::appeal_reversing(&mut tx, m, id, on, new_id).await?;
     apps::record_event(
         &mut tx,
         m,
@@ -383,14 +417,14 @@ pub async fn reverse(
         Some(ctx.user.id),
         "appeal",
         "Klagen tas til følge: vedtaket omgjøres",
-        "",
+        "Klagen er åpen til det nye vedtaket er sendt",
         Some(&decision_path(new_id)),
     )
     .await?;
     audit::record(
         &mut tx,
         &ctx,
-        Event::new("appeal.reversed")
+        Event::new("appeal.reversing")
             .municipality(m)
             .entity("appeal", id)
             .details(serde_json::json!({ "new_decision": new_id })),
@@ -400,156 +434,36 @@ pub async fn reverse(
     Ok(Redirect::to(&decision_path(new_id)).into_response())
 }
 
-/// § 33: the unit upholds its decision and forwards the appeal to the appeal body of each
-/// point appealed.
-pub async fn forward(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, a) = appeal_tx(&ctx, id, true).await?;
-    let m = a.municipality_id;
-    if a.status != "registered" {
-        return Ok(Redirect::to(&appeal_path(id)).into_response());
+/// Called in the transaction that sends decision `d`: an appeal being reversed by it
+/// (§ 33) is closed as reversed now that the new decision is sent.
+pub async fn on_decision_sent(tx: &mut Tx, ctx: &Ctx, d: &Decision) -> AppResult<()> {
+    if d.replaces_id.is_none() {
+        return Ok(());
     }
-    let mut e = FormErrors::new();
-    let on = forms::required_date(&mut e, "date", field(&f, "date"), "Dato oversendt");
-    let note = crate::web::forms::text(
-        &mut e,
-        "forwarding_note",
-        field(&f, "forwarding_note"),
-        true,
-        20000,
-        "Oversendelsesbrevet",
-    );
-    let Some(on) = on.filter(|_| e.is_empty()) else {
-        tx.rollback().await?;
-        return refuse(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
-    };
-    if !repo::bump_appeal(&mut tx, m, id, field(&f, "version").parse().unwrap_or(0)).await? {
-        tx.rollback().await?;
-        return refuse(&ctx, id, f, conflict(), StatusCode::CONFLICT).await;
+    let m = d.municipality_id;
+    for appeal in repo::close_reversed_appeals(tx, m, d.id).await? {
+        apps::record_event(
+            tx,
+            m,
+            d.application_id,
+            Some(ctx.user.id),
+            "appeal",
+            "Klagen er avsluttet: det nye vedtaket er sendt",
+            "",
+            Some(&appeal_path(appeal)),
+        )
+        .await?;
+        audit::record(
+            tx,
+            ctx,
+            Event::new("appeal.reversed")
+                .municipality(m)
+                .entity("appeal", appeal)
+                .details(serde_json::json!({ "new_decision": d.id })),
+        )
+        .await?;
     }
-    repo::appeal_forwarded(&mut tx, m, id, on, &note).await?;
-    apps::record_event(
-        &mut tx,
-        m,
-        a.application_id,
-        Some(ctx.user.id),
-        "appeal",
-        "Vedtaket opprettholdt, klagen oversendt klageinstansen",
-        "",
-        Some(&appeal_path(id)),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("appeal.forwarded")
-            .municipality(m)
-            .entity("appeal", id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=oversendt", appeal_path(id))).into_response())
-}
-
-/// The appeal body's outcome, and what follows from it: reversed → a new decision is
-/// drafted to implement it; sent back → the case is assessed again.
-pub async fn outcome(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, a) = appeal_tx(&ctx, id, true).await?;
-    let m = a.municipality_id;
-    if a.status != "forwarded" {
-        return Ok(Redirect::to(&appeal_path(id)).into_response());
-    }
-    let mut e = FormErrors::new();
-    let outcome = field(&f, "body_outcome").to_owned();
-    if !matches!(outcome.as_str(), "upheld" | "reversed" | "sent_back") {
-        e.add("body_outcome", "Velg klageinstansens avgjørelse.");
-    }
-    let on = forms::required_date(&mut e, "date", field(&f, "date"), "Dato for avgjørelsen");
-    let note = crate::web::forms::text(
-        &mut e,
-        "body_outcome_note",
-        field(&f, "body_outcome_note"),
-        false,
-        5000,
-        "Merknaden",
-    );
-    let Some(on) = on.filter(|_| e.is_empty()) else {
-        tx.rollback().await?;
-        return refuse(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
-    };
-    if !repo::bump_appeal(&mut tx, m, id, field(&f, "version").parse().unwrap_or(0)).await? {
-        tx.rollback().await?;
-        return refuse(&ctx, id, f, conflict(), StatusCode::CONFLICT).await;
-    }
-    repo::appeal_outcome(&mut tx, m, id, &outcome, on, &note).await?;
-    let d = repo::decision(&mut tx, &[m], a.decision_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut target = appeal_path(id);
-    let summary = match outcome.as_str() {
-        "upheld" => "Klageinstansen opprettholdt vedtaket",
-        "reversed" => {
-            if d.replaced_by_id.is_none() {
-                let new_id =
-                    repo::insert_decision(&mut tx, m, d.application_id, ctx.user.id, Some(d.id))
-                        .await?;
-                repo::copy_points(&mut tx, m, d.id, new_id).await?;
-                target = decision_path(new_id);
-            }
-            "Klageinstansen omgjorde vedtaket – nytt vedtak må skrives"
-        }
-        _ => {
-            let app = apps::application(&mut tx, &[m], d.application_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            if app.status != AppStatus::UnderAssessment
-                && !apps::set_status(
-                    &mut tx,
-                    m,
-                    app.id,
-                    app.version,
-                    AppStatus::UnderAssessment,
-                    "Sendt tilbake av klageinstansen",
-                    ctx.today(),
-                )
-                .await?
-            {
-                return Err(AppError::Conflict);
-            }
-            "Klageinstansen sendte saken tilbake til ny behandling"
-        }
-    };
-    apps::record_event(
-        &mut tx,
-        m,
-        a.application_id,
-        Some(ctx.user.id),
-        "appeal",
-        summary,
-        &note,
-        Some(&target),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("appeal.outcome")
-            .municipality(m)
-            .entity("appeal", id)
-            .details(serde_json::json!({ "outcome": outcome })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&target).into_response())
+    Ok(())
 }
 
 /// A full refusal closes the case when every appeal deadline has passed without an appeal.

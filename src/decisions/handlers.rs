@@ -913,6 +913,7 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
         },
     )
     .await?;
+    super::appeals::on_decision_sent(&mut tx, &ctx, &sent).await?;
     move_case_on(&mut tx, &ctx, &d, &points).await?;
     apps::record_event(
         &mut tx,

@@ -166,3 +166,32 @@ pub fn build(
         blocks,
     })
 }
+
+/// The sender's address lines under the letterhead.
+pub fn sender_lines(head: &Letterhead) -> Vec<String> {
+    let place = format!("{} {}", head.postcode, head.postal_place);
+    [head.street_address.trim(), place.trim()]
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The applicant's address lines (without the name).
+pub fn recipient_lines(app: &ApplicationDetail) -> Vec<String> {
+    let place = format!("{} {}", app.applicant_postcode, app.applicant_postal_place);
+    [app.applicant_street_address.trim(), place.trim()]
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// "Name, street, postcode place": the recipient as the archive lists it.
+pub fn recipient_summary(app: &ApplicationDetail) -> String {
+    std::iter::once(app.applicant_name.trim().to_owned())
+        .chain(recipient_lines(app))
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

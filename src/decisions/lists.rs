@@ -232,6 +232,7 @@ impl AppealsPage {
                 let overdue = if due < self.today { " (forfalt)" } else { "" };
                 format!("Vurder klagen på nytt innen {}{overdue}", format::date(due))
             }
+            "reversing" => "Nytt vedtak skrives – klagen avsluttes når det er sendt".to_string(),
             "forwarded" => format!(
                 "Venter på klageinstansen (oversendt {})",
                 r.forwarded_on.map(format::date).unwrap_or_default()
@@ -251,7 +252,7 @@ pub async fn open_appeals(ctx: Ctx) -> AppResult<Response> {
            JOIN municipalities mu ON mu.id = ap.municipality_id
            JOIN decisions d ON d.municipality_id = ap.municipality_id AND d.id = ap.decision_id
            JOIN applications a ON a.municipality_id = d.municipality_id AND a.id = d.application_id
-          WHERE ap.municipality_id = ANY($1) AND ap.status IN ('registered', 'forwarded')
+          WHERE ap.municipality_id = ANY($1) AND ap.status IN ('registered', 'reversing', 'forwarded')
           ORDER BY ap.received_on, ap.id
           LIMIT 500",
     )

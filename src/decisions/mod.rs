@@ -6,8 +6,10 @@ pub mod appeals;
 pub mod calendar;
 pub mod deadline;
 pub mod forms;
+pub mod forwarding;
 pub mod grounds_request;
 pub mod handlers;
+pub mod late_appeals;
 pub mod letter;
 pub mod lists;
 pub mod model;
@@ -60,8 +62,9 @@ pub fn routes() -> Router<AppState> {
         .route("/klager", get(lists::open_appeals))
         .route("/klager/{id}", get(appeals::show))
         .route("/klager/{id}/omgjor", post(appeals::reverse))
-        .route("/klager/{id}/oversend", post(appeals::forward))
-        .route("/klager/{id}/utfall", post(appeals::outcome))
+        .route("/klager/{id}/for-sent", post(late_appeals::assess))
+        .route("/klager/{id}/oversend", post(forwarding::forward))
+        .route("/klager/{id}/utfall", post(forwarding::outcome))
         .route("/innstillinger/vedtak", get(admin::show))
         .route("/innstillinger/vedtak/typer", post(admin::add_kind))
         .route("/innstillinger/vedtak/typer/{id}", post(admin::toggle_kind))

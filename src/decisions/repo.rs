@@ -731,6 +731,14 @@ pub struct Appeal {
     pub body_outcome: Option<String>,
     pub body_outcome_on: Option<NaiveDate>,
     pub body_outcome_note: String,
+    pub late_decision: Option<String>,
+    pub late_assessed_on: Option<NaiveDate>,
+    pub late_interest: String,
+    pub late_assessment: String,
+    pub dismissal_dispatched_on: Option<NaiveDate>,
+    pub dismissal_notified_on: Option<NaiveDate>,
+    pub dismissal_deadline: Option<NaiveDate>,
+    pub dismissal_letter_id: Option<Uuid>,
     pub version: i32,
     pub point_ids: Vec<Uuid>,
 }
@@ -739,7 +747,9 @@ const APPEAL_COLUMNS: &str = "ap.municipality_id, ap.id, ap.decision_id, d.appli
     ap.received_on, ap.posted_on, ap.received_how, ap.appellant, ap.summary, ap.late_reason,
     ap.status::text AS status, ap.reconsidered_on, ap.reversing_decision_id, ap.forwarded_on,
     ap.forwarding_note, ap.body_outcome::text AS body_outcome, ap.body_outcome_on,
-    ap.body_outcome_note, ap.version,
+    ap.body_outcome_note, ap.late_decision, ap.late_assessed_on, ap.late_interest,
+    ap.late_assessment, ap.dismissal_dispatched_on, ap.dismissal_notified_on,
+    ap.dismissal_deadline, ap.dismissal_letter_id, ap.version,
     ARRAY(SELECT pp.point_id FROM appeal_points pp WHERE pp.municipality_id = ap.municipality_id AND pp.appeal_id = ap.id) AS point_ids";
 
 pub async fn appeal(
@@ -843,7 +853,8 @@ pub async fn bump_appeal(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn appeal_reversed(
+/// § 33: the appeal is being reversed; it stays open until `new_decision` is sent.
+pub async fn appeal_reversing(
     conn: &mut PgConnection,
     municipality: Uuid,
     id: Uuid,
@@ -851,13 +862,188 @@ pub async fn appeal_reversed(
     new_decision: Uuid,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE appeals SET status = 'reversed', reconsidered_on = $3, reversing_decision_id = $4
+        "UPDATE appeals SET status = 'reversing', reconsidered_on = $3, reversing_decision_id = $4
           WHERE municipality_id = $1 AND id = $2",
     )
     .bind(municipality)
     .bind(id)
     .bind(on)
     .bind(new_decision)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The new decision reversing these appeals was sent: they are closed as reversed.
+/// Returns the appeals closed.
+pub async fn close_reversed_appeals(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    new_decision: Uuid,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "UPDATE appeals SET status = 'reversed', version = version + 1
+          WHERE municipality_id = $1 AND reversing_decision_id = $2 AND status = 'reversing'
+         RETURNING id",
+    )
+    .bind(municipality)
+    .bind(new_decision)
+    .fetch_all(conn)
+    .await
+}
+
+/// The § 31 assessment of a late appeal.
+pub struct LateAssessment<'a> {
+    pub on: NaiveDate,
+    pub by: Uuid,
+    pub reason: &'a str,
+    pub interest: &'a str,
+    pub assessment: &'a str,
+}
+
+pub async fn appeal_taken_up(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    l: &LateAssessment<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE appeals SET late_decision = 'taken_up', late_assessed_on = $3, late_assessed_by = $4,
+                late_reason = $5, late_interest = $6, late_assessment = $7
+          WHERE municipality_id = $1 AND id = $2",
+    )
+    .bind(municipality)
+    .bind(id)
+    .bind(l.on)
+    .bind(l.by)
+    .bind(l.reason)
+    .bind(l.interest)
+    .bind(l.assessment)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The dismissal as sent: its dispatch, notification, own appeal deadline and letter.
+pub struct Dismissal {
+    pub dispatched_on: NaiveDate,
+    pub channel: &'static str,
+    pub notified_on: NaiveDate,
+    pub deadline: NaiveDate,
+    pub letter: Uuid,
+}
+
+pub async fn appeal_dismissed(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    l: &LateAssessment<'_>,
+    dm: &Dismissal,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE appeals SET status = 'dismissed', late_decision = 'dismissed', late_assessed_on = $3,
+                late_assessed_by = $4, late_reason = $5, late_interest = $6, late_assessment = $7,
+                reconsidered_on = $3, dismissal_dispatched_on = $8, dismissal_channel = $9,
+                dismissal_notified_on = $10, dismissal_deadline = $11, dismissal_letter_id = $12
+          WHERE municipality_id = $1 AND id = $2",
+    )
+    .bind(municipality)
+    .bind(id)
+    .bind(l.on)
+    .bind(l.by)
+    .bind(l.reason)
+    .bind(l.interest)
+    .bind(l.assessment)
+    .bind(dm.dispatched_on)
+    .bind(dm.channel)
+    .bind(dm.notified_on)
+    .bind(dm.deadline)
+    .bind(dm.letter)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One appealed point with its forwarding and its appeal body's outcome.
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct AppealPoint {
+    pub point_id: Uuid,
+    pub position: i32,
+    pub kind_name: String,
+    pub appeal_body: String,
+    pub forwarded_on: Option<NaiveDate>,
+    pub forwarding_note: String,
+    pub forwarding_letter_id: Option<Uuid>,
+    pub body_outcome: Option<String>,
+    pub body_outcome_on: Option<NaiveDate>,
+    pub body_outcome_note: String,
+}
+
+pub async fn appeal_points(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    appeal: Uuid,
+) -> sqlx::Result<Vec<AppealPoint>> {
+    sqlx::query_as(
+        "SELECT pp.point_id, p.position, k.name AS kind_name, p.appeal_body, pp.forwarded_on,
+                pp.forwarding_note, pp.forwarding_letter_id, pp.body_outcome::text AS body_outcome,
+                pp.body_outcome_on, pp.body_outcome_note
+           FROM appeal_points pp
+           JOIN decision_points p ON p.municipality_id = pp.municipality_id AND p.id = pp.point_id
+           JOIN decision_kinds k ON k.municipality_id = p.municipality_id AND k.id = p.kind_id
+          WHERE pp.municipality_id = $1 AND pp.appeal_id = $2
+          ORDER BY p.position",
+    )
+    .bind(municipality)
+    .bind(appeal)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn points_forwarded(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    appeal: Uuid,
+    points: &[Uuid],
+    on: NaiveDate,
+    note: &str,
+    letter: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE appeal_points SET forwarded_on = $4, forwarding_note = $5, forwarding_letter_id = $6
+          WHERE municipality_id = $1 AND appeal_id = $2 AND point_id = ANY($3)",
+    )
+    .bind(municipality)
+    .bind(appeal)
+    .bind(points)
+    .bind(on)
+    .bind(note)
+    .bind(letter)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn points_outcome(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    appeal: Uuid,
+    points: &[Uuid],
+    outcome: &str,
+    on: NaiveDate,
+    note: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE appeal_points SET body_outcome = $4::appeal_body_outcome, body_outcome_on = $5,
+                body_outcome_note = $6
+          WHERE municipality_id = $1 AND appeal_id = $2 AND point_id = ANY($3)",
+    )
+    .bind(municipality)
+    .bind(appeal)
+    .bind(points)
+    .bind(outcome)
+    .bind(on)
+    .bind(note)
     .execute(conn)
     .await?;
     Ok(())
@@ -871,7 +1057,9 @@ pub async fn appeal_forwarded(
     note: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE appeals SET status = 'forwarded', reconsidered_on = coalesce(reconsidered_on, $3), forwarded_on = $3, forwarding_note = $4
+        "UPDATE appeals SET status = 'forwarded', reconsidered_on = coalesce(reconsidered_on, $3),
+                forwarded_on = coalesce(forwarded_on, $3),
+                forwarding_note = CASE WHEN forwarding_note = '' THEN $4 ELSE forwarding_note END
           WHERE municipality_id = $1 AND id = $2",
     )
     .bind(municipality)

@@ -28,6 +28,10 @@ pub enum Kind {
     InterimReply,
     Offer,
     AdvanceNotice,
+    /// Dismissal of a late appeal (avvisning, fvl. § 31): an enkeltvedtak of its own.
+    Dismissal,
+    /// Forwarding an appeal to its appeal body (oversendelsesbrev), copy to the party.
+    Forwarding,
 }
 
 impl Kind {
@@ -37,6 +41,8 @@ impl Kind {
             Kind::InterimReply => "interim_reply",
             Kind::Offer => "offer",
             Kind::AdvanceNotice => "advance_notice",
+            Kind::Dismissal => "dismissal",
+            Kind::Forwarding => "forwarding",
         }
     }
 }

@@ -181,7 +181,7 @@ pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
             received_on: day(1),
             posted_on: None,
             received_how: "Brev".into(),
-            appellant: "Søkeren selv".into(),
+            appellant: "Verge for søkeren".into(),
             summary:
                 "Mener at boligen er for liten og at behovet for bistand er større enn vurdert."
                     .into(),

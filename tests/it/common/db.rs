@@ -75,7 +75,15 @@ where
 pub async fn fresh_database(today: chrono::NaiveDate) -> String {
     let base = base_url();
     let migrated = format!("bosak_tpl_{}", migrations_fingerprint());
-    let seeded = format!("{migrated}_demo_{}", today.format("%Y%m%d"));
+    // The demo data also depends on the seeding code: a rebuilt test binary seeds anew.
+    let build = std::env::current_exe()
+        .and_then(|p| p.metadata())
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() % 1_000_000)
+        .unwrap_or_default();
+    let seeded = format!("{migrated}_demo_{}_{build}", today.format("%Y%m%d"));
     let mut admin = PgConnection::connect(&base)
         .await
         .expect("connect to DATABASE_URL");

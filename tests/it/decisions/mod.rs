@@ -1,5 +1,6 @@
 //! HTTP tests of decisions (samlevedtak), the letter (HTML and PDF), and appeals.
 
+mod appeals;
 mod browser;
 mod lawful_browser;
 mod workflow;

@@ -4,7 +4,7 @@ use uuid::Uuid;
 use crate::common::{Client, Page, TestApp};
 
 /// A Levanger application that is ready for the allocation meeting and has no decision.
-async fn ready_application(app: &TestApp) -> Uuid {
+pub(super) async fn ready_application(app: &TestApp) -> Uuid {
     let m = app.municipality_id("5037").await;
     let mut tx = app.owner.begin().await.unwrap();
     bosak::seed::with_tenant(&mut tx, m).await.unwrap();
@@ -18,7 +18,7 @@ async fn ready_application(app: &TestApp) -> Uuid {
     .unwrap()
 }
 
-async fn tenant_scalar<
+pub(super) async fn tenant_scalar<
     T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 >(
     app: &TestApp,
@@ -35,7 +35,7 @@ async fn tenant_scalar<
         .unwrap()
 }
 
-fn version(p: &Page) -> String {
+pub(super) fn version(p: &Page) -> String {
     p.attr("form[action$='/punkter'] input[name=version], form[action$='/send'] input[name=version], form[action$='/begrunnelse'] input[name=version]", "value")
         .unwrap_or_default()
 }
@@ -51,7 +51,7 @@ fn option_value(p: &Page, select: &str, label_contains: &str) -> String {
 
 /// A day of 2026: these scenarios are about a fixed calendar (Christmas, the weekday a
 /// deadline falls on), so their servers run on that date and the clock walks with them.
-fn on(day: u32, month: u32) -> chrono::NaiveDate {
+pub(super) fn on(day: u32, month: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, month, day).unwrap()
 }
 
@@ -94,7 +94,7 @@ async fn closed(app: &TestApp, decision: Uuid) -> bool {
 }
 
 /// Creates a draft decision for `application` and returns its path.
-async fn draft(c: &mut Client, application: Uuid) -> String {
+pub(super) async fn draft(c: &mut Client, application: Uuid) -> String {
     c.get(&format!("/soknader/{application}")).await;
     let res = c
         .post(&format!("/soknader/{application}/vedtak"), &[])
@@ -104,7 +104,7 @@ async fn draft(c: &mut Client, application: Uuid) -> String {
 }
 
 /// Adds a granted dwelling point and a refused health-care point (a samlevedtak).
-async fn two_points(c: &mut Client, path: &str) -> Page {
+pub(super) async fn two_points(c: &mut Client, path: &str) -> Page {
     let page = c.get(path).await;
     let dwelling = option_value(&page, "#kind_id", "Kommunal bolig");
     let health = option_value(&page, "#kind_id", "Helse- og omsorgstjenester");
@@ -152,7 +152,7 @@ async fn two_points(c: &mut Client, path: &str) -> Page {
     c.get(path).await
 }
 
-async fn grounds(c: &mut Client, path: &str) {
+pub(super) async fn grounds(c: &mut Client, path: &str) {
     let page = c.get(path).await;
     let v = version(&page);
     let rules_paragraph = option_value(&page, "#paragraph_rules", "Tildeling av kommunal bolig");
@@ -639,6 +639,23 @@ async fn appeals_in_time_late_forwarded_and_decided() {
         "{}",
         page.text_of(".ds-alert")
     );
+    // § 31: assessed and taken up before it can be reconsidered.
+    assert_eq!(page.count("form[action$='/omgjor']"), 0);
+    let v = page
+        .attr("form[action$='/for-sent'] input[name=version]", "value")
+        .unwrap();
+    let taken = c
+        .post(
+            &format!("{late_path}/for-sent"),
+            &[
+                ("version", &v),
+                ("late_decision", "taken_up"),
+                ("late_reason", "Representanten var syk."),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER);
+    let page = c.get(&late_path).await;
     let v = page
         .attr("form[action$='/omgjor'] input[name=version]", "value")
         .unwrap();
