@@ -207,6 +207,23 @@ async fn a_late_appeal_is_assessed_first_and_needs_special_reasons_to_be_taken_u
     );
     assert_eq!(app.audit_count("appeal.late_taken_up").await, 0);
 
+    // A stale form (someone else changed the appeal) is refused with the input kept.
+    let stale = c
+        .post(
+            &format!("{appeal}/for-sent"),
+            &[
+                ("version", "999"),
+                ("late_decision", "taken_up"),
+                ("late_reason", "Søkeren lå på sykehus da fristen gikk ut."),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(stale
+        .text_of("#late_reason")
+        .contains("Søkeren lå på sykehus"));
+    assert_eq!(app.audit_count("appeal.late_taken_up").await, 0);
+
     // With the reasons it is taken up, and then it can be reconsidered.
     let res = c
         .post(
@@ -221,6 +238,11 @@ async fn a_late_appeal_is_assessed_first_and_needs_special_reasons_to_be_taken_u
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
     assert_eq!(app.audit_count("appeal.late_taken_up").await, 1);
+    assert!(c
+        .get(&format!("/soknader/{application}"))
+        .await
+        .text_of("section[aria-labelledby=tidslinje]")
+        .contains("behandles likevel"));
     let page = c.get(&appeal).await;
     assert_eq!(page.count("form[action$='/for-sent']"), 0);
     assert!(page
