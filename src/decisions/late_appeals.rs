@@ -262,77 +262,14 @@ pub async fn assess(
         tx.commit().await?;
         return Ok(Redirect::to(&format!("{}?melding=behandles", appeal_path(id))).into_response());
     };
-    // The dismissal: its own notification date and appeal deadline (3 weeks, § 29).
-    let settings = repo::settings(&mut tx, m).await?;
-    let notified_on = dispatch.notified_on.unwrap_or_else(|| {
-        default_notification_date(
-            dispatch.dispatched_on,
-            dispatch.channel,
-            settings.notification_post_days.max(0) as u32,
-        )
-    });
-    let deadline = appeal_deadline(notified_on, None, 3);
-    let app = apps::application(&mut tx, &[m], d.application_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let head = apps::letterhead(&mut tx, m).await?;
-    let decided = d.decided_on.unwrap_or(a.received_on);
-    let body = DismissalLetterText {
-        letterhead: head.letterhead_name.clone(),
-        address_lines: sender_lines(&head),
-        phone: head.phone.clone(),
-        email: head.email.clone(),
-        date: format::date(dispatch.dispatched_on),
-        case_number: app.case_number.clone(),
-        author: ctx.user.display_name.clone(),
-        recipient: app.applicant_name.clone(),
-        recipient_address: recipient_lines(&app),
-        representative: d.representative.clone(),
-        received_on: format::date(a.received_on),
-        decided_on: format::date(decided),
-        points: point_lines(&points, &a.point_ids),
-        timeliness: super::appeals::timeliness_summary(&per_point),
-        days_since_decision: (a.received_on - decided).num_days(),
-        reason_lines: lines(&reason),
-        interest_lines: lines(&interest),
-        assessment_lines: lines(&assessment),
-        deadline: format::date(deadline),
-        bodies: bodies_of(&points, &a.point_ids).join(", "),
-    }
-    .render()?;
-    let recipient = recipient_summary(&app);
-    let footer = format!("{} · Saksnummer {}", head.letterhead_name, app.case_number);
-    let letter = archive::archive(
+    let (letter, deadline) = dismiss(
         &mut tx,
-        m,
-        Outgoing {
-            kind: Kind::Dismissal,
-            application_id: d.application_id,
-            entity_type: "appeal",
-            entity_id: id,
-            title: "Vedtak om avvisning av klage",
-            recipient: &recipient,
-            channel: dispatch.channel.key(),
-            sent_on: dispatch.dispatched_on,
-            sent_by: ctx.user.id,
-            author: &head.letterhead_name,
-            footer: &footer,
-            blocks: letters::parse(&body),
-        },
-    )
-    .await?;
-    repo::appeal_dismissed(
-        &mut tx,
-        m,
-        id,
+        &a,
+        &d,
+        &points,
         &l,
-        &repo::Dismissal {
-            dispatched_on: dispatch.dispatched_on,
-            channel: dispatch.channel.key(),
-            notified_on,
-            deadline,
-            letter,
-        },
+        &dispatch,
+        &ctx.user.display_name,
     )
     .await?;
     apps::record_event(
@@ -357,4 +294,95 @@ pub async fn assess(
     .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("{}?melding=avvist", appeal_path(id))).into_response())
+}
+
+/// Sends the dismissal of a late appeal: its own notification date and appeal deadline
+/// (3 weeks, § 29) and its letter, archived, in the caller's transaction. Returns the
+/// letter and the deadline.
+pub(crate) async fn dismiss(
+    conn: &mut sqlx::PgConnection,
+    a: &Appeal,
+    d: &Decision,
+    points: &[Point],
+    l: &repo::LateAssessment<'_>,
+    dispatch: &forms::DispatchInput,
+    author_name: &str,
+) -> AppResult<(uuid::Uuid, NaiveDate)> {
+    let m = a.municipality_id;
+    let id = a.id;
+    let per_point = timeliness_per_point(d, points, &a.point_ids, a.received_on, a.posted_on);
+    let (reason, interest, assessment) = (l.reason, l.interest, l.assessment);
+    let settings = repo::settings(&mut *conn, m).await?;
+    let notified_on = dispatch.notified_on.unwrap_or_else(|| {
+        default_notification_date(
+            dispatch.dispatched_on,
+            dispatch.channel,
+            settings.notification_post_days.max(0) as u32,
+        )
+    });
+    let deadline = appeal_deadline(notified_on, None, 3);
+    let app = apps::application(&mut *conn, &[m], d.application_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let head = apps::letterhead(&mut *conn, m).await?;
+    let decided = d.decided_on.unwrap_or(a.received_on);
+    let body = DismissalLetterText {
+        letterhead: head.letterhead_name.clone(),
+        address_lines: sender_lines(&head),
+        phone: head.phone.clone(),
+        email: head.email.clone(),
+        date: format::date(dispatch.dispatched_on),
+        case_number: app.case_number.clone(),
+        author: author_name.to_string(),
+        recipient: app.applicant_name.clone(),
+        recipient_address: recipient_lines(&app),
+        representative: d.representative.clone(),
+        received_on: format::date(a.received_on),
+        decided_on: format::date(decided),
+        points: point_lines(points, &a.point_ids),
+        timeliness: super::appeals::timeliness_summary(&per_point),
+        days_since_decision: (a.received_on - decided).num_days(),
+        reason_lines: lines(reason),
+        interest_lines: lines(interest),
+        assessment_lines: lines(assessment),
+        deadline: format::date(deadline),
+        bodies: bodies_of(points, &a.point_ids).join(", "),
+    }
+    .render()?;
+    let recipient = recipient_summary(&app);
+    let footer = format!("{} · Saksnummer {}", head.letterhead_name, app.case_number);
+    let letter = archive::archive(
+        &mut *conn,
+        m,
+        Outgoing {
+            kind: Kind::Dismissal,
+            application_id: d.application_id,
+            entity_type: "appeal",
+            entity_id: id,
+            title: "Vedtak om avvisning av klage",
+            recipient: &recipient,
+            channel: dispatch.channel.key(),
+            sent_on: dispatch.dispatched_on,
+            sent_by: l.by,
+            author: &head.letterhead_name,
+            footer: &footer,
+            blocks: letters::parse(&body),
+        },
+    )
+    .await?;
+    repo::appeal_dismissed(
+        &mut *conn,
+        m,
+        id,
+        l,
+        &repo::Dismissal {
+            dispatched_on: dispatch.dispatched_on,
+            channel: dispatch.channel.key(),
+            notified_on,
+            deadline,
+            letter,
+        },
+    )
+    .await?;
+    Ok((letter, deadline))
 }

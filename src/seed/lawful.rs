@@ -1,8 +1,8 @@
 //! Demo cases that show each rule of lawful casework on a page, in every municipality:
 //! a sent samlevedtak with a 3-week and a 4-week point and an appeal that is late on one
 //! point and in time on the other, a decision whose deadline a request for grounds has
-//! interrupted, an advance notice awaiting its answer, and a case with two interim
-//! replies. Letters are archived as the real flows archive them.
+//! interrupted, a late appeal dismissed by its own decision, an advance notice awaiting
+//! its answer, and a case with two interim replies. Letters are archived as the real flows archive them.
 
 use chrono::{Duration, NaiveDate};
 use sqlx::PgConnection;
@@ -128,8 +128,8 @@ pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
     ) else {
         return Ok(());
     };
-    let cases = undecided(conn, m, 3).await?;
-    let [samle, grounds, interim] = cases[..] else {
+    let cases = undecided(conn, m, 4).await?;
+    let [samle, grounds, interim, dismissed] = cases[..] else {
         return Ok(());
     };
     let waiting: Option<Uuid> = sqlx::query_scalar(
@@ -215,6 +215,71 @@ pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
             .fetch_one(&mut *conn)
             .await?;
     repo::request_grounds(conn, m, d, v, day(5)).await?;
+
+    // 2b. A refusal sent seven weeks ago, appealed a month late and dismissed (§ 31).
+    let (d, pts) = sent_decision(
+        conn,
+        m,
+        dismissed,
+        author,
+        &[point(
+            dwelling,
+            Outcome::Refused,
+            "Søknaden om kommunal bolig avslås.",
+        )],
+        day(49),
+    )
+    .await?;
+    let v = current_version(conn, m, dismissed).await?;
+    apps::set_status(conn, m, dismissed, v, AppStatus::Rejected, "", day(49)).await?;
+    let appeal = repo::insert_appeal(
+        conn,
+        m,
+        d,
+        &AppealInput {
+            received_on: day(3),
+            posted_on: None,
+            received_how: "Brev".into(),
+            appellant: "Søkerens advokat".into(),
+            summary: "Mener søkeren burde fått bolig.".into(),
+            late_reason: String::new(),
+            points: pts,
+        },
+        author,
+    )
+    .await?;
+    let a = repo::appeal(conn, &[m], appeal)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("seeded appeal"))?;
+    let decision = repo::decision(conn, &[m], d)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("seeded decision"))?;
+    let points = repo::points(conn, m, d).await?;
+    let author_name: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+        .bind(author)
+        .fetch_one(&mut *conn)
+        .await?;
+    let assessment = "Klagen kom nesten fire uker etter fristen. Det er ikke opplyst noen grunn til forsinkelsen, og saken kan tas opp igjen ved en ny søknad.";
+    crate::decisions::late_appeals::dismiss(
+        conn,
+        &a,
+        &decision,
+        &points,
+        &repo::LateAssessment {
+            on: day(1),
+            by: author,
+            reason: "",
+            interest: "Søkeren har fortsatt behov for bolig, men kan søke på nytt.",
+            assessment,
+        },
+        &crate::decisions::forms::DispatchInput {
+            dispatched_on: day(1),
+            channel: crate::decisions::deadline::Channel::Digital,
+            notified_on: None,
+        },
+        &author_name,
+    )
+    .await?;
 
     // 3. An advance notice awaiting its answer, for a case on the waiting list.
     let c = apps::application(conn, &[m], notice)

@@ -1539,6 +1539,18 @@ async fn demo_data_shows_every_rule_in_every_municipality() {
             two_interim >= 1,
             "{number}: a case with two interim replies"
         );
+        let dismissed: i64 = count(
+            "SELECT count(*) FROM appeals a JOIN sent_letters l ON l.municipality_id = a.municipality_id
+                AND l.id = a.dismissal_letter_id AND l.kind = 'dismissal'
+              WHERE a.municipality_id = $1 AND a.status = 'dismissed' AND a.dismissal_deadline > $2",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert!(
+            dismissed >= 1,
+            "{number}: a dismissed late appeal with its letter"
+        );
         tx.commit().await.unwrap();
     }
     // On a page: the appeal's timeliness per point.
