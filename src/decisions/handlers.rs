@@ -758,6 +758,21 @@ pub async fn reopen(
 
 /// Approves and sends: records dispatch and notification, computes each point's appeal
 /// deadline, locks the decision and moves the case on.
+/// The dispatch form again, with what was typed and why it was refused.
+async fn refuse_dispatch(
+    ctx: &Ctx,
+    id: Uuid,
+    f: Fields,
+    e: FormErrors,
+    code: StatusCode,
+) -> AppResult<Response> {
+    let forms = Forms {
+        dispatch: Some((f, e)),
+        ..Default::default()
+    };
+    refuse(ctx, id, forms, code).await
+}
+
 pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let (mut tx, d) = decision_tx(&ctx, id).await?;
@@ -779,16 +794,7 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
         Ok(i) => i,
         Err(e) => {
             tx.rollback().await?;
-            return refuse(
-                &ctx,
-                id,
-                Forms {
-                    dispatch: Some((f, e)),
-                    ..Default::default()
-                },
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return refuse_dispatch(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     let points = repo::points(&mut tx, m, id).await?;
@@ -796,44 +802,17 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
         tx.rollback().await?;
         let mut e = FormErrors::new();
         e.general = Some(msg);
-        return refuse(
-            &ctx,
-            id,
-            Forms {
-                dispatch: Some((f, e)),
-                ..Default::default()
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse_dispatch(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     if !missing_for_dispatch(&facts(&d, &points)).is_empty() {
         tx.rollback().await?;
         let mut e = FormErrors::new();
         e.general = Some("Vedtaket er ikke komplett og kan ikke sendes. Se sjekklisten.".into());
-        return refuse(
-            &ctx,
-            id,
-            Forms {
-                dispatch: Some((f, e)),
-                ..Default::default()
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse_dispatch(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     if !repo::bump_version(&mut tx, m, id, version_of(&f)).await? {
         tx.rollback().await?;
-        return refuse(
-            &ctx,
-            id,
-            Forms {
-                dispatch: Some((f, conflict_errors())),
-                ..Default::default()
-            },
-            StatusCode::CONFLICT,
-        )
-        .await;
+        return refuse_dispatch(&ctx, id, f, conflict_errors(), StatusCode::CONFLICT).await;
     }
     let notified_on = input.notified_on.unwrap_or_else(|| {
         default_notification_date(
@@ -862,16 +841,7 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
                 format::date(*passed)
             ),
         );
-        return refuse(
-            &ctx,
-            id,
-            Forms {
-                dispatch: Some((f, e)),
-                ..Default::default()
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse_dispatch(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     repo::mark_sent(
         &mut tx,
