@@ -525,6 +525,19 @@ pub async fn waiting_list(ctx: Ctx, Query(q): Query<WaitingQuery>) -> AppResult<
     } else {
         None
     };
+    // The page names applicants: who read whom is recorded.
+    let mut tx = ctx.write_tx(m.id, WORK_ROLES).await?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        Event::new("allocation.waiting_list_viewed")
+            .municipality(m.id)
+            .details(serde_json::json!({
+                "applications": page.iter().map(|v| v.row.id).collect::<Vec<_>>(),
+            })),
+    )
+    .await?;
+    tx.commit().await?;
     let export = format!(
         "/venteliste/eksport.csv{}",
         url_pairs(&[
@@ -561,7 +574,11 @@ pub async fn waiting_export(ctx: Ctx, Query(q): Query<WaitingQuery>) -> AppResul
         &ctx,
         Event::new("allocation.waiting_list_exported")
             .municipality(m.id)
-            .details(serde_json::json!({ "rows": views.len(), "rules_version": rules.version_no })),
+            .details(serde_json::json!({
+                "rows": views.len(),
+                "rules_version": rules.version_no,
+                "applications": views.iter().map(|v| v.row.id).collect::<Vec<_>>(),
+            })),
     )
     .await?;
     tx.commit().await?;

@@ -168,9 +168,14 @@ async fn candidates_page(
         Event::new("allocation.candidates_viewed")
             .municipality(u.municipality_id)
             .entity("dwelling", u.id)
-            .details(
-                serde_json::json!({ "rules_version": rules.version_no, "candidates": cands.len() }),
-            ),
+            // Who was read: every applicant listed, candidate or excluded.
+            .details(serde_json::json!({
+                "rules_version": rules.version_no,
+                "candidates": cands.len(),
+                "applications": cands.iter().map(|c| c.applicant.application_id)
+                    .chain(excl.iter().map(|e| e.applicant.application_id))
+                    .collect::<Vec<_>>(),
+            })),
     )
     .await?;
     tx.commit().await?;

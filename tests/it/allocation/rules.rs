@@ -154,3 +154,43 @@ async fn waiting_list_is_ranked_explained_filtered_and_exported() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// ASVS 5.0 V16.2.1 (security issue, defect 8): reading the waiting list, its export and
+/// the candidates for a unit records who read which applicants.
+#[tokio::test]
+async fn reading_the_waiting_list_and_candidates_records_who_was_read() {
+    let app = TestApp::spawn().await;
+    let unit = crate::allocation::prepared_unit(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let page = c.get("/venteliste").await;
+    assert_eq!(page.status, reqwest::StatusCode::OK);
+    c.get("/venteliste/eksport.csv").await;
+    let cands = c.get(&format!("/boliger/{unit}/kandidater")).await;
+    let listed = crate::allocation::offers::candidate_ids(&cands);
+    assert!(!listed.is_empty());
+    for (action, must_name) in [
+        ("allocation.waiting_list_viewed", listed[0]),
+        ("allocation.waiting_list_exported", listed[0]),
+        ("allocation.candidates_viewed", listed[0]),
+    ] {
+        let details: serde_json::Value = sqlx::query_scalar(
+            "SELECT details FROM audit_events WHERE action = $1 ORDER BY at DESC LIMIT 1",
+        )
+        .bind(action)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap_or_else(|e| panic!("{action}: {e}"));
+        let ids = details["applications"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!ids.is_empty(), "{action} names the applicants read");
+        if action != "allocation.waiting_list_viewed" {
+            assert!(
+                ids.iter()
+                    .any(|v| v.as_str() == Some(&must_name.to_string())),
+                "{action}: {details}"
+            );
+        }
+    }
+}
