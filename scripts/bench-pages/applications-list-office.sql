@@ -2,7 +2,7 @@
 -- first page, for the shared office's caseworker over all five municipalities
 -- (per municipality: LATERAL over
 -- unnest, each walking the index with LIMIT, merged and limited again); then the filter options (reasons of all municipalities in one query).
-SELECT x.id, x.municipality_name, x.case_number, x.received_on, x.interim_due_on,
+SELECT x.id, x.municipality_id, x.municipality_name, x.case_number, x.received_on, x.interim_due_on,
        x.interim_sent_on, x.status, x.applicant_name, x.applicant_national_id,
        x.applicant_birth_date,
        1 + (SELECT count(*) FROM application_members am

@@ -1,6 +1,6 @@
 -- The case list filtered on status=received (src/applications/lists.rs list ->
 -- repo::list), newest first, first page, one municipality; then the filter options.
-SELECT x.id, x.municipality_name, x.case_number, x.received_on, x.interim_due_on,
+SELECT x.id, x.municipality_id, x.municipality_name, x.case_number, x.received_on, x.interim_due_on,
        x.interim_sent_on, x.status, x.applicant_name, x.applicant_national_id,
        x.applicant_birth_date,
        1 + (SELECT count(*) FROM application_members am

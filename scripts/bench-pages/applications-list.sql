@@ -1,7 +1,7 @@
 -- The case list (src/applications/lists.rs list -> repo::list), no filters, newest first,
 -- first page, for a user with one municipality (bound as an equality), then the filter
 -- form's options (lists.rs choices: caseworkers, then reasons of all municipalities in one query).
-SELECT x.id, x.municipality_name, x.case_number, x.received_on, x.interim_due_on,
+SELECT x.id, x.municipality_id, x.municipality_name, x.case_number, x.received_on, x.interim_due_on,
        x.interim_sent_on, x.status, x.applicant_name, x.applicant_national_id,
        x.applicant_birth_date,
        1 + (SELECT count(*) FROM application_members am

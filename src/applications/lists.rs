@@ -258,6 +258,26 @@ pub async fn list(ctx: Ctx, Query(mut q): Query<ListQuery>) -> AppResult<Respons
         q.q.clear();
     }
     let mut rows = repo::list(&mut tx, &p.filter, p.sort, p.cursor, None).await?;
+    if !q.q.trim().is_empty() {
+        // A search by name reads people: who read whom is recorded per municipality.
+        for m in &munis {
+            let found: Vec<Uuid> = rows
+                .iter()
+                .filter(|r| r.municipality_id == m.id)
+                .map(|r| r.id)
+                .collect();
+            if !found.is_empty() {
+                audit::record(
+                    &mut tx,
+                    &ctx,
+                    Event::new("application.searched_by_name")
+                        .municipality(m.id)
+                        .details(serde_json::json!({ "applications": found })),
+                )
+                .await?;
+            }
+        }
+    }
     let (caseworkers, reasons) = choices(&ctx, &mut tx, &munis).await?;
     tx.commit().await?;
     let next = if rows.len() as i64 > repo::PAGE_SIZE {
@@ -370,7 +390,12 @@ pub async fn export(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response>
                 &ctx,
                 Event::new("application.list_exported")
                     .municipality(m.id)
-                    .details(serde_json::json!({ "filter": q.query_string(), "rows": rows.len() })),
+                    .details(serde_json::json!({
+                        "filter": q.query_string(),
+                        "rows": rows.len(),
+                        "applications": rows.iter().filter(|r| r.municipality_id == m.id)
+                            .map(|r| r.id).collect::<Vec<_>>(),
+                    })),
             )
             .await?;
         }

@@ -1068,6 +1068,7 @@ pub struct ListFilter {
 #[derive(sqlx::FromRow, Clone, Debug)]
 pub struct ListRow {
     pub id: Uuid,
+    pub municipality_id: Uuid,
     pub municipality_name: String,
     pub case_number: String,
     pub received_on: NaiveDate,
@@ -1104,7 +1105,7 @@ pub async fn list(
     // index and stopping after `limit` rows), merged and limited again below, instead of
     // sorting every row of all of them.
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT x.id, x.municipality_name, x.case_number, x.received_on, x.interim_due_on,
+        "SELECT x.id, x.municipality_id, x.municipality_name, x.case_number, x.received_on, x.interim_due_on,
                 x.interim_sent_on, x.status, x.applicant_name, x.applicant_national_id,
                 x.applicant_birth_date,
                 1 + (SELECT count(*) FROM application_members am

@@ -1171,3 +1171,32 @@ async fn a_line_break_in_a_name_or_address_is_refused() {
     .await;
     assert!(direct.is_err(), "the database keeps names on one line");
 }
+
+/// ASVS 5.0 V16.2.1 (security issue, defect 8): a search by name and a CSV export read
+/// people; the audit log records which cases were read.
+#[tokio::test]
+async fn name_search_and_export_record_who_was_read() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let id = register(&mut c, "Søkbar Person", &fnr("010190", 6)).await;
+    let page = c.get("/soknader?q=S%C3%B8kbar").await;
+    assert!(page.text_of("tbody").contains("Søkbar Person"));
+    c.get("/soknader/eksport.csv?q=S%C3%B8kbar").await;
+    for action in ["application.searched_by_name", "application.list_exported"] {
+        let details: serde_json::Value = sqlx::query_scalar(
+            "SELECT details FROM audit_events WHERE action = $1 ORDER BY at DESC LIMIT 1",
+        )
+        .bind(action)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap_or_else(|e| panic!("{action}: {e}"));
+        let ids = details["applications"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            ids.iter().any(|v| v.as_str() == Some(&id.to_string())),
+            "{action}: {details}"
+        );
+    }
+}
