@@ -79,6 +79,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(meetings::routes())
         .merge(jobs::routes())
         .merge(letters::archive::routes())
+        .merge(letters::mandatory::routes())
         .route_layer(middleware::from_fn(web::csrf::verify))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -489,6 +489,7 @@ pub async fn make_offer(
             author: &author,
             footer: &footer,
             blocks,
+            texts: Vec::new(),
         },
     )
     .await?;

@@ -338,6 +338,7 @@ pub async fn mark_sent(
             author: &letterhead,
             footer: &footer,
             blocks,
+            texts: Vec::new(),
         },
     )
     .await?;

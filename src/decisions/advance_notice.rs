@@ -21,6 +21,7 @@ use crate::applications::repo::{self as apps, ApplicationDetail, Letterhead};
 use crate::audit::{self, Event};
 use crate::db::Tx;
 use crate::letters::archive::{self, Kind};
+use crate::letters::mandatory::{TextKey, Texts};
 use crate::letters::{self, verbatim_lines, Block};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
@@ -137,6 +138,7 @@ struct NoticeText {
     respond_by: String,
     phone: String,
     email: String,
+    access_to_documents: Vec<String>,
 }
 
 fn non_empty(v: Vec<String>) -> Vec<String> {
@@ -146,14 +148,15 @@ fn non_empty(v: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// The notice letter: (blocks, recipient).
+/// The notice letter: (blocks, recipient, the mandatory text versions it printed).
 pub(crate) fn compose(
     c: &ApplicationDetail,
     head: &Letterhead,
     author: &str,
     input: &NoticeInput,
+    texts: &Texts,
     date: NaiveDate,
-) -> AppResult<(Vec<Block>, String)> {
+) -> AppResult<(Vec<Block>, String, Vec<Uuid>)> {
     let recipient_address = non_empty(vec![
         c.applicant_street_address.clone(),
         format!("{} {}", c.applicant_postcode, c.applicant_postal_place),
@@ -175,12 +178,17 @@ pub(crate) fn compose(
         respond_by: format::date(input.respond_by),
         phone: head.phone.clone(),
         email: head.email.clone(),
+        access_to_documents: texts.lines(TextKey::AccessToDocuments, &head.letterhead_name),
     };
     let recipient = std::iter::once(c.applicant_name.clone())
         .chain(recipient_address)
         .collect::<Vec<_>>()
         .join(", ");
-    Ok((letters::parse(&t.render()?), recipient))
+    Ok((
+        letters::parse(&t.render()?),
+        recipient,
+        texts.ids(&[TextKey::AccessToDocuments]),
+    ))
 }
 
 pub struct NoticeInput {
@@ -370,7 +378,8 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
         .caseworker_name
         .clone()
         .unwrap_or_else(|| ctx.user.display_name.clone());
-    let (blocks, recipient) = compose(&c, &head, &author, &input, today)?;
+    let texts = crate::letters::mandatory::current(&mut tx, m).await?;
+    let (blocks, recipient, text_ids) = compose(&c, &head, &author, &input, &texts, today)?;
     let notice_id = Uuid::now_v7();
     let letter_id = archive::archive(
         &mut tx,
@@ -388,6 +397,7 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
             author: &head.letterhead_name,
             footer: &format!("{} · Saksnummer {}", head.letterhead_name, c.case_number),
             blocks,
+            texts: text_ids,
         },
     )
     .await?;

@@ -225,6 +225,11 @@ pub struct AppealPage {
     pub late_state: &'static str,
     pub age: String,
     pub groups: Vec<BodyGroup>,
+    /// fvl. § 11a: the interim replies sent, and whether one is due.
+    pub interim: Vec<super::appeal_interim::Reply>,
+    pub interim_due: String,
+    pub interim_overdue: bool,
+    pub interim_possible: bool,
 }
 
 impl AppealPage {
@@ -287,7 +292,20 @@ async fn appeal_page(
         .ok_or(AppError::NotFound)?;
     let points = repo::points(&mut tx, m, a.decision_id).await?;
     let groups = groups(repo::appeal_points(&mut tx, m, id).await?);
+    let interim = super::appeal_interim::of_appeal(&mut tx, m, id).await?;
+    // The page names the party and what they appealed: a read of personal data.
+    audit::record(
+        &mut tx,
+        ctx,
+        Event::new("appeal.viewed")
+            .municipality(m)
+            .entity("appeal", id)
+            .details(serde_json::json!({ "application": a.application_id })),
+    )
+    .await?;
     tx.commit().await?;
+    let due = super::appeal_interim::due(&a, &interim, ctx.today());
+    let interim_possible = super::appeal_interim::with_us(&a);
     let state = late_state(&d, &points, &a);
     let age = decision_age(&d, &a, ctx.today());
     let per_point = timeliness_per_point(&d, &points, &a.point_ids, a.received_on, a.posted_on);
@@ -331,6 +349,10 @@ async fn appeal_page(
         },
         age,
         groups,
+        interim_due: due.describe(ctx.today()),
+        interim_overdue: due.overdue(ctx.today()),
+        interim_possible,
+        interim,
     })
 }
 

@@ -44,7 +44,7 @@ fn optional_int(
     }
 }
 
-fn optional_date(
+pub(crate) fn optional_date(
     e: &mut FormErrors,
     name: &'static str,
     raw: &str,

@@ -125,6 +125,7 @@ struct ForwardingLetterText {
     timeliness: String,
     reason_lines: Vec<String>,
     note_lines: Vec<String>,
+    access_to_documents: Vec<String>,
 }
 
 /// § 33: the unit upholds its decision and forwards the appeal, one appeal body at a time,
@@ -185,6 +186,8 @@ pub async fn forward(
     let head = apps::letterhead(&mut tx, m).await?;
     let ids = group.point_ids();
     let per_point = timeliness_per_point(&d, &points, &ids, a.received_on, a.posted_on);
+    let texts = crate::letters::mandatory::current(&mut tx, m).await?;
+    let access = crate::letters::mandatory::TextKey::AccessToDocuments;
     let body = ForwardingLetterText {
         letterhead: head.letterhead_name.clone(),
         address_lines: sender_lines(&head),
@@ -203,6 +206,7 @@ pub async fn forward(
         timeliness: super::appeals::timeliness_summary(&per_point),
         reason_lines: verbatim_lines(&a.late_reason),
         note_lines: verbatim_lines(&note),
+        access_to_documents: texts.lines(access, &head.letterhead_name),
     }
     .render()?;
     let title = format!("Oversendelse av klage til {}", group.body);
@@ -224,6 +228,7 @@ pub async fn forward(
             author: &head.letterhead_name,
             footer: &footer,
             blocks: letters::parse(&body),
+            texts: texts.ids(&[access]),
         },
     )
     .await?;

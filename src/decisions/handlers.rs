@@ -880,6 +880,7 @@ pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> Ap
             author: &l.author,
             footer: &l.footer,
             blocks: l.blocks.clone(),
+            texts: l.texts.clone(),
         },
     )
     .await?;
@@ -1053,7 +1054,8 @@ pub(crate) async fn compose_letter(
     let head = apps::letterhead(tx, m).await?;
     let types = dwellings::list_items(tx, ListKind::Types, &[m], true).await?;
     let names: HashMap<Uuid, String> = types.into_iter().map(|t| (t.id, t.name)).collect();
-    let l = letter::build(d, &points, &app, &head, &names, today)?;
+    let texts = crate::letters::mandatory::current(tx, m).await?;
+    let l = letter::build(d, &points, &app, &head, &names, &texts, today)?;
     let recipient = [
         app.applicant_name.clone(),
         app.applicant_street_address.clone(),

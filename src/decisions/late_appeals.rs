@@ -19,6 +19,7 @@ use super::repo::{self, Appeal, Decision, Point};
 use crate::applications::repo as apps;
 use crate::audit::{self, Event};
 use crate::letters::archive::{self, Kind, Outgoing};
+use crate::letters::mandatory::TextKey;
 use crate::letters::{self, verbatim_lines};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
@@ -114,6 +115,10 @@ struct DismissalLetterText {
     assessment_lines: Vec<String>,
     deadline: String,
     bodies: String,
+    appeal_rights: Vec<String>,
+    access_to_documents: Vec<String>,
+    costs: Vec<String>,
+    legal_aid: Vec<String>,
 }
 
 fn lines(t: &str) -> Vec<String> {
@@ -325,6 +330,8 @@ pub(crate) async fn dismiss(
         .await?
         .ok_or(AppError::NotFound)?;
     let head = apps::letterhead(&mut *conn, m).await?;
+    let texts = crate::letters::mandatory::current(&mut *conn, m).await?;
+    let sender = head.letterhead_name.as_str();
     let decided = d.decided_on.unwrap_or(a.received_on);
     let body = DismissalLetterText {
         letterhead: head.letterhead_name.clone(),
@@ -347,6 +354,10 @@ pub(crate) async fn dismiss(
         assessment_lines: lines(assessment),
         deadline: format::date(deadline),
         bodies: bodies_of(points, &a.point_ids).join(", "),
+        appeal_rights: texts.lines(TextKey::AppealRights, sender),
+        access_to_documents: texts.lines(TextKey::AccessToDocuments, sender),
+        costs: texts.lines(TextKey::Costs, sender),
+        legal_aid: texts.lines(TextKey::LegalAid, sender),
     }
     .render()?;
     let recipient = recipient_summary(&app);
@@ -367,6 +378,7 @@ pub(crate) async fn dismiss(
             author: &head.letterhead_name,
             footer: &footer,
             blocks: letters::parse(&body),
+            texts: texts.ids(&super::letter::MANDATORY),
         },
     )
     .await?;

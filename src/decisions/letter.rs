@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::model::Outcome;
 use super::repo::{Decision, Point};
 use crate::applications::repo::{ApplicationDetail, Letterhead};
+use crate::letters::mandatory::{TextKey, Texts};
 use crate::letters::{self, verbatim_lines, Block};
 use crate::web::format;
 
@@ -52,13 +53,27 @@ pub struct DecisionLetterText {
     pub grounds_rules: Vec<String>,
     pub grounds_facts: Vec<String>,
     pub grounds_considerations: Vec<String>,
+    pub appeal_rights: Vec<String>,
+    pub access_to_documents: Vec<String>,
+    pub costs: Vec<String>,
+    pub legal_aid: Vec<String>,
 }
+
+/// The mandatory texts a decision letter prints (fvl. § 27 and the texts it points to).
+pub const MANDATORY: [TextKey; 4] = [
+    TextKey::AppealRights,
+    TextKey::AccessToDocuments,
+    TextKey::Costs,
+    TextKey::LegalAid,
+];
 
 pub struct Letter {
     pub title: String,
     pub footer: String,
     pub author: String,
     pub blocks: Vec<Block>,
+    /// The versions of the mandatory texts it printed.
+    pub texts: Vec<Uuid>,
 }
 
 pub fn build(
@@ -67,6 +82,7 @@ pub fn build(
     app: &ApplicationDetail,
     head: &Letterhead,
     type_names: &HashMap<Uuid, String>,
+    texts: &Texts,
     today: chrono::NaiveDate,
 ) -> anyhow::Result<Letter> {
     let fully_granted = !points.is_empty() && points.iter().all(|p| p.outcome == Outcome::Granted);
@@ -153,6 +169,10 @@ pub fn build(
         grounds_rules: verbatim_lines(&d.grounds_rules),
         grounds_facts: verbatim_lines(&d.grounds_facts),
         grounds_considerations: verbatim_lines(&d.grounds_considerations),
+        appeal_rights: texts.lines(TextKey::AppealRights, &head.letterhead_name),
+        access_to_documents: texts.lines(TextKey::AccessToDocuments, &head.letterhead_name),
+        costs: texts.lines(TextKey::Costs, &head.letterhead_name),
+        legal_aid: texts.lines(TextKey::LegalAid, &head.letterhead_name),
     };
     let blocks = letters::parse(&text.render()?);
     Ok(Letter {
@@ -164,6 +184,7 @@ pub fn build(
         footer: format!("{} · Saksnummer {}", head.letterhead_name, app.case_number),
         author: head.letterhead_name.clone(),
         blocks,
+        texts: texts.ids(&MANDATORY),
     })
 }
 

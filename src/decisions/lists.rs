@@ -208,6 +208,9 @@ pub struct AppealRow {
     pub received_on: NaiveDate,
     pub status: String,
     pub forwarded_on: Option<NaiveDate>,
+    /// fvl. § 11a: the date by which an interim reply is owed, while the appeal is with us
+    /// (a month after receipt until one is sent, then the date the last one promised).
+    pub interim_due_on: Option<NaiveDate>,
 }
 
 #[derive(Template)]
@@ -240,6 +243,15 @@ impl AppealsPage {
             _ => String::new(),
         }
     }
+    /// The overdue interim reply, if any (shown with the next step).
+    pub fn interim_overdue(&self, r: &AppealRow) -> String {
+        match r.interim_due_on {
+            Some(d) if d < self.today => {
+                format!("Foreløpig svar skulle vært sendt innen {}", format::date(d))
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 pub async fn open_appeals(ctx: Ctx) -> AppResult<Response> {
@@ -247,9 +259,17 @@ pub async fn open_appeals(ctx: Ctx) -> AppResult<Response> {
     let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
     let rows: Vec<AppealRow> = sqlx::query_as(
         "SELECT ap.id, mu.name AS municipality, a.case_number, ap.appellant, ap.received_on,
-                ap.status::text AS status, ap.forwarded_on
+                ap.status::text AS status, ap.forwarded_on,
+                CASE WHEN ap.status IN ('registered', 'reversing') THEN
+                  CASE WHEN r.sent_on IS NULL THEN (ap.received_on + interval '1 month')::date
+                       ELSE r.expected_on END
+                END AS interim_due_on
            FROM appeals ap
            JOIN municipalities mu ON mu.id = ap.municipality_id
+           LEFT JOIN LATERAL (
+             SELECT i.sent_on, i.expected_on FROM appeal_interim_replies i
+              WHERE i.municipality_id = ap.municipality_id AND i.appeal_id = ap.id
+              ORDER BY i.sent_on DESC, i.created_at DESC LIMIT 1) r ON true
            JOIN decisions d ON d.municipality_id = ap.municipality_id AND d.id = ap.decision_id
            JOIN applications a ON a.municipality_id = d.municipality_id AND a.id = d.application_id
           WHERE ap.municipality_id = ANY($1) AND ap.status IN ('registered', 'reversing', 'forwarded')

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod advance_notice;
+pub mod appeal_interim;
 pub mod appeals;
 pub mod calendar;
 pub mod deadline;
@@ -65,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/klager/{id}/for-sent", post(late_appeals::assess))
         .route("/klager/{id}/oversend", post(forwarding::forward))
         .route("/klager/{id}/utfall", post(forwarding::outcome))
+        .route("/klager/{id}/forelopig-svar", post(appeal_interim::send))
         .route("/innstillinger/vedtak", get(admin::show))
         .route("/innstillinger/vedtak/typer", post(admin::add_kind))
         .route("/innstillinger/vedtak/typer/{id}", post(admin::toggle_kind))

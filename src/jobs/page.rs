@@ -36,9 +36,7 @@ pub struct JobsPage {
 }
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&chrono_tz::Europe::Oslo)
-        .format("%d.%m.%Y kl. %H.%M")
-        .to_string()
+    crate::web::format::datetime(t)
 }
 
 fn every(d: std::time::Duration) -> String {

@@ -61,6 +61,8 @@ pub struct Outgoing<'a> {
     pub author: &'a str,
     pub footer: &'a str,
     pub blocks: Vec<Block>,
+    /// The versions of the mandatory texts the letter printed (`letters::mandatory`).
+    pub texts: Vec<Uuid>,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -109,8 +111,9 @@ pub async fn archive(
     .bind(super::plain_text(&letter.blocks))
     .bind(&pdf)
     .bind(sha256_hex(&pdf))
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    super::mandatory::record_on_letter(conn, municipality, id, &letter.texts).await?;
     Ok(id)
 }
 
@@ -203,8 +206,9 @@ async fn stored(
     .await
 }
 
-/// Reads a stored letter (audited: it names the party).
-pub async fn read(ctx: &Ctx, id: Uuid) -> AppResult<Stored> {
+/// Reads a stored letter (audited: it names the party), with the mandatory text versions
+/// it printed.
+pub async fn read(ctx: &Ctx, id: Uuid) -> AppResult<(Stored, Vec<super::mandatory::Version>)> {
     let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
     let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
     let letter = stored(&mut tx, &visible, id)
@@ -219,14 +223,16 @@ pub async fn read(ctx: &Ctx, id: Uuid) -> AppResult<Stored> {
             .details(serde_json::json!({ "application": letter.application_id })),
     )
     .await?;
+    let texts = super::mandatory::of_letter(&mut tx, letter.municipality_id, id).await?;
     tx.commit().await?;
-    Ok(letter)
+    Ok((letter, texts))
 }
 
 #[derive(Template)]
 #[template(path = "letters/sent.html")]
 pub struct SentPage {
     pub letter: Stored,
+    pub texts: Vec<super::mandatory::Version>,
 }
 
 impl SentPage {
@@ -242,11 +248,11 @@ pub async fn show(ctx: Ctx, Path(raw): Path<String>) -> AppResult<Response> {
         None => (raw.as_str(), false),
     };
     let id = Uuid::parse_str(raw).map_err(|_| AppError::NotFound)?;
-    let letter = read(&ctx, id).await?;
+    let (letter, texts) = read(&ctx, id).await?;
     if want_pdf {
         return Ok(pdf_response(letter));
     }
-    render(&SentPage { letter })
+    render(&SentPage { letter, texts })
 }
 
 pub fn pdf_response(letter: Stored) -> Response {

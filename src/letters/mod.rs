@@ -8,6 +8,7 @@
 //! interpreted) · other lines join into a paragraph · a blank line ends a paragraph.
 
 pub mod archive;
+pub mod mandatory;
 pub mod pdf;
 
 use serde::{Deserialize, Serialize};

@@ -110,10 +110,47 @@ async fn sent_decision(
             author: &l.author,
             footer: &l.footer,
             blocks: l.blocks,
+            texts: l.texts,
         },
     )
     .await?;
     Ok((id, ids))
+}
+
+/// A dwelling refusal sent on a day, and an appeal of it.
+struct Refusal<'a> {
+    m: Uuid,
+    case: Uuid,
+    author: Uuid,
+    dwelling: &'a Kind,
+    sent_on: NaiveDate,
+}
+
+/// Sends the refusal (the case becomes rejected) and registers the appeal of its point.
+/// Returns the decision and the appeal.
+async fn appealed_refusal(
+    conn: &mut PgConnection,
+    r: &Refusal<'_>,
+    mut appeal: AppealInput,
+) -> anyhow::Result<(Uuid, Uuid)> {
+    let (d, pts) = sent_decision(
+        conn,
+        r.m,
+        r.case,
+        r.author,
+        &[point(
+            r.dwelling,
+            Outcome::Refused,
+            "Søknaden om kommunal bolig avslås.",
+        )],
+        r.sent_on,
+    )
+    .await?;
+    let v = current_version(conn, r.m, r.case).await?;
+    apps::set_status(conn, r.m, r.case, v, AppStatus::Rejected, "", r.sent_on).await?;
+    appeal.points = pts;
+    let id = repo::insert_appeal(conn, r.m, d, &appeal, r.author).await?;
+    Ok((d, id))
 }
 
 pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow::Result<()> {
@@ -128,8 +165,8 @@ pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
     ) else {
         return Ok(());
     };
-    let cases = undecided(conn, m, 4).await?;
-    let [samle, grounds, interim, dismissed] = cases[..] else {
+    let cases = undecided(conn, m, 5).await?;
+    let [samle, grounds, interim, dismissed] = cases[..cases.len().min(4)] else {
         return Ok(());
     };
     let waiting: Option<Uuid> = sqlx::query_scalar(
@@ -217,35 +254,24 @@ pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
     repo::request_grounds(conn, m, d, v, day(5)).await?;
 
     // 2b. A refusal sent seven weeks ago, appealed a month late and dismissed (§ 31).
-    let (d, pts) = sent_decision(
+    let (d, appeal) = appealed_refusal(
         conn,
-        m,
-        dismissed,
-        author,
-        &[point(
+        &Refusal {
+            m,
+            case: dismissed,
+            author,
             dwelling,
-            Outcome::Refused,
-            "Søknaden om kommunal bolig avslås.",
-        )],
-        day(49),
-    )
-    .await?;
-    let v = current_version(conn, m, dismissed).await?;
-    apps::set_status(conn, m, dismissed, v, AppStatus::Rejected, "", day(49)).await?;
-    let appeal = repo::insert_appeal(
-        conn,
-        m,
-        d,
-        &AppealInput {
+            sent_on: day(49),
+        },
+        AppealInput {
             received_on: day(3),
             posted_on: None,
             received_how: "Brev".into(),
             appellant: "Søkerens advokat".into(),
             summary: "Mener søkeren burde fått bolig.".into(),
             late_reason: String::new(),
-            points: pts,
+            points: Vec::new(),
         },
-        author,
     )
     .await?;
     let a = repo::appeal(conn, &[m], appeal)
@@ -281,6 +307,46 @@ pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
     )
     .await?;
 
+    // 2c. A refusal appealed in time six weeks ago, still with us: an interim reply
+    //     (§ 11a) sent twelve days ago promises an answer in two weeks.
+    if let Some(&slow) = cases.get(4) {
+        let (_, appeal) = appealed_refusal(
+            conn,
+            &Refusal {
+                m,
+                case: slow,
+                author,
+                dwelling,
+                sent_on: day(56),
+            },
+            AppealInput {
+                received_on: day(44),
+                posted_on: None,
+                received_how: "E-post".into(),
+                appellant: "Søker selv".into(),
+                summary: "Mener at helseopplysningene ikke er vurdert.".into(),
+                late_reason: String::new(),
+                points: Vec::new(),
+            },
+        )
+        .await?;
+        let a = repo::appeal(conn, &[m], appeal)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("seeded appeal"))?;
+        crate::decisions::appeal_interim::send_reply(
+            conn,
+            &a,
+            &crate::decisions::appeal_interim::NewReply {
+                reason: "Vi har bedt fastlegen om en uttalelse om helsesituasjonen din og venter på den.",
+                expected: Some(today + Duration::days(14)),
+                today: day(12),
+                by: author,
+                author: &author_name,
+            },
+        )
+        .await?;
+    }
+
     // 3. An advance notice awaiting its answer, for a case on the waiting list.
     let c = apps::application(conn, &[m], notice)
         .await?
@@ -295,8 +361,9 @@ pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
         .caseworker_name
         .clone()
         .unwrap_or_else(|| head.letterhead_name.clone());
-    let (blocks, recipient) =
-        crate::decisions::advance_notice::compose(&c, &head, &author_name, &input, day(3))?;
+    let texts = crate::letters::mandatory::current(conn, m).await?;
+    let (blocks, recipient, text_ids) =
+        crate::decisions::advance_notice::compose(&c, &head, &author_name, &input, &texts, day(3))?;
     let notice_id = Uuid::now_v7();
     let letter_id = archive::archive(
         conn,
@@ -314,6 +381,7 @@ pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
             author: &head.letterhead_name,
             footer: &format!("{} · Saksnummer {}", head.letterhead_name, c.case_number),
             blocks,
+            texts: text_ids,
         },
     )
     .await?;
@@ -396,6 +464,7 @@ pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
                 author: &letterhead,
                 footer: &footer,
                 blocks,
+                texts: Vec::new(),
             },
         )
         .await?;

@@ -348,6 +348,7 @@ pub async fn ensure_context_defaults(
     crate::applications::ensure_defaults(conn, municipality).await?;
     crate::decisions::ensure_defaults(conn, municipality).await?;
     crate::allocation::ensure_defaults(conn, municipality).await?;
+    crate::letters::mandatory::ensure_defaults(conn, municipality).await?;
     Ok(())
 }
 

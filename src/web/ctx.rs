@@ -142,6 +142,18 @@ impl Ctx {
             .collect()
     }
 
+    /// The municipality an admin page administers: the one in view where the user is
+    /// admin. None is 403; several (a shared office in overview) is 404 until the user
+    /// picks one in the switcher.
+    pub fn admin_municipality(&self) -> AppResult<MunicipalityRef> {
+        let mut admin = self.visible_with_role(&[Role::Admin]);
+        match admin.len() {
+            0 => Err(AppError::Forbidden),
+            1 => admin.pop().ok_or(AppError::Forbidden),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
     /// Municipalities in view where the user holds one of `roles`.
     pub fn visible_with_role(&self, roles: &[Role]) -> Vec<MunicipalityRef> {
         self.visible_municipalities()

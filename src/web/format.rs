@@ -56,6 +56,13 @@ pub fn parse_kroner(input: &str) -> Option<i64> {
 }
 
 /// 2026-01-31 → "31.01.2026".
+/// A moment as people in Norway read it: "01.12.2026 kl. 14.05" (Oslo time).
+pub fn datetime(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Oslo)
+        .format("%d.%m.%Y kl. %H.%M")
+        .to_string()
+}
+
 pub fn date(d: NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
 }

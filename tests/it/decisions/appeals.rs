@@ -12,6 +12,15 @@ use crate::common::{Client, Page, TestApp};
 /// A samlevedtak (dwelling: 3 weeks, klagenemnd; health care: 4 weeks, Statsforvalteren)
 /// sent digitally on Monday 2 November 2026: deadlines 23.11 and 30.11.2026.
 async fn sent_samlevedtak(app: &TestApp, c: &mut Client) -> (Uuid, String) {
+    send_samlevedtak_on(app, c, "02.11.2026").await
+}
+
+/// The same samlevedtak of a fresh application, sent digitally on `dispatched_on`.
+pub(super) async fn send_samlevedtak_on(
+    app: &TestApp,
+    c: &mut Client,
+    dispatched_on: &str,
+) -> (Uuid, String) {
     let application = ready_application(app).await;
     let path = draft(c, application).await;
     two_points(c, &path).await;
@@ -22,7 +31,7 @@ async fn sent_samlevedtak(app: &TestApp, c: &mut Client) -> (Uuid, String) {
             &format!("{path}/send"),
             &[
                 ("version", &v),
-                ("dispatched_on", "02.11.2026"),
+                ("dispatched_on", dispatched_on),
                 ("channel", "digital"),
             ],
         )
@@ -545,4 +554,127 @@ async fn a_samlevedtak_appeal_is_forwarded_to_each_appeal_body_with_its_own_lett
     let page = c.get(&appeal).await;
     assert_eq!(page.count(".bosak-body-outcome"), 2);
     assert!(!c.get("/klager").await.text_of("tbody").contains("Søkeren"));
+}
+
+/// Posts the interim reply form of an appeal.
+async fn interim_reply(
+    c: &mut Client,
+    appeal: &str,
+    v: &str,
+    reason: &str,
+    expected: &str,
+) -> Page {
+    c.post(
+        &format!("{appeal}/forelopig-svar"),
+        &[
+            ("version", v),
+            ("interim_reason", reason),
+            ("interim_expected_on", expected),
+        ],
+    )
+    .await
+}
+
+/// fvl. § 11a for appeals: a reply is due a month after the appeal came in, can be sent
+/// several times, is archived as sent, and a new one is due when its promised date passes.
+#[tokio::test]
+async fn an_appeal_not_decided_within_a_month_gets_interim_replies() {
+    const WAITING: &str = "Vi venter på uttalelse fra helsetjenesten.";
+    let app = TestApp::spawn_on(on(2, 11)).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let (application, path) = sent_samlevedtak(&app, &mut c).await;
+    let boxes = point_boxes(&c.get(&path).await);
+    app.set_today(on(20, 11));
+    let appeal = register(&mut c, &path, &[&boxes[0]], "20.11.2026").await;
+    let viewed_before = app.audit_count("appeal.viewed").await;
+    let page = c.get(&appeal).await;
+    // Reading the appeal is a read of personal data (ASVS 5.0 V16.2.1).
+    assert_eq!(app.audit_count("appeal.viewed").await, viewed_before + 1);
+    assert!(page
+        .text_of("#interim-due")
+        .contains("Er klagen ikke avgjort innen 20.12.2026"));
+
+    // A month on, the reply is overdue.
+    app.set_today(on(22, 12));
+    let page = c.get(&appeal).await;
+    assert!(page
+        .text_of("#interim-due")
+        .contains("skulle vært sendt innen 20.12.2026"));
+
+    // Bad input: the reason is required, the promised date lies ahead; nothing is sent.
+    let v = form_version(&page, "forelopig-svar");
+    let res = interim_reply(&mut c, &appeal, &v, "", "01.12.2026").await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#interim_reason-err").contains("må fylles ut"));
+    assert!(res
+        .text_of("#interim_expected_on-err")
+        .contains("etter i dag"));
+    assert_eq!(
+        res.attr("#interim_expected_on", "value").as_deref(),
+        Some("01.12.2026")
+    );
+    assert_eq!(app.audit_count("appeal.interim_reply_sent").await, 0);
+
+    let res = interim_reply(&mut c, &appeal, &v, WAITING, "15.01.2027").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    // A second click on the same form is refused as stale, not sent twice.
+    let again = interim_reply(&mut c, &appeal, &v, WAITING, "15.01.2027").await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let page = c.get(&appeal).await;
+    assert_eq!(page.count("#interim-replies li"), 1);
+    assert_eq!(page.count("#interim-due"), 0, "the promise holds");
+    let case = c.get(&format!("/soknader/{application}")).await;
+    let links = letter_links(&case, "Foreløpig svar på klagen");
+    assert_eq!(links.len(), 1);
+    let letter = c.get(&links[0]).await;
+    let text = letter.texts("main.bosak-letter > *").join("\n");
+    assert!(text.contains("Foreløpig svar på klagen din"), "{text}");
+    assert!(text.contains(WAITING));
+    assert!(text.contains("innen 15.01.2027"), "{text}");
+    assert!(text.contains("Vedtakspunkt 1"), "{text}");
+
+    // The promised date passes with the appeal still open: a new reply is due.
+    app.set_today(chrono::NaiveDate::from_ymd_opt(2027, 1, 18).unwrap());
+    let page = c.get(&appeal).await;
+    assert!(page
+        .text_of("#interim-due")
+        .contains("Vi lovet svar innen 15.01.2027"));
+    let v = form_version(&page, "forelopig-svar");
+    let res = interim_reply(&mut c, &appeal, &v, "Uttalelsen er ikke kommet.", "").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let case = c.get(&format!("/soknader/{application}")).await;
+    let links = letter_links(&case, "Foreløpig svar på klagen");
+    assert_eq!(links.len(), 2);
+    let second = c
+        .get(&links[1])
+        .await
+        .texts("main.bosak-letter > *")
+        .join("\n");
+    assert!(
+        second.contains("tidligere sendt deg foreløpig svar"),
+        "{second}"
+    );
+
+    // Forwarded, the appeal is the appeal body's: no more replies from here.
+    let v = form_version(&c.get(&appeal).await, "oversend");
+    let body = c
+        .get(&appeal)
+        .await
+        .attr("form[action$='/oversend'] input[name=body]", "value")
+        .unwrap();
+    let res = c
+        .post(
+            &format!("{appeal}/oversend"),
+            &[
+                ("version", &v),
+                ("body", &body),
+                ("date", &app.day(0)),
+                ("forwarding_note", "Vi opprettholder vedtaket."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let page = c.get(&appeal).await;
+    assert_eq!(page.count("form[action$='/forelopig-svar']"), 0);
+    assert_eq!(page.count("#interim-replies li"), 2);
 }

@@ -44,6 +44,17 @@ async fn the_pages_of_lawful_casework_in_the_browser() {
         .unwrap();
         (waiting, interim)
     };
+    let slow_appeal: uuid::Uuid = {
+        let mut tx = app.owner.begin().await.unwrap();
+        bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+        sqlx::query_scalar(
+            "SELECT appeal_id FROM appeal_interim_replies WHERE municipality_id = $1 LIMIT 1",
+        )
+        .bind(m)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+    };
     let c = browser::browser().await;
     browser::login(&c, &app.base, "levanger.saksbehandler").await;
 
@@ -87,6 +98,14 @@ async fn the_pages_of_lawful_casework_in_the_browser() {
     assert_accessible(&c, "an archived letter").await;
     screenshot(&c, "archived-letter").await;
 
+    // An open appeal with its interim reply (fvl. § 11a) and the form for the next one.
+    c.goto(&format!("{}/klager/{slow_appeal}", app.base))
+        .await
+        .unwrap();
+    wait_for_text(&c, "#interim-replies", "svar lovet innen").await;
+    assert_accessible(&c, "an appeal with an interim reply").await;
+    screenshot(&c, "appeal-interim-reply").await;
+
     c.goto(&format!("{}/tilbud/forfalte", app.base))
         .await
         .unwrap();
@@ -103,6 +122,13 @@ async fn the_pages_of_lawful_casework_in_the_browser() {
     wait_for_text(&admin, "#jobber", "OK").await;
     assert_accessible(&admin, "the scheduled jobs").await;
     screenshot(&admin, "scheduled-jobs").await;
+    admin
+        .goto(&format!("{}/innstillinger/brevtekster", app.base))
+        .await
+        .unwrap();
+    wait_for_text(&admin, "h1", "Lovpålagte tekster").await;
+    assert_accessible(&admin, "the mandatory letter texts").await;
+    screenshot(&admin, "mandatory-texts").await;
     admin.close().await.ok();
     c.close().await.ok();
 }

@@ -3,4 +3,5 @@
 mod appeals;
 mod browser;
 mod lawful_browser;
+mod mandatory_texts;
 mod workflow;

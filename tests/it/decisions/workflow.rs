@@ -329,6 +329,8 @@ fn assert_complete_letter(text: &str) {
         "Klagen må være skriftlig",
         "se dokumentene i saken",
         "§§ 18 og 19",
+        "forvaltningsloven § 36",
+        "fri rettshjelp",
         "Kopi: Advokat Anne Hansen",
     ] {
         assert!(
@@ -1550,6 +1552,19 @@ async fn demo_data_shows_every_rule_in_every_municipality() {
         assert!(
             dismissed >= 1,
             "{number}: a dismissed late appeal with its letter"
+        );
+        let appeal_interim: i64 = count(
+            "SELECT count(*) FROM appeal_interim_replies r JOIN appeals a
+                ON a.municipality_id = r.municipality_id AND a.id = r.appeal_id
+              WHERE r.municipality_id = $1 AND a.status = 'registered' AND r.sent_on < $2
+                AND r.expected_on > $2 AND a.received_on < r.sent_on",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert!(
+            appeal_interim >= 1,
+            "{number}: an open appeal with an interim reply"
         );
         tx.commit().await.unwrap();
     }
