@@ -461,6 +461,36 @@ async fn a_samlevedtak_appeal_is_forwarded_to_each_appeal_body_with_its_own_lett
     assert!(bodies[0].starts_with("Kommunens klagenemnd"), "{bodies:?}");
     assert_eq!(bodies[1], "Statsforvalteren");
 
+    // A refusal shows next to the fields of the body's own form and keeps what was typed.
+    let v = form_version(&page, "oversend");
+    let res = c
+        .post(
+            &format!("{appeal}/oversend"),
+            &[
+                ("version", &v),
+                ("body", &bodies[1]),
+                ("date", "31.02.2026"),
+                ("forwarding_note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.count("#forwarding_note-err"), 1);
+    assert_eq!(res.count("#date-err"), 1);
+    assert_eq!(res.attr("#date", "value").as_deref(), Some("31.02.2026"));
+    let html = res.html();
+    let sel = scraper::Selector::parse("form[action$='/oversend']").unwrap();
+    let forms: Vec<_> = html.select(&sel).collect();
+    assert_eq!(forms.len(), 2);
+    let has_error = |f: &scraper::ElementRef| f.html().contains("data-field=\"validation\"");
+    assert!(!has_error(&forms[0]), "the other body's form is untouched");
+    assert!(
+        has_error(&forms[1]),
+        "the errors sit in {}'s form",
+        bodies[1]
+    );
+    assert_eq!(app.audit_count("appeal.forwarded").await, 0);
+
     for (i, body) in bodies.iter().enumerate() {
         let v = form_version(&c.get(&appeal).await, "oversend");
         let res = c
@@ -505,6 +535,29 @@ async fn a_samlevedtak_appeal_is_forwarded_to_each_appeal_body_with_its_own_lett
     )
     .await;
     assert_eq!(kinds, 2);
+
+    // An outcome without a choice is refused in that body's form, keeping the note.
+    let v = form_version(&c.get(&appeal).await, "utfall");
+    let res = c
+        .post(
+            &format!("{appeal}/utfall"),
+            &[
+                ("version", &v),
+                ("body", &bodies[0]),
+                ("date", "20.11.2026"),
+                ("body_outcome_note", "Møte i nemnda 19.11."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res
+        .text_of("#body_outcome-err")
+        .contains("Velg klageinstansens avgjørelse"));
+    assert_eq!(
+        res.attr("#body_outcome_note", "value").as_deref(),
+        Some("Møte i nemnda 19.11.")
+    );
+    assert_eq!(res.count("[data-field=validation]"), 1);
 
     // The klagenemnd upholds: the appeal waits for Statsforvalteren.
     let v = form_version(&c.get(&appeal).await, "utfall");
