@@ -144,8 +144,14 @@ pub async fn login(
     let account = throttle::account_key(&username);
     let address = throttle::address_key(meta.ip.as_deref().unwrap_or("unknown"));
     let mut tx = crate::db::scoped_tx(&state.pool, &[]).await?;
-    if let Some(until) =
-        throttle::locked_until(&mut tx, &[account.clone(), address.clone()]).await?
+    if let Some(until) = throttle::take_guess(
+        &mut tx,
+        &[
+            (&account, throttle::ACCOUNT_LIMIT),
+            (&address, throttle::ADDRESS_LIMIT),
+        ],
+    )
+    .await?
     {
         audit::record_as(
             &mut tx,
@@ -172,7 +178,8 @@ pub async fn login(
     .bind(&username)
     .fetch_optional(&mut *tx)
     .await?;
-    // Finish the short transaction before the deliberately slow hash check.
+    // Finish the short transaction (the guess is counted) before the deliberately slow
+    // hash check.
     tx.commit().await?;
     let ok = password::verify(
         form.password.clone(),
@@ -182,7 +189,7 @@ pub async fn login(
     let mut tx = crate::db::scoped_tx(&state.pool, &[]).await?;
     match user {
         Some(u) if ok && u.active => {
-            throttle::clear(&mut tx, &account).await?;
+            throttle::guess_was_right(&mut tx, &account, &address, throttle::ADDRESS_LIMIT).await?;
             audit::record_as(
                 &mut tx,
                 Some((u.id, &u.username)),
@@ -206,8 +213,6 @@ pub async fn login(
             Ok(res)
         }
         _ => {
-            throttle::record_failure(&mut tx, &account, throttle::ACCOUNT_LIMIT).await?;
-            throttle::record_failure(&mut tx, &address, throttle::ADDRESS_LIMIT).await?;
             audit::record_as(
                 &mut tx,
                 None,
@@ -282,7 +287,14 @@ pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppRes
     let account = throttle::account_key(&ctx.user.username);
     let address = throttle::address_key(ctx.meta.ip.as_deref().unwrap_or("unknown"));
     let mut tx = ctx.global_tx().await?;
-    let locked = throttle::locked_until(&mut tx, &[account.clone(), address.clone()]).await?;
+    let locked = throttle::take_guess(
+        &mut tx,
+        &[
+            (&account, throttle::ACCOUNT_LIMIT),
+            (&address, throttle::ADDRESS_LIMIT),
+        ],
+    )
+    .await?;
     if let Some(until) = locked {
         audit::record(
             &mut tx,
@@ -319,10 +331,8 @@ pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppRes
         form.current.len() <= 1024 && password::verify(form.current.clone(), Some(stored)).await?;
     let mut tx = ctx.global_tx().await?;
     if current_ok {
-        throttle::clear(&mut tx, &account).await?;
+        throttle::guess_was_right(&mut tx, &account, &address, throttle::ADDRESS_LIMIT).await?;
     } else {
-        throttle::record_failure(&mut tx, &account, throttle::ACCOUNT_LIMIT).await?;
-        throttle::record_failure(&mut tx, &address, throttle::ADDRESS_LIMIT).await?;
         audit::record(
             &mut tx,
             &ctx,

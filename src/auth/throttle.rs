@@ -1,6 +1,10 @@
 //! Login throttling, kept in PostgreSQL so it holds across server instances.
 //! Keyed by the typed account name (whether or not it exists, so the lock reveals nothing)
-//! and by client address.
+//! and by client address (an IPv6 client by its /64, which one host usually holds whole).
+//!
+//! A guess is counted *before* the slow password check, under a per-key advisory lock
+//! ([`take_guess`]): concurrent guesses are serialised on the check-and-count, so no more
+//! than the allowed number are ever evaluated; a right guess is forgiven afterwards.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -17,7 +21,65 @@ pub fn account_key(username: &str) -> String {
 }
 
 pub fn address_key(ip: &str) -> String {
-    format!("ip:{ip}")
+    use std::net::IpAddr;
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("ip:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(IpAddr::V4(v4)) => format!("ip:{v4}"),
+        Err(_) => format!("ip:{ip}"),
+    }
+}
+
+/// Counts one guess against every key (account, address) unless one of them is locked,
+/// atomically: the keys' advisory locks (taken in a fixed order, so two guesses cannot
+/// deadlock) are held to the end of the caller's transaction, which must commit before
+/// the password is checked. Returns the end of the lock when the guess is refused.
+pub async fn take_guess(
+    conn: &mut PgConnection,
+    keys: &[(&str, i32)],
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let mut ordered: Vec<&(&str, i32)> = keys.iter().collect();
+    ordered.sort_by_key(|(k, _)| *k);
+    for (key, _) in &ordered {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 3107))")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let names: Vec<String> = keys.iter().map(|(k, _)| (*k).to_owned()).collect();
+    if let Some(until) = locked_until(&mut *conn, &names).await? {
+        return Ok(Some(until));
+    }
+    for (key, limit) in keys {
+        record_failure(&mut *conn, key, *limit).await?;
+    }
+    Ok(None)
+}
+
+/// The counted guess was right: the account starts afresh, and the address gets back the
+/// one guess [`take_guess`] counted (other failures from it stand).
+pub async fn guess_was_right(
+    conn: &mut PgConnection,
+    account: &str,
+    address: &str,
+    address_limit: i32,
+) -> Result<(), sqlx::Error> {
+    clear(&mut *conn, account).await?;
+    sqlx::query(
+        "UPDATE login_throttle SET failures = greatest(failures - 1, 0),
+                locked_until = CASE WHEN failures - 1 < $2 THEN NULL ELSE locked_until END
+          WHERE key = $1",
+    )
+    .bind(address)
+    .bind(address_limit)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Minutes of lock after `failures` failures with a `limit`: 1, 2, 4, … up to 60.
@@ -91,6 +153,21 @@ mod tests {
         assert_eq!(lock_minutes(6, 5), Some(2));
         assert_eq!(lock_minutes(8, 5), Some(8));
         assert_eq!(lock_minutes(50, 5), Some(60));
+    }
+
+    #[test]
+    fn an_ipv6_client_is_keyed_by_its_64() {
+        assert_eq!(
+            address_key("2001:db8:1:2:aaaa::1"),
+            address_key("2001:db8:1:2:ffff:1:2:3")
+        );
+        assert_eq!(address_key("2001:db8:1:2::9"), "ip:2001:db8:1:2::/64");
+        assert_ne!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:3::1")
+        );
+        assert_eq!(address_key("::ffff:192.0.2.7"), "ip:192.0.2.7");
+        assert_eq!(address_key("192.0.2.7"), "ip:192.0.2.7");
     }
 
     #[test]
