@@ -98,13 +98,17 @@ pub async fn form_page(
     let m = municipality(&state, &number).await?;
     let (csrf, cookie, verified) = match &existing {
         Some(s) => (
-            s.csrf_token.clone(),
+            crate::web::csrf::mask(&s.csrf_token),
             None,
             verified_person(s).map(|p| p.name),
         ),
         None => {
             let (token, csrf) = session::create(&state.pool, &state, None).await?;
-            (csrf, Some(session::session_cookie(&state, &token)), None)
+            (
+                crate::web::csrf::mask(&csrf),
+                Some(session::session_cookie(&state, &token)),
+                None,
+            )
         }
     };
     let page = PublicPage {
@@ -186,7 +190,7 @@ pub async fn submit(
             Ok(i) => Some(i),
             Err(errors) => {
                 let page = PublicPage {
-                    csrf: session.csrf_token.clone(),
+                    csrf: crate::web::csrf::mask(&session.csrf_token),
                     m,
                     form,
                     errors,

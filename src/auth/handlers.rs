@@ -68,10 +68,13 @@ pub async fn login_page(
         _ => None,
     };
     let (csrf, cookie) = match existing {
-        Some(s) => (s.csrf_token.clone(), None),
+        Some(s) => (crate::web::csrf::mask(&s.csrf_token), None),
         None => {
             let (token, csrf) = session::create(&state.pool, &state, None).await?;
-            (csrf, Some(session::session_cookie(&state, &token)))
+            (
+                crate::web::csrf::mask(&csrf),
+                Some(session::session_cookie(&state, &token)),
+            )
         }
     };
     let page = LoginPage {
@@ -123,7 +126,7 @@ pub async fn login(
         render_status(
             status,
             &LoginPage {
-                csrf: existing.csrf_token.clone(),
+                csrf: crate::web::csrf::mask(&existing.csrf_token),
                 username: form.username.chars().take(100).collect(),
                 next: next.clone(),
                 error: Some(error),

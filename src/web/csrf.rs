@@ -68,12 +68,40 @@ pub async fn verify(req: Request, next: Next) -> Response {
     }
     let presented = fields.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v);
     match presented {
-        Some(t) if bool::from(t.as_bytes().ct_eq(expected.as_bytes())) => {
+        Some(t) if matches(&t, &expected) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
         _ => AppError::Csrf.into_response(),
     }
+}
+
+/// The session's token as a form carries it: XOR-masked with a fresh random pad on every
+/// response (`pad ‖ pad ⊕ token`), so no two pages carry the same bytes and compressing a
+/// page together with reflected query text cannot reveal the token (BREACH).
+pub fn mask(token: &str) -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let token = token.as_bytes();
+    let mut pad = vec![0u8; token.len()];
+    rand::rngs::OsRng.fill_bytes(&mut pad);
+    let mut out = pad.clone();
+    out.extend(pad.iter().zip(token).map(|(p, t)| p ^ t));
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+}
+
+/// A presented masked token unmasks to the session's token (compared in constant time).
+fn matches(presented: &str, expected: &str) -> bool {
+    use base64::Engine;
+    let Ok(raw) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(presented.trim()) else {
+        return false;
+    };
+    if raw.len() != 2 * expected.len() || expected.is_empty() {
+        return false;
+    }
+    let (pad, masked) = raw.split_at(expected.len());
+    let token: Vec<u8> = pad.iter().zip(masked).map(|(p, m)| p ^ m).collect();
+    bool::from(token.as_slice().ct_eq(expected.as_bytes()))
 }
 
 /// A browser tells us where a request came from; a cross-site POST is never legitimate.
@@ -158,5 +186,18 @@ mod tests {
         let fields =
             multipart_text_fields("multipart/form-data; boundary=XX", Bytes::from(nul)).await;
         assert!(!all_acceptable(&fields));
+    }
+
+    #[test]
+    fn masked_tokens_differ_per_response_and_unmask_to_the_session_token() {
+        let token = "c2Vzc2lvbi10b2tlbi1mb3ItdGVzdHMtb25seS0xMjM0NQ";
+        let (a, b) = (mask(token), mask(token));
+        assert_ne!(a, b, "a fresh pad each time");
+        assert!(!a.contains(token));
+        assert!(matches(&a, token) && matches(&b, token));
+        assert!(!matches(token, token), "the bare token is not accepted");
+        let other = "b3RoZXItc2Vzc2lvbi10b2tlbi1zYW1lLWxlbmd0aC0xMjM";
+        assert!(!matches(&mask(other), token));
+        assert!(!matches("", token) && !matches("%%%", token));
     }
 }

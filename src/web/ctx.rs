@@ -222,7 +222,8 @@ impl Ctx {
         Ok(db::scoped_tx(&self.state.pool, &[]).await?)
     }
 
-    pub fn csrf(&self) -> &str {
-        &self.session.csrf_token
+    /// The CSRF token for a form on this response (masked afresh each time).
+    pub fn csrf(&self) -> String {
+        crate::web::csrf::mask(&self.session.csrf_token)
     }
 }

@@ -53,7 +53,7 @@ impl Layout {
         Layout {
             display_name: ctx.user.display_name.clone(),
             username: ctx.user.username.clone(),
-            csrf: ctx.csrf().to_owned(),
+            csrf: ctx.csrf(),
             roles,
             show_switcher: municipalities.len() > 1,
             municipalities,

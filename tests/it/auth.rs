@@ -634,3 +634,39 @@ async fn concurrent_guesses_evaluate_no_more_than_the_allowed_number() {
         "the audit log agrees"
     );
 }
+
+/// ASVS 5.0 V3.5.1 / BREACH: the CSRF token differs on every response of a session (a
+/// fresh mask), each masked form is accepted, and the session's bare token is not.
+#[tokio::test]
+async fn the_csrf_token_is_masked_afresh_on_every_response() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.admin").await;
+    let token = |p: &crate::common::Page| p.attr("input[name=csrf_token]", "value").unwrap();
+    let first = token(&c.get("/passord").await);
+    let second = token(&c.get("/passord").await);
+    assert_ne!(first, second);
+    let bare: String = sqlx::query_scalar(
+        "SELECT csrf_token FROM sessions WHERE user_id IS NOT NULL ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert!(!first.contains(&bare) && !second.contains(&bare));
+    for (tok, expected) in [
+        (first.as_str(), StatusCode::SEE_OTHER),
+        (second.as_str(), StatusCode::SEE_OTHER),
+        (bare.as_str(), StatusCode::FORBIDDEN),
+    ] {
+        let res = c
+            .post_raw(
+                "/velg-kommune",
+                &[
+                    ("csrf_token", tok),
+                    ("municipality", "alle"),
+                    ("return_to", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, expected, "{tok}");
+    }
+}
