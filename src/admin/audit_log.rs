@@ -82,7 +82,7 @@ fn parse_date(errors: &mut FormErrors, field: &'static str, v: &str) -> Option<N
 }
 
 pub async fn list(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response> {
-    let munis = ctx.visible_with_role(&[Role::Auditor, Role::Admin]);
+    let munis = ctx.visible_with_role(crate::auth::policy::AUDIT_READERS);
     if munis.is_empty() {
         return Err(AppError::Forbidden);
     }

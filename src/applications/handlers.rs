@@ -27,7 +27,7 @@ use crate::web::{render, render_status};
 
 /// Who may see and work on cases: caseworkers, allocation team members and the
 /// municipality's administrators (not auditors: they read the audit log, not cases).
-pub const CASE_ROLES: &[Role] = &[Role::Caseworker, Role::Team, Role::Admin];
+pub const CASE_ROLES: &[Role] = crate::auth::policy::CASE_READERS;
 /// Who may hand a case that has a caseworker to somebody else.
 pub const LEAD_ROLES: &[Role] = &[Role::Team, Role::Admin];
 

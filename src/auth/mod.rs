@@ -2,6 +2,7 @@
 
 pub mod handlers;
 pub mod password;
+pub mod policy;
 pub mod roles;
 pub mod session;
 pub mod throttle;

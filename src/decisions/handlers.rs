@@ -28,7 +28,7 @@ use crate::web::{format, render, render_status};
 /// Who writes decisions.
 pub const WRITE_ROLES: &[Role] = &[Role::Caseworker, Role::Admin];
 /// Who reads them (the allocation team follows its cases).
-pub const READ_ROLES: &[Role] = &[Role::Caseworker, Role::Team, Role::Admin];
+pub const READ_ROLES: &[Role] = crate::auth::policy::CASE_READERS;
 
 pub fn parse_id(raw: &str) -> AppResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)

@@ -11,7 +11,7 @@ use crate::web::format::{date, kroner};
 
 /// Who edits the register (admins and caseworkers) and who reads it.
 pub const EDIT: &[Role] = &[Role::Admin, Role::Caseworker];
-pub const READ: &[Role] = &[Role::Admin, Role::Caseworker, Role::Team, Role::Auditor];
+pub const READ: &[Role] = crate::auth::policy::REGISTER_READERS;
 
 /// A keyset cursor from the URL: "<sort value>~<id>". None for the first page.
 pub fn parse_cursor(raw: &str) -> Option<(&str, Uuid)> {

@@ -20,7 +20,7 @@ use crate::web::error::{AppError, AppResult};
 use crate::web::{format, render};
 
 /// Who may read sent letters: those who work on cases.
-pub const READ_ROLES: &[Role] = &[Role::Caseworker, Role::Team, Role::Admin];
+pub const READ_ROLES: &[Role] = crate::auth::policy::CASE_READERS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

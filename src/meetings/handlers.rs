@@ -27,7 +27,8 @@ use crate::web::{format, render, render_status};
 /// Who takes part in meetings: plans them, builds the agenda and records conclusions.
 pub const PARTICIPATE: &[Role] = &[Role::Caseworker, Role::Team, Role::Admin];
 /// Who may read meetings, agendas and minutes.
-pub const READ: &[Role] = &[Role::Caseworker, Role::Team, Role::Admin, Role::Auditor];
+/// Meetings show applicants, their needs and the team's assessments: case contents.
+pub const READ: &[Role] = crate::auth::policy::CASE_READERS;
 
 pub fn parse_id(raw: &str) -> AppResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)

@@ -162,8 +162,19 @@ impl Ctx {
             .collect()
     }
 
-    /// A read transaction over the municipalities in view where the user has one of `roles`.
+    /// A read transaction over the municipalities in view where the user has one of `roles`;
+    /// 403 when there is none, so a page the user's roles do not cover is refused rather
+    /// than shown empty (`auth::policy`).
     pub async fn read_tx(&self, roles: &[Role]) -> AppResult<(Tx, Vec<MunicipalityRef>)> {
+        let (tx, munis) = self.read_tx_or_empty(roles).await?;
+        if munis.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        Ok((tx, munis))
+    }
+
+    /// Like [`Ctx::read_tx`], but an empty set is fine (the start page shows what there is).
+    pub async fn read_tx_or_empty(&self, roles: &[Role]) -> AppResult<(Tx, Vec<MunicipalityRef>)> {
         let munis = self.visible_with_role(roles);
         let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
         let tx = db::scoped_tx(&self.state.pool, &ids).await?;

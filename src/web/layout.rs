@@ -1,6 +1,7 @@
 //! What the shared page layout needs: the user, the municipality switcher and navigation
 //! fitting the user's roles.
 
+use crate::auth::policy;
 use crate::auth::roles::{MunicipalityRef, Role};
 use crate::web::ctx::Ctx;
 
@@ -42,12 +43,12 @@ impl Layout {
         let in_view = ctx.visible_municipalities();
         let any = |r: &[Role]| in_view.iter().any(|m| ctx.user.has_any_role(m.id, r));
         let nav = Nav {
-            applications: any(&[Role::Caseworker, Role::Team, Role::Admin]),
-            dwellings: any(&[Role::Caseworker, Role::Team, Role::Admin, Role::Auditor]),
-            meetings: any(crate::meetings::handlers::READ),
+            applications: any(policy::CASE_READERS),
+            dwellings: any(policy::REGISTER_READERS),
+            meetings: any(policy::CASE_READERS),
             users: !ctx.user.admin_scopes().is_empty(),
             settings: any(&[Role::Admin]),
-            audit: any(&[Role::Auditor, Role::Admin]),
+            audit: any(policy::AUDIT_READERS),
             jobs: !ctx.user.admin_scopes().is_empty(),
         };
         Layout {

@@ -7,7 +7,11 @@ use uuid::Uuid;
 use crate::common::TestApp;
 
 async fn verdal_id(app: &TestApp, sql: &str) -> String {
-    let m = app.municipality_id("5038").await;
+    tenant_id(app, "5038", sql).await
+}
+
+async fn tenant_id(app: &TestApp, number: &str, sql: &str) -> String {
+    let m = app.municipality_id(number).await;
     let mut tx = app.owner.begin().await.unwrap();
     bosak::seed::with_tenant(&mut tx, m).await.unwrap();
     let id: Uuid = sqlx::query_scalar(sql)
@@ -232,4 +236,70 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
         verdal_fingerprint(&app).await,
         "nothing of Verdal's changed"
     );
+}
+
+/// ASVS 5.0 V8.2.1 (one access policy, `auth::policy`): the auditor reads the audit log
+/// and the dwelling register, and no page with case contents — lists, case pages,
+/// decisions, appeals, letters, meetings (agenda, meeting mode, minutes), the waiting list,
+/// the candidates of a unit, or any export of them.
+#[tokio::test]
+async fn an_auditor_reads_the_audit_log_and_the_register_but_no_case_contents() {
+    let app = TestApp::spawn().await;
+    let id = |sql: &'static str| verdal_id(&app, sql);
+    let application = id("SELECT id FROM applications ORDER BY case_number LIMIT 1").await;
+    let decision = id("SELECT id FROM decisions WHERE status = 'sent' LIMIT 1").await;
+    let appeal = id("SELECT id FROM appeals LIMIT 1").await;
+    let letter = id("SELECT id FROM sent_letters LIMIT 1").await;
+    let meeting = tenant_id(
+        &app,
+        "5037",
+        "SELECT id FROM meetings ORDER BY starts_at LIMIT 1",
+    )
+    .await;
+    let unit = id("SELECT id FROM dwellings ORDER BY id LIMIT 1").await;
+    let mut c = app.login("revisor").await;
+    let refused = [
+        "/soknader".to_string(),
+        "/soknader/mine".to_string(),
+        format!("/soknader/{application}"),
+        "/soknader/eksport.csv".to_string(),
+        "/vedtak".to_string(),
+        format!("/vedtak/{decision}"),
+        format!("/vedtak/{decision}/brev"),
+        "/vedtak/eksport.csv".to_string(),
+        "/klager".to_string(),
+        format!("/klager/{appeal}"),
+        format!("/brev/{letter}"),
+        format!("/brev/{letter}.pdf"),
+        "/venteliste".to_string(),
+        "/venteliste/eksport.csv".to_string(),
+        format!("/boliger/{unit}/kandidater"),
+        "/tilbud/forfalte".to_string(),
+        "/moter".to_string(),
+        format!("/moter/{meeting}"),
+        format!("/moter/{meeting}/motemodus?punkt=1"),
+        format!("/moter/{meeting}/protokoll"),
+        format!("/moter/{meeting}/protokoll.pdf"),
+    ];
+    for path in &refused {
+        let page = c.get(path).await;
+        assert!(
+            matches!(page.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{path}: {}",
+            page.status
+        );
+    }
+    for path in ["/revisjonslogg", "/boliger", &format!("/boliger/{unit}")] {
+        assert_eq!(c.get(path).await.status, StatusCode::OK, "{path}");
+    }
+    // The menu offers what the policy allows, and nothing else.
+    let home = c.get("/").await;
+    for href in ["/soknader", "/moter", "/venteliste", "/vedtak"] {
+        assert_eq!(
+            home.count(&format!("nav a[href='{href}']")),
+            0,
+            "{href} in the auditor's menu"
+        );
+    }
+    assert_eq!(home.count("nav a[href='/boliger']"), 1);
 }

@@ -535,8 +535,9 @@ async fn documents_are_checked_by_content_and_size_and_downloaded_only_by_those_
     // Verdal's caseworker and the auditor cannot fetch it.
     let mut verdal = app.login("verdal.saksbehandler").await;
     assert_eq!(verdal.get(&href).await.status, StatusCode::NOT_FOUND);
+    // The auditor's roles cover no case contents: refused before any lookup (auth::policy).
     let mut auditor = app.login("revisor").await;
-    assert_eq!(auditor.get(&href).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(auditor.get(&href).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.audit_count("application.document_downloaded").await, 1);
 }
 
@@ -608,7 +609,7 @@ async fn other_municipalities_and_roles_see_nothing() {
     assert_eq!(auditor.get("/soknader").await.status, StatusCode::FORBIDDEN);
     assert_eq!(
         auditor.get(&format!("/soknader/{id}")).await.status,
-        StatusCode::NOT_FOUND
+        StatusCode::FORBIDDEN
     );
     // A malformed id is a 404, never a 500.
     assert_eq!(

@@ -168,7 +168,7 @@ async fn an_office_meeting_shows_each_item_only_to_those_who_may_see_it() {
         .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 
-    // Stjørdal sees nothing; the auditor reads both but records nothing.
+    // Stjørdal sees nothing.
     let mut s = app.login("stjordal.saksbehandler").await;
     assert_eq!(
         s.get(&format!("/moter/{id}")).await.status,
@@ -178,22 +178,31 @@ async fn an_office_meeting_shows_each_item_only_to_those_who_may_see_it() {
         s.get(&format!("/moter/{id}/protokoll.pdf")).await.status,
         StatusCode::NOT_FOUND
     );
+    // The auditor reads no case contents, and a meeting's agenda names applicants
+    // (auth::policy): refused like a case page.
     let mut a = app.login("revisor").await;
-    let page = a.get(&format!("/moter/{id}")).await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        page.text_of("#agenda").contains(&ver_name) && page.text_of("#agenda").contains(&lev_name)
-    );
-    assert_eq!(page.count("#add-items"), 0);
-    let mode = a.get(&format!("/moter/{id}/motemodus?punkt=2")).await;
-    assert_eq!(mode.count("#conclusion-form"), 0, "auditors read");
+    for path in [
+        format!("/moter/{id}"),
+        format!("/moter/{id}/motemodus?punkt=2"),
+        format!("/moter/{id}/protokoll"),
+        "/moter".to_string(),
+    ] {
+        let status = a.get(&path).await.status;
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "{path}: {status}"
+        );
+    }
     let res = a
         .post(
             &format!("/moter/{id}/punkter/{}/konklusjon", items[1]),
             &[("version", "1"), ("conclusion", "recommend_refuse")],
         )
         .await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(matches!(
+        res.status,
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
     assert_eq!(a.get("/moter/ny").await.status, StatusCode::FORBIDDEN);
 
     // The office's minutes show both; Levanger's conclusion is recorded in both views.
