@@ -8,6 +8,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::handlers::READ_ROLES;
+use crate::audit::{self, Event};
+use crate::auth::roles::MunicipalityRef;
 use crate::web::ctx::Ctx;
 use crate::web::error::AppResult;
 use crate::web::format::{self, parse_date};
@@ -33,6 +35,7 @@ pub struct ListQuery {
 #[derive(sqlx::FromRow)]
 pub struct Row {
     pub id: Uuid,
+    pub municipality_id: Uuid,
     pub municipality: String,
     pub case_number: String,
     pub applicant: String,
@@ -67,7 +70,7 @@ async fn fetch(
     q: &ListQuery,
     errors: &mut FormErrors,
     limit: i64,
-) -> AppResult<(Vec<Row>, bool)> {
+) -> AppResult<(crate::db::Tx, Vec<MunicipalityRef>, Vec<Row>, bool)> {
     let sent = q.visning == "sendt";
     let from = if q.fra.trim().is_empty() {
         None
@@ -95,7 +98,7 @@ async fn fetch(
     let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
     // Sort key as text so one keyset cursor serves both views.
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT d.id, mu.name AS municipality, a.case_number, p.name AS applicant, d.status::text AS status,
+        "SELECT d.id, d.municipality_id, mu.name AS municipality, a.case_number, p.name AS applicant, d.status::text AS status,
                 u.display_name AS author,
                 (SELECT count(*) FROM decision_points dp WHERE dp.municipality_id = d.municipality_id AND dp.decision_id = d.id) AS points,
                 (SELECT count(*) FROM decision_points dp WHERE dp.municipality_id = d.municipality_id AND dp.decision_id = d.id AND dp.outcome = 'refused') AS refused,
@@ -122,16 +125,16 @@ async fn fetch(
     .bind(limit + 1)
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
     let more = rows.len() as i64 > limit;
     let mut rows = rows;
     rows.truncate(limit as usize);
-    Ok((rows, more))
+    Ok((tx, munis, rows, more))
 }
 
 pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
     let mut errors = FormErrors::new();
-    let (rows, more) = fetch(&ctx, &q, &mut errors, PAGE).await?;
+    let (tx, _, rows, more) = fetch(&ctx, &q, &mut errors, PAGE).await?;
+    tx.commit().await?;
     let sent = q.visning == "sendt";
     let next = if more {
         rows.last().map(|r| {
@@ -171,7 +174,26 @@ pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
 pub async fn export(ctx: Ctx, Query(mut q): Query<ListQuery>) -> AppResult<Response> {
     q.etter.clear();
     let mut errors = FormErrors::new();
-    let (rows, _) = fetch(&ctx, &q, &mut errors, 10_000).await?;
+    let (mut tx, munis, rows, _) = fetch(&ctx, &q, &mut errors, 10_000).await?;
+    // The export names every applicant in it: a read of personal data, per municipality.
+    for m in &munis {
+        let decisions: Vec<Uuid> = rows
+            .iter()
+            .filter(|r| r.municipality_id == m.id)
+            .map(|r| r.id)
+            .collect();
+        if !decisions.is_empty() {
+            audit::record(
+                &mut tx,
+                &ctx,
+                Event::new("decision.list_exported")
+                    .municipality(m.id)
+                    .details(serde_json::json!({ "decisions": decisions })),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
     Ok(csv_export::response(
         "vedtak.csv",
         &[

@@ -879,6 +879,17 @@ async fn lists_csv_and_admin_of_kinds_and_standard_paragraphs() {
     let csv = c.get("/vedtak/eksport.csv?visning=sendt").await;
     assert!(csv.text.starts_with('\u{feff}'));
     assert!(csv.text.contains("Saksnummer;Søker"));
+    // The export names applicants: who exported which decisions is recorded (ASVS 5.0
+    // V16.2.1), one event per municipality, with every decision in the file.
+    let rows = csv.text.lines().count() as i64 - 1;
+    let exported: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(jsonb_array_length(details -> 'decisions')), 0)::bigint
+           FROM audit_events WHERE action = 'decision.list_exported'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(exported, rows);
     assert_eq!(c.get("/klager").await.status, StatusCode::OK);
 
     // Caseworkers do not administer kinds; the admin does.
