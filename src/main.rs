@@ -86,6 +86,16 @@ enum UserCommand {
         #[arg(long, value_parser = ["caseworker", "team", "admin", "auditor"])]
         role: String,
     },
+    /// Give an existing user a role in a municipality (by number). The auditor role is
+    /// granted only this way: no administrator can grant it in Bosak (separation of duties).
+    Grant {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        municipality: String,
+        #[arg(long, value_parser = ["caseworker", "team", "admin", "auditor"])]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -168,6 +178,19 @@ async fn main() -> anyhow::Result<()> {
                 }
                 seed::add_user(&owner, &username, &name, &municipality, role, &password).await?;
                 println!("user {username} added; the password must be changed at first login");
+                Ok(())
+            }
+            UserCommand::Grant {
+                username,
+                municipality,
+                role,
+            } => {
+                let url = database_url(&config)?;
+                let owner = db::owner_pool(&url).await?;
+                db::migrate(&owner).await?;
+                let role = Role::from_key(&role).context("unknown role")?;
+                seed::grant_role(&owner, &username, &municipality, role).await?;
+                println!("{username} has the role {} in {municipality}", role.key());
                 Ok(())
             }
         },

@@ -143,12 +143,17 @@ pub async fn replace_roles(
     by: Uuid,
 ) -> Result<(), sqlx::Error> {
     let (m, o) = scope_ids(scope);
+    // Only the roles this scope manages are replaced: an auditor role granted by the
+    // operator stays whatever the admin ticks.
+    let managed: Vec<&str> = scope.grantable_roles().iter().map(|r| r.key()).collect();
     sqlx::query(
-        "DELETE FROM memberships WHERE user_id = $1 AND (municipality_id = $2 OR office_id = $3)",
+        "DELETE FROM memberships WHERE user_id = $1 AND (municipality_id = $2 OR office_id = $3)
+            AND role::text = ANY($4)",
     )
     .bind(user)
     .bind(m)
     .bind(o)
+    .bind(&managed)
     .execute(&mut *conn)
     .await?;
     for role in roles {

@@ -84,20 +84,17 @@ impl AdminScope {
         }
     }
 
-    /// The roles an administrator of this scope may hand out. A municipality admin never
-    /// grants office-wide roles, an office admin never grants a municipality's admin role:
-    /// nobody can grant a role they do not hold.
+    /// The roles an administrator of this scope may hand out (and take away). A
+    /// municipality admin never grants office-wide roles, an office admin never grants a
+    /// municipality's admin role: nobody can grant a role they do not hold. Nobody grants
+    /// the auditor role in the UI (separation of duties): an admin who could make themselves
+    /// or a colleague auditor, or remove the auditor who audits them, would audit
+    /// themselves. The deployment's operator grants it from the command line
+    /// (`bosak user grant --role auditor`).
     pub fn grantable_roles(&self) -> &'static [Role] {
         match self {
-            AdminScope::Municipality(_) => {
-                &[Role::Caseworker, Role::Team, Role::Admin, Role::Auditor]
-            }
-            AdminScope::Office(_) => &[
-                Role::Caseworker,
-                Role::Team,
-                Role::OfficeAdmin,
-                Role::Auditor,
-            ],
+            AdminScope::Municipality(_) => &[Role::Caseworker, Role::Team, Role::Admin],
+            AdminScope::Office(_) => &[Role::Caseworker, Role::Team, Role::OfficeAdmin],
         }
     }
 
@@ -205,6 +202,17 @@ mod tests {
             name: "o".into(),
         });
         assert!(!office.grantable_roles().contains(&Role::Admin));
+    }
+
+    #[test]
+    fn no_admin_grants_the_auditor_role() {
+        let office = AdminScope::Office(OfficeRef {
+            id: Uuid::new_v4(),
+            name: "o".into(),
+        });
+        for scope in [AdminScope::Municipality(muni("5037")), office] {
+            assert!(!scope.grantable_roles().contains(&Role::Auditor));
+        }
     }
 
     #[test]

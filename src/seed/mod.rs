@@ -376,6 +376,51 @@ pub async fn add_user(
     Ok(())
 }
 
+/// `bosak user grant`: gives an existing user a role in a municipality. The auditor role
+/// is granted only here, by the deployment's operator (see `AdminScope::grantable_roles`).
+/// Audited as done from the command line.
+pub async fn grant_role(
+    owner: &PgPool,
+    username: &str,
+    municipality_number: &str,
+    role: Role,
+) -> anyhow::Result<()> {
+    let mut tx = owner.begin().await?;
+    let municipality: Uuid = sqlx::query_scalar("SELECT id FROM municipalities WHERE number = $1")
+        .bind(municipality_number)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no municipality numbered {municipality_number}"))?;
+    let user: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+        .bind(username.to_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
+    let held: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = $1 AND municipality_id = $2 AND role = $3)",
+    )
+    .bind(user)
+    .bind(municipality)
+    .bind(role)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !held {
+        grant(&mut tx, user, Some(municipality), None, role).await?;
+    }
+    crate::audit::record_as(
+        &mut tx,
+        None,
+        &crate::web::ctx::RequestMeta::default(),
+        crate::audit::Event::new("user.role_granted_by_operator")
+            .municipality(municipality)
+            .entity("user", user)
+            .details(serde_json::json!({ "username": username, "role": role.key(), "already_held": held })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Used by tests and the scale seeder: the owner pool scoped to nothing.
 pub async fn owner_tx(owner: &PgPool) -> Result<db::Tx, sqlx::Error> {
     db::scoped_tx(owner, &[]).await

@@ -197,7 +197,7 @@ async fn stale_role_edit_is_rejected() {
                 ("scope", "k-5037"),
                 ("version", "1"),
                 ("role_team", "1"),
-                ("role_auditor", "1"),
+                ("role_caseworker", "1"),
             ],
         )
         .await;
@@ -478,4 +478,77 @@ async fn events_without_a_municipality_do_not_leak_across_tenants() {
     assert!(text.contains("levanger.admin"));
     assert!(!text.contains("levanger.team"), "{text}");
     assert!(!text.contains("stjordal.saksbehandler"), "{text}");
+}
+
+/// Separation of duties (ASVS 5.0 V8.2.1): no administrator grants or removes the auditor
+/// role in Bosak — the admin would audit themselves; the operator grants it from the
+/// command line (`bosak user grant`), and an admin's role edits leave it in place.
+#[tokio::test]
+async fn no_admin_grants_or_removes_the_auditor_role() {
+    let app = TestApp::spawn().await;
+    let mut admin = app.login("levanger.admin").await;
+    let me = app.user_id("levanger.admin").await;
+    let page = admin.get(&format!("/brukere/{me}?enhet=k-5037")).await;
+    assert_eq!(page.count("input[name=role_auditor]"), 0, "not offered");
+    let v = page
+        .attr("form[action$='/roller'] input[name=version]", "value")
+        .unwrap();
+    let res = admin
+        .post(
+            &format!("/brukere/{me}/roller"),
+            &[
+                ("scope", "k-5037"),
+                ("version", &v),
+                ("role_admin", "1"),
+                ("role_auditor", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "a tampered form is refused"
+    );
+    let auditor_roles = |user: uuid::Uuid| {
+        let owner = app.owner.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM memberships WHERE user_id = $1 AND role = 'auditor'",
+            )
+            .bind(user)
+            .fetch_one(&owner)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(auditor_roles(me).await, 0);
+
+    // The auditor's own role survives an admin's edit of their other roles.
+    let revisor = app.user_id("revisor").await;
+    let before = auditor_roles(revisor).await;
+    let page = admin.get(&format!("/brukere/{revisor}?enhet=k-5037")).await;
+    let v = page
+        .attr("form[action$='/roller'] input[name=version]", "value")
+        .unwrap();
+    let res = admin
+        .post(
+            &format!("/brukere/{revisor}/roller"),
+            &[("scope", "k-5037"), ("version", &v), ("role_team", "1")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    assert_eq!(auditor_roles(revisor).await, before);
+
+    // The operator grants it, and that is recorded.
+    bosak::seed::grant_role(
+        &app.owner,
+        "levanger.team",
+        "5037",
+        bosak::auth::Role::Auditor,
+    )
+    .await
+    .unwrap();
+    let team = app.user_id("levanger.team").await;
+    assert_eq!(auditor_roles(team).await, 1);
+    assert_eq!(app.audit_count("user.role_granted_by_operator").await, 1);
 }
