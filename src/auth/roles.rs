@@ -144,6 +144,11 @@ impl CurrentUser {
             .any(|g| g.municipality.id == municipality && g.role == role)
     }
 
+    /// Holds one of `roles` in some municipality.
+    pub fn has_any_role_anywhere(&self, roles: &[Role]) -> bool {
+        self.grants.iter().any(|g| roles.contains(&g.role))
+    }
+
     pub fn has_any_role(&self, municipality: Uuid, roles: &[Role]) -> bool {
         roles.iter().any(|r| self.has_role(municipality, *r))
     }

@@ -27,20 +27,30 @@ pub async fn verify(req: Request, next: Next) -> Response {
     if cross_site(&req) {
         return AppError::Csrf.into_response();
     }
-    let expected = req
+    let session = req
         .extensions()
         .get::<MaybeSession>()
-        .and_then(|s| s.0.as_ref())
-        .map(|s| s.csrf_token.clone());
-    let Some(expected) = expected else {
+        .and_then(|s| s.0.clone());
+    let Some(session) = session else {
         return AppError::Csrf.into_response();
     };
+    let expected = session.csrf_token.clone();
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    // Uploads (case documents, dwelling imports) are for staff who work on cases: anyone
+    // else is refused before up to 25 MiB is read into memory.
+    if content_type.starts_with("multipart/form-data")
+        && !session
+            .user
+            .as_ref()
+            .is_some_and(|u| u.has_any_role_anywhere(crate::auth::policy::CASE_READERS))
+    {
+        return AppError::Forbidden.into_response();
+    }
     let (parts, body) = req.into_parts();
     let limit = if content_type.starts_with("multipart/form-data") {
         UPLOAD_LIMIT

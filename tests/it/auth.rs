@@ -670,3 +670,50 @@ async fn the_csrf_token_is_masked_afresh_on_every_response() {
         assert_eq!(res.status, expected, "{tok}");
     }
 }
+
+/// Sends the head of a 20 MB multipart upload as `username` and then stalls: the answer
+/// must come from the headers alone.
+async fn stalled_upload(app: &TestApp, username: Option<&str>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let user = match username {
+        Some(u) => {
+            let id = app.user_id(u).await;
+            let epoch: i32 = sqlx::query_scalar("SELECT session_epoch FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_one(&app.owner)
+                .await
+                .unwrap();
+            Some((id, epoch))
+        }
+        None => None,
+    };
+    let (token, _) = bosak::auth::session::create(&app.state.pool, &app.state, user)
+        .await
+        .unwrap();
+    let cookie = app.state.config.session_cookie_name();
+    let addr = app.base.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /soknader/{}/dokumenter HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}={token}\r\n\
+         Content-Type: multipart/form-data; boundary=XX\r\nContent-Length: 20000000\r\n\r\n--XX\r\n",
+        uuid::Uuid::nil()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 512];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read(&mut buf))
+        .await
+        .expect("an answer before the body is sent: the upload was not refused up front")
+        .unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// ASVS 5.0 V2.4.1 / V13 (resource use): an upload from someone who may not upload (an
+/// anonymous session, an auditor) is refused from its headers, before the body is read.
+#[tokio::test]
+async fn uploads_are_refused_before_the_body_is_read_for_those_who_may_not_upload() {
+    let app = TestApp::spawn().await;
+    for who in [None, Some("revisor")] {
+        let answer = stalled_upload(&app, who).await;
+        assert!(answer.starts_with("HTTP/1.1 403"), "{who:?}: {answer}");
+    }
+}
