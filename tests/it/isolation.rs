@@ -303,3 +303,70 @@ async fn an_auditor_reads_the_audit_log_and_the_register_but_no_case_contents() 
     }
     assert_eq!(home.count("nav a[href='/boliger']"), 1);
 }
+
+/// ASVS 5.0 V1.2.1 / V1.2.10 (output encoding): a hostile name stored for an applicant is
+/// shown as text on every page type that prints it — list, case, waiting list, letter —
+/// and reaches CSV exports with its formula neutralised.
+#[tokio::test]
+async fn a_hostile_name_is_text_on_every_page_and_inert_in_csv() {
+    let app = TestApp::spawn().await;
+    let m = app.municipality_id("5037").await;
+    let hostile = "=HYPERLINK(\"x\")<script>alert('x')</script><img src=x onerror=alert(1)>";
+    let (application, letter): (Uuid, Uuid) = {
+        let mut tx = app.owner.begin().await.unwrap();
+        bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+        let row: (Uuid, Uuid) = sqlx::query_as(
+            "SELECT a.id, l.id FROM applications a JOIN sent_letters l
+                 ON l.municipality_id = a.municipality_id AND l.application_id = a.id
+              WHERE a.municipality_id = $1 AND a.status = 'waiting_list' ORDER BY l.sent_at LIMIT 1",
+        )
+        .bind(m)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query(
+            "UPDATE people SET name = $2 WHERE id = (SELECT applicant_id FROM applications WHERE id = $1)",
+        )
+        .bind(row.0)
+        .bind(hostile)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        row
+    };
+    let mut c = app.login("levanger.saksbehandler").await;
+    for path in [
+        format!("/soknader/{application}"),
+        "/soknader?q=HYPERLINK".to_string(),
+        "/venteliste".to_string(),
+        format!("/brev/{letter}"),
+    ] {
+        let page = c.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(!page.text.contains("<script>alert"), "{path}: unescaped");
+        assert!(!page.text.contains("<img src=x"), "{path}: unescaped");
+        assert_eq!(
+            page.count("script:not([src])"),
+            0,
+            "{path}: an inline script"
+        );
+    }
+    // The name is there, as text, where it is printed.
+    assert!(c
+        .get(&format!("/soknader/{application}"))
+        .await
+        .text_of("main")
+        .contains("<script>alert('x')</script>"));
+    for path in ["/soknader/eksport.csv", "/venteliste/eksport.csv"] {
+        let csv = c.get(path).await.text;
+        assert!(
+            !csv.contains(";=HYPERLINK") && !csv.contains("\n=HYPERLINK"),
+            "{path}"
+        );
+        assert!(
+            csv.contains("'=HYPERLINK"),
+            "{path}: neutralised, not dropped"
+        );
+    }
+}
