@@ -189,6 +189,10 @@ impl UserPage {
     pub fn has_role_here(&self, r: &Role) -> bool {
         self.roles_here.contains(r)
     }
+    /// An auditor's access is managed by the operator only (see `refuse_auditor`).
+    pub fn is_auditor(&self) -> bool {
+        self.memberships.iter().any(|m| m.role == Role::Auditor)
+    }
 }
 
 async fn load_target(
@@ -272,6 +276,7 @@ pub async fn set_roles(
 ) -> AppResult<Response> {
     let scope = resolve_scope(&ctx, field(&fields, "scope"))?;
     let (user, memberships) = load_target(&ctx, &id, &scope).await?;
+    refuse_auditor(&memberships)?;
     let roles = model::roles_from_form(&fields, &scope).map_err(|_| AppError::Forbidden)?;
     let before = repo::roles_in_scope(&memberships, &scope);
     let own_admin = match &scope {
@@ -310,6 +315,16 @@ pub async fn set_roles(
     Ok(Redirect::to(&to).into_response())
 }
 
+/// An auditor's account is the operator's to manage (separation of duties): an admin who
+/// could deactivate the auditor, reset their password and log in as them, or widen their
+/// roles, would control who audits them.
+fn refuse_auditor(memberships: &[repo::MembershipRow]) -> AppResult<()> {
+    if memberships.iter().any(|m| m.role == Role::Auditor) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
+}
+
 async fn account_change(
     ctx: Ctx,
     id: String,
@@ -318,6 +333,7 @@ async fn account_change(
 ) -> AppResult<Response> {
     let scope = resolve_scope(&ctx, field(&fields, "scope"))?;
     let (user, memberships) = load_target(&ctx, &id, &scope).await?;
+    refuse_auditor(&memberships)?;
     if !may_manage_account(&repo::scopes_of(&memberships), &ctx.user.admin_scopes())
         || user.id == ctx.user.id
     {

@@ -147,7 +147,7 @@ pub async fn login(
     let account = throttle::account_key(&username);
     let address = throttle::address_key(meta.ip.as_deref().unwrap_or("unknown"));
     let mut tx = crate::db::scoped_tx(&state.pool, &[]).await?;
-    if let Some(until) = throttle::take_guess(
+    let counted = match throttle::take_guess(
         &mut tx,
         &[
             (&account, throttle::ACCOUNT_LIMIT),
@@ -156,24 +156,27 @@ pub async fn login(
     )
     .await?
     {
-        audit::record_as(
-            &mut tx,
-            None,
-            &meta,
-            Event::new("login.locked").details(serde_json::json!({ "username": username })),
-        )
-        .await?;
-        tx.commit().await?;
-        let local = until
-            .with_timezone(&chrono_tz::Europe::Oslo)
-            .format("%H:%M");
-        return fail_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "For mange mislykkede innloggingsforsøk. Av sikkerhetshensyn er innlogging sperret til kl. {local}. Prøv igjen da, eller kontakt administrator."
-            ),
-        );
-    }
+        Ok(counted) => counted,
+        Err(until) => {
+            audit::record_as(
+                &mut tx,
+                None,
+                &meta,
+                Event::new("login.locked").details(serde_json::json!({ "username": username })),
+            )
+            .await?;
+            tx.commit().await?;
+            let local = until
+                .with_timezone(&chrono_tz::Europe::Oslo)
+                .format("%H:%M");
+            return fail_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "For mange mislykkede innloggingsforsøk. Av sikkerhetshensyn er innlogging sperret til kl. {local}. Prøv igjen da, eller kontakt administrator."
+                ),
+            );
+        }
+    };
     let user: Option<LoginUser> = sqlx::query_as(
         "SELECT id, username, password_hash, active, session_epoch, must_change_password
            FROM users WHERE lower(username) = $1",
@@ -192,7 +195,14 @@ pub async fn login(
     let mut tx = crate::db::scoped_tx(&state.pool, &[]).await?;
     match user {
         Some(u) if ok && u.active => {
-            throttle::guess_was_right(&mut tx, &account, &address, throttle::ADDRESS_LIMIT).await?;
+            throttle::guess_was_right(
+                &mut tx,
+                &account,
+                &address,
+                throttle::ADDRESS_LIMIT,
+                &counted,
+            )
+            .await?;
             audit::record_as(
                 &mut tx,
                 Some((u.id, &u.username)),
@@ -298,7 +308,7 @@ pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppRes
         ],
     )
     .await?;
-    if let Some(until) = locked {
+    if let Err(until) = locked {
         audit::record(
             &mut tx,
             &ctx,
@@ -334,7 +344,16 @@ pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppRes
         form.current.len() <= 1024 && password::verify(form.current.clone(), Some(stored)).await?;
     let mut tx = ctx.global_tx().await?;
     if current_ok {
-        throttle::guess_was_right(&mut tx, &account, &address, throttle::ADDRESS_LIMIT).await?;
+        if let Ok(counted) = &locked {
+            throttle::guess_was_right(
+                &mut tx,
+                &account,
+                &address,
+                throttle::ADDRESS_LIMIT,
+                counted,
+            )
+            .await?;
+        }
     } else {
         audit::record(
             &mut tx,

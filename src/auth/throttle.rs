@@ -35,14 +35,21 @@ pub fn address_key(ip: &str) -> String {
     }
 }
 
+/// A guess counted by [`take_guess`]: what each key's last failure was before it, so a
+/// right guess can be undone exactly (the 15-minute window keeps decaying).
+#[derive(Debug, Default)]
+pub struct Counted {
+    before: Vec<(String, Option<DateTime<Utc>>)>,
+}
+
 /// Counts one guess against every key (account, address) unless one of them is locked,
 /// atomically: the keys' advisory locks (taken in a fixed order, so two guesses cannot
 /// deadlock) are held to the end of the caller's transaction, which must commit before
-/// the password is checked. Returns the end of the lock when the guess is refused.
+/// the password is checked. `Err` holds the end of the lock when the guess is refused.
 pub async fn take_guess(
     conn: &mut PgConnection,
     keys: &[(&str, i32)],
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+) -> Result<Result<Counted, DateTime<Utc>>, sqlx::Error> {
     let mut ordered: Vec<&(&str, i32)> = keys.iter().collect();
     ordered.sort_by_key(|(k, _)| *k);
     for (key, _) in &ordered {
@@ -53,32 +60,52 @@ pub async fn take_guess(
     }
     let names: Vec<String> = keys.iter().map(|(k, _)| (*k).to_owned()).collect();
     if let Some(until) = locked_until(&mut *conn, &names).await? {
-        return Ok(Some(until));
+        return Ok(Err(until));
     }
+    let mut counted = Counted::default();
     for (key, limit) in keys {
+        let last: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT last_failure_at FROM login_throttle WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await?;
+        counted.before.push(((*key).to_owned(), last));
         record_failure(&mut *conn, key, *limit).await?;
     }
-    Ok(None)
+    Ok(Ok(counted))
 }
 
 /// The counted guess was right: the account starts afresh, and the address gets back the
-/// one guess [`take_guess`] counted (other failures from it stand).
+/// one guess [`take_guess`] counted, with its earlier last-failure time (other failures
+/// from it stand and age as before; a row left with none is removed).
 pub async fn guess_was_right(
     conn: &mut PgConnection,
     account: &str,
     address: &str,
     address_limit: i32,
+    counted: &Counted,
 ) -> Result<(), sqlx::Error> {
     clear(&mut *conn, account).await?;
+    let before = counted
+        .before
+        .iter()
+        .find(|(k, _)| k == address)
+        .and_then(|(_, t)| *t);
     sqlx::query(
         "UPDATE login_throttle SET failures = greatest(failures - 1, 0),
+                last_failure_at = coalesce($3, last_failure_at),
                 locked_until = CASE WHEN failures - 1 < $2 THEN NULL ELSE locked_until END
           WHERE key = $1",
     )
     .bind(address)
     .bind(address_limit)
-    .execute(conn)
+    .bind(before)
+    .execute(&mut *conn)
     .await?;
+    sqlx::query("DELETE FROM login_throttle WHERE key = $1 AND failures = 0")
+        .bind(address)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

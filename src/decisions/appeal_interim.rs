@@ -38,10 +38,12 @@ impl Reply {
     pub fn sent(&self) -> String {
         format::date(self.sent_on)
     }
-    pub fn expected(&self) -> String {
-        self.expected_on
-            .map(format::date)
-            .unwrap_or_else(|| "ikke oppgitt".into())
+    /// "svar lovet innen 15.01.2027" or "ingen dato for svar oppgitt".
+    pub fn promise(&self) -> String {
+        match self.expected_on {
+            Some(d) => format!("svar lovet innen {}", format::date(d)),
+            None => "ingen dato for svar oppgitt".into(),
+        }
     }
 }
 
@@ -60,10 +62,15 @@ pub async fn of_appeal(
     .await
 }
 
-/// The appeal is still with the municipality (not yet forwarded, decided or dismissed),
+/// The appeal is still with the municipality — not decided or dismissed, and not yet
+/// forwarded for every appealed point (`unforwarded`: some appeal body has not had it) —
 /// so the municipality owes the party word of it.
-pub fn with_us(a: &Appeal) -> bool {
-    matches!(a.status.as_str(), "registered" | "reversing")
+pub fn with_us(a: &Appeal, unforwarded: bool) -> bool {
+    match a.status.as_str() {
+        "registered" | "reversing" => true,
+        "forwarded" => unforwarded,
+        _ => false,
+    }
 }
 
 /// Where the appeal stands under § 11a.
@@ -77,8 +84,8 @@ pub enum Due {
     Again(NaiveDate),
 }
 
-pub fn due(a: &Appeal, replies: &[Reply], today: NaiveDate) -> Due {
-    if !with_us(a) {
+pub fn due(a: &Appeal, unforwarded: bool, replies: &[Reply], today: NaiveDate) -> Due {
+    if !with_us(a, unforwarded) {
         return Due::No;
     }
     match replies.last() {
@@ -269,7 +276,10 @@ pub async fn send(ctx: Ctx, Path(raw): Path<String>, Form(f): Form<Fields>) -> A
     }
     let (mut tx, a) = appeal_tx(&ctx, id, true).await?;
     let m = a.municipality_id;
-    if !with_us(&a) {
+    let unforwarded = super::forwarding::groups(repo::appeal_points(&mut tx, m, id).await?)
+        .iter()
+        .any(|g| !g.is_forwarded());
+    if !with_us(&a, unforwarded) {
         tx.rollback().await?;
         let mut e = FormErrors::new();
         e.add(

@@ -304,8 +304,9 @@ async fn appeal_page(
     )
     .await?;
     tx.commit().await?;
-    let due = super::appeal_interim::due(&a, &interim, ctx.today());
-    let interim_possible = super::appeal_interim::with_us(&a);
+    let unforwarded = groups.iter().any(|g| !g.is_forwarded());
+    let due = super::appeal_interim::due(&a, unforwarded, &interim, ctx.today());
+    let interim_possible = super::appeal_interim::with_us(&a, unforwarded);
     let state = late_state(&d, &points, &a);
     let age = decision_age(&d, &a, ctx.today());
     let per_point = timeliness_per_point(&d, &points, &a.point_ids, a.received_on, a.posted_on);

@@ -282,7 +282,10 @@ pub async fn open_appeals(ctx: Ctx) -> AppResult<Response> {
     let rows: Vec<AppealRow> = sqlx::query_as(
         "SELECT ap.id, mu.name AS municipality, a.case_number, ap.appellant, ap.received_on,
                 ap.status::text AS status, ap.forwarded_on,
-                CASE WHEN ap.status IN ('registered', 'reversing') THEN
+                CASE WHEN ap.status IN ('registered', 'reversing')
+                       OR (ap.status = 'forwarded' AND EXISTS (
+                             SELECT 1 FROM appeal_points p WHERE p.municipality_id = ap.municipality_id
+                                AND p.appeal_id = ap.id AND p.forwarded_on IS NULL)) THEN
                   CASE WHEN r.sent_on IS NULL THEN (ap.received_on + interval '1 month')::date
                        ELSE r.expected_on END
                 END AS interim_due_on

@@ -362,6 +362,10 @@ pub struct EditForm {
     /// The version the admin edited: a newer one means a colleague changed it meanwhile.
     #[serde(default)]
     version: String,
+    /// The municipality whose text was edited: another one in view now (the switcher was
+    /// used in another tab) is a stale form, not a save into the wrong municipality.
+    #[serde(default)]
+    municipality: String,
 }
 
 async fn refuse(
@@ -416,7 +420,9 @@ pub async fn save(
     .bind(key.key())
     .fetch_one(&mut *tx)
     .await?;
-    if f.version.trim().parse::<i32>().ok() != Some(latest) {
+    if f.version.trim().parse::<i32>().ok() != Some(latest)
+        || Uuid::parse_str(f.municipality.trim()).ok() != Some(m.id)
+    {
         tx.rollback().await?;
         return stale(&ctx, key, &f.body).await;
     }

@@ -55,7 +55,6 @@ pub fn parse_kroner(input: &str) -> Option<i64> {
     whole.checked_mul(100)?.checked_add(frac)
 }
 
-/// 2026-01-31 → "31.01.2026".
 /// A moment as people in Norway read it: "01.12.2026 kl. 14.05" (Oslo time).
 pub fn datetime(t: chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&chrono_tz::Europe::Oslo)
@@ -63,6 +62,7 @@ pub fn datetime(t: chrono::DateTime<chrono::Utc>) -> String {
         .to_string()
 }
 
+/// 2026-01-31 → "31.01.2026".
 pub fn date(d: NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
 }

@@ -523,20 +523,28 @@ async fn no_admin_grants_or_removes_the_auditor_role() {
     };
     assert_eq!(auditor_roles(me).await, 0);
 
-    // The auditor's own role survives an admin's edit of their other roles.
+    // The auditor's account and roles are not the admin's to manage: no forms, and a
+    // posted role edit, deactivation or password reset is refused.
     let revisor = app.user_id("revisor").await;
     let before = auditor_roles(revisor).await;
     let page = admin.get(&format!("/brukere/{revisor}?enhet=k-5037")).await;
-    let v = page
-        .attr("form[action$='/roller'] input[name=version]", "value")
-        .unwrap();
-    let res = admin
-        .post(
-            &format!("/brukere/{revisor}/roller"),
-            &[("scope", "k-5037"), ("version", &v), ("role_team", "1")],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    assert_eq!(page.count("form[action$='/roller']"), 0);
+    assert!(page.text_of("#revisor-merknad").contains("driftsansvarlig"));
+    for (action, fields) in [
+        ("roller", vec![("role_team", "1")]),
+        ("deaktiver", vec![]),
+        (
+            "nullstill-passord",
+            vec![("password", "Et-langt-passord-2026")],
+        ),
+    ] {
+        let mut all = vec![("scope", "k-5037"), ("version", "1")];
+        all.extend(fields);
+        let res = admin
+            .post(&format!("/brukere/{revisor}/{action}"), &all)
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{action}");
+    }
     assert_eq!(auditor_roles(revisor).await, before);
 
     // The operator grants it, and that is recorded.

@@ -37,6 +37,7 @@ async fn an_admin_rewords_a_mandatory_text_and_each_letter_keeps_the_version_it_
     let app = TestApp::spawn_on(on(24, 11)).await;
     let mut admin = app.login("levanger.admin").await;
     let mut c = app.login("levanger.saksbehandler").await;
+    let m = app.municipality_id("5037").await.to_string();
 
     // Only the municipality's admin edits them.
     assert_eq!(c.get(PAGE).await.status, StatusCode::FORBIDDEN);
@@ -63,7 +64,7 @@ async fn an_admin_rewords_a_mandatory_text_and_each_letter_keeps_the_version_it_
     let res = admin
         .post(
             &format!("{PAGE}/appeal_rights"),
-            &[("version", "1"), ("body", typo)],
+            &[("version", "1"), ("municipality", &m), ("body", typo)],
         )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -77,7 +78,7 @@ async fn an_admin_rewords_a_mandatory_text_and_each_letter_keeps_the_version_it_
     let res = admin
         .post(
             &format!("{PAGE}/appeal_rights"),
-            &[("version", "1"), ("body", reworded)],
+            &[("version", "1"), ("municipality", &m), ("body", reworded)],
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
@@ -92,7 +93,11 @@ async fn an_admin_rewords_a_mandatory_text_and_each_letter_keeps_the_version_it_
     let res = admin
         .post(
             &format!("{PAGE}/appeal_rights"),
-            &[("version", "1"), ("body", "Min egen tekst.")],
+            &[
+                ("version", "1"),
+                ("municipality", &m),
+                ("body", "Min egen tekst."),
+            ],
         )
         .await;
     assert_eq!(res.status, StatusCode::CONFLICT);
@@ -100,6 +105,11 @@ async fn an_admin_rewords_a_mandatory_text_and_each_letter_keeps_the_version_it_
         .text_of("#body_appeal_rights-err")
         .contains("Noen andre har endret denne teksten"));
     assert_eq!(res.text_of("#body_appeal_rights"), "Min egen tekst.");
+    assert!(
+        res.text_of("#appeal_rights-gjeldende")
+            .contains("Du kan klage til {avsender}"),
+        "the colleague's version is shown"
+    );
     assert_eq!(text_version(&admin.get(PAGE).await, "appeal_rights"), "2");
 
     // The next letter prints version 2 with the sender filled in …
@@ -125,7 +135,7 @@ async fn an_admin_rewords_a_mandatory_text_and_each_letter_keeps_the_version_it_
         .contains("Klagerett (forvaltningsloven §§ 27–31), versjon 1"));
 
     // The versions are append-only, even for the owner.
-    let m = app.municipality_id("5037").await;
+    let m = app.municipality_id("5037").await; // for the owner's check below
     let mut tx = app.owner.begin().await.unwrap();
     bosak::seed::with_tenant(&mut tx, m).await.unwrap();
     let r = sqlx::query("UPDATE mandatory_texts SET body = 'x'")
