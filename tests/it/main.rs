@@ -15,5 +15,6 @@ mod isolation;
 mod jobs;
 mod meetings;
 mod provisioning;
+mod request_login;
 mod settings;
 mod tenancy;
