@@ -152,15 +152,21 @@ async fn try_provision(owner: &PgPool, verifier: &str) -> Result<(), sqlx::Error
         tx.execute(&*format!("GRANT {APP_ROLE} TO {REQUEST_ROLE}"))
             .await?;
     }
-    // Databases allow CONNECT to PUBLIC by default, but a hardened one may not.
-    let database: String = sqlx::query_scalar("SELECT current_database()::text")
-        .fetch_one(&mut *tx)
-        .await?;
-    tx.execute(&*format!(
-        "GRANT CONNECT ON DATABASE \"{}\" TO {REQUEST_ROLE}",
-        database.replace('"', "\"\"")
-    ))
+    // Databases allow CONNECT to PUBLIC by default, but a hardened one may not. Only then
+    // grant it: an owner of the tables need not own the database, and may not grant it.
+    let (database, can_connect): (String, bool) = sqlx::query_as(
+        "SELECT current_database()::text, has_database_privilege($1, current_database(), 'CONNECT')",
+    )
+    .bind(REQUEST_ROLE)
+    .fetch_one(&mut *tx)
     .await?;
+    if !can_connect {
+        tx.execute(&*format!(
+            "GRANT CONNECT ON DATABASE \"{}\" TO {REQUEST_ROLE}",
+            database.replace('"', "\"\"")
+        ))
+        .await?;
+    }
     tx.commit().await
 }
 
