@@ -9,6 +9,9 @@ use crate::clock::Clock;
 pub struct Config {
     /// `DATABASE_URL`; when absent the binary starts a private cluster under `./data/pg`.
     pub database_url: Option<String>,
+    /// `BOSAK_APP_DATABASE_URL`: the login of request connections. When absent, the owner
+    /// provisions the login role `bosak_request` (`db::request_login`).
+    pub app_database_url: Option<String>,
     pub addr: SocketAddr,
     pub env: Environment,
     /// Set the `Secure` flag and the `__Host-` prefix on the session cookie. On by default
@@ -69,6 +72,9 @@ impl Config {
             clock,
             job_tick,
             database_url: std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()),
+            app_database_url: std::env::var("BOSAK_APP_DATABASE_URL")
+                .ok()
+                .filter(|s| !s.is_empty()),
             addr,
             env,
             secure_cookies,
@@ -98,6 +104,7 @@ impl Config {
     pub fn for_tests(database_url: String) -> Self {
         Self {
             database_url: Some(database_url),
+            app_database_url: None,
             addr: "127.0.0.1:0".parse().expect("static address"),
             env: Environment::Development,
             secure_cookies: false,

@@ -126,6 +126,14 @@ async fn main() -> anyhow::Result<()> {
             let owner = db::owner_pool(&url).await?;
             db::migrate(&owner).await?;
             println!("migrations applied");
+            // Provisions (or checks) the request login now, so a deployment learns of a
+            // missing BOSAK_APP_DATABASE_URL before any server starts.
+            let pool = request_pool(&config, &owner, &url, 1).await?;
+            let user: String = sqlx::query_scalar("SELECT session_user::text")
+                .fetch_one(&pool)
+                .await?;
+            pool.close().await;
+            println!("requests log in as {user}");
             Ok(())
         }
         Command::Seed { what } => {
@@ -218,6 +226,19 @@ fn database_url(config: &Config) -> anyhow::Result<String> {
     cluster.ensure_running("bosak")
 }
 
+/// The pool for requests, logging in as BOSAK_APP_DATABASE_URL or the provisioned role.
+async fn request_pool(
+    config: &Config,
+    owner: &sqlx::PgPool,
+    owner_url: &str,
+    max_connections: u32,
+) -> anyhow::Result<sqlx::PgPool> {
+    let options =
+        db::request_login::request_options(owner, owner_url, config.app_database_url.as_deref())
+            .await?;
+    db::app_pool(options, max_connections).await
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     if config.clock.is_shifted() {
         tracing::warn!(today = %config.clock.today(), "BOSAK_TODAY: running on a fixed date (development only)");
@@ -237,8 +258,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "empty database: demo data created (users listed in README.md, password `demo`)"
         );
     }
+    let pool = request_pool(&config, &owner, &url, config.db_max_connections).await?;
+    // From here on the server holds no owner connection: requests and jobs use `pool`.
     owner.close().await;
-    let pool = db::app_pool(&url, config.db_max_connections).await?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("binding {}", config.addr))?;

@@ -1,12 +1,14 @@
 //! Database access: pools, migrations and tenant-scoped transactions.
 //!
 //! Two kinds of connection exist. The *owner* connection (the role in `DATABASE_URL`) runs
-//! migrations and seeding. Request connections run as `bosak_app`, a role that owns no
-//! table and cannot bypass row level security; every pooled connection switches to it with
-//! `SET ROLE` right after connecting, so a bug in a handler can never see another tenant's
-//! rows: the database itself refuses.
+//! migrations, seeding and the administrative commands, and nothing else. Request
+//! connections log in as a role that is not the owner (`request_login`) and act as
+//! `bosak_app`, a role that owns no table and cannot bypass row level security, so a bug in
+//! a handler can never see another tenant's rows: the database itself refuses. Because the
+//! login role is not the owner either, `RESET ROLE` on a request connection gains nothing.
 
 pub mod local_cluster;
+pub mod request_login;
 
 use std::time::Duration;
 
@@ -20,15 +22,17 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub type Tx = Transaction<'static, Postgres>;
 
-/// Pool whose connections act as the request role.
-pub async fn app_pool(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
-    let options: PgConnectOptions = url.parse()?;
+/// Pool for requests: logs in with `options` (from `request_login::request_options`) and
+/// acts as `bosak_app`. Refuses a login that could undo row level security.
+pub async fn app_pool(options: PgConnectOptions, max_connections: u32) -> anyhow::Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
+                // SET ROLE although the login role usually inherits bosak_app: an
+                // administrator's role may be a NOINHERIT member.
                 conn.execute(
                     "SET ROLE bosak_app; SET statement_timeout = '30s'; SET TIME ZONE 'Europe/Oslo'",
                 )
@@ -38,7 +42,48 @@ pub async fn app_pool(url: &str, max_connections: u32) -> anyhow::Result<PgPool>
         })
         .connect_with(options.application_name("bosak"))
         .await?;
+    if let Err(e) = check_request_login(&pool).await {
+        pool.close().await;
+        return Err(e);
+    }
     Ok(pool)
+}
+
+/// Fails when the session user of request connections (what `RESET ROLE` returns to) is a
+/// superuser, may bypass row level security or create roles, or is or may become the owner
+/// of a table or of the database.
+async fn check_request_login(pool: &PgPool) -> anyhow::Result<()> {
+    let (user, superuser, bypass, createrole, owner): (String, bool, bool, bool, bool) =
+        sqlx::query_as(
+            "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, r.rolcreaterole, \
+                    EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                             WHERE n.nspname = 'public' AND pg_has_role(session_user, c.relowner, 'MEMBER')) \
+                 OR EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = current_database() \
+                             AND pg_has_role(session_user, d.datdba, 'MEMBER')) \
+               FROM pg_roles r WHERE r.rolname = session_user",
+        )
+        .fetch_one(pool)
+        .await?;
+    let why: Vec<&str> = [
+        (superuser, "is a superuser"),
+        (bypass, "has BYPASSRLS"),
+        (createrole, "has CREATEROLE"),
+        (
+            owner,
+            "owns (or may become the owner of) the tables or the database",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(bad, why)| bad.then_some(why))
+    .collect();
+    if why.is_empty() {
+        return Ok(());
+    }
+    let why = why.join(", ");
+    anyhow::bail!(
+        "refusing to serve requests as {user}: it {why}; request connections must log in \
+         as a role that is only a member of {APP_ROLE} (BOSAK_APP_DATABASE_URL, README)"
+    )
 }
 
 /// Pool acting as the owner: for migrations, seeding and administrative commands only.

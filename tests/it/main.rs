@@ -16,5 +16,6 @@ mod jobs;
 mod meetings;
 mod production;
 mod provisioning;
+mod request_login;
 mod settings;
 mod tenancy;

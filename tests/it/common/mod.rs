@@ -50,7 +50,11 @@ impl TestApp {
     }
 
     async fn serve(db_url: String, owner: PgPool, config: Config) -> TestApp {
-        let pool = bosak::db::app_pool(&db_url, 8).await.expect("app pool");
+        // Requests log in as the request role, exactly as `bosak serve` does.
+        let login = bosak::db::request_login::request_options(&owner, &db_url, None)
+            .await
+            .expect("request login");
+        let pool = bosak::db::app_pool(login, 8).await.expect("app pool");
         let state = AppState {
             pool,
             config: Arc::new(config),
