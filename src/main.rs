@@ -216,6 +216,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     owner.close().await;
     let pool = db::app_pool(&url, config.db_max_connections).await?;
+    // The retention job connects as the owning role (src/privacy/retention.rs), also when
+    // the URL came from the private local cluster.
+    let mut config = config;
+    config.database_url = Some(url.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("binding {}", config.addr))?;

@@ -14,6 +14,7 @@ mod dwellings;
 mod isolation;
 mod jobs;
 mod meetings;
+mod privacy;
 mod provisioning;
 mod settings;
 mod tenancy;
