@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod letters;
 pub mod meetings;
 pub mod municipalities;
+pub mod privacy;
 pub mod seed;
 pub mod web;
 
@@ -80,6 +81,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(jobs::routes())
         .merge(letters::archive::routes())
         .merge(letters::mandatory::routes())
+        .merge(privacy::routes())
         .route_layer(middleware::from_fn(web::csrf::verify))
         .layer(middleware::from_fn_with_state(
             state.clone(),

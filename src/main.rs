@@ -259,8 +259,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     let pool = request_pool(&config, &owner, &url, config.db_max_connections).await?;
-    // From here on the server holds no owner connection: requests and jobs use `pool`.
+    // From here on requests and jobs use `pool` (see the retention job below).
     owner.close().await;
+    // The retention job alone connects as the owning role, briefly, to run the one
+    // anonymising function only the owner may execute (src/privacy/retention.rs); the
+    // URL is kept also when it came from the private local cluster.
+    let mut config = config;
+    config.database_url = Some(url.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("binding {}", config.addr))?;

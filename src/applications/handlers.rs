@@ -304,6 +304,8 @@ pub struct CasePage {
     pub other_open: Vec<CaseRef>,
     pub next_statuses: Vec<Status>,
     pub may_reassign: bool,
+    /// Municipality admins handle access requests (innsyn) and may open the export.
+    pub may_export: bool,
     pub forms: CaseForms,
     pub no_errors: FormErrors,
     pub assessment_form: AssessmentForm,
@@ -492,6 +494,7 @@ pub(super) async fn case_page(
         deadline: deadline(c.status, c.interim_sent_on, c.interim_due_on, today),
         next_statuses: c.status.by_hand(),
         may_reassign: ctx.user.has_any_role(m, LEAD_ROLES),
+        may_export: ctx.user.has_role(m, crate::auth::Role::Admin),
         show_municipality: ctx.visible_municipalities().len() > 1,
         c,
         today,

@@ -611,7 +611,8 @@ pub async fn area_names(
 }
 
 /// Changes status if nobody changed the application since `version`. Sets the decision
-/// date when the case is decided. False on a stale edit.
+/// date when the case is decided, and the closing date (where retention starts) when the
+/// status is final. False on a stale edit.
 pub async fn set_status(
     conn: &mut PgConnection,
     municipality: Uuid,
@@ -625,6 +626,8 @@ pub async fn set_status(
         "UPDATE applications SET status = $4, status_reason = $5,
                 decided_on = CASE WHEN $4 IN ('approved', 'partly_approved', 'rejected')
                                   THEN coalesce(decided_on, $6) ELSE decided_on END,
+                closed_on = CASE WHEN $4 IN ('rejected', 'housed', 'withdrawn', 'closed_without_decision')
+                                 THEN $6 END,
                 version = version + 1, updated_at = now()
           WHERE municipality_id = $1 AND id = $2 AND version = $3",
     )

@@ -34,14 +34,18 @@ pub enum Job {
     InterimPromises,
     /// Expired sessions are deleted.
     ExpiredSessions,
+    /// Closed cases past their municipality's retention period are anonymised (GDPR
+    /// art. 5(1)(e)); the statistical skeleton stays.
+    Retention,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [
+    pub const ALL: [Job; 5] = [
         Job::CloseExpiredRefusals,
         Job::OverdueOffers,
         Job::InterimPromises,
         Job::ExpiredSessions,
+        Job::Retention,
     ];
 
     pub fn key(self) -> &'static str {
@@ -50,6 +54,7 @@ impl Job {
             Job::OverdueOffers => "overdue_offers",
             Job::InterimPromises => "interim_promises",
             Job::ExpiredSessions => "expired_sessions",
+            Job::Retention => "retention",
         }
     }
 
@@ -59,6 +64,7 @@ impl Job {
             Job::OverdueOffers => "Merke tilbud med passert svarfrist",
             Job::InterimPromises => "Nytt foreløpig svar når lovet dato er passert",
             Job::ExpiredSessions => "Slette utløpte innlogginger",
+            Job::Retention => "Anonymisere saker etter oppbevaringstiden",
         }
     }
 
@@ -68,6 +74,8 @@ impl Job {
                 Duration::from_secs(3600)
             }
             Job::ExpiredSessions => Duration::from_secs(900),
+            // Retention counts in years; once a day is early enough.
+            Job::Retention => Duration::from_secs(24 * 3600),
         }
     }
 
@@ -99,6 +107,10 @@ impl Job {
                 let mut conn = state.pool.acquire().await?;
                 repo::prune(&mut conn).await?;
                 Ok(format!("{n} innlogginger slettet"))
+            }
+            Job::Retention => {
+                let n = crate::privacy::retention::run(state, today).await?;
+                Ok(format!("{n} saker anonymisert"))
             }
         }
     }

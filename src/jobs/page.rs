@@ -42,6 +42,7 @@ fn when(t: chrono::DateTime<chrono::Utc>) -> String {
 fn every(d: std::time::Duration) -> String {
     match d.as_secs() / 60 {
         60 => "hver time".into(),
+        1440 => "hver dag".into(),
         m if m % 60 == 0 => format!("hver {}. time", m / 60),
         m => format!("hvert {m}. minutt"),
     }

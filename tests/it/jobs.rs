@@ -10,6 +10,9 @@ use crate::allocation::offers::{candidate_ids, offer};
 use crate::allocation::{exec_on, prepared_unit, scalar};
 use crate::common::TestApp;
 
+/// Every registered job.
+const JOBS: usize = bosak::jobs::Job::ALL.len();
+
 async fn owner_scalar(app: &TestApp, sql: &str) -> i64 {
     let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM municipalities")
         .fetch_all(&app.owner)
@@ -64,7 +67,7 @@ async fn a_started_server_runs_the_due_jobs_by_itself() {
         .fetch_one(&app.owner)
         .await
         .unwrap();
-        if done == 4 {
+        if done == JOBS as i64 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -74,7 +77,7 @@ async fn a_started_server_runs_the_due_jobs_by_itself() {
             .fetch_all(&app.owner)
             .await
             .unwrap();
-    assert_eq!(done, 4, "every job ran: {runs:?}");
+    assert_eq!(done, JOBS as i64, "every job ran: {runs:?}");
     assert_eq!(owner_scalar(&app, CLOSABLE).await, 0, "refusals closed");
     // The overdue offer is noted on its case once; the offer itself stays open.
     let offer_id = Uuid::parse_str(offer_path.trim_start_matches("/tilbud/")).unwrap();
@@ -93,7 +96,7 @@ async fn a_started_server_runs_the_due_jobs_by_itself() {
         .fetch_one(&app.owner)
         .await
         .unwrap();
-    assert_eq!(runs, 4);
+    assert_eq!(runs, JOBS as i64);
 
     // The list and the dashboard count of overdue offers.
     let list = c.get("/tilbud/forfalte").await;
@@ -107,7 +110,7 @@ async fn a_started_server_runs_the_due_jobs_by_itself() {
     let page = admin.get("/driftsjobber").await;
     assert_eq!(page.status, StatusCode::OK);
     let rows = page.texts("#jobber tbody tr");
-    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(rows.len(), JOBS, "{rows:?}");
     assert!(
         rows.iter()
             .all(|r| r.contains("OK") && r.contains("tidligst")),
@@ -138,10 +141,10 @@ async fn concurrent_schedulers_run_each_job_once() {
         bosak::jobs::run_due(&other.state),
         bosak::jobs::run_due(&app.state),
     );
-    assert_eq!(a.len() + b.len() + c.len(), 4, "{a:?} {b:?} {c:?}");
+    assert_eq!(a.len() + b.len() + c.len(), JOBS, "{a:?} {b:?} {c:?}");
     let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM job_runs")
         .fetch_one(&app.owner)
         .await
         .unwrap();
-    assert_eq!(runs, 4);
+    assert_eq!(runs, JOBS as i64);
 }
