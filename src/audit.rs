@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::web::ctx::{Ctx, RequestMeta};
+use crate::web::ctx::{Actor, Ctx, RequestMeta};
 
 pub struct Event<'a> {
     pub action: &'a str,
@@ -70,16 +70,28 @@ pub async fn record_as(
     Ok(())
 }
 
+/// Whoever acts in a request: the handler's [`Ctx`] or a command's [`Actor`].
+pub trait Acting {
+    fn actor(&self) -> Actor<'_>;
+}
+
+impl Acting for Ctx {
+    fn actor(&self) -> Actor<'_> {
+        Ctx::actor(self)
+    }
+}
+
+impl Acting for Actor<'_> {
+    fn actor(&self) -> Actor<'_> {
+        *self
+    }
+}
+
 pub async fn record(
     conn: &mut PgConnection,
-    ctx: &Ctx,
+    who: &impl Acting,
     event: Event<'_>,
 ) -> Result<(), sqlx::Error> {
-    record_as(
-        conn,
-        Some((ctx.user.id, &ctx.user.username)),
-        &ctx.meta,
-        event,
-    )
-    .await
+    let a = who.actor();
+    record_as(conn, Some((a.user.id, &a.user.username)), a.meta, event).await
 }

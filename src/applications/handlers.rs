@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::commands;
 use super::model::{
     self, check_transition, deadline, label_of, mask, ApplicationForm, AssessmentForm, Deadline,
     NoteForm, PersonForm, Status,
@@ -15,14 +16,18 @@ use super::model::{
 use super::repo::{self, ApplicationDetail, Assessment, CaseRef, Caseworker, DocumentInfo};
 use super::views::{self, Choice};
 use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
 use crate::auth::Role;
+use crate::db;
 use crate::db::Tx;
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{self, Id};
 use crate::web::format;
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
+use crate::web::refusal::Shown;
 use crate::web::{render, render_status};
 
 /// Who may see and work on cases: caseworkers, allocation team members and the
@@ -261,6 +266,18 @@ pub struct CaseForms {
     pub member: PersonForm,
     pub document_title: String,
     pub status_code: Option<StatusCode>,
+}
+
+impl CaseForms {
+    /// The case page with one form refused: its messages, its status.
+    pub fn refused(active: &'static str, shown: Shown) -> Self {
+        CaseForms {
+            active,
+            status_code: shown.status,
+            errors: shown.errors,
+            ..Default::default()
+        }
+    }
 }
 
 pub struct MemberView {
@@ -666,92 +683,24 @@ pub async fn change_status(
     Ok(Redirect::to(&format!("{}?melding=status#status", case_path(id))).into_response())
 }
 
-pub async fn assign(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(form): Form<AssignForm>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, m) = case_tx(&ctx, id).await?;
-    let current = repo::application(&mut tx, &[m], id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let target = match form.caseworker.as_str() {
+pub async fn assign(ctx: Ctx, Id(id): Id, Form(form): Form<AssignForm>) -> AppResult<Response> {
+    let (mut tx, case) = ctx
+        .load_for_write::<ApplicationDetail>(Permission::ReadCases, Permission::ReadCases, id)
+        .await?;
+    let to = match form.caseworker.as_str() {
         "" => None,
         "meg" => Some(ctx.user.id),
-        other => Some(parse_id(other)?),
+        other => Some(extract::parse_id(other)?),
     };
-    // Taking an unassigned case (or one's own) is everybody's; handing a case that has a
-    // caseworker to somebody else is the team lead's or the administrator's.
-    let own_move = current.caseworker_id.is_none() && target == Some(ctx.user.id);
-    let unchanged = current.caseworker_id == target;
-    if !own_move && !unchanged && !ctx.user.has_any_role(m, LEAD_ROLES) {
-        return Err(AppError::Forbidden);
-    }
-    if let Some(t) = target {
-        let allowed = repo::caseworkers(&mut tx, &[m])
-            .await?
-            .iter()
-            .any(|c| c.id == t);
-        if !allowed {
-            tx.rollback().await?;
-            let mut errors = FormErrors::new();
-            errors.add("caseworker", "Velg en saksbehandler i kommunen.");
-            let forms = CaseForms {
-                active: "assign",
-                errors,
-                ..Default::default()
-            };
-            return refuse(&ctx, id, forms).await;
-        }
-    }
-    let version: i32 = form.version.trim().parse().unwrap_or(0);
-    if !repo::set_caseworker(&mut tx, m, id, version, target).await? {
-        tx.rollback().await?;
-        let forms = CaseForms {
-            active: "assign",
-            ..Default::default()
-        };
-        return conflict(&ctx, id, forms).await;
-    }
-    let name = match target {
-        Some(t) => repo::caseworkers(&mut tx, &[m])
-            .await?
-            .into_iter()
-            .find(|c| c.id == t)
-            .map(|c| c.display_name)
-            .unwrap_or_default(),
-        None => String::new(),
+    let input = commands::Assign {
+        version: extract::version(&form.version),
+        to,
     };
-    let summary = if name.is_empty() {
-        "Saken har ikke lenger en ansvarlig saksbehandler".to_string()
-    } else {
-        format!("Saken er tildelt {name}")
-    };
-    repo::record_event(
-        &mut tx,
-        m,
-        id,
-        Some(ctx.user.id),
-        "assigned",
-        &summary,
-        "",
-        None,
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("application.assigned")
-            .municipality(m)
-            .entity("application", id)
-            .details(serde_json::json!({
-                "from": current.caseworker_id, "to": target,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=tildelt", case_path(id))).into_response())
+    let outcome = commands::assign(&mut tx, ctx.actor(), &case, input).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to(&format!("{}?melding=tildelt", case_path(id))).into_response()),
+        Err(refusal) => refuse(&ctx, id, CaseForms::refused("assign", refusal.shown()?)).await,
+    }
 }
 
 // ---------------------------------------------------------------------------------------

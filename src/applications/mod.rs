@@ -6,6 +6,7 @@
 //! [`repo::record_event`] in their own transaction, and read cases with
 //! [`repo::application`].
 
+pub mod commands;
 pub mod documents;
 pub mod handlers;
 pub mod interim;

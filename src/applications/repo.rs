@@ -1285,3 +1285,17 @@ pub async fn my_counts(
     .fetch_one(conn)
     .await
 }
+
+impl crate::web::load::Located for ApplicationDetail {
+    async fn find(
+        conn: &mut PgConnection,
+        visible: &[Uuid],
+        id: Uuid,
+    ) -> sqlx::Result<Option<Self>> {
+        application(conn, visible, id).await
+    }
+
+    fn owners(&self) -> Vec<Uuid> {
+        vec![self.municipality_id]
+    }
+}

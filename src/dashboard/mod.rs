@@ -7,6 +7,7 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
+use crate::auth::policy::Permission;
 use crate::auth::Role;
 use crate::web::ctx::Ctx;
 use crate::web::error::AppResult;
@@ -28,6 +29,8 @@ pub struct MunicipalityCard {
     pub cases: Option<CaseFigures>,
     pub vacant: i64,
     pub becoming_vacant: i64,
+    /// May the user open the dwelling register here (the vacancy figure links to it)?
+    pub register: bool,
 }
 
 #[derive(Default, Clone)]
@@ -136,7 +139,7 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                 areas: row.map(|r| r.areas).unwrap_or(0),
                 cases: ctx
                     .user
-                    .has_any_role(m.id, &[Role::Caseworker, Role::Team, Role::Admin])
+                    .has_any_role(m.id, Permission::ReadCases.roles())
                     .then(|| {
                         row.map(|r| CaseFigures {
                             open: r.open,
@@ -156,6 +159,7 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                     }),
                 vacant: row.map(|r| r.vacant).unwrap_or(0),
                 becoming_vacant: row.map(|r| r.becoming_vacant).unwrap_or(0),
+                register: ctx.may(Permission::ReadRegister, m.id),
             }
         })
         .collect();

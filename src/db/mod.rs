@@ -145,6 +145,17 @@ pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23503"))
 }
 
+/// Ends a command's transaction: committed when the command made its change, dropped
+/// (rolled back, nothing half-saved) when it refused.
+pub async fn commit<T>(
+    tx: Tx,
+    outcome: crate::web::refusal::Outcome<T>,
+) -> crate::web::refusal::Outcome<T> {
+    let value = outcome?;
+    tx.commit().await?;
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,3 +170,4 @@ mod tests {
         );
     }
 }
+

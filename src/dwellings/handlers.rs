@@ -592,6 +592,8 @@ pub struct UnitPage {
     pub history: Vec<StatusChangeRow>,
     pub assessments: Vec<AssessmentRow>,
     pub can_edit: bool,
+    /// May the user see who the unit could go to (case contents)?
+    pub can_allocate: bool,
     pub message: String,
 }
 
@@ -621,6 +623,7 @@ pub async fn show_unit(
         municipality: municipality_name(&munis, m),
         show_municipality: ctx.visible_municipalities().len() > 1,
         can_edit: ctx.user.has_any_role(m, EDIT),
+        can_allocate: ctx.may(crate::auth::policy::Permission::Allocate, m),
         unit,
         adaptations,
         history,

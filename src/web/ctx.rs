@@ -8,7 +8,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use crate::auth::roles::{CurrentUser, MunicipalityRef, Role};
+use crate::auth::policy::{Permission, Roles};
+use crate::auth::roles::{CurrentUser, MunicipalityRef};
 use crate::auth::session::{MaybeSession, SessionData};
 use crate::db::{self, Tx};
 use crate::web::error::{AppError, AppResult};
@@ -20,6 +21,22 @@ pub struct Ctx {
     pub session: Arc<SessionData>,
     pub user: Arc<CurrentUser>,
     pub meta: RequestMeta,
+}
+
+/// Who makes a change: what a command needs to know of the request, and nothing that
+/// would let it open transactions of its own.
+#[derive(Clone, Copy)]
+pub struct Actor<'a> {
+    pub user: &'a CurrentUser,
+    pub meta: &'a RequestMeta,
+    pub today: chrono::NaiveDate,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Actor<'_> {
+    pub fn may(&self, permission: Permission, municipality: Uuid) -> bool {
+        self.user.has_any_role(municipality, permission.roles())
+    }
 }
 
 /// Who asked and from where, for the audit log.
@@ -146,7 +163,7 @@ impl Ctx {
     /// admin. None is 403; several (a shared office in overview) is 404 until the user
     /// picks one in the switcher.
     pub fn admin_municipality(&self) -> AppResult<MunicipalityRef> {
-        let mut admin = self.visible_with_role(&[Role::Admin]);
+        let mut admin = self.visible_with_role(Permission::Administer);
         match admin.len() {
             0 => Err(AppError::Forbidden),
             1 => admin.pop().ok_or(AppError::Forbidden),
@@ -155,17 +172,17 @@ impl Ctx {
     }
 
     /// Municipalities in view where the user holds one of `roles`.
-    pub fn visible_with_role(&self, roles: &[Role]) -> Vec<MunicipalityRef> {
+    pub fn visible_with_role(&self, roles: impl Roles) -> Vec<MunicipalityRef> {
         self.visible_municipalities()
             .into_iter()
-            .filter(|m| self.user.has_any_role(m.id, roles))
+            .filter(|m| self.user.has_any_role(m.id, roles.roles()))
             .collect()
     }
 
     /// A read transaction over the municipalities in view where the user has one of `roles`;
     /// 403 when there is none, so a page the user's roles do not cover is refused rather
     /// than shown empty (`auth::policy`).
-    pub async fn read_tx(&self, roles: &[Role]) -> AppResult<(Tx, Vec<MunicipalityRef>)> {
+    pub async fn read_tx(&self, roles: impl Roles) -> AppResult<(Tx, Vec<MunicipalityRef>)> {
         let (tx, munis) = self.read_tx_or_empty(roles).await?;
         if munis.is_empty() {
             return Err(AppError::Forbidden);
@@ -174,7 +191,10 @@ impl Ctx {
     }
 
     /// Like [`Ctx::read_tx`], but an empty set is fine (the start page shows what there is).
-    pub async fn read_tx_or_empty(&self, roles: &[Role]) -> AppResult<(Tx, Vec<MunicipalityRef>)> {
+    pub async fn read_tx_or_empty(
+        &self,
+        roles: impl Roles,
+    ) -> AppResult<(Tx, Vec<MunicipalityRef>)> {
         let munis = self.visible_with_role(roles);
         let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
         let tx = db::scoped_tx(&self.state.pool, &ids).await?;
@@ -184,11 +204,11 @@ impl Ctx {
     /// A write transaction that can see and change only `municipality`, after checking
     /// that the user holds one of `roles` there. Unknown or foreign municipalities are 404
     /// so ids of other tenants reveal nothing.
-    pub async fn write_tx(&self, municipality: Uuid, roles: &[Role]) -> AppResult<Tx> {
+    pub async fn write_tx(&self, municipality: Uuid, roles: impl Roles) -> AppResult<Tx> {
         if !self.user.can_see(municipality) {
             return Err(AppError::NotFound);
         }
-        if !self.user.has_any_role(municipality, roles) {
+        if !self.user.has_any_role(municipality, roles.roles()) {
             return Err(AppError::Forbidden);
         }
         Ok(db::scoped_tx(&self.state.pool, &[municipality]).await?)
@@ -196,7 +216,7 @@ impl Ctx {
 
     /// A write transaction over several municipalities (a shared office's meeting), after
     /// checking that the user holds one of `roles` in every one of them.
-    pub async fn write_tx_all(&self, municipalities: &[Uuid], roles: &[Role]) -> AppResult<Tx> {
+    pub async fn write_tx_all(&self, municipalities: &[Uuid], roles: impl Roles) -> AppResult<Tx> {
         if municipalities.is_empty() {
             return Err(AppError::NotFound);
         }
@@ -204,7 +224,7 @@ impl Ctx {
             if !self.user.can_see(*m) {
                 return Err(AppError::NotFound);
             }
-            if !self.user.has_any_role(*m, roles) {
+            if !self.user.has_any_role(*m, roles.roles()) {
                 return Err(AppError::Forbidden);
             }
         }
@@ -213,12 +233,12 @@ impl Ctx {
 
     /// A read transaction over every municipality where the user holds one of `roles`,
     /// whatever the switcher shows: for records that span municipalities (meetings).
-    pub async fn all_roles_tx(&self, roles: &[Role]) -> AppResult<(Tx, Vec<Uuid>)> {
+    pub async fn all_roles_tx(&self, roles: impl Roles) -> AppResult<(Tx, Vec<Uuid>)> {
         let ids: Vec<Uuid> = self
             .user
             .municipalities()
             .into_iter()
-            .filter(|m| self.user.has_any_role(m.id, roles))
+            .filter(|m| self.user.has_any_role(m.id, roles.roles()))
             .map(|m| m.id)
             .collect();
         if ids.is_empty() {
@@ -231,6 +251,26 @@ impl Ctx {
     /// A transaction for global tables only (no tenant rows visible).
     pub async fn global_tx(&self) -> AppResult<Tx> {
         Ok(db::scoped_tx(&self.state.pool, &[]).await?)
+    }
+
+    /// Does the user hold `permission` in `municipality`?
+    pub fn may(&self, permission: Permission, municipality: Uuid) -> bool {
+        self.user.has_any_role(municipality, permission.roles())
+    }
+
+    /// Does the user hold `permission` in some municipality in view (the menu's test)?
+    pub fn may_in_view(&self, permission: Permission) -> bool {
+        !self.visible_with_role(permission).is_empty()
+    }
+
+    /// Who acts, for commands: the user, where from, and the program's clock.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            user: &self.user,
+            meta: &self.meta,
+            today: self.today(),
+            now: self.now(),
+        }
     }
 
     /// The CSRF token for a form on this response (masked afresh each time).

@@ -83,6 +83,12 @@ pub fn acceptable_text(value: &str) -> bool {
     !value.contains('\0')
 }
 
+/// Is this option the chosen one? For the shared select and radio controls, whatever
+/// string types the page holds.
+pub fn same(option: impl AsRef<str>, chosen: impl AsRef<str>) -> bool {
+    option.as_ref() == chosen.as_ref()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +99,68 @@ mod tests {
         assert!(acceptable_text("Kari Nordmann, Sjøgata 4\t\r\n"));
         assert!(!acceptable_text("\0"));
         assert!(!acceptable_text("Kari\0Nordmann"));
+    }
+}
+
+#[cfg(test)]
+mod control_tests {
+    use askama::Template;
+
+    use super::FormErrors;
+
+    #[derive(Template)]
+    #[template(
+        ext = "html",
+        source = r#"{% import "partials/fields.html" as f %}
+{% call f::csrf(token) %}
+{% call f::textarea(errors, "grounds", "Begrunnelse", grounds, "", 4) %}
+{% call f::select(errors, "kind", "Type", kind, kinds, "Velg en") %}
+{% call f::radios(errors, "answer", "Svar", answer, answers, "") %}"#
+    )]
+    struct Controls<'a> {
+        token: &'a str,
+        errors: FormErrors,
+        grounds: &'a str,
+        kind: &'a str,
+        kinds: Vec<(&'a str, &'a str)>,
+        answer: String,
+        answers: Vec<(String, String)>,
+    }
+
+    #[test]
+    fn controls_keep_the_input_and_tie_the_message_to_the_field() {
+        let mut errors = FormErrors::new();
+        errors.add("grounds", "Begrunnelse må fylles ut.");
+        errors.add("answer", "Velg et svar.");
+        let html = Controls {
+            token: "t0k",
+            errors,
+            grounds: "<skrevet>",
+            kind: "b",
+            kinds: vec![("a", "A"), ("b", "B")],
+            answer: "ja".into(),
+            answers: vec![("ja".into(), "Ja".into()), ("nei".into(), "Nei".into())],
+        }
+        .render()
+        .expect("renders");
+        assert!(html.contains(r#"name="csrf_token" value="t0k""#), "{html}");
+        assert!(html.contains("&#60;skrevet&#62;</textarea>"), "{html}");
+        assert!(
+            html.contains(
+                r#"name="grounds" rows="4" aria-invalid="true" aria-describedby="grounds-err""#
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"id="grounds-err" data-field="validation">Begrunnelse må fylles ut."#)
+        );
+        assert!(
+            html.contains(r#"<option value="b" selected>B</option>"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"aria-describedby="kind-desc""#), "{html}");
+        assert!(html.contains(r#"value="ja" checked"#), "{html}");
+        assert!(!html.contains(r#"value="nei" checked"#), "{html}");
+        assert!(html.contains(r#"id="answer-err""#), "{html}");
     }
 }

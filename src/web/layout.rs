@@ -1,7 +1,7 @@
 //! What the shared page layout needs: the user, the municipality switcher and navigation
 //! fitting the user's roles.
 
-use crate::auth::policy;
+use crate::auth::policy::Permission;
 use crate::auth::roles::{MunicipalityRef, Role};
 use crate::web::ctx::Ctx;
 
@@ -40,15 +40,14 @@ impl Layout {
         };
         roles.sort();
         roles.dedup();
-        let in_view = ctx.visible_municipalities();
-        let any = |r: &[Role]| in_view.iter().any(|m| ctx.user.has_any_role(m.id, r));
+        // Each entry asks the permission its route asks (`auth::policy`).
         let nav = Nav {
-            applications: any(policy::CASE_READERS),
-            dwellings: any(policy::REGISTER_READERS),
-            meetings: any(policy::CASE_READERS),
+            applications: ctx.may_in_view(Permission::ReadCases),
+            dwellings: ctx.may_in_view(Permission::ReadRegister),
+            meetings: ctx.may_in_view(Permission::ReadCases),
             users: !ctx.user.admin_scopes().is_empty(),
-            settings: any(&[Role::Admin]),
-            audit: any(policy::AUDIT_READERS),
+            settings: ctx.may_in_view(Permission::Administer),
+            audit: ctx.may_in_view(Permission::ReadAudit),
             jobs: !ctx.user.admin_scopes().is_empty(),
         };
         Layout {

@@ -5,9 +5,12 @@ pub mod csrf;
 pub mod csv_export;
 pub mod ctx;
 pub mod error;
+pub mod extract;
 pub mod format;
 pub mod forms;
 pub mod layout;
+pub mod load;
+pub mod refusal;
 
 use askama::Template;
 use axum::extract::Request;

@@ -14,6 +14,7 @@ mod dwellings;
 mod isolation;
 mod jobs;
 mod meetings;
+mod menu;
 mod privacy;
 mod production;
 mod provisioning;
