@@ -47,6 +47,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The waiting applicants' facts per municipality (`allocation::cache`).
     pub waiting_cache: Arc<allocation::cache::WaitingCache>,
+    /// The key of pre-session CSRF tokens (`auth::pre_session`), from `app_secrets`.
+    pub pre_session_key: Arc<Vec<u8>>,
 }
 
 impl AppState {
@@ -82,7 +84,10 @@ pub fn build_app(state: AppState) -> Router {
         .merge(letters::archive::routes())
         .merge(letters::mandatory::routes())
         .merge(privacy::routes())
-        .route_layer(middleware::from_fn(web::csrf::verify))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::csrf::verify,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::session::load_session,

@@ -258,6 +258,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "empty database: demo data created (users listed in README.md, password `demo`)"
         );
     }
+    let pre_session_key = bosak::auth::pre_session::load_key(&owner).await?;
     let pool = request_pool(&config, &owner, &url, config.db_max_connections).await?;
     // From here on requests and jobs use `pool` (see the retention job below).
     owner.close().await;
@@ -274,6 +275,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         pool,
         config: Arc::new(config),
         waiting_cache: Default::default(),
+        pre_session_key: Arc::new(pre_session_key),
     };
     bosak::serve(state, listener, shutdown_signal()).await
 }

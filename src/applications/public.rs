@@ -13,7 +13,7 @@
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -22,7 +22,7 @@ use super::model::{self, ApplicationForm, PersonForm};
 use super::repo::{self, Letterhead};
 use super::views::{self, Choice};
 use crate::audit::{self, Event};
-use crate::auth::session::{self, MaybeSession, SessionData};
+use crate::auth::session::{MaybeSession, SessionData};
 use crate::db;
 use crate::web::ctx::RequestMeta;
 use crate::web::error::{AppError, AppResult};
@@ -93,24 +93,16 @@ async fn areas(state: &AppState, m: Uuid) -> AppResult<Vec<Choice>> {
 pub async fn form_page(
     State(state): State<AppState>,
     MaybeSession(existing): MaybeSession,
+    headers: HeaderMap,
     Path(number): Path<String>,
 ) -> AppResult<Response> {
     let m = municipality(&state, &number).await?;
-    let (csrf, cookie, verified) = match &existing {
-        Some(s) => (
-            crate::web::csrf::mask(&s.csrf_token),
-            None,
-            verified_person(s).map(|p| p.name),
-        ),
-        None => {
-            let (token, csrf) = session::create(&state.pool, &state, None).await?;
-            (
-                crate::web::csrf::mask(&csrf),
-                Some(session::session_cookie(&state, &token)),
-                None,
-            )
-        }
-    };
+    // A visitor gets no session row, only the stateless pre-session token.
+    let (csrf, cookie) = form_token(&state, existing.as_deref(), &headers);
+    let verified = existing
+        .as_deref()
+        .and_then(verified_person)
+        .map(|p| p.name);
     let page = PublicPage {
         csrf,
         areas: areas(&state, m.id).await?,
@@ -156,16 +148,28 @@ pub struct LimitPage {
     pub letterhead: Letterhead,
 }
 
+/// The form's CSRF token: the session's when the visitor has one, else the pre-session
+/// token (with the cookie to set when the browser has no nonce yet).
+fn form_token(
+    state: &AppState,
+    session: Option<&SessionData>,
+    headers: &HeaderMap,
+) -> (String, Option<header::HeaderValue>) {
+    match session {
+        Some(s) => (crate::web::csrf::mask(&s.csrf_token), None),
+        None => crate::auth::pre_session::for_form(state, headers),
+    }
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     MaybeSession(existing): MaybeSession,
+    headers: HeaderMap,
     meta: RequestMeta,
     Path(number): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let Some(session) = existing else {
-        return Err(AppError::Csrf);
-    };
+    // The CSRF layer has checked the session's token or the pre-session one.
     let m = municipality(&state, &number).await?;
     let receipt = format!("/soknad/{}/kvittering", m.number);
     let address = meta.ip.clone().unwrap_or_else(|| "unknown".into());
@@ -173,7 +177,7 @@ pub async fn submit(
         .iter()
         .any(|(k, v)| k == HONEYPOT && !v.trim().is_empty());
     let mut form = ApplicationForm::from_pairs(&pairs);
-    let verified = verified_person(&session);
+    let verified = existing.as_deref().and_then(verified_person);
     if let Some(p) = &verified {
         form.applicant.national_id = p.national_id.as_str().to_owned();
         form.applicant.name = p.name.clone();
@@ -190,7 +194,7 @@ pub async fn submit(
             Ok(i) => Some(i),
             Err(errors) => {
                 let page = PublicPage {
-                    csrf: crate::web::csrf::mask(&session.csrf_token),
+                    csrf: form_token(&state, existing.as_deref(), &headers).0,
                     m,
                     form,
                     errors,

@@ -2,16 +2,16 @@
 
 use askama::Template;
 use axum::extract::{Form, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{password, session, throttle};
+use super::{password, pre_session, session, throttle};
 use crate::audit::{self, Event};
 use crate::auth::session::MaybeSession;
 use crate::web::ctx::{Ctx, RequestMeta};
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::AppResult;
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
 use crate::web::{render, render_status};
@@ -57,6 +57,7 @@ fn safe_next(next: &str) -> String {
 pub async fn login_page(
     State(state): State<AppState>,
     MaybeSession(existing): MaybeSession,
+    headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> AppResult<Response> {
     if existing.as_ref().is_some_and(|s| s.user.is_some()) {
@@ -67,15 +68,10 @@ pub async fn login_page(
         "passord" => Some("password_changed"),
         _ => None,
     };
+    // No session row for a visitor: the form's token is stateless until the login succeeds.
     let (csrf, cookie) = match existing {
         Some(s) => (crate::web::csrf::mask(&s.csrf_token), None),
-        None => {
-            let (token, csrf) = session::create(&state.pool, &state, None).await?;
-            (
-                crate::web::csrf::mask(&csrf),
-                Some(session::session_cookie(&state, &token)),
-            )
-        }
+        None => pre_session::for_form(&state, &headers),
     };
     let page = LoginPage {
         csrf,
@@ -114,19 +110,22 @@ struct LoginUser {
 pub async fn login(
     State(state): State<AppState>,
     MaybeSession(existing): MaybeSession,
+    headers: HeaderMap,
     meta: RequestMeta,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let Some(existing) = existing else {
-        return Err(AppError::Csrf);
-    };
+    // The CSRF layer has checked the session's token, or the pre-session one.
     let username = form.username.trim().to_lowercase();
     let next = safe_next(&form.next);
     let fail_page = |status: StatusCode, error: String| -> AppResult<Response> {
+        let csrf = match &existing {
+            Some(s) => crate::web::csrf::mask(&s.csrf_token),
+            None => pre_session::for_form(&state, &headers).0,
+        };
         render_status(
             status,
             &LoginPage {
-                csrf: crate::web::csrf::mask(&existing.csrf_token),
+                csrf,
                 username: form.username.chars().take(100).collect(),
                 next: next.clone(),
                 error: Some(error),
@@ -211,8 +210,10 @@ pub async fn login(
             )
             .await?;
             tx.commit().await?;
-            // Rotate: the anonymous session (and its CSRF token) ends here.
-            session::delete(&state.pool, &existing.id_hash).await?;
+            // Rotate: a session the browser had (and its CSRF token) ends here.
+            if let Some(existing) = &existing {
+                session::delete(&state.pool, &existing.id_hash).await?;
+            }
             let (token, _) =
                 session::create(&state.pool, &state, Some((u.id, u.session_epoch))).await?;
             let target = if u.must_change_password {

@@ -1,10 +1,11 @@
-//! CSRF protection: a synchronizer token per session in every form, checked here for every
-//! state-changing request before any handler runs, plus an Origin / Sec-Fetch-Site check as
-//! a second layer. Hand-written because the token lives in our own session row; the
+//! CSRF protection: a synchronizer token per session in every form (before a session
+//! exists, a stateless token bound to a nonce cookie: `auth::pre_session`), checked here
+//! for every state-changing request before any handler runs, plus an Origin /
+//! Sec-Fetch-Site check as a second layer. Hand-written because the token lives in our own session row; the
 //! crates we looked at use double-submit cookies, which are weaker with subdomains.
 
 use axum::body::{Body, Bytes};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -14,13 +15,14 @@ use subtle::ConstantTimeEq;
 use crate::auth::session::MaybeSession;
 use crate::web::error::AppError;
 use crate::web::forms::acceptable_text;
+use crate::AppState;
 
 pub const FIELD: &str = "csrf_token";
 /// Largest urlencoded form we accept; multipart bodies are bounded by the upload limit.
 const FORM_LIMIT: usize = 1024 * 1024;
 pub const UPLOAD_LIMIT: usize = 25 * 1024 * 1024;
 
-pub async fn verify(req: Request, next: Next) -> Response {
+pub async fn verify(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -31,10 +33,6 @@ pub async fn verify(req: Request, next: Next) -> Response {
         .extensions()
         .get::<MaybeSession>()
         .and_then(|s| s.0.clone());
-    let Some(session) = session else {
-        return AppError::Csrf.into_response();
-    };
-    let expected = session.csrf_token.clone();
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -43,14 +41,22 @@ pub async fn verify(req: Request, next: Next) -> Response {
         .to_owned();
     // Uploads (case documents, dwelling imports) are for staff who work on cases: anyone
     // else is refused before up to 25 MiB is read into memory.
-    if content_type.starts_with("multipart/form-data")
-        && !session
-            .user
-            .as_ref()
-            .is_some_and(|u| u.has_any_role_anywhere(crate::auth::policy::CASE_READERS))
-    {
+    let staff = session
+        .as_ref()
+        .and_then(|s| s.user.as_ref())
+        .is_some_and(|u| u.has_any_role_anywhere(crate::auth::policy::CASE_READERS));
+    if content_type.starts_with("multipart/form-data") && !staff {
         return AppError::Forbidden.into_response();
     }
+    // With a session its token; without one (login, the public form) the stateless
+    // pre-session token bound to the browser's nonce cookie (`auth::pre_session`).
+    let expected = match &session {
+        Some(s) => s.csrf_token.clone(),
+        None => match crate::auth::pre_session::expected(&state, req.headers()) {
+            Some(t) => t,
+            None => return AppError::Csrf.into_response(),
+        },
+    };
     let (parts, body) = req.into_parts();
     let limit = if content_type.starts_with("multipart/form-data") {
         UPLOAD_LIMIT

@@ -156,8 +156,11 @@ async fn session_cookie_flags_and_security_headers() {
         .to_str()
         .unwrap()
         .to_owned();
+    // The visitor's pre-session nonce (no session yet: `auth::pre_session`).
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        cookie.starts_with("bosak_session_pre=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict"),
         "{cookie}"
     );
     let csp = login
@@ -178,15 +181,43 @@ async fn session_cookie_flags_and_security_headers() {
     assert!(login.headers.get("referrer-policy").is_some());
     assert_eq!(login.headers.get("cache-control").unwrap(), "no-store");
 
+    // The session cookie is set when the login succeeds.
+    let ok = c
+        .post(
+            "/login",
+            &[
+                ("username", "levanger.admin"),
+                ("password", "demo"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    let cookie = ok.headers.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(
+        cookie.starts_with("bosak_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+
     let secure = TestApp::spawn_with(|c| c.secure_cookies = true).await;
     let mut s = secure.client();
     let page = s.get("/login").await;
     let cookie = page.headers.get("set-cookie").unwrap().to_str().unwrap();
     assert!(
-        cookie.starts_with("__Host-bosak_session=")
+        cookie.starts_with("__Host-bosak_session_pre=")
             && cookie.contains("Secure")
             && cookie.contains("Path=/"),
         "{cookie}"
+    );
+    let session = bosak::auth::session::session_cookie(&secure.state, "x");
+    let session = session.to_str().unwrap();
+    assert!(
+        session.starts_with("__Host-bosak_session=x")
+            && session.contains("Secure")
+            && session.contains("HttpOnly")
+            && session.contains("Path=/"),
+        "{session}"
     );
 }
 
@@ -711,4 +742,136 @@ async fn uploads_are_refused_before_the_body_is_read_for_those_who_may_not_uploa
         let answer = stalled_upload(&app, who).await;
         assert!(answer.starts_with("HTTP/1.1 403"), "{who:?}: {answer}");
     }
+}
+
+async fn session_rows(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM sessions")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap()
+}
+
+/// ASVS 5.0 V2.4.1 (anti-automation, resource use) and V3.5.1 (CSRF): visitors without a
+/// session get the login page and the public form without a session row being written,
+/// their forms carry a stateless token bound to their own nonce cookie, and a session is
+/// created only when a login succeeds.
+#[tokio::test]
+async fn anonymous_pages_create_no_session_and_their_tokens_bind_to_the_browser() {
+    let app = TestApp::spawn().await;
+    let before = session_rows(&app).await;
+    for path in ["/login", "/soknad/5037", "/login?neste=/vedtak"] {
+        for _ in 0..3 {
+            let page = app.client().get(path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            let cookies: Vec<&str> = page
+                .headers
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            assert!(
+                cookies.iter().all(|c| !c.starts_with("bosak_session=")),
+                "{path} sets a session cookie: {cookies:?}"
+            );
+            assert!(
+                cookies.iter().any(|c| c.starts_with("bosak_session_pre=")
+                    && c.contains("HttpOnly")
+                    && c.contains("SameSite=Strict")),
+                "{cookies:?}"
+            );
+        }
+    }
+    assert_eq!(
+        session_rows(&app).await,
+        before,
+        "cookieless GETs wrote session rows"
+    );
+
+    // A failed login keeps the visitor sessionless; the right one creates the session.
+    let mut c = app.client();
+    c.get("/login").await;
+    let failed = c
+        .post(
+            "/login",
+            &[
+                ("username", "levanger.admin"),
+                ("password", "feil"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(session_rows(&app).await, before);
+    let ok = c
+        .post(
+            "/login",
+            &[
+                ("username", "levanger.admin"),
+                ("password", "demo"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    assert_eq!(session_rows(&app).await, before + 1);
+
+    // A token is good only with the nonce cookie it was made for: one browser's token in
+    // another browser, a token without any cookie, and no token at all are refused.
+    let mut a = app.client();
+    a.get("/login").await;
+    let token_a = a.csrf.clone().expect("a token on the login page");
+    let mut b = app.client();
+    b.get("/login").await;
+    let fields = |tok: &str| {
+        vec![
+            ("username".to_string(), "levanger.admin".to_string()),
+            ("password".to_string(), "demo".to_string()),
+            ("next".to_string(), "/".to_string()),
+            ("csrf_token".to_string(), tok.to_string()),
+        ]
+    };
+    let crossed = b
+        .http
+        .post(format!("{}/login", app.base))
+        .form(&fields(&token_a))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crossed.status(), StatusCode::FORBIDDEN);
+    let cookieless = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/login", app.base))
+        .form(&fields(&token_a))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cookieless.status(), StatusCode::FORBIDDEN);
+    let untokened = a
+        .post_raw(
+            "/login",
+            &[("username", "levanger.admin"), ("password", "demo")],
+        )
+        .await;
+    assert_eq!(untokened.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        session_rows(&app).await,
+        before + 1,
+        "no refused login made a session"
+    );
+
+    // The public form is sent with the pre-session token and lands without a session.
+    let mut visitor = app.client();
+    let form = visitor.get("/soknad/5037").await;
+    assert!(form.attr("input[name=csrf_token]", "value").is_some());
+    let refused = visitor
+        .post("/soknad/5037", &[("applicant_name", "")])
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validated, not refused as CSRF"
+    );
+    assert_eq!(session_rows(&app).await, before + 1);
 }

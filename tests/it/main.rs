@@ -19,5 +19,6 @@ mod privacy;
 mod production;
 mod provisioning;
 mod request_login;
+mod scale;
 mod settings;
 mod tenancy;

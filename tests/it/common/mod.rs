@@ -55,10 +55,14 @@ impl TestApp {
             .await
             .expect("request login");
         let pool = bosak::db::app_pool(login, 8).await.expect("app pool");
+        let pre_session_key = bosak::auth::pre_session::load_key(&owner)
+            .await
+            .expect("pre-session key");
         let state = AppState {
             pool,
             config: Arc::new(config),
             waiting_cache: Default::default(),
+            pre_session_key: Arc::new(pre_session_key),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
