@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
+use crate::common::fixtures::Arg;
 use crate::common::{Page, TestApp};
 
 pub async fn levanger(app: &TestApp) -> Uuid {
@@ -17,25 +18,14 @@ pub async fn levanger(app: &TestApp) -> Uuid {
 
 /// Runs `sql` (with `$1` = the municipality) as the owner inside Levanger's tenant scope.
 pub async fn exec(app: &TestApp, sql: &str) {
-    let m = levanger(app).await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    sqlx::query(sql).bind(m).execute(&mut *tx).await.unwrap();
-    tx.commit().await.unwrap();
+    let t = app.tenant("5037").await;
+    t.exec(sql, &[Arg::Municipality]).await;
 }
 
 /// Like `exec`, with `$2` = today by the server's clock.
 pub async fn exec_on(app: &TestApp, sql: &str) {
-    let m = levanger(app).await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    sqlx::query(sql)
-        .bind(m)
-        .bind(app.today())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let t = app.tenant("5037").await;
+    t.exec(sql, &[Arg::Municipality, app.today().into()]).await;
 }
 
 pub async fn scalar<
@@ -45,15 +35,8 @@ pub async fn scalar<
     sql: &str,
     id: Uuid,
 ) -> T {
-    let m = levanger(app).await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    sqlx::query_scalar(sql)
-        .bind(id)
-        .bind(m)
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap()
+    let t = app.tenant("5037").await;
+    t.scalar(sql, &[id.into(), Arg::Municipality]).await
 }
 
 /// A vacant two-room Levanger unit that every waiting applicant without special needs and

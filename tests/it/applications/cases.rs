@@ -898,14 +898,14 @@ async fn lists_mask_numbers_filter_search_page_and_export() {
 }
 
 async fn urlencode_case(app: &TestApp, id: Uuid) -> String {
-    let m = app.municipality_id("5037").await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    let n: String = sqlx::query_scalar("SELECT case_number FROM applications WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *tx)
+    let n: String = app
+        .tenant("5037")
         .await
-        .unwrap();
+        .scalar(
+            "SELECT case_number FROM applications WHERE id = $1",
+            &[id.into()],
+        )
+        .await;
     n.replace('/', "%2F")
 }
 

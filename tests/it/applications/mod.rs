@@ -85,16 +85,10 @@ pub fn id_from(location: &str) -> Uuid {
 
 /// Runs `sql` with one bound uuid as the owner, scoped to `municipality`.
 pub async fn scalar_i64(app: &TestApp, municipality: &str, sql: &str, id: Uuid) -> i64 {
-    let m = app.municipality_id(municipality).await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    let n: i64 = sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_one(&mut *tx)
+    app.tenant(municipality)
         .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    n
+        .scalar(sql, &[id.into()])
+        .await
 }
 
 pub async fn version(app: &TestApp, id: Uuid) -> String {

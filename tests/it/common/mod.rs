@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod fixtures;
 
 use std::sync::Arc;
 

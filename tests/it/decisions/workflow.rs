@@ -5,17 +5,12 @@ use crate::common::{Client, Page, TestApp};
 
 /// A Levanger application that is ready for the allocation meeting and has no decision.
 pub(super) async fn ready_application(app: &TestApp) -> Uuid {
-    let m = app.municipality_id("5037").await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    sqlx::query_scalar(
-        "SELECT a.id FROM applications a WHERE a.status IN ('ready_for_meeting', 'under_assessment')
-            AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.municipality_id = a.municipality_id AND d.application_id = a.id)
-          ORDER BY a.case_number LIMIT 1",
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap()
+    app.case("5037")
+        .await
+        .ready_for_meeting()
+        .without_decision()
+        .pick()
+        .await
 }
 
 pub(super) async fn tenant_scalar<
@@ -25,14 +20,7 @@ pub(super) async fn tenant_scalar<
     sql: &str,
     id: Uuid,
 ) -> T {
-    let m = app.municipality_id("5037").await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap()
+    app.tenant("5037").await.scalar(sql, &[id.into()]).await
 }
 
 pub(super) fn version(p: &Page) -> String {
@@ -57,16 +45,13 @@ pub(super) fn on(day: u32, month: u32) -> chrono::NaiveDate {
 
 /// The stored appeal deadline of each point of a Levanger decision, in order.
 async fn point_deadlines(app: &TestApp, id: Uuid) -> Vec<Option<chrono::NaiveDate>> {
-    let m = app.municipality_id("5037").await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    sqlx::query_scalar(
-        "SELECT appeal_deadline FROM decision_points WHERE decision_id = $1 ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await
-    .unwrap()
+    app.tenant("5037")
+        .await
+        .column(
+            "SELECT appeal_deadline FROM decision_points WHERE decision_id = $1 ORDER BY position",
+            &[id.into()],
+        )
+        .await
 }
 
 /// Sends a decision today, digitally.
@@ -238,16 +223,14 @@ async fn samlevedtak_from_draft_to_sent_moves_the_case_to_the_waiting_list() {
         "{}",
         sent.text_of(".ds-error-summary")
     );
-    let deadlines: Vec<String> = {
-        let m = app.municipality_id("5037").await;
-        let mut tx = app.owner.begin().await.unwrap();
-        bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-        sqlx::query_scalar("SELECT appeal_deadline::text FROM decision_points WHERE decision_id = $1 ORDER BY position")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await
-            .unwrap()
-    };
+    let deadlines: Vec<String> = app
+        .tenant("5037")
+        .await
+        .column(
+            "SELECT appeal_deadline::text FROM decision_points WHERE decision_id = $1 ORDER BY position",
+            &[id.into()],
+        )
+        .await;
     assert_eq!(
         deadlines,
         vec!["2026-12-18".to_string(), "2026-12-28".to_string()],
@@ -430,16 +413,13 @@ async fn the_letter_as_html_and_pdf_has_every_mandatory_element() {
 #[tokio::test]
 async fn four_eyes_needs_a_second_person_and_corrections_replace_sent_decisions() {
     let app = TestApp::spawn_on(on(24, 11)).await;
-    let m = app.municipality_id("5037").await;
-    {
-        let mut tx = app.owner.begin().await.unwrap();
-        bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-        sqlx::query("UPDATE municipality_settings SET decisions_need_second_approver = true")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-    }
+    app.tenant("5037")
+        .await
+        .exec(
+            "UPDATE municipality_settings SET decisions_need_second_approver = true",
+            &[],
+        )
+        .await;
     let application = ready_application(&app).await;
     let mut author = app.login("levanger.saksbehandler").await;
     let path = draft(&mut author, application).await;
@@ -1325,20 +1305,13 @@ async fn a_decision_cannot_be_received_before_it_is_sent() {
 #[tokio::test]
 async fn taking_help_away_needs_an_advance_notice_and_its_deadline() {
     let app = TestApp::spawn().await;
-    let m = app.municipality_id("5037").await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    let application: Uuid = sqlx::query_scalar(
-        "SELECT a.id FROM applications a WHERE a.municipality_id = $1 AND a.status = 'waiting_list'
-            AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.municipality_id = a.municipality_id
-                             AND o.application_id = a.id AND o.status = 'open')
-          ORDER BY a.case_number LIMIT 1",
-    )
-    .bind(m)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    let application = app
+        .case("5037")
+        .await
+        .status("waiting_list")
+        .without_open_offer()
+        .pick()
+        .await;
     let mut c = app.login("levanger.saksbehandler").await;
     let path = draft(&mut c, application).await;
     let page = c.get(&path).await;

@@ -14,15 +14,7 @@ pub async fn scalar<T>(app: &TestApp, number: &str, sql: &str) -> T
 where
     T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
 {
-    let id = app.municipality_id(number).await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, id).await.unwrap();
-    let v: T = sqlx::query_scalar(sql)
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    tx.rollback().await.unwrap();
-    v
+    app.tenant(number).await.scalar(sql, &[]).await
 }
 
 /// The id of a unit of the municipality (first by unit number).

@@ -10,22 +10,14 @@ mod workflow;
 use reqwest::StatusCode;
 use uuid::Uuid;
 
+use crate::common::fixtures::Arg;
 use crate::common::{Client, Page, TestApp};
 
 /// Runs `sql` as the owner inside one municipality's tenant scope, `$1` = the municipality.
 pub async fn exec_in(app: &TestApp, number: &str, sql: &str, id: Option<Uuid>) {
-    let m = app.municipality_id(number).await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    let q = sqlx::query(sql).bind(m);
-    let q = match id {
-        Some(id) => q.bind(id),
-        None => q,
-    };
-    q.execute(&mut *tx)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    tx.commit().await.unwrap();
+    let mut args = vec![Arg::Municipality];
+    args.extend(id.map(Arg::Id));
+    app.tenant(number).await.exec(sql, &args).await;
 }
 
 /// One value from `sql` in a municipality's scope (`$1` = the municipality).
@@ -33,16 +25,10 @@ pub async fn value<T>(app: &TestApp, number: &str, sql: &str) -> T
 where
     T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
-    let m = app.municipality_id(number).await;
-    let mut tx = app.owner.begin().await.unwrap();
-    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-    let v = sqlx::query_scalar(sql)
-        .bind(m)
-        .fetch_one(&mut *tx)
+    app.tenant(number)
         .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    tx.commit().await.unwrap();
-    v
+        .scalar(sql, &[Arg::Municipality])
+        .await
 }
 
 /// Plans a meeting through the form; returns its id.
