@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod db;
 pub mod fixtures;
+pub mod routes;
 
 use std::sync::Arc;
 
