@@ -19,6 +19,7 @@ mod privacy;
 mod production;
 mod provisioning;
 mod request_login;
+mod retention_audit;
 mod scale;
 mod settings;
 mod tenancy;

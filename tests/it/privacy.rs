@@ -296,14 +296,14 @@ async fn the_admin_sets_the_retention_period() {
     assert_eq!(app.audit_count("settings.retention_years").await, 1);
 }
 
-struct Fixture {
-    m: Uuid,
-    old: Uuid,
-    old_number: String,
-    keep: Uuid,
-    applicant: Uuid,
-    member: Uuid,
-    keep_due: NaiveDate,
+pub(crate) struct Fixture {
+    pub(crate) m: Uuid,
+    pub(crate) old: Uuid,
+    pub(crate) old_number: String,
+    pub(crate) keep: Uuid,
+    pub(crate) applicant: Uuid,
+    pub(crate) member: Uuid,
+    pub(crate) keep_due: NaiveDate,
 }
 
 fn years_before(d: NaiveDate, years: u32) -> NaiveDate {
@@ -313,7 +313,7 @@ fn years_before(d: NaiveDate, years: u32) -> NaiveDate {
 /// Two closed cases in Levanger, written straight to the database with every kind of
 /// personal record: OLD ended 12 years ago (past the default 10), KEEP ends its 10 years
 /// in 30 days. The child is a household member of both.
-async fn retention_fixture(app: &TestApp) -> Fixture {
+pub(crate) async fn retention_fixture(app: &TestApp) -> Fixture {
     let m = app.municipality_id("5037").await;
     let today = app.today();
     let author = app.user_id("levanger.saksbehandler").await;
