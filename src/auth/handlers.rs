@@ -5,9 +5,8 @@ use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use uuid::Uuid;
 
-use super::{password, pre_session, session, throttle};
+use super::{password, pre_session, repo, session, throttle};
 use crate::audit::{self, Event};
 use crate::auth::session::MaybeSession;
 use crate::web::ctx::{Ctx, RequestMeta};
@@ -97,16 +96,6 @@ pub struct LoginForm {
     pub next: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct LoginUser {
-    id: Uuid,
-    username: String,
-    password_hash: String,
-    active: bool,
-    session_epoch: i32,
-    must_change_password: bool,
-}
-
 pub async fn login(
     State(state): State<AppState>,
     MaybeSession(existing): MaybeSession,
@@ -176,13 +165,7 @@ pub async fn login(
             );
         }
     };
-    let user: Option<LoginUser> = sqlx::query_as(
-        "SELECT id, username, password_hash, active, session_epoch, must_change_password
-           FROM users WHERE lower(username) = $1",
-    )
-    .bind(&username)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let user = repo::login_user(&mut tx, &username).await?;
     // Finish the short transaction (the guess is counted) before the deliberately slow
     // hash check.
     tx.commit().await?;
@@ -335,10 +318,7 @@ pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppRes
             },
         );
     }
-    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(ctx.user.id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let stored = repo::password_hash(&mut tx, ctx.user.id).await?;
     // Finish the short transaction before the deliberately slow hash check.
     tx.commit().await?;
     let current_ok =
@@ -391,19 +371,8 @@ pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppRes
     }
     let hash = password::hash(form.new_password).await?;
     let mut tx = ctx.global_tx().await?;
-    let epoch: i32 = sqlx::query_scalar(
-        "UPDATE users SET password_hash = $2, must_change_password = false,
-                session_epoch = session_epoch + 1, version = version + 1, updated_at = now()
-          WHERE id = $1 RETURNING session_epoch",
-    )
-    .bind(ctx.user.id)
-    .bind(hash)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(ctx.user.id)
-        .execute(&mut *tx)
-        .await?;
+    let epoch = repo::set_own_password(&mut tx, ctx.user.id, &hash).await?;
+    repo::delete_sessions_of(&mut tx, ctx.user.id).await?;
     audit::record(
         &mut tx,
         &ctx,

@@ -4,6 +4,7 @@ pub mod handlers;
 pub mod password;
 pub mod policy;
 pub mod pre_session;
+pub mod repo;
 pub mod roles;
 pub mod session;
 pub mod throttle;

@@ -22,10 +22,7 @@ const PURPOSE: &[u8] = b"bosak pre-session csrf v1\0";
 
 /// The key, read once at start-up by the owning role.
 pub async fn load_key(owner: &PgPool) -> anyhow::Result<Vec<u8>> {
-    let key: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT value FROM app_secrets WHERE name = 'pre_session_csrf'")
-            .fetch_optional(owner)
-            .await?;
+    let key = super::repo::app_secret(owner, "pre_session_csrf").await?;
     key.ok_or_else(|| {
         anyhow::anyhow!("app_secrets has no pre_session_csrf key: run `bosak migrate`")
     })

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::repo;
 use super::roles::{CurrentUser, Grant, MunicipalityRef, OfficeRef, Role};
 use crate::web::error::AppError;
 use crate::AppState;
@@ -94,37 +95,17 @@ pub async fn create(
     let csrf = random_token();
     let absolute = chrono::Duration::from_std(state.config.session_absolute)
         .unwrap_or(chrono::Duration::hours(10));
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, user_epoch, csrf_token, absolute_expiry)
-         VALUES ($1, $2, $3, $4, now() + $5)",
-    )
-    .bind(hash_token(&token))
-    .bind(user.map(|u| u.0))
-    .bind(user.map(|u| u.1))
-    .bind(&csrf)
-    .bind(absolute)
-    .execute(pool)
-    .await?;
+    repo::insert_session(pool, &hash_token(&token), user, &csrf, absolute).await?;
     Ok((token, csrf))
 }
 
 pub async fn delete(pool: &PgPool, id_hash: &[u8]) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(id_hash)
-        .execute(pool)
-        .await?;
-    Ok(())
+    repo::delete_session(pool, id_hash).await
 }
 
 pub async fn delete_expired(pool: &PgPool, idle: std::time::Duration) -> Result<u64, sqlx::Error> {
     let idle = chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::minutes(30));
-    let r = sqlx::query(
-        "DELETE FROM sessions WHERE absolute_expiry < now() OR last_seen_at < now() - $1::interval",
-    )
-    .bind(idle)
-    .execute(pool)
-    .await?;
-    Ok(r.rows_affected())
+    repo::delete_expired_sessions(pool, idle).await
 }
 
 pub async fn set_current_municipality(
@@ -132,35 +113,7 @@ pub async fn set_current_municipality(
     id_hash: &[u8],
     municipality: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET current_municipality_id = $2 WHERE id_hash = $1")
-        .bind(id_hash)
-        .bind(municipality)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    csrf_token: String,
-    current_municipality_id: Option<Uuid>,
-    user_id: Option<Uuid>,
-    username: Option<String>,
-    display_name: Option<String>,
-    must_change_password: Option<bool>,
-    user_valid: Option<bool>,
-    stale_seen: bool,
-    grants: sqlx::types::Json<Vec<GrantRow>>,
-}
-
-#[derive(serde::Deserialize)]
-struct GrantRow {
-    role: Role,
-    municipality_id: Uuid,
-    number: String,
-    name: String,
-    office_id: Option<Uuid>,
-    office_name: Option<String>,
+    repo::set_current_municipality(pool, id_hash, municipality).await
 }
 
 /// Loads the session, its user and the user's grants. Expired sessions and sessions of
@@ -169,42 +122,14 @@ pub async fn load(state: &AppState, token: &str) -> Result<Option<SessionData>, 
     let id_hash = hash_token(token);
     let idle = chrono::Duration::from_std(state.config.session_idle)
         .unwrap_or(chrono::Duration::minutes(30));
-    // One round trip: the session, its user and the user's grants (as JSON).
-    let row: Option<SessionRow> = sqlx::query_as(
-        "SELECT s.csrf_token, s.current_municipality_id, s.user_id, u.username, u.display_name,
-                u.must_change_password,
-                (u.active AND u.session_epoch = s.user_epoch) AS user_valid,
-                s.last_seen_at < now() - interval '1 minute' AS stale_seen,
-                (SELECT coalesce(json_agg(g), '[]'::json) FROM (
-                   SELECT m.role, mu.id AS municipality_id, mu.number, mu.name,
-                          NULL::uuid AS office_id, NULL::text AS office_name
-                     FROM memberships m JOIN municipalities mu ON mu.id = m.municipality_id
-                    WHERE m.user_id = s.user_id
-                   UNION ALL
-                   SELECT m.role, mu.id, mu.number, mu.name, o.id, o.name
-                     FROM memberships m
-                     JOIN offices o ON o.id = m.office_id
-                     JOIN office_municipalities om ON om.office_id = m.office_id
-                     JOIN municipalities mu ON mu.id = om.municipality_id
-                    WHERE m.user_id = s.user_id) g) AS grants
-           FROM sessions s LEFT JOIN users u ON u.id = s.user_id
-          WHERE s.id_hash = $1 AND s.absolute_expiry > now()
-            AND s.last_seen_at > now() - $2::interval",
-    )
-    .bind(&id_hash)
-    .bind(idle)
-    .fetch_optional(&state.pool)
-    .await?;
+    let row = repo::session(&state.pool, &id_hash, idle).await?;
     let Some(row) = row else { return Ok(None) };
     if row.user_id.is_some() && row.user_valid != Some(true) {
         delete(&state.pool, &id_hash).await?;
         return Ok(None);
     }
     if row.stale_seen {
-        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1")
-            .bind(&id_hash)
-            .execute(&state.pool)
-            .await?;
+        repo::touch_session(&state.pool, &id_hash).await?;
     }
     let user = match row.user_id {
         Some(user_id) => {

@@ -9,6 +9,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
+use super::repo;
+
 /// Failures allowed for one account name before it is locked for a while.
 pub const ACCOUNT_LIMIT: i32 = 5;
 /// Failures allowed from one address (across account names) before it is locked.
@@ -53,22 +55,15 @@ pub async fn take_guess(
     let mut ordered: Vec<&(&str, i32)> = keys.iter().collect();
     ordered.sort_by_key(|(k, _)| *k);
     for (key, _) in &ordered {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 3107))")
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
+        repo::lock_key(&mut *conn, key).await?;
     }
     let names: Vec<String> = keys.iter().map(|(k, _)| (*k).to_owned()).collect();
-    if let Some(until) = locked_until(&mut *conn, &names).await? {
+    if let Some(until) = repo::locked_until(&mut *conn, &names).await? {
         return Ok(Err(until));
     }
     let mut counted = Counted::default();
     for (key, limit) in keys {
-        let last: Option<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT last_failure_at FROM login_throttle WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let last: Option<DateTime<Utc>> = repo::last_failure(&mut *conn, key).await?;
         counted.before.push(((*key).to_owned(), last));
         record_failure(&mut *conn, key, *limit).await?;
     }
@@ -91,22 +86,7 @@ pub async fn guess_was_right(
         .iter()
         .find(|(k, _)| k == address)
         .and_then(|(_, t)| *t);
-    sqlx::query(
-        "UPDATE login_throttle SET failures = greatest(failures - 1, 0),
-                last_failure_at = coalesce($3, last_failure_at),
-                locked_until = CASE WHEN failures - 1 < $2 THEN NULL ELSE locked_until END
-          WHERE key = $1",
-    )
-    .bind(address)
-    .bind(address_limit)
-    .bind(before)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1 AND failures = 0")
-        .bind(address)
-        .execute(conn)
-        .await?;
-    Ok(())
+    repo::give_back_failure(conn, address, address_limit, before).await
 }
 
 /// Minutes of lock after `failures` failures with a `limit`: 1, 2, 4, … up to 60.
@@ -118,55 +98,21 @@ pub fn lock_minutes(failures: i32, limit: i32) -> Option<i64> {
     Some((1i64 << exp).min(60))
 }
 
-/// When the key is locked, until when.
-pub async fn locked_until(
-    conn: &mut PgConnection,
-    keys: &[String],
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT max(locked_until) FROM login_throttle WHERE key = ANY($1) AND locked_until > now()",
-    )
-    .bind(keys)
-    .fetch_one(conn)
-    .await
-}
-
+/// Counts a failed guess on `key`, and locks it once `limit` failures are reached.
 pub async fn record_failure(
     conn: &mut PgConnection,
     key: &str,
     limit: i32,
 ) -> Result<(), sqlx::Error> {
-    let failures: i32 = sqlx::query_scalar(
-        "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ($1, 1, now())
-         ON CONFLICT (key) DO UPDATE SET
-           failures = CASE WHEN login_throttle.last_failure_at < now() - make_interval(mins => $2)
-                            AND (login_throttle.locked_until IS NULL OR login_throttle.locked_until < now())
-                           THEN 1 ELSE login_throttle.failures + 1 END,
-           last_failure_at = now()
-         RETURNING failures",
-    )
-    .bind(key)
-    .bind(WINDOW_MINUTES as i32)
-    .fetch_one(&mut *conn)
-    .await?;
+    let failures = repo::count_failure(&mut *conn, key, WINDOW_MINUTES as i32).await?;
     if let Some(minutes) = lock_minutes(failures, limit) {
-        sqlx::query(
-            "UPDATE login_throttle SET locked_until = now() + make_interval(mins => $2) WHERE key = $1",
-        )
-        .bind(key)
-        .bind(minutes as i32)
-        .execute(conn)
-        .await?;
+        repo::lock_for(conn, key, minutes as i32).await?;
     }
     Ok(())
 }
 
 pub async fn clear(conn: &mut PgConnection, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-        .bind(key)
-        .execute(conn)
-        .await?;
-    Ok(())
+    repo::clear_key(conn, key).await
 }
 
 #[cfg(test)]
