@@ -8,8 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::repo;
+use super::repo::{self, EventRow};
 use crate::auth::policy::Permission;
+use crate::auth::roles::MunicipalityRef;
 use crate::auth::Role;
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
@@ -70,6 +71,39 @@ fn parse_date(errors: &mut FormErrors, field: &'static str, v: &str) -> Option<N
     }
 }
 
+/// The keyset of the next page: `<at, RFC 3339>_<id>`; anything else is the first page.
+fn cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (t, id) = raw.split_once('_')?;
+    Some((
+        DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&Utc),
+        Uuid::parse_str(id).ok()?,
+    ))
+}
+
+impl EventView {
+    fn of(r: EventRow, munis: &[MunicipalityRef]) -> Self {
+        EventView {
+            at: r
+                .at
+                .with_timezone(&chrono_tz::Europe::Oslo)
+                .format("%d.%m.%Y %H:%M:%S")
+                .to_string(),
+            username: r.username.unwrap_or_default(),
+            municipality: r
+                .municipality_id
+                .and_then(|id| munis.iter().find(|m| m.id == id).map(|m| m.name.clone()))
+                .unwrap_or_default(),
+            action: r.action,
+            entity: match (r.entity_type, r.entity_id) {
+                (Some(t), Some(id)) => format!("{t} {id}"),
+                _ => String::new(),
+            },
+            details: r.details,
+            ip: r.ip.unwrap_or_default(),
+        }
+    }
+}
+
 pub async fn list(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response> {
     let munis = ctx.visible_with_role(Permission::ReadAudit);
     if munis.is_empty() {
@@ -83,12 +117,7 @@ pub async fn list(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response>
     let mut errors = FormErrors::new();
     let from = parse_date(&mut errors, "fra", &filter.fra);
     let to = parse_date(&mut errors, "til", &filter.til);
-    let cursor: Option<(DateTime<Utc>, Uuid)> = filter.etter.split_once('_').and_then(|(t, id)| {
-        Some((
-            DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&Utc),
-            Uuid::parse_str(id).ok()?,
-        ))
-    });
+    let cursor = cursor(&filter.etter);
     let action = filter.handling.trim();
     let user = filter.bruker.trim().to_lowercase();
     let mut tx = ctx.global_tx().await?;
@@ -124,28 +153,7 @@ pub async fn list(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response>
     } else {
         None
     };
-    let events = rows
-        .into_iter()
-        .map(|r| EventView {
-            at: r
-                .at
-                .with_timezone(&chrono_tz::Europe::Oslo)
-                .format("%d.%m.%Y %H:%M:%S")
-                .to_string(),
-            username: r.username.unwrap_or_default(),
-            municipality: r
-                .municipality_id
-                .and_then(|id| munis.iter().find(|m| m.id == id).map(|m| m.name.clone()))
-                .unwrap_or_default(),
-            action: r.action,
-            entity: match (r.entity_type, r.entity_id) {
-                (Some(t), Some(id)) => format!("{t} {id}"),
-                _ => String::new(),
-            },
-            details: r.details,
-            ip: r.ip.unwrap_or_default(),
-        })
-        .collect();
+    let events = rows.into_iter().map(|r| EventView::of(r, &munis)).collect();
     render(&AuditPage {
         layout: Layout::new(&ctx, "revisjonslogg"),
         filter,
