@@ -8,6 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::repo::{self, EventRow};
+use crate::auth::policy::Permission;
+use crate::auth::roles::MunicipalityRef;
 use crate::auth::Role;
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
@@ -29,19 +32,6 @@ pub struct Filter {
     pub til: String,
     #[serde(default)]
     pub etter: String,
-}
-
-#[derive(sqlx::FromRow)]
-pub struct EventRow {
-    pub id: Uuid,
-    pub at: DateTime<Utc>,
-    pub username: Option<String>,
-    pub municipality_id: Option<Uuid>,
-    pub action: String,
-    pub entity_type: Option<String>,
-    pub entity_id: Option<String>,
-    pub details: String,
-    pub ip: Option<String>,
 }
 
 pub struct EventView {
@@ -81,86 +71,18 @@ fn parse_date(errors: &mut FormErrors, field: &'static str, v: &str) -> Option<N
     }
 }
 
-pub async fn list(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response> {
-    let munis = ctx.visible_with_role(crate::auth::policy::AUDIT_READERS);
-    if munis.is_empty() {
-        return Err(AppError::Forbidden);
-    }
-    let audited: Vec<Uuid> = munis
-        .iter()
-        .filter(|m| ctx.user.has_role(m.id, Role::Auditor))
-        .map(|m| m.id)
-        .collect();
-    let mut errors = FormErrors::new();
-    let from = parse_date(&mut errors, "fra", &filter.fra);
-    let to = parse_date(&mut errors, "til", &filter.til);
-    let cursor: Option<(DateTime<Utc>, Uuid)> = filter.etter.split_once('_').and_then(|(t, id)| {
-        Some((
-            DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&Utc),
-            Uuid::parse_str(id).ok()?,
-        ))
-    });
-    let action = filter.handling.trim();
-    let user = filter.bruker.trim().to_lowercase();
-    let mut tx = ctx.global_tx().await?;
-    // Events without a municipality (logins, password changes, office-level events) are
-    // shown to the user they concern, and to auditors only when they concern staff of the
-    // municipalities they audit (by user id, or by the user name typed at a failed login);
-    // events of the deployment as a whole are shown to nobody here (ASVS 5.0 V16, V8).
-    let mut rows: Vec<EventRow> = sqlx::query_as(
-        "WITH staff AS (
-            SELECT u.id, u.username FROM users u
-             WHERE EXISTS (SELECT 1 FROM memberships ms
-                            WHERE ms.user_id = u.id
-                              AND (ms.municipality_id = ANY($2)
-                                   OR ms.office_id IN (SELECT office_id FROM office_municipalities
-                                                        WHERE municipality_id = ANY($2)))))
-         SELECT id, at, username, municipality_id, action, entity_type, entity_id, details::text AS details, ip
-           FROM audit_events
-          WHERE (municipality_id = ANY($1)
-                 OR (municipality_id IS NULL
-                     AND (user_id = $10
-                          OR user_id IN (SELECT id FROM staff)
-                          OR (user_id IS NULL AND details->>'username' IN (SELECT username FROM staff)))))
-            AND ($3 = '' OR action LIKE $3 || '%')
-            AND ($4 = '' OR username = $4 OR details->>'username' = $4)
-            AND ($5::date IS NULL OR at >= $5::date::timestamptz)
-            AND ($6::date IS NULL OR at < ($6::date + 1)::timestamptz)
-            AND ($7::timestamptz IS NULL OR (at, id) < ($7, $8))
-          ORDER BY at DESC, id DESC
-          LIMIT $9",
-    )
-    .bind(munis.iter().map(|m| m.id).collect::<Vec<_>>())
-    .bind(&audited)
-    .bind(action.chars().take(100).collect::<String>())
-    .bind(user.chars().take(100).collect::<String>())
-    .bind(from)
-    .bind(to)
-    .bind(cursor.map(|c| c.0))
-    .bind(cursor.map(|c| c.1))
-    .bind(PAGE_SIZE + 1)
-    .bind(ctx.user.id)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let next_query = if rows.len() as i64 > PAGE_SIZE {
-        rows.pop();
-        rows.last().map(|r| {
-            serde_urlencoded::to_string([
-                ("handling", filter.handling.as_str()),
-                ("bruker", filter.bruker.as_str()),
-                ("fra", filter.fra.as_str()),
-                ("til", filter.til.as_str()),
-                ("etter", &format!("{}_{}", r.at.to_rfc3339(), r.id)),
-            ])
-            .unwrap_or_default()
-        })
-    } else {
-        None
-    };
-    let events = rows
-        .into_iter()
-        .map(|r| EventView {
+/// The keyset of the next page: `<at, RFC 3339>_<id>`; anything else is the first page.
+fn cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (t, id) = raw.split_once('_')?;
+    Some((
+        DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&Utc),
+        Uuid::parse_str(id).ok()?,
+    ))
+}
+
+impl EventView {
+    fn of(r: EventRow, munis: &[MunicipalityRef]) -> Self {
+        EventView {
             at: r
                 .at
                 .with_timezone(&chrono_tz::Europe::Oslo)
@@ -178,8 +100,60 @@ pub async fn list(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response>
             },
             details: r.details,
             ip: r.ip.unwrap_or_default(),
-        })
+        }
+    }
+}
+
+pub async fn list(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response> {
+    let munis = ctx.visible_with_role(Permission::ReadAudit);
+    if munis.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let audited: Vec<Uuid> = munis
+        .iter()
+        .filter(|m| ctx.user.has_role(m.id, Role::Auditor))
+        .map(|m| m.id)
         .collect();
+    let mut errors = FormErrors::new();
+    let from = parse_date(&mut errors, "fra", &filter.fra);
+    let to = parse_date(&mut errors, "til", &filter.til);
+    let cursor = cursor(&filter.etter);
+    let action = filter.handling.trim();
+    let user = filter.bruker.trim().to_lowercase();
+    let mut tx = ctx.global_tx().await?;
+    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
+    let mut rows = repo::audit_events(
+        &mut tx,
+        &repo::AuditQuery {
+            visible: &visible,
+            audited: &audited,
+            action: &action.chars().take(100).collect::<String>(),
+            user: &user.chars().take(100).collect::<String>(),
+            from,
+            to,
+            before: cursor,
+            limit: PAGE_SIZE + 1,
+            me: ctx.user.id,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let next_query = if rows.len() as i64 > PAGE_SIZE {
+        rows.pop();
+        rows.last().map(|r| {
+            serde_urlencoded::to_string([
+                ("handling", filter.handling.as_str()),
+                ("bruker", filter.bruker.as_str()),
+                ("fra", filter.fra.as_str()),
+                ("til", filter.til.as_str()),
+                ("etter", &format!("{}_{}", r.at.to_rfc3339(), r.id)),
+            ])
+            .unwrap_or_default()
+        })
+    } else {
+        None
+    };
+    let events = rows.into_iter().map(|r| EventView::of(r, &munis)).collect();
     render(&AuditPage {
         layout: Layout::new(&ctx, "revisjonslogg"),
         filter,

@@ -1,6 +1,7 @@
 //! Administration: users and roles per municipality or office, and the audit log.
 
 pub mod audit_log;
+pub mod commands;
 pub mod model;
 pub mod repo;
 pub mod users;

@@ -1,7 +1,8 @@
 //! Rules for administering users: valid input, and who may change whom.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::roles::{AdminScope, Role};
@@ -14,6 +15,56 @@ pub struct NewUserForm {
     pub email: String,
     pub roles: Vec<Role>,
 }
+
+/// The role checkboxes of a form: `role_<key>` for every ticked role. Which roles a form
+/// offers depends on the scope, so they are collected by name prefix.
+pub type Ticked = BTreeMap<String, String>;
+
+/// The new-user form as sent.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewUserFields {
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(flatten)]
+    pub ticked: Ticked,
+}
+
+/// The role form of a user page, as sent.
+#[derive(Debug, Default, Deserialize)]
+pub struct RolesForm {
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(flatten)]
+    pub ticked: Ticked,
+}
+
+/// The deactivate, activate and reset-password forms of a user page.
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountForm {
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+/// The username is taken (`users_username_key`).
+pub const USERNAME_TAKEN: &str = "Brukernavnet er allerede i bruk. Velg et annet.";
+
+/// An administrator may not take their own administrator role away.
+pub const OWN_ADMIN_ROLE: &str =
+    "Du kan ikke fjerne din egen administratorrolle. Be en annen administrator om å gjøre det.";
 
 pub struct NewUser {
     pub username: String,
@@ -38,12 +89,9 @@ pub struct RoleNotGrantable;
 
 /// The roles ticked in a form (`role_<key>` checkboxes), limited to those the scope may grant.
 /// A role outside the scope is an error, not silently dropped: somebody tampered with the form.
-pub fn roles_from_form(
-    fields: &HashMap<String, String>,
-    scope: &AdminScope,
-) -> Result<Vec<Role>, RoleNotGrantable> {
+pub fn roles_from_form(ticked: &Ticked, scope: &AdminScope) -> Result<Vec<Role>, RoleNotGrantable> {
     let mut roles = Vec::new();
-    for key in fields.keys() {
+    for key in ticked.keys() {
         if let Some(k) = key.strip_prefix("role_") {
             let role = Role::from_key(k).ok_or(RoleNotGrantable)?;
             if !scope.grantable_roles().contains(&role) {
@@ -57,12 +105,11 @@ pub fn roles_from_form(
 }
 
 pub fn parse_new_user(
-    fields: &HashMap<String, String>,
+    fields: &NewUserFields,
     scope: &AdminScope,
 ) -> Result<NewUser, Box<(NewUserForm, FormErrors)>> {
-    let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
     let mut e = FormErrors::new();
-    let username = get("username").trim().to_lowercase();
+    let username = fields.username.as_str().trim().to_lowercase();
     if username.is_empty() {
         e.add("username", "Brukernavn må fylles ut.");
     } else if !valid_username(&username) {
@@ -74,19 +121,19 @@ pub fn parse_new_user(
     let display_name = text(
         &mut e,
         "display_name",
-        get("display_name"),
+        fields.display_name.as_str(),
         true,
         200,
         "Navn",
     );
-    let email = text(&mut e, "email", get("email"), false, 254, "E-post");
+    let email = text(&mut e, "email", fields.email.as_str(), false, 254, "E-post");
     if !email.is_empty() && !crate::municipalities::model::plausible_email(&email) {
         e.add(
             "email",
             "E-postadressen ser ikke riktig ut. Eksempel: kari.nordmann@kommune.no",
         );
     }
-    let roles = match roles_from_form(fields, scope) {
+    let roles = match roles_from_form(&fields.ticked, scope) {
         Ok(r) if r.is_empty() => {
             e.add("roles", "Velg minst én rolle.");
             r
@@ -97,14 +144,14 @@ pub fn parse_new_user(
             Vec::new()
         }
     };
-    let password = get("password").to_string();
+    let password = fields.password.clone();
     if let Err(msg) = crate::auth::password::check_policy(&password, &[&username, &display_name]) {
         e.add("password", msg);
     }
     let form = NewUserForm {
-        username: get("username").chars().take(200).collect(),
-        display_name: get("display_name").chars().take(500).collect(),
-        email: get("email").chars().take(500).collect(),
+        username: fields.username.as_str().chars().take(200).collect(),
+        display_name: fields.display_name.as_str().chars().take(500).collect(),
+        email: fields.email.as_str().chars().take(500).collect(),
         roles: roles.clone(),
     };
     if !e.is_empty() {
@@ -163,12 +210,12 @@ mod tests {
 
     #[test]
     fn roles_outside_the_scope_are_refused() {
-        let mut f = HashMap::new();
+        let mut f = Ticked::new();
         f.insert("role_caseworker".to_string(), "1".to_string());
         assert_eq!(roles_from_form(&f, &scope()), Ok(vec![Role::Caseworker]));
         f.insert("role_office_admin".to_string(), "1".to_string());
         assert_eq!(roles_from_form(&f, &scope()), Err(RoleNotGrantable));
-        let mut g = HashMap::new();
+        let mut g = Ticked::new();
         g.insert("role_superuser".to_string(), "1".to_string());
         assert_eq!(roles_from_form(&g, &scope()), Err(RoleNotGrantable));
     }
@@ -213,10 +260,12 @@ mod tests {
 
     #[test]
     fn new_user_errors_keep_input() {
-        let mut f = HashMap::new();
-        f.insert("username".to_string(), "Ugyldig Navn".to_string());
-        f.insert("display_name".to_string(), "Kari".to_string());
-        f.insert("password".to_string(), "kort".to_string());
+        let f = NewUserFields {
+            username: "Ugyldig Navn".into(),
+            display_name: "Kari".into(),
+            password: "kort".into(),
+            ..Default::default()
+        };
         let (form, e) = *parse_new_user(&f, &scope()).err().unwrap();
         assert_eq!(form.username, "Ugyldig Navn");
         assert!(e.has("username") && e.has("password") && e.has("roles"));

@@ -1,24 +1,24 @@
 //! HTTP handlers for user administration within a municipality or an office.
 
-use std::collections::HashMap;
-
 use askama::Template;
-use axum::extract::{Form, Path, Query};
+use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::model::{self, may_manage_account, NewUserForm};
+use super::commands::{self, AccountChange, Target};
+use super::model::{self, may_manage_account, AccountForm, NewUserFields, NewUserForm, RolesForm};
 use super::repo::{self, MembershipRow, UserDetail, UserListRow};
-use crate::audit::{self, Event};
 use crate::auth::roles::AdminScope;
 use crate::auth::{password, Role};
-use crate::db;
+use crate::db::{self, Tx};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{self, Id};
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
+use crate::web::refusal::Refusal;
 use crate::web::{render, render_status};
 
 #[derive(Deserialize, Default)]
@@ -44,14 +44,6 @@ fn resolve_scope(ctx: &Ctx, key: &str) -> AppResult<AdminScope> {
         .into_iter()
         .find(|s| s.key() == key)
         .ok_or(AppError::NotFound)
-}
-
-fn audit_event<'a>(action: &'a str, scope: &AdminScope, user: Uuid) -> Event<'a> {
-    let e = Event::new(action).entity("user", user);
-    match scope {
-        AdminScope::Municipality(m) => e.municipality(m.id),
-        AdminScope::Office(_) => e,
-    }
 }
 
 #[derive(Template)]
@@ -103,8 +95,8 @@ pub async fn new_page(ctx: Ctx, Query(q): Query<ScopeQuery>) -> AppResult<Respon
     })
 }
 
-pub async fn create(ctx: Ctx, Form(fields): Form<HashMap<String, String>>) -> AppResult<Response> {
-    let scope = resolve_scope(&ctx, fields.get("scope").map(String::as_str).unwrap_or(""))?;
+pub async fn create(ctx: Ctx, Form(fields): Form<NewUserFields>) -> AppResult<Response> {
+    let scope = resolve_scope(&ctx, &fields.scope)?;
     let reject = |form: NewUserForm, errors: FormErrors| {
         render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -125,50 +117,23 @@ pub async fn create(ctx: Ctx, Form(fields): Form<HashMap<String, String>>) -> Ap
     };
     let hash = password::hash(new.password.clone()).await?;
     let mut tx = ctx.global_tx().await?;
-    let id = match repo::insert_user(
-        &mut tx,
-        &new.username,
-        &new.display_name,
-        new.email.as_deref(),
-        &hash,
-    )
-    .await
-    {
-        Ok(id) => id,
-        Err(e) if db::is_unique_violation(&e, "users_username_key") => {
-            tx.rollback().await?;
-            let mut errors = FormErrors::new();
-            errors.add(
-                "username",
-                "Brukernavnet er allerede i bruk. Velg et annet.",
-            );
+    let outcome = commands::create_user(&mut tx, ctx.actor(), &scope, &new, &hash).await;
+    match db::commit(tx, outcome).await {
+        Ok(id) => Ok(Redirect::to(&format!(
+            "/brukere/{id}?enhet={}&melding=opprettet",
+            scope.key()
+        ))
+        .into_response()),
+        Err(refusal) => {
             let form = NewUserForm {
                 username: new.username,
                 display_name: new.display_name,
                 email: new.email.unwrap_or_default(),
                 roles: new.roles,
             };
-            return reject(form, errors);
+            reject(form, refusal.shown()?.errors)
         }
-        Err(e) => return Err(e.into()),
-    };
-    repo::replace_roles(&mut tx, id, &scope, &new.roles, ctx.user.id).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        audit_event("user.created", &scope, id).details(serde_json::json!({
-            "username": new.username,
-            "scope": scope.key(),
-            "roles": new.roles,
-        })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/brukere/{id}?enhet={}&melding=opprettet",
-        scope.key()
-    ))
-    .into_response())
+    }
 }
 
 #[derive(Template)]
@@ -189,27 +154,22 @@ impl UserPage {
     pub fn has_role_here(&self, r: &Role) -> bool {
         self.roles_here.contains(r)
     }
-    /// An auditor's access is managed by the operator only (see `refuse_auditor`).
+    /// An auditor's access is managed by the operator only (see `commands::refuse_auditor`).
     pub fn is_auditor(&self) -> bool {
         self.memberships.iter().any(|m| m.role == Role::Auditor)
     }
 }
 
-async fn load_target(
-    ctx: &Ctx,
-    id: &str,
-    scope: &AdminScope,
-) -> AppResult<(UserDetail, Vec<MembershipRow>)> {
-    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+/// The user in a transaction on the global tables; users outside the administrator's
+/// scope do not exist as far as these pages go (404).
+async fn load_target(ctx: &Ctx, id: Uuid, scope: &AdminScope) -> AppResult<(Tx, Target)> {
     let mut tx = ctx.global_tx().await?;
     let user = repo::user(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let memberships = repo::memberships(&mut tx, id).await?;
-    tx.commit().await?;
-    // Users outside the administrator's scope do not exist as far as this page goes.
     if !repo::in_scope(&memberships, scope) {
         return Err(AppError::NotFound);
     }
-    Ok((user, memberships))
+    Ok((tx, Target { user, memberships }))
 }
 
 fn user_page(
@@ -235,179 +195,89 @@ fn user_page(
     }
 }
 
-pub async fn show(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Query(q): Query<ScopeQuery>,
-) -> AppResult<Response> {
+pub async fn show(ctx: Ctx, Id(id): Id, Query(q): Query<ScopeQuery>) -> AppResult<Response> {
     let scope = resolve_scope(&ctx, &q.enhet)?;
-    let (user, memberships) = load_target(&ctx, &id, &scope).await?;
+    let (tx, t) = load_target(&ctx, id, &scope).await?;
+    tx.commit().await?;
     render(&user_page(
         &ctx,
         scope,
-        user,
-        memberships,
+        t.user,
+        t.memberships,
         FormErrors::new(),
         &q.melding,
     ))
 }
 
-fn field<'a>(f: &'a HashMap<String, String>, k: &str) -> &'a str {
-    f.get(k).map(String::as_str).unwrap_or("")
-}
-
-async fn conflict(ctx: &Ctx, scope: AdminScope, id: &str) -> AppResult<Response> {
-    let (user, memberships) = load_target(ctx, id, &scope).await?;
-    let mut errors = FormErrors::new();
-    errors.general = Some(
-        "Brukeren ble endret av noen andre mens du arbeidet. Ingenting er lagret. Se over det som gjelder nå, og gjør endringen på nytt."
-            .into(),
-    );
-    render_status(
-        StatusCode::CONFLICT,
-        &user_page(ctx, scope, user, memberships, errors, ""),
-    )
-}
-
-pub async fn set_roles(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(fields): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
-    let scope = resolve_scope(&ctx, field(&fields, "scope"))?;
-    let (user, memberships) = load_target(&ctx, &id, &scope).await?;
-    refuse_auditor(&memberships)?;
-    let roles = model::roles_from_form(&fields, &scope).map_err(|_| AppError::Forbidden)?;
-    let before = repo::roles_in_scope(&memberships, &scope);
-    let own_admin = match &scope {
-        AdminScope::Municipality(_) => Role::Admin,
-        AdminScope::Office(_) => Role::OfficeAdmin,
-    };
-    if user.id == ctx.user.id && before.contains(&own_admin) && !roles.contains(&own_admin) {
-        let mut errors = FormErrors::new();
-        errors.add("roles", "Du kan ikke fjerne din egen administratorrolle. Be en annen administrator om å gjøre det.");
-        return render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &user_page(&ctx, scope, user, memberships, errors, ""),
-        );
-    }
-    let version: i32 = field(&fields, "version").parse().unwrap_or(0);
-    let mut tx = ctx.global_tx().await?;
-    if !repo::bump_version(&mut tx, user.id, version).await? {
-        tx.rollback().await?;
-        return conflict(&ctx, scope, &id).await;
-    }
-    repo::replace_roles(&mut tx, user.id, &scope, &roles, ctx.user.id).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        audit_event("user.roles_changed", &scope, user.id).details(serde_json::json!({
-            "username": user.username, "scope": scope.key(), "before": before, "after": roles,
-        })),
-    )
-    .await?;
+/// The user page again as it is now, with why the change was refused.
+async fn refused(ctx: &Ctx, scope: AdminScope, id: Uuid, refusal: Refusal) -> AppResult<Response> {
+    let shown = refusal.shown()?;
+    let (tx, t) = load_target(ctx, id, &scope).await?;
     tx.commit().await?;
-    let to = if roles.is_empty() {
-        format!("/brukere?enhet={}", scope.key())
-    } else {
-        format!("/brukere/{}?enhet={}&melding=roller", user.id, scope.key())
-    };
-    Ok(Redirect::to(&to).into_response())
+    let status = shown.status();
+    let page = user_page(ctx, scope, t.user, t.memberships, shown.errors, "");
+    render_status(status, &page)
 }
 
-/// An auditor's account is the operator's to manage (separation of duties): an admin who
-/// could deactivate the auditor, reset their password and log in as them, or widen their
-/// roles, would control who audits them.
-fn refuse_auditor(memberships: &[repo::MembershipRow]) -> AppResult<()> {
-    if memberships.iter().any(|m| m.role == Role::Auditor) {
-        return Err(AppError::Forbidden);
+pub async fn set_roles(ctx: Ctx, Id(id): Id, Form(form): Form<RolesForm>) -> AppResult<Response> {
+    let scope = resolve_scope(&ctx, &form.scope)?;
+    let (mut tx, target) = load_target(&ctx, id, &scope).await?;
+    // A role the scope may not grant means a tampered form (403, as for an auditor).
+    let roles = model::roles_from_form(&form.ticked, &scope).map_err(|_| AppError::Forbidden)?;
+    let version = extract::version(&form.version);
+    let outcome = commands::set_roles(&mut tx, ctx.actor(), &scope, &target, version, &roles).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) if roles.is_empty() => {
+            Ok(Redirect::to(&format!("/brukere?enhet={}", scope.key())).into_response())
+        }
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/brukere/{id}?enhet={}&melding=roller",
+            scope.key()
+        ))
+        .into_response()),
+        Err(refusal) => refused(&ctx, scope, id, refusal).await,
     }
-    Ok(())
 }
 
 async fn account_change(
     ctx: Ctx,
-    id: String,
-    fields: HashMap<String, String>,
-    action: &'static str,
+    id: Uuid,
+    form: AccountForm,
+    change: AccountChange,
 ) -> AppResult<Response> {
-    let scope = resolve_scope(&ctx, field(&fields, "scope"))?;
-    let (user, memberships) = load_target(&ctx, &id, &scope).await?;
-    refuse_auditor(&memberships)?;
-    if !may_manage_account(&repo::scopes_of(&memberships), &ctx.user.admin_scopes())
-        || user.id == ctx.user.id
-    {
-        return Err(AppError::Forbidden);
-    }
-    let mut new_hash = None;
-    if action == "user.password_reset" {
-        let pw = field(&fields, "password");
-        if let Err(msg) = password::check_policy(pw, &[&user.username, &user.display_name]) {
-            let mut errors = FormErrors::new();
-            errors.add("password", msg);
-            return render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &user_page(&ctx, scope, user, memberships, errors, ""),
-            );
-        }
-        new_hash = Some(password::hash(pw.to_owned()).await?);
-    }
-    let version: i32 = field(&fields, "version").parse().unwrap_or(0);
-    let mut tx = ctx.global_tx().await?;
-    if !repo::bump_version(&mut tx, user.id, version).await? {
-        tx.rollback().await?;
-        return conflict(&ctx, scope, &id).await;
-    }
-    let message = match action {
-        "user.deactivated" => {
-            repo::set_active(&mut tx, user.id, false).await?;
-            "deaktivert"
-        }
-        "user.activated" => {
-            repo::set_active(&mut tx, user.id, true).await?;
-            "aktivert"
-        }
-        _ => {
-            repo::reset_password(&mut tx, user.id, new_hash.as_deref().unwrap_or_default()).await?;
-            "passord"
-        }
+    let scope = resolve_scope(&ctx, &form.scope)?;
+    let (mut tx, target) = load_target(&ctx, id, &scope).await?;
+    let message = match change {
+        AccountChange::Deactivate => "deaktivert",
+        AccountChange::Activate => "aktivert",
+        AccountChange::ResetPassword(_) => "passord",
     };
-    audit::record(
-        &mut tx,
-        &ctx,
-        audit_event(action, &scope, user.id)
-            .details(serde_json::json!({ "username": user.username })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/brukere/{}?enhet={}&melding={message}",
-        user.id,
-        scope.key()
-    ))
-    .into_response())
+    let version = extract::version(&form.version);
+    let outcome =
+        commands::change_account(&mut tx, ctx.actor(), &scope, &target, version, change).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/brukere/{id}?enhet={}&melding={message}",
+            scope.key()
+        ))
+        .into_response()),
+        Err(refusal) => refused(&ctx, scope, id, refusal).await,
+    }
 }
 
-pub async fn deactivate(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
-    account_change(ctx, id, f, "user.deactivated").await
+pub async fn deactivate(ctx: Ctx, Id(id): Id, Form(f): Form<AccountForm>) -> AppResult<Response> {
+    account_change(ctx, id, f, AccountChange::Deactivate).await
 }
 
-pub async fn activate(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
-    account_change(ctx, id, f, "user.activated").await
+pub async fn activate(ctx: Ctx, Id(id): Id, Form(f): Form<AccountForm>) -> AppResult<Response> {
+    account_change(ctx, id, f, AccountChange::Activate).await
 }
 
 pub async fn reset_password(
     ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    Id(id): Id,
+    Form(f): Form<AccountForm>,
 ) -> AppResult<Response> {
-    account_change(ctx, id, f, "user.password_reset").await
+    let password = f.password.clone();
+    account_change(ctx, id, f, AccountChange::ResetPassword(password)).await
 }

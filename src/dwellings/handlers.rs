@@ -1,61 +1,42 @@
 //! HTTP handlers: properties and units (create, show, edit), status changes and condition
-//! assessments.
-
-use std::collections::HashMap;
+//! assessments. The changes themselves are in [`super::commands`].
 
 use askama::Template;
-use axum::extract::{Form, Path, Query};
+use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::commands::{self, Choices};
 use super::model::{
     AssessmentForm, Condition, OwnerType, PropertyForm, Status, StatusForm, UnitForm,
 };
-use super::repo::{self, AssessmentRow, ListItem, ListKind, PropertyRow, StatusChangeRow, UnitRow};
-use super::views::{municipality_name, parse_cursor, EDIT, READ};
-use crate::audit::{self, Event};
+use super::repo::{self, AssessmentRow, ListItem, PropertyRow, StatusChangeRow, UnitRow};
+use super::views::{municipality_name, parse_cursor};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
 use crate::db;
 use crate::municipalities::repo::{areas, Area};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{self, Id};
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
+use crate::web::refusal::Shown;
 use crate::web::{render, render_status};
 
-pub fn parse_id(raw: &str) -> AppResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
-}
-
-const CONFLICT_MESSAGE: &str =
-    "Noen andre har lagret endringer på denne boligen mens du arbeidet. \
-Det du skrev er ikke lagret, men står fortsatt i skjemaet. Sammenlign med det som er lagret nå \
-(åpne boligen i en ny fane) og lagre igjen om du fortsatt vil gjøre endringen.";
-
-const PROPERTY_CONFLICT: &str =
-    "Noen andre har lagret endringer på denne eiendommen mens du arbeidet. \
-Det du skrev er ikke lagret, men står fortsatt i skjemaet. Sammenlign med det som er lagret nå \
-(åpne eiendommen i en ny fane) og lagre igjen om du fortsatt vil gjøre endringen.";
-
-fn conflict_errors(message: &str) -> FormErrors {
-    let mut e = FormErrors::new();
-    e.general = Some(message.into());
-    e
-}
+const READ: Permission = Permission::ReadRegister;
+const EDIT: Permission = Permission::EditRegister;
 
 /// A municipality the user may edit in, from the form (or the only one).
 fn edit_municipality(ctx: &Ctx, raw: &str) -> AppResult<MunicipalityRef> {
-    let editable = ctx.visible_with_role(EDIT);
+    let mut editable = ctx.visible_with_role(EDIT);
+    if editable.len() == 1 {
+        return editable.pop().ok_or(AppError::Forbidden);
+    }
     if editable.is_empty() {
         return Err(AppError::Forbidden);
-    }
-    if editable.len() == 1 {
-        return Ok(editable
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| unreachable!()));
     }
     editable
         .into_iter()
@@ -97,9 +78,6 @@ impl PropertiesPage {
 
 pub async fn properties(ctx: Ctx, Query(q): Query<PropertiesQuery>) -> AppResult<Response> {
     let (mut tx, munis) = ctx.read_tx(READ).await?;
-    if munis.is_empty() {
-        return Err(AppError::Forbidden);
-    }
     let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
     let after = parse_cursor(&q.etter);
     let mut rows = repo::properties(&mut tx, &ids, &q.q, after, repo::PAGE_SIZE + 1).await?;
@@ -119,7 +97,7 @@ pub async fn properties(ctx: Ctx, Query(q): Query<PropertiesQuery>) -> AppResult
     render(&PropertiesPage {
         layout: Layout::new(&ctx, "boliger"),
         show_municipality: ctx.visible_municipalities().len() > 1,
-        can_edit: !ctx.visible_with_role(EDIT).is_empty(),
+        can_edit: ctx.may_in_view(EDIT),
         munis,
         q: q.q,
         choosing: !q.velg.is_empty(),
@@ -179,6 +157,19 @@ async fn property_form_page(
     })
 }
 
+/// The property form again, with what the user typed and why it was refused.
+async fn property_refused(
+    ctx: &Ctx,
+    id: Option<Uuid>,
+    munis: Vec<MunicipalityRef>,
+    form: PropertyForm,
+    shown: Shown,
+) -> AppResult<Response> {
+    let status = shown.status();
+    let page = property_form_page(ctx, id, munis, form, shown.errors).await?;
+    render_status(status, &page)
+}
+
 pub async fn new_property(ctx: Ctx) -> AppResult<Response> {
     let munis = ctx.visible_with_role(EDIT);
     if munis.is_empty() {
@@ -191,61 +182,17 @@ pub async fn new_property(ctx: Ctx) -> AppResult<Response> {
     render(&property_form_page(&ctx, None, munis, form, FormErrors::new()).await?)
 }
 
-fn name_taken() -> FormErrors {
-    let mut e = FormErrors::new();
-    e.add(
-        "name",
-        "Det finnes allerede en eiendom med dette navnet. Bruk et navn som skiller dem, for eksempel med gatenummer.",
-    );
-    e
-}
-
-async fn new_property_rejected(
-    ctx: &Ctx,
-    form: PropertyForm,
-    errors: FormErrors,
-) -> AppResult<Response> {
-    let page = property_form_page(ctx, None, ctx.visible_with_role(EDIT), form, errors).await?;
-    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
-}
-
-pub async fn create_property(
-    ctx: Ctx,
-    Form(fields): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
-    let form = PropertyForm::from_fields(&fields);
+pub async fn create_property(ctx: Ctx, Form(form): Form<PropertyForm>) -> AppResult<Response> {
     let m = edit_municipality(&ctx, &form.municipality)?;
     let mut tx = ctx.write_tx(m.id, EDIT).await?;
-    let area_ids: Vec<Uuid> = areas(&mut tx, m.id).await?.iter().map(|a| a.id).collect();
-    let input = match form.parse(&area_ids) {
-        Ok(p) => p,
-        Err(errors) => {
-            tx.rollback().await?;
-            return new_property_rejected(&ctx, form, errors).await;
+    let outcome = commands::create_property(&mut tx, ctx.actor(), m.id, &form).await;
+    match db::commit(tx, outcome).await {
+        Ok(id) => Ok(Redirect::to(&format!("/eiendommer/{id}?melding=opprettet")).into_response()),
+        Err(refusal) => {
+            let munis = ctx.visible_with_role(EDIT);
+            property_refused(&ctx, None, munis, form, refusal.shown()?).await
         }
-    };
-    let id = match repo::insert_property(&mut tx, m.id, &input, ctx.user.id).await {
-        Ok(id) => id,
-        Err(e) if db::is_unique_violation(&e, "properties_name_key") => {
-            tx.rollback().await?;
-            return new_property_rejected(&ctx, form, name_taken()).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("property.created")
-            .municipality(m.id)
-            .entity("property", id)
-            .details(serde_json::json!({
-                "name": input.name, "street_address": input.street_address,
-                "owner_type": input.owner_type,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/eiendommer/{id}?melding=opprettet")).into_response())
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -268,22 +215,17 @@ pub struct PropertyPage {
 
 pub async fn show_property(
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<MessageQuery>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, munis) = ctx.read_tx(READ).await?;
-    let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let property = repo::property(&mut tx, &ids, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, property) = ctx.load::<PropertyRow>(READ, id).await?;
     let units = repo::units_of_property(&mut tx, property.municipality_id, id).await?;
     tx.commit().await?;
     render(&PropertyPage {
         layout: Layout::new(&ctx, "boliger"),
-        municipality: municipality_name(&munis, property.municipality_id),
+        municipality: municipality_name(&ctx.visible_municipalities(), property.municipality_id),
         show_municipality: ctx.visible_municipalities().len() > 1,
-        can_edit: ctx.user.has_any_role(property.municipality_id, EDIT),
+        can_edit: ctx.may(EDIT, property.municipality_id),
         property,
         units,
         message: q.melding,
@@ -309,18 +251,6 @@ fn property_form_of(p: &PropertyRow) -> PropertyForm {
     }
 }
 
-/// The property, in a transaction that may edit it.
-async fn editable_property(ctx: &Ctx, id: Uuid) -> AppResult<(db::Tx, PropertyRow)> {
-    let (mut tx, munis) = ctx.read_tx(READ).await?;
-    let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let p = repo::property(&mut tx, &ids, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    let tx = ctx.write_tx(p.municipality_id, EDIT).await?;
-    Ok((tx, p))
-}
-
 fn muni_ref(ctx: &Ctx, id: Uuid) -> Vec<MunicipalityRef> {
     ctx.user
         .municipalities()
@@ -329,82 +259,35 @@ fn muni_ref(ctx: &Ctx, id: Uuid) -> Vec<MunicipalityRef> {
         .collect()
 }
 
-pub async fn edit_property(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (tx, p) = editable_property(&ctx, id).await?;
+pub async fn edit_property(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+    let (tx, p) = ctx.load_for_write::<PropertyRow>(READ, EDIT, id).await?;
     tx.commit().await?;
     let form = property_form_of(&p);
-    let page = property_form_page(
-        &ctx,
-        Some(id),
-        muni_ref(&ctx, p.municipality_id),
-        form,
-        FormErrors::new(),
-    )
-    .await?;
-    render(&page)
+    let munis = muni_ref(&ctx, p.municipality_id);
+    render(&property_form_page(&ctx, Some(id), munis, form, FormErrors::new()).await?)
 }
 
 pub async fn update_property(
     ctx: Ctx,
-    Path(id): Path<String>,
-    Form(fields): Form<HashMap<String, String>>,
+    Id(id): Id,
+    Form(mut form): Form<PropertyForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, p) = editable_property(&ctx, id).await?;
-    let m = p.municipality_id;
-    let mut form = PropertyForm::from_fields(&fields);
-    let area_ids: Vec<Uuid> = areas(&mut tx, m).await?.iter().map(|a| a.id).collect();
-    let input = match form.parse(&area_ids) {
-        Ok(i) => i,
-        Err(errors) => {
-            tx.rollback().await?;
-            let page = property_form_page(&ctx, Some(id), muni_ref(&ctx, m), form, errors).await?;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    let (mut tx, p) = ctx.load_for_write::<PropertyRow>(READ, EDIT, id).await?;
+    let outcome = commands::update_property(&mut tx, ctx.actor(), &p, &form).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to(&format!("/eiendommer/{id}?melding=lagret")).into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            if shown.status() == StatusCode::CONFLICT {
+                // Saving again must be a deliberate overwrite of the colleague's version.
+                let (tx, latest) = ctx.load::<PropertyRow>(READ, id).await?;
+                tx.commit().await?;
+                form.version = latest.version.to_string();
+            }
+            let munis = muni_ref(&ctx, p.municipality_id);
+            property_refused(&ctx, Some(id), munis, form, shown).await
         }
-    };
-    let saved = match repo::update_property(&mut tx, m, id, &input, form.version(), ctx.user.id)
-        .await
-    {
-        Ok(s) => s,
-        Err(e) if db::is_unique_violation(&e, "properties_name_key") => {
-            tx.rollback().await?;
-            let page =
-                property_form_page(&ctx, Some(id), muni_ref(&ctx, m), form, name_taken()).await?;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if !saved {
-        tx.rollback().await?;
-        // Saving again must be a deliberate overwrite of the colleague's version.
-        let (tx, latest) = editable_property(&ctx, id).await?;
-        tx.commit().await?;
-        form.version = latest.version.to_string();
-        let page = property_form_page(
-            &ctx,
-            Some(id),
-            muni_ref(&ctx, m),
-            form,
-            conflict_errors(PROPERTY_CONFLICT),
-        )
-        .await?;
-        return render_status(StatusCode::CONFLICT, &page);
     }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("property.updated")
-            .municipality(m)
-            .entity("property", id)
-            .details(serde_json::json!({
-                "name": input.name, "street_address": input.street_address,
-                "owner_type": input.owner_type, "version": form.version() + 1,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/eiendommer/{id}?melding=lagret")).into_response())
 }
 
 // ----- Units ----------------------------------------------------------------------------
@@ -430,30 +313,59 @@ impl UnitFormPage {
             None => "/boliger/ny".into(),
         }
     }
-}
 
-/// The lists a unit form offers: active items plus any inactive one the unit already has.
-async fn unit_choices(
-    tx: &mut db::Tx,
-    m: Uuid,
-    current_type: Option<Uuid>,
-    current_adaptations: &[Uuid],
-) -> AppResult<(Vec<ListItem>, Vec<ListItem>)> {
-    let types = repo::list_items(tx, ListKind::Types, &[m], true)
-        .await?
-        .into_iter()
-        .filter(|t| t.active || Some(t.id) == current_type)
-        .collect();
-    let adaptations = repo::list_items(tx, ListKind::Adaptations, &[m], true)
-        .await?
-        .into_iter()
-        .filter(|a| a.active || current_adaptations.contains(&a.id))
-        .collect();
-    Ok((types, adaptations))
-}
+    /// The dwelling types as (value, label), after "choose".
+    pub fn type_options(&self) -> Vec<(String, String)> {
+        let choose = (String::new(), "Velg boligtype".to_string());
+        let types = self
+            .types
+            .iter()
+            .map(|t| (t.id.to_string(), t.name.clone()));
+        std::iter::once(choose).chain(types).collect()
+    }
 
-fn ids(items: &[ListItem]) -> Vec<Uuid> {
-    items.iter().map(|i| i.id).collect()
+    /// The condition grades as (value, label), after "not assessed".
+    pub fn condition_options(&self) -> Vec<(String, String)> {
+        let none = (String::new(), "Ikke vurdert".to_string());
+        let grades = self
+            .conditions
+            .iter()
+            .map(|c| (c.key().to_string(), c.label().to_string()));
+        std::iter::once(none).chain(grades).collect()
+    }
+
+    /// The statuses a new unit may start in, as (value, label).
+    pub fn status_options(&self) -> Vec<(String, String)> {
+        self.statuses
+            .iter()
+            .map(|s| (s.key().to_string(), s.label().to_string()))
+            .collect()
+    }
+
+    fn new(
+        ctx: &Ctx,
+        id: Option<Uuid>,
+        property: PropertyRow,
+        choices: Choices,
+        form: UnitForm,
+        errors: FormErrors,
+    ) -> Self {
+        UnitFormPage {
+            layout: Layout::new(ctx, "boliger"),
+            id,
+            property,
+            types: choices.types,
+            adaptations: choices.adaptations,
+            conditions: Condition::ALL,
+            statuses: if id.is_none() {
+                new_unit_statuses()
+            } else {
+                Vec::new()
+            },
+            form,
+            errors,
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -463,31 +375,28 @@ pub struct NewUnitQuery {
 }
 
 pub async fn new_unit(ctx: Ctx, Query(q): Query<NewUnitQuery>) -> AppResult<Response> {
-    if ctx.visible_with_role(EDIT).is_empty() {
+    if !ctx.may_in_view(EDIT) {
         return Err(AppError::Forbidden);
     }
     let Ok(pid) = Uuid::parse_str(&q.eiendom) else {
         return Ok(Redirect::to("/eiendommer?velg=1").into_response());
     };
-    let (mut tx, property) = editable_property(&ctx, pid).await?;
-    let (types, adaptations) = unit_choices(&mut tx, property.municipality_id, None, &[]).await?;
+    let (mut tx, property) = ctx.load_for_write::<PropertyRow>(READ, EDIT, pid).await?;
+    let choices = Choices::read(&mut tx, property.municipality_id, None, &[]).await?;
     tx.commit().await?;
     let form = UnitForm {
         property_id: pid.to_string(),
         status: Status::Vacant.key().into(),
         ..Default::default()
     };
-    render(&UnitFormPage {
-        layout: Layout::new(&ctx, "boliger"),
-        id: None,
+    render(&UnitFormPage::new(
+        &ctx,
+        None,
         property,
-        types,
-        adaptations,
-        conditions: Condition::ALL,
-        statuses: new_unit_statuses(),
+        choices,
         form,
-        errors: FormErrors::new(),
-    })
+        FormErrors::new(),
+    ))
 }
 
 fn new_unit_statuses() -> Vec<Status> {
@@ -497,88 +406,24 @@ fn new_unit_statuses() -> Vec<Status> {
         .collect()
 }
 
-fn unit_number_taken() -> FormErrors {
-    let mut e = FormErrors::new();
-    e.add(
-        "unit_number",
-        "Eiendommen har allerede en boenhet med dette bruksenhetsnummeret.",
-    );
-    e
-}
-
 pub async fn create_unit(
     ctx: Ctx,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let form = UnitForm::from_pairs(&pairs);
-    let pid = parse_id(&form.property_id)?;
-    let (mut tx, property) = editable_property(&ctx, pid).await?;
-    let m = property.municipality_id;
-    let (types, adaptations) = unit_choices(&mut tx, m, None, &[]).await?;
-    let today = ctx.today();
-    let result = match form.parse_new(&ids(&types), &ids(&adaptations), today) {
-        Ok(new) => repo::insert_unit(&mut tx, m, pid, &new, today, "", ctx.user.id)
-            .await
-            .map(|id| Ok((id, new))),
-        Err(e) => Ok(Err(e)),
-    };
-    let (id, new) = match result {
-        Ok(Ok(v)) => v,
-        Ok(Err(errors)) => {
-            tx.rollback().await?;
-            return unit_form_rejected(&ctx, None, property, types, adaptations, form, errors);
+    let pid = extract::parse_id(&form.property_id)?;
+    let (mut tx, property) = ctx.load_for_write::<PropertyRow>(READ, EDIT, pid).await?;
+    let choices = Choices::read(&mut tx, property.municipality_id, None, &[]).await?;
+    let outcome = commands::create_unit(&mut tx, ctx.actor(), &property, &form, &choices).await;
+    match db::commit(tx, outcome).await {
+        Ok(id) => Ok(Redirect::to(&format!("/boliger/{id}?melding=opprettet")).into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
+            let page = UnitFormPage::new(&ctx, None, property, choices, form, shown.errors);
+            render_status(status, &page)
         }
-        Err(e) if db::is_unique_violation(&e, "dwellings_unit_key") => {
-            tx.rollback().await?;
-            let errors = unit_number_taken();
-            return unit_form_rejected(&ctx, None, property, types, adaptations, form, errors);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("dwelling.created")
-            .municipality(m)
-            .entity("dwelling", id)
-            .details(serde_json::json!({
-                "property": property.name, "unit_number": new.unit.unit_number,
-                "rooms": new.unit.rooms, "status": new.status,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/boliger/{id}?melding=opprettet")).into_response())
-}
-
-fn unit_form_rejected(
-    ctx: &Ctx,
-    id: Option<Uuid>,
-    property: PropertyRow,
-    types: Vec<ListItem>,
-    adaptations: Vec<ListItem>,
-    form: UnitForm,
-    errors: FormErrors,
-) -> AppResult<Response> {
-    let status = if errors.general.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    render_status(
-        status,
-        &UnitFormPage {
-            layout: Layout::new(ctx, "boliger"),
-            id,
-            property,
-            types,
-            adaptations,
-            conditions: Condition::ALL,
-            statuses: new_unit_statuses(),
-            form,
-            errors,
-        },
-    )
+    }
 }
 
 #[derive(Template)]
@@ -597,22 +442,8 @@ pub struct UnitPage {
     pub message: String,
 }
 
-async fn load_unit(ctx: &Ctx, id: Uuid) -> AppResult<(db::Tx, UnitRow, Vec<MunicipalityRef>)> {
-    let (mut tx, munis) = ctx.read_tx(READ).await?;
-    let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let unit = repo::unit(&mut tx, &ids, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((tx, unit, munis))
-}
-
-pub async fn show_unit(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Query(q): Query<MessageQuery>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, unit, munis) = load_unit(&ctx, id).await?;
+pub async fn show_unit(ctx: Ctx, Id(id): Id, Query(q): Query<MessageQuery>) -> AppResult<Response> {
+    let (mut tx, unit) = ctx.load::<UnitRow>(READ, id).await?;
     let m = unit.municipality_id;
     let adaptations = repo::unit_adaptations(&mut tx, m, id).await?;
     let history = repo::status_history(&mut tx, m, id).await?;
@@ -620,10 +451,10 @@ pub async fn show_unit(
     tx.commit().await?;
     render(&UnitPage {
         layout: Layout::new(&ctx, "boliger"),
-        municipality: municipality_name(&munis, m),
+        municipality: municipality_name(&ctx.visible_municipalities(), m),
         show_municipality: ctx.visible_municipalities().len() > 1,
-        can_edit: ctx.user.has_any_role(m, EDIT),
-        can_allocate: ctx.may(crate::auth::policy::Permission::Allocate, m),
+        can_edit: ctx.may(EDIT, m),
+        can_allocate: ctx.may(Permission::Allocate, m),
         unit,
         adaptations,
         history,
@@ -632,16 +463,20 @@ pub async fn show_unit(
     })
 }
 
-/// The unit and its property, in a transaction that may edit them.
-async fn editable_unit(ctx: &Ctx, id: Uuid) -> AppResult<(db::Tx, UnitRow, PropertyRow)> {
-    let (mut tx, unit, munis) = load_unit(ctx, id).await?;
-    let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let property = repo::property(&mut tx, &ids, unit.property_id)
+/// The unit, its property and what its form may choose from, in a write transaction.
+async fn editable_unit(ctx: &Ctx, id: Uuid) -> AppResult<(db::Tx, UnitRow, PropertyRow, Choices)> {
+    let (mut tx, unit) = ctx.load_for_write::<UnitRow>(READ, EDIT, id).await?;
+    let m = unit.municipality_id;
+    let property = repo::property(&mut tx, &[m], unit.property_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    let tx = ctx.write_tx(unit.municipality_id, EDIT).await?;
-    Ok((tx, unit, property))
+    let current: Vec<Uuid> = repo::unit_adaptations(&mut tx, m, id)
+        .await?
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    let choices = Choices::read(&mut tx, m, Some(unit.dwelling_type_id), &current).await?;
+    Ok((tx, unit, property, choices))
 }
 
 fn unit_form_of(u: &UnitRow, adaptations: &[ListItem]) -> UnitForm {
@@ -672,82 +507,44 @@ fn unit_form_of(u: &UnitRow, adaptations: &[ListItem]) -> UnitForm {
     }
 }
 
-pub async fn edit_unit(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, unit, property) = editable_unit(&ctx, id).await?;
+pub async fn edit_unit(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+    let (mut tx, unit, property, choices) = editable_unit(&ctx, id).await?;
     let current = repo::unit_adaptations(&mut tx, unit.municipality_id, id).await?;
-    let (types, adaptations) = unit_choices(
-        &mut tx,
-        unit.municipality_id,
-        Some(unit.dwelling_type_id),
-        &ids(&current),
-    )
-    .await?;
     tx.commit().await?;
-    render(&UnitFormPage {
-        layout: Layout::new(&ctx, "boliger"),
-        id: Some(id),
+    let form = unit_form_of(&unit, &current);
+    render(&UnitFormPage::new(
+        &ctx,
+        Some(id),
         property,
-        types,
-        adaptations,
-        conditions: Condition::ALL,
-        statuses: Vec::new(),
-        form: unit_form_of(&unit, &current),
-        errors: FormErrors::new(),
-    })
+        choices,
+        form,
+        FormErrors::new(),
+    ))
 }
 
 pub async fn update_unit(
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, unit, property) = editable_unit(&ctx, id).await?;
-    let m = unit.municipality_id;
+    let (mut tx, unit, property, choices) = editable_unit(&ctx, id).await?;
     let mut form = UnitForm::from_pairs(&pairs);
-    let current = repo::unit_adaptations(&mut tx, m, id).await?;
-    let (types, adaptations) =
-        unit_choices(&mut tx, m, Some(unit.dwelling_type_id), &ids(&current)).await?;
-    let input = match form.parse(&ids(&types), &ids(&adaptations), ctx.today()) {
-        Ok(i) => i,
-        Err(errors) => {
-            tx.rollback().await?;
-            return unit_form_rejected(&ctx, Some(id), property, types, adaptations, form, errors);
+    let outcome = commands::update_unit(&mut tx, ctx.actor(), &unit, &form, &choices).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to(&format!("/boliger/{id}?melding=lagret")).into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            if shown.status() == StatusCode::CONFLICT {
+                // Saving again must be a deliberate overwrite of the colleague's version.
+                let (tx, latest) = ctx.load::<UnitRow>(READ, id).await?;
+                tx.commit().await?;
+                form.version = latest.version.to_string();
+            }
+            let status = shown.status();
+            let page = UnitFormPage::new(&ctx, Some(id), property, choices, form, shown.errors);
+            render_status(status, &page)
         }
-    };
-    match repo::update_unit(&mut tx, m, id, &input, form.version(), ctx.user.id).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tx.rollback().await?;
-            let (tx, latest, _) = load_unit(&ctx, id).await?;
-            tx.commit().await?;
-            form.version = latest.version.to_string();
-            let errors = conflict_errors(CONFLICT_MESSAGE);
-            return unit_form_rejected(&ctx, Some(id), property, types, adaptations, form, errors);
-        }
-        Err(e) if db::is_unique_violation(&e, "dwellings_unit_key") => {
-            tx.rollback().await?;
-            let errors = unit_number_taken();
-            return unit_form_rejected(&ctx, Some(id), property, types, adaptations, form, errors);
-        }
-        Err(e) => return Err(e.into()),
     }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("dwelling.updated")
-            .municipality(m)
-            .entity("dwelling", id)
-            .details(serde_json::json!({
-                "unit_number": input.unit_number, "rooms": input.rooms, "area_dm2": input.area * 10,
-                "monthly_rent": input.monthly_rent, "condition": input.condition,
-                "version": form.version() + 1,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/boliger/{id}?melding=lagret")).into_response())
 }
 
 // ----- Status ---------------------------------------------------------------------------
@@ -762,6 +559,18 @@ pub struct StatusPage {
     pub errors: FormErrors,
 }
 
+impl StatusPage {
+    fn new(ctx: &Ctx, unit: UnitRow, form: StatusForm, errors: FormErrors) -> Self {
+        StatusPage {
+            layout: Layout::new(ctx, "boliger"),
+            choices: unit.status.may_become().to_vec(),
+            unit,
+            form,
+            errors,
+        }
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct StatusQuery {
     #[serde(default)]
@@ -770,11 +579,10 @@ pub struct StatusQuery {
 
 pub async fn status_page(
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<StatusQuery>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (tx, unit, _) = editable_unit(&ctx, id).await?;
+    let (tx, unit) = ctx.load_for_write::<UnitRow>(READ, EDIT, id).await?;
     tx.commit().await?;
     let form = StatusForm {
         status: q.til,
@@ -786,83 +594,32 @@ pub async fn status_page(
         reason: String::new(),
         version: unit.version.to_string(),
     };
-    render(&StatusPage {
-        layout: Layout::new(&ctx, "boliger"),
-        choices: unit.status.may_become().to_vec(),
-        unit,
-        form,
-        errors: FormErrors::new(),
-    })
+    render(&StatusPage::new(&ctx, unit, form, FormErrors::new()))
 }
 
 pub async fn change_status(
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id,
     Form(mut form): Form<StatusForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, unit, _) = editable_unit(&ctx, id).await?;
-    let m = unit.municipality_id;
-    let reject = |unit: UnitRow, form: StatusForm, errors: FormErrors, status: StatusCode| {
-        render_status(
-            status,
-            &StatusPage {
-                layout: Layout::new(&ctx, "boliger"),
-                choices: unit.status.may_become().to_vec(),
-                unit,
-                form,
-                errors,
-            },
-        )
-    };
-    if form.version() != unit.version {
-        tx.rollback().await?;
-        form.version = unit.version.to_string();
-        let errors = conflict_errors(
-            "Boligen er endret av noen andre siden du åpnet skjemaet, og statusen kan være en annen nå. \
-             Ingenting er lagret. Se over statusen som gjelder nå og lagre igjen om endringen fortsatt er riktig.",
-        );
-        return reject(unit, form, errors, StatusCode::CONFLICT);
-    }
-    let change = match form.parse(unit.status, ctx.today()) {
-        Ok(c) => c,
-        Err(errors) => {
-            tx.rollback().await?;
-            return reject(unit, form, errors, StatusCode::UNPROCESSABLE_ENTITY);
+    let (mut tx, unit) = ctx.load_for_write::<UnitRow>(READ, EDIT, id).await?;
+    let outcome = commands::change_status(&mut tx, ctx.actor(), &unit, &form).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to(&format!("/boliger/{id}?melding=status")).into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let mut unit = unit;
+            if shown.status() == StatusCode::CONFLICT {
+                // The form shows the status that holds now.
+                let (tx, latest) = ctx.load::<UnitRow>(READ, id).await?;
+                tx.commit().await?;
+                form.version = latest.version.to_string();
+                unit = latest;
+            }
+            let status = shown.status();
+            render_status(status, &StatusPage::new(&ctx, unit, form, shown.errors))
         }
-    };
-    if !repo::change_status(
-        &mut tx,
-        m,
-        id,
-        unit.status,
-        &change,
-        form.version(),
-        ctx.user.id,
-    )
-    .await?
-    {
-        tx.rollback().await?;
-        let (tx, latest, _) = load_unit(&ctx, id).await?;
-        tx.commit().await?;
-        form.version = latest.version.to_string();
-        let errors = conflict_errors(CONFLICT_MESSAGE);
-        return reject(latest, form, errors, StatusCode::CONFLICT);
     }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("dwelling.status_changed")
-            .municipality(m)
-            .entity("dwelling", id)
-            .details(serde_json::json!({
-                "from": unit.status, "to": change.to, "effective_on": change.effective_on,
-                "expected_vacant_from": change.expected_vacant_from, "reason": change.reason,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/boliger/{id}?melding=status")).into_response())
 }
 
 // ----- Condition assessments -------------------------------------------------------------
@@ -877,9 +634,8 @@ pub struct AssessmentPage {
     pub errors: FormErrors,
 }
 
-pub async fn assessment_page(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (tx, unit, _) = editable_unit(&ctx, id).await?;
+pub async fn assessment_page(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+    let (tx, unit) = ctx.load_for_write::<UnitRow>(READ, EDIT, id).await?;
     tx.commit().await?;
     render(&AssessmentPage {
         layout: Layout::new(&ctx, "boliger"),
@@ -895,41 +651,26 @@ pub async fn assessment_page(ctx: Ctx, Path(id): Path<String>) -> AppResult<Resp
 
 pub async fn add_assessment(
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id,
     Form(form): Form<AssessmentForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, unit, _) = editable_unit(&ctx, id).await?;
-    let m = unit.municipality_id;
-    let a = match form.parse(ctx.today()) {
-        Ok(a) => a,
-        Err(errors) => {
-            tx.rollback().await?;
-            return render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &AssessmentPage {
-                    layout: Layout::new(&ctx, "boliger"),
-                    unit,
-                    conditions: Condition::ALL,
-                    form,
-                    errors,
-                },
-            );
+    let (mut tx, unit) = ctx.load_for_write::<UnitRow>(READ, EDIT, id).await?;
+    let outcome = commands::add_assessment(&mut tx, ctx.actor(), &unit, &form).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/boliger/{id}?melding=vurdert#tilstand")).into_response())
         }
-    };
-    let aid = repo::add_assessment(&mut tx, m, id, &a, ctx.user.id).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("dwelling.assessed")
-            .municipality(m)
-            .entity("dwelling", id)
-            .details(serde_json::json!({
-                "assessment": aid, "assessed_on": a.assessed_on, "grade": a.grade,
-                "cost_estimate": a.cost_estimate,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/boliger/{id}?melding=vurdert#tilstand")).into_response())
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
+            let page = AssessmentPage {
+                layout: Layout::new(&ctx, "boliger"),
+                unit,
+                conditions: Condition::ALL,
+                form,
+                errors: shown.errors,
+            };
+            render_status(status, &page)
+        }
+    }
 }

@@ -16,6 +16,31 @@ use super::model::{
 
 /// Largest file accepted, and most rows.
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+
+/// An upload over [`MAX_BYTES`].
+pub const TOO_LARGE: &str =
+    "Filen er for stor. Største tillatte størrelse er 5 MB; del den opp i flere filer.";
+
+/// An uploaded file worth storing: not empty, not too large, not a binary spreadsheet.
+/// Returns the name to store it under, or the message for the upload form.
+pub fn check_upload(name: String, bytes: &[u8]) -> Result<String, &'static str> {
+    if bytes.is_empty() {
+        return Err("Velg en CSV-fil å laste opp.");
+    }
+    if bytes.len() > MAX_BYTES {
+        return Err(TOO_LARGE);
+    }
+    if std::str::from_utf8(bytes).is_err() && bytes.iter().take(4096).any(|b| *b == 0) {
+        return Err(
+            "Filen ser ikke ut som en CSV-fil. Lagre regnearket som «CSV (semikolondelt)» i Excel og prøv igjen.",
+        );
+    }
+    Ok(if name.is_empty() {
+        "boliger.csv".to_string()
+    } else {
+        name
+    })
+}
 pub const MAX_ROWS: usize = 20_000;
 
 /// The columns of the template, in order. The first name is the one written in the

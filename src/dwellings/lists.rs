@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::model::{check_area, check_optional_date, check_rooms, format_area, Status};
 use super::repo::{self, MoveCount, MoveRow, Sort, TypeCount, UnitFilter, UnitRow};
-use super::views::{municipality_name, parse_cursor, EDIT, READ};
+use super::views::{municipality_name, parse_cursor};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
 use crate::web::csv_export;
 use crate::web::ctx::Ctx;
@@ -177,12 +178,7 @@ async fn filter_options(tx: &mut crate::db::Tx, ids: &[Uuid]) -> AppResult<Filte
         .map(|t| t.name)
         .collect();
     dedup_ci(&mut type_names);
-    let mut area_names: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM areas WHERE municipality_id = ANY($1) AND active ORDER BY lower(name)",
-    )
-    .bind(ids)
-    .fetch_all(&mut **tx)
-    .await?;
+    let mut area_names = crate::municipalities::repo::area_names(tx, ids).await?;
     dedup_ci(&mut area_names);
     Ok(FilterOptions {
         type_names,
@@ -206,7 +202,7 @@ fn next_cursor(rows: &mut Vec<UnitRow>, limit: i64) -> Option<String> {
 }
 
 async fn read_scope(ctx: &Ctx) -> AppResult<(crate::db::Tx, Vec<MunicipalityRef>, Vec<Uuid>)> {
-    let (tx, munis) = ctx.read_tx(READ).await?;
+    let (tx, munis) = ctx.read_tx(Permission::ReadRegister).await?;
     if munis.is_empty() {
         return Err(AppError::Forbidden);
     }
@@ -281,10 +277,8 @@ pub async fn units(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response
     render(&UnitsPage {
         layout: Layout::new(&ctx, "boliger"),
         show_municipality: munis.len() > 1 || ctx.visible_municipalities().len() > 1,
-        can_edit: !ctx.visible_with_role(EDIT).is_empty(),
-        is_admin: !ctx
-            .visible_with_role(&[crate::auth::Role::Admin])
-            .is_empty(),
+        can_edit: ctx.may_in_view(Permission::EditRegister),
+        is_admin: ctx.may_in_view(Permission::Administer),
         munis,
         filter,
         options,
@@ -418,7 +412,7 @@ pub async fn vacancy(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Respon
     render(&VacancyPage {
         layout: Layout::new(&ctx, "boliger"),
         show_municipality: munis.len() > 1,
-        can_edit: !ctx.visible_with_role(EDIT).is_empty(),
+        can_edit: ctx.may_in_view(Permission::EditRegister),
         munis,
         filter,
         options,
@@ -596,7 +590,7 @@ pub async fn condition(ctx: Ctx, Query(q): Query<PageQuery>) -> AppResult<Respon
     render(&ConditionPage {
         layout: Layout::new(&ctx, "boliger"),
         show_municipality: munis.len() > 1,
-        can_edit: !ctx.visible_with_role(EDIT).is_empty(),
+        can_edit: ctx.may_in_view(Permission::EditRegister),
         munis,
         units: rows,
         next_query,

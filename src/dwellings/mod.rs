@@ -1,6 +1,7 @@
 //! The dwellings register: properties and their units, status with history, condition
 //! assessments, the vacancy overview, moves in and out, and spreadsheet import.
 
+pub mod commands;
 pub mod handlers;
 pub mod import;
 pub mod import_handlers;

@@ -445,6 +445,24 @@ fn checked<T>(errors: &mut FormErrors, field: &'static str, r: Result<T, String>
     }
 }
 
+/// A ticked checkbox sends a value (any); an unticked one sends nothing.
+fn checkbox<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let v = <String as Deserialize>::deserialize(d)?;
+    Ok(!v.is_empty())
+}
+
+/// A property of this name is already registered (`properties_name_key`).
+pub const PROPERTY_NAME_TAKEN: &str = "Det finnes allerede en eiendom med dette navnet. Bruk et navn som skiller dem, for eksempel med gatenummer.";
+
+/// The property already has a unit of this number (`dwellings_unit_key`).
+pub const UNIT_NUMBER_TAKEN: &str =
+    "Eiendommen har allerede en boenhet med dette bruksenhetsnummeret.";
+
+/// An item of this name is already in the list of dwelling types or adaptations.
+pub fn list_name_taken(name: &str) -> String {
+    format!("«{name}» finnes allerede i listen.")
+}
+
 fn bool_field(f: &HashMap<String, String>, k: &str) -> bool {
     f.get(k).is_some_and(|v| !v.is_empty())
 }
@@ -460,7 +478,8 @@ fn parse_uuid(raw: &str) -> Option<Uuid> {
 // ----- Properties -----------------------------------------------------------------------
 
 /// What the user typed into the property form (kept to re-render on errors).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct PropertyForm {
     pub municipality: String,
     pub name: String,
@@ -473,6 +492,7 @@ pub struct PropertyForm {
     pub owner_type: String,
     pub owner_name: String,
     pub agreement_ends: String,
+    #[serde(deserialize_with = "checkbox")]
     pub has_lift: bool,
     pub notes: String,
     pub version: String,
@@ -506,27 +526,8 @@ fn cadastral(raw: &str) -> Result<Option<i32>, String> {
 }
 
 impl PropertyForm {
-    pub fn from_fields(f: &HashMap<String, String>) -> Self {
-        PropertyForm {
-            municipality: field(f, "municipality"),
-            name: field(f, "name"),
-            street_address: field(f, "street_address"),
-            postcode: field(f, "postcode"),
-            postal_place: field(f, "postal_place"),
-            area_id: field(f, "area_id"),
-            gnr: field(f, "gnr"),
-            bnr: field(f, "bnr"),
-            owner_type: field(f, "owner_type"),
-            owner_name: field(f, "owner_name"),
-            agreement_ends: field(f, "agreement_ends"),
-            has_lift: bool_field(f, "has_lift"),
-            notes: field(f, "notes"),
-            version: field(f, "version"),
-        }
-    }
-
     pub fn version(&self) -> i32 {
-        self.version.trim().parse().unwrap_or(0)
+        crate::web::extract::version(&self.version)
     }
 
     /// Validates; `area_ids` are the municipality's active areas.
@@ -701,7 +702,7 @@ impl UnitForm {
     }
 
     pub fn version(&self) -> i32 {
-        self.version.trim().parse().unwrap_or(0)
+        crate::web::extract::version(&self.version)
     }
 
     pub fn has_adaptation(&self, id: &Uuid) -> bool {
@@ -866,7 +867,7 @@ pub struct StatusChange {
 
 impl StatusForm {
     pub fn version(&self) -> i32 {
-        self.version.trim().parse().unwrap_or(0)
+        crate::web::extract::version(&self.version)
     }
 
     pub fn parse(&self, current: Status, today: NaiveDate) -> Result<StatusChange, FormErrors> {

@@ -2,23 +2,24 @@
 
 use askama::Template;
 use axum::extract::{Form, Path};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::handlers::parse_id;
-use super::model::parse_list_name;
+use super::commands;
 use super::repo::{self, ListItem, ListKind};
-use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
-use crate::auth::Role;
 use crate::db;
-use crate::municipalities::handlers::ChoosePage;
+use crate::municipalities::views::{admin_target, ChoosePage};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::parse_id;
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
+use crate::web::refusal::Refusal;
 use crate::web::{render, render_status};
+
+const ADMINISTER: Permission = Permission::Administer;
 
 #[derive(Template)]
 #[template(path = "dwellings/lists.html")]
@@ -40,16 +41,6 @@ pub struct Section {
     pub label: &'static str,
 }
 
-/// The municipality whose lists are edited: the one in view, or the only one administered.
-fn admin_target(ctx: &Ctx) -> AppResult<Option<MunicipalityRef>> {
-    let candidates = ctx.visible_with_role(&[Role::Admin]);
-    match candidates.len() {
-        0 => Err(AppError::Forbidden),
-        1 => Ok(candidates.into_iter().next()),
-        _ => Ok(None),
-    }
-}
-
 async fn lists_page(
     ctx: &Ctx,
     m: MunicipalityRef,
@@ -57,7 +48,7 @@ async fn lists_page(
     adaptation_name: String,
     errors: FormErrors,
 ) -> AppResult<ListsPage> {
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     repo::ensure_defaults(&mut tx, m.id).await?;
     let types = repo::list_items(&mut tx, ListKind::Types, &[m.id], true).await?;
     let adaptations = repo::list_items(&mut tx, ListKind::Adaptations, &[m.id], true).await?;
@@ -114,60 +105,42 @@ pub struct AddForm {
     name: String,
 }
 
-async fn rejected(
+/// The page again with the refusal next to the add field of `kind`.
+async fn refused(
     ctx: &Ctx,
     m: MunicipalityRef,
     kind: ListKind,
     typed: String,
-    errors: FormErrors,
+    refusal: Refusal,
 ) -> AppResult<Response> {
+    let shown = refusal.shown()?;
     let (t, a) = match kind {
         ListKind::Types => (typed, String::new()),
         ListKind::Adaptations => (String::new(), typed),
     };
-    let page = lists_page(ctx, m, t, a, errors).await?;
-    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    let status = shown.status();
+    let page = lists_page(ctx, m, t, a, shown.errors).await?;
+    render_status(status, &page)
 }
 
-fn duplicate(field: &'static str, name: &str) -> FormErrors {
-    let mut e = FormErrors::new();
-    e.add(field, format!("«{name}» finnes allerede i listen."));
-    e
-}
-
-fn anchor(kind: ListKind) -> &'static str {
-    match kind {
+fn back_to(kind: ListKind) -> Response {
+    let anchor = match kind {
         ListKind::Types => "boligtyper",
         ListKind::Adaptations => "tilpasninger",
-    }
+    };
+    Redirect::to(&format!("/innstillinger/boligtyper#{anchor}")).into_response()
 }
 
 pub async fn add(ctx: Ctx, Form(form): Form<AddForm>) -> AppResult<Response> {
     let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
     let (kind, field) = kind_of(&form.kind)?;
-    let name = match parse_list_name(field, &form.name) {
-        Ok(n) => n,
-        Err(errors) => return rejected(&ctx, m, kind, form.name, errors).await,
-    };
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let Some(id) = repo::add_item(&mut tx, kind, m.id, &name).await? else {
-        tx.rollback().await?;
-        return rejected(&ctx, m, kind, form.name, duplicate(field, &name)).await;
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new(match kind {
-            ListKind::Types => "dwelling_type.added",
-            ListKind::Adaptations => "dwelling_adaptation.added",
-        })
-        .municipality(m.id)
-        .entity(kind.key(), id)
-        .details(serde_json::json!({ "name": name })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/innstillinger/boligtyper#{}", anchor(kind))).into_response())
+    let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
+    let outcome =
+        commands::add_list_item(&mut tx, ctx.actor(), m.id, kind, field, &form.name).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(back_to(kind)),
+        Err(refusal) => refused(&ctx, m, kind, form.name, refusal).await,
+    }
 }
 
 #[derive(Deserialize)]
@@ -184,61 +157,27 @@ pub async fn rename(
     let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
     let (kind, field) = kind_of(&kind)?;
     let id = parse_id(&id)?;
-    let name = match parse_list_name(field, &form.name) {
-        Ok(n) => n,
-        Err(errors) => return rejected(&ctx, m, kind, String::new(), errors).await,
-    };
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let before = match repo::rename_item(&mut tx, kind, m.id, id, &name).await {
-        Ok(Some(before)) => before,
-        Ok(None) => return Err(AppError::NotFound),
-        Err(e) if db::is_unique_violation(&e, &format!("{}_name_key", kind.table())) => {
-            tx.rollback().await?;
-            return rejected(&ctx, m, kind, String::new(), duplicate(field, &name)).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new(match kind {
-            ListKind::Types => "dwelling_type.renamed",
-            ListKind::Adaptations => "dwelling_adaptation.renamed",
-        })
-        .municipality(m.id)
-        .entity(kind.key(), id)
-        .details(serde_json::json!({ "before": before, "after": name })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/innstillinger/boligtyper#{}", anchor(kind))).into_response())
+    let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
+    let outcome =
+        commands::rename_list_item(&mut tx, ctx.actor(), m.id, kind, field, id, &form.name).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(back_to(kind)),
+        // The rename field is in the list; the add field stays empty.
+        Err(refusal) => refused(&ctx, m, kind, String::new(), refusal).await,
+    }
 }
 
 async fn set_active(ctx: Ctx, kind: String, id: String, active: bool) -> AppResult<Response> {
     let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
     let (kind, _) = kind_of(&kind)?;
     let id = parse_id(&id)?;
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let name = repo::set_item_active(&mut tx, kind, m.id, id, active)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let action = match (kind, active) {
-        (ListKind::Types, true) => "dwelling_type.activated",
-        (ListKind::Types, false) => "dwelling_type.deactivated",
-        (ListKind::Adaptations, true) => "dwelling_adaptation.activated",
-        (ListKind::Adaptations, false) => "dwelling_adaptation.deactivated",
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new(action)
-            .municipality(m.id)
-            .entity(kind.key(), id)
-            .details(serde_json::json!({ "name": name })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/innstillinger/boligtyper#{}", anchor(kind))).into_response())
+    let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
+    let outcome =
+        commands::set_list_item_active(&mut tx, ctx.actor(), m.id, kind, id, active).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(back_to(kind)),
+        Err(refusal) => refused(&ctx, m, kind, String::new(), refusal).await,
+    }
 }
 
 pub async fn deactivate(ctx: Ctx, Path((kind, id)): Path<(String, String)>) -> AppResult<Response> {

@@ -1,17 +1,11 @@
-//! Display helpers for templates: Norwegian formats of the rows the repo returns, and the
-//! roles that read and edit the register.
+//! Display helpers for templates: Norwegian formats of the rows the repo returns.
 
 use uuid::Uuid;
 
 use super::model::{format_area, format_opt_date, Status};
 use super::repo::{AssessmentRow, MoveRow, PropertyRow, StatusChangeRow, UnitRow};
 use crate::auth::roles::MunicipalityRef;
-use crate::auth::Role;
 use crate::web::format::{date, kroner};
-
-/// Who edits the register (admins and caseworkers) and who reads it.
-pub const EDIT: &[Role] = &[Role::Admin, Role::Caseworker];
-pub const READ: &[Role] = crate::auth::policy::REGISTER_READERS;
 
 /// A keyset cursor from the URL: "<sort value>~<id>". None for the first page.
 pub fn parse_cursor(raw: &str) -> Option<(&str, Uuid)> {

@@ -1,23 +1,27 @@
 //! HTTP handlers: municipality switcher and settings.
 
 use askama::Template;
-use axum::extract::{Form, Path};
+use axum::extract::Form;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use uuid::Uuid;
 
-use super::model::{parse_area_name, SettingsForm};
+use super::commands;
+use super::model::SettingsForm;
 use super::repo::{self, Area};
-use crate::audit::{self, Event};
+use super::views::{admin_target, ChoosePage};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
 use crate::auth::session;
-use crate::auth::Role;
+use crate::db;
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::Id;
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
 use crate::web::{render, render_status};
+
+const ADMINISTER: Permission = Permission::Administer;
 
 #[derive(Deserialize)]
 pub struct SwitchForm {
@@ -62,23 +66,8 @@ pub struct SettingsPage {
     pub area_name: String,
     pub area_errors: FormErrors,
     pub saved: bool,
-}
-
-#[derive(Template)]
-#[template(path = "municipalities/choose.html")]
-pub struct ChoosePage {
-    pub layout: Layout,
-}
-
-/// The municipality whose settings are edited: the one in view, or the only one the user
-/// administers.
-fn admin_target(ctx: &Ctx) -> AppResult<Option<MunicipalityRef>> {
-    let candidates = ctx.visible_with_role(&[Role::Admin]);
-    match candidates.len() {
-        0 => Err(AppError::Forbidden),
-        1 => Ok(candidates.into_iter().next()),
-        _ => Ok(None),
-    }
+    /// The version saved now (the form's may be older).
+    pub current_version: i32,
 }
 
 async fn settings_view(
@@ -90,7 +79,7 @@ async fn settings_view(
     area_errors: FormErrors,
     saved: bool,
 ) -> AppResult<SettingsPage> {
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let current = repo::settings(&mut tx, m.id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -116,6 +105,7 @@ async fn settings_view(
         area_name,
         area_errors,
         saved,
+        current_version: current.version,
     })
 }
 
@@ -148,70 +138,33 @@ pub async fn settings_page(
 }
 
 pub async fn save_settings(ctx: Ctx, Form(form): Form<SettingsForm>) -> AppResult<Response> {
-    let Some(m) = admin_target(&ctx)? else {
-        return Err(AppError::NotFound);
-    };
-    let (settings, version) = match form.parse() {
-        Ok(v) => v,
-        Err(errors) => {
-            let page = settings_view(
+    let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
+    let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
+    let outcome = commands::save_settings(&mut tx, ctx.actor(), m.id, &form).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to("/innstillinger?lagret=1").into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
+            let stale = status == StatusCode::CONFLICT;
+            let empty = FormErrors::new();
+            let mut page = settings_view(
                 &ctx,
                 m,
                 Some(form),
-                errors,
+                shown.errors,
                 String::new(),
-                FormErrors::new(),
+                empty,
                 false,
             )
             .await?;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            if stale {
+                // Saving again must be a deliberate overwrite of the colleague's version.
+                page.form.version = page.current_version.to_string();
+            }
+            render_status(status, &page)
         }
-    };
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    if !repo::update_settings(&mut tx, m.id, &settings, version, ctx.user.id).await? {
-        tx.rollback().await?;
-        let mut errors = FormErrors::new();
-        errors.general = Some(
-            "Noen andre har lagret innstillingene mens du arbeidet. Det du skrev er ikke lagret, men står fortsatt i skjemaet. \
-             Sammenlign med det som er lagret nå (last siden på nytt i en ny fane) og lagre igjen."
-                .into(),
-        );
-        let mut page = settings_view(
-            &ctx,
-            m,
-            Some(form),
-            errors,
-            String::new(),
-            FormErrors::new(),
-            false,
-        )
-        .await?;
-        // Saving again must be a deliberate overwrite of the colleague's version.
-        let latest = {
-            let mut tx = ctx.write_tx(page.municipality.id, &[Role::Admin]).await?;
-            let s = repo::settings(&mut tx, page.municipality.id).await?;
-            tx.commit().await?;
-            s
-        };
-        if let Some(s) = latest {
-            page.form.version = s.version.to_string();
-        }
-        return render_status(StatusCode::CONFLICT, &page);
     }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("municipality.settings_updated")
-            .municipality(m.id)
-            .entity("municipality_settings", m.id)
-            .details(serde_json::json!({
-                "letterhead_name": settings.letterhead_name,
-                "decisions_need_second_approver": settings.decisions_need_second_approver,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/innstillinger?lagret=1").into_response())
 }
 
 #[derive(Deserialize)]
@@ -221,73 +174,35 @@ pub struct AreaForm {
 }
 
 pub async fn add_area(ctx: Ctx, Form(form): Form<AreaForm>) -> AppResult<Response> {
-    let Some(m) = admin_target(&ctx)? else {
-        return Err(AppError::NotFound);
-    };
-    let name = match parse_area_name(&form.area_name) {
-        Ok(n) => n,
-        Err(errors) => {
+    let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
+    let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
+    let outcome = commands::add_area(&mut tx, ctx.actor(), m.id, &form.area_name).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to("/innstillinger#omrader").into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
             let page = settings_view(
                 &ctx,
                 m,
                 None,
                 FormErrors::new(),
                 form.area_name,
-                errors,
+                shown.errors,
                 false,
             )
             .await?;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            render_status(status, &page)
         }
-    };
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let Some(id) = repo::add_area(&mut tx, m.id, &name).await? else {
-        tx.rollback().await?;
-        let mut errors = FormErrors::new();
-        errors.add("area_name", format!("Området «{name}» finnes allerede."));
-        let page = settings_view(
-            &ctx,
-            m,
-            None,
-            FormErrors::new(),
-            form.area_name,
-            errors,
-            false,
-        )
-        .await?;
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("municipality.area_added")
-            .municipality(m.id)
-            .entity("area", id)
-            .details(serde_json::json!({ "name": name })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/innstillinger#omrader").into_response())
+    }
 }
 
-pub async fn remove_area(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    let Some(m) = admin_target(&ctx)? else {
-        return Err(AppError::NotFound);
-    };
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let Some(name) = repo::remove_area(&mut tx, m.id, id).await? else {
-        return Err(AppError::NotFound);
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("municipality.area_removed")
-            .municipality(m.id)
-            .entity("area", id)
-            .details(serde_json::json!({ "name": name })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/innstillinger#omrader").into_response())
+pub async fn remove_area(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+    let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
+    let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
+    let outcome = commands::remove_area(&mut tx, ctx.actor(), m.id, id).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to("/innstillinger#omrader").into_response()),
+        Err(refusal) => Err(refusal.shown().err().unwrap_or(AppError::Conflict)),
+    }
 }

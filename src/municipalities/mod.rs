@@ -1,9 +1,11 @@
 //! Municipalities (the tenants): the switcher for office users, and each municipality's
 //! settings (letterhead, areas, four-eyes approval of decisions).
 
+pub mod commands;
 pub mod handlers;
 pub mod model;
 pub mod repo;
+pub mod views;
 
 use axum::routing::{get, post};
 use axum::Router;

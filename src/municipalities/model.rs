@@ -111,6 +111,11 @@ pub fn plausible_email(s: &str) -> bool {
     }
 }
 
+/// An active area already has the name.
+pub fn area_name_taken(name: &str) -> String {
+    format!("Området «{name}» finnes allerede.")
+}
+
 pub fn parse_area_name(raw: &str) -> Result<String, FormErrors> {
     let mut e = FormErrors::new();
     let name = text(&mut e, "area_name", raw, true, 100, "Områdenavn");

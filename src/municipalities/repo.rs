@@ -76,6 +76,19 @@ pub async fn areas(conn: &mut PgConnection, municipality: Uuid) -> Result<Vec<Ar
     .await
 }
 
+/// The names of the active areas of `municipalities`, by name.
+pub async fn area_names(
+    conn: &mut PgConnection,
+    municipalities: &[Uuid],
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT name FROM areas WHERE municipality_id = ANY($1) AND active ORDER BY lower(name)",
+    )
+    .bind(municipalities)
+    .fetch_all(conn)
+    .await
+}
+
 /// Adds an area, or reactivates a removed one of the same name. Returns None when an
 /// active area already has the name.
 pub async fn add_area(

@@ -6,421 +6,27 @@
 //! relation only, and the applicant of a case the person is a member of is not named.
 
 use askama::Template;
-use axum::extract::{Form, Path};
+use axum::extract::Form;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
-use uuid::Uuid;
+use serde::Deserialize;
 
+use super::commands;
+use super::repo::{self, Export};
 use crate::applications::model::NationalId;
-use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
-use crate::auth::Role;
+use crate::db;
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::Id;
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
 use crate::web::{render, render_status};
 
 /// The page shows the newest reads; the download has them all.
 const ACCESS_ROWS_ON_PAGE: usize = 200;
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct Person {
-    pub id: Uuid,
-    pub national_id: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    pub name: String,
-    pub phone: String,
-    pub email: String,
-    pub street_address: String,
-    pub postcode: String,
-    pub postal_place: String,
-    pub created_at: DateTime<Utc>,
-    pub anonymised_on: Option<NaiveDate>,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct Case {
-    pub id: Uuid,
-    pub case_number: String,
-    pub is_applicant: bool,
-    pub received_on: NaiveDate,
-    pub status: String,
-    pub channel: String,
-    pub situation: String,
-    pub situation_notes: String,
-    pub wishes_notes: String,
-    pub economy_notes: String,
-    pub monthly_income_ore: Option<i64>,
-    pub needs_wheelchair: bool,
-    pub needs_ground_floor: bool,
-    pub needs_home_followup: bool,
-    pub care_level: String,
-    pub consent_nav: bool,
-    pub consent_health: bool,
-    pub consent_other: String,
-    pub interpreter_language: String,
-    pub decided_on: Option<NaiveDate>,
-    pub closed_on: Option<NaiveDate>,
-    pub status_reason: String,
-    pub anonymised_on: Option<NaiveDate>,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct Member {
-    pub case_number: String,
-    pub relation: String,
-    pub is_person: bool,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct Assessment {
-    pub case_number: String,
-    pub version_no: i32,
-    pub created_at: DateTime<Utc>,
-    pub housing_history: String,
-    pub independence: String,
-    pub independence_level: String,
-    pub service_needs: String,
-    pub health_social: String,
-    pub conclusion: String,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct JournalEvent {
-    pub case_number: String,
-    pub at: DateTime<Utc>,
-    pub kind: String,
-    pub summary: String,
-    pub detail: String,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct Document {
-    pub id: Uuid,
-    pub case_number: String,
-    pub title: String,
-    pub filename: String,
-    pub content_type: String,
-    pub size_bytes: i32,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct Decision {
-    pub id: Uuid,
-    pub case_number: String,
-    pub status: String,
-    pub decided_on: Option<NaiveDate>,
-    pub dispatched_on: Option<NaiveDate>,
-    pub notified_on: Option<NaiveDate>,
-    pub grounds_rules: String,
-    pub grounds_facts: String,
-    pub grounds_considerations: String,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct Point {
-    pub decision_id: Uuid,
-    pub case_number: String,
-    pub position: i32,
-    pub kind: String,
-    pub outcome: String,
-    pub description: String,
-    pub legal_basis: String,
-    pub appeal_body: String,
-    pub appeal_deadline: Option<NaiveDate>,
-    pub conditions: String,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct Appeal {
-    pub id: Uuid,
-    pub case_number: String,
-    pub received_on: NaiveDate,
-    pub appellant: String,
-    pub summary: String,
-    pub status: String,
-    pub body_outcome: Option<String>,
-    pub body_outcome_on: Option<NaiveDate>,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct Offer {
-    pub id: Uuid,
-    pub case_number: String,
-    pub offered_on: NaiveDate,
-    pub answer_due: NaiveDate,
-    pub status: String,
-    pub answered_on: Option<NaiveDate>,
-    pub decline_reason: String,
-    pub rank_at_offer: i32,
-    pub score_at_offer: i32,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct MeetingItem {
-    pub id: Uuid,
-    pub case_number: String,
-    pub meeting: String,
-    pub starts_at: DateTime<Utc>,
-    pub conclusion: Option<String>,
-    pub conclusion_text: String,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct Letter {
-    pub id: Uuid,
-    pub case_number: String,
-    pub sent_on: NaiveDate,
-    pub kind: String,
-    pub title: String,
-    pub channel: String,
-    pub recipient: String,
-    pub sha256: String,
-}
-
-#[derive(Serialize, sqlx::FromRow)]
-pub struct Access {
-    pub at: DateTime<Utc>,
-    pub username: Option<String>,
-    pub action: String,
-    pub entity_type: Option<String>,
-    pub entity_id: Option<String>,
-}
-
-#[derive(Serialize)]
-pub struct Export {
-    pub municipality: String,
-    pub generated_at: DateTime<Utc>,
-    pub person: Person,
-    pub cases: Vec<Case>,
-    pub household: Vec<Member>,
-    pub assessments: Vec<Assessment>,
-    pub journal: Vec<JournalEvent>,
-    pub documents: Vec<Document>,
-    pub decisions: Vec<Decision>,
-    pub decision_points: Vec<Point>,
-    pub appeals: Vec<Appeal>,
-    pub offers: Vec<Offer>,
-    pub meeting_items: Vec<MeetingItem>,
-    pub letters: Vec<Letter>,
-    /// Who read or changed the person's records, newest first (the audit log).
-    pub access_log: Vec<Access>,
-}
-
-/// Fetches one section: `sql` sees the municipality as $1 and the case ids as $2.
-async fn section<T>(
-    conn: &mut PgConnection,
-    sql: &str,
-    m: Uuid,
-    cases: &[Uuid],
-) -> sqlx::Result<Vec<T>>
-where
-    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
-{
-    sqlx::query_as(sql)
-        .bind(m)
-        .bind(cases)
-        .fetch_all(conn)
-        .await
-}
-
-/// Everything about `person` in municipality `m`; None when the person is not there.
-/// Every query names the municipality as well as relying on row level security.
-pub async fn gather(
-    conn: &mut PgConnection,
-    m: &MunicipalityRef,
-    person: Uuid,
-    now: DateTime<Utc>,
-) -> sqlx::Result<Option<Export>> {
-    let found: Option<Person> = sqlx::query_as(
-        "SELECT id, national_id, birth_date, name, phone, email, street_address, postcode,
-                postal_place, created_at, anonymised_on
-           FROM people WHERE municipality_id = $1 AND id = $2",
-    )
-    .bind(m.id)
-    .bind(person)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(person) = found else {
-        return Ok(None);
-    };
-    let cases: Vec<Case> = sqlx::query_as(
-        "SELECT a.id, a.case_number, a.applicant_id = $2 AS is_applicant, a.received_on,
-                a.status::text AS status, a.channel::text AS channel, a.situation::text AS situation,
-                a.situation_notes, a.wishes_notes, a.economy_notes, a.monthly_income_ore,
-                a.needs_wheelchair, a.needs_ground_floor, a.needs_home_followup, a.care_level,
-                a.consent_nav, a.consent_health, a.consent_other, a.interpreter_language,
-                a.decided_on, a.closed_on, a.status_reason, a.anonymised_on
-           FROM applications a
-          WHERE a.municipality_id = $1
-            AND (a.applicant_id = $2
-                 OR EXISTS (SELECT 1 FROM application_members am WHERE am.municipality_id = a.municipality_id
-                              AND am.application_id = a.id AND am.person_id = $2))
-          ORDER BY a.received_on, a.case_number",
-    )
-    .bind(m.id)
-    .bind(person.id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
-    let household: Vec<Member> = sqlx::query_as(
-        "SELECT a.case_number, am.relation::text AS relation, am.person_id = $3 AS is_person
-           FROM application_members am
-           JOIN applications a ON a.municipality_id = am.municipality_id AND a.id = am.application_id
-          WHERE am.municipality_id = $1 AND am.application_id = ANY($2)
-          ORDER BY a.case_number, am.added_at",
-    )
-    .bind(m.id)
-    .bind(&ids)
-    .bind(person.id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let c = &mut *conn;
-    let assessments: Vec<Assessment> = section(
-        c,
-        "SELECT a.case_number, s.version_no, s.created_at, s.housing_history, s.independence,
-                s.independence_level, s.service_needs, s.health_social, s.conclusion
-           FROM assessments s JOIN applications a ON a.municipality_id = s.municipality_id AND a.id = s.application_id
-          WHERE s.municipality_id = $1 AND s.application_id = ANY($2) ORDER BY a.case_number, s.version_no",
-        m.id,
-        &ids,
-    )
-    .await?;
-    let journal: Vec<JournalEvent> = section(
-        c,
-        "SELECT a.case_number, e.at, e.kind, e.summary, e.detail
-           FROM application_events e JOIN applications a ON a.municipality_id = e.municipality_id AND a.id = e.application_id
-          WHERE e.municipality_id = $1 AND e.application_id = ANY($2) ORDER BY e.at, e.id",
-        m.id,
-        &ids,
-    )
-    .await?;
-    let documents: Vec<Document> = section(
-        c,
-        "SELECT d.id, a.case_number, d.title, d.filename, d.content_type, d.size_bytes, d.created_at
-           FROM application_documents d JOIN applications a ON a.municipality_id = d.municipality_id AND a.id = d.application_id
-          WHERE d.municipality_id = $1 AND d.application_id = ANY($2) ORDER BY d.created_at, d.id",
-        m.id,
-        &ids,
-    )
-    .await?;
-    let decisions: Vec<Decision> = section(
-        c,
-        "SELECT d.id, a.case_number, d.status::text AS status, d.decided_on, d.dispatched_on, d.notified_on,
-                d.grounds_rules, d.grounds_facts, d.grounds_considerations
-           FROM decisions d JOIN applications a ON a.municipality_id = d.municipality_id AND a.id = d.application_id
-          WHERE d.municipality_id = $1 AND d.application_id = ANY($2) ORDER BY d.created_at, d.id",
-        m.id,
-        &ids,
-    )
-    .await?;
-    let decision_points: Vec<Point> = section(
-        c,
-        "SELECT p.decision_id, a.case_number, p.position, k.name AS kind, p.outcome::text AS outcome,
-                p.description, p.legal_basis, p.appeal_body, p.appeal_deadline, p.conditions
-           FROM decision_points p
-           JOIN decisions d ON d.municipality_id = p.municipality_id AND d.id = p.decision_id
-           JOIN applications a ON a.municipality_id = d.municipality_id AND a.id = d.application_id
-           JOIN decision_kinds k ON k.municipality_id = p.municipality_id AND k.id = p.kind_id
-          WHERE p.municipality_id = $1 AND d.application_id = ANY($2) ORDER BY d.created_at, d.id, p.position",
-        m.id,
-        &ids,
-    )
-    .await?;
-    let appeals: Vec<Appeal> = section(
-        c,
-        "SELECT ap.id, a.case_number, ap.received_on, ap.appellant, ap.summary, ap.status::text AS status,
-                ap.body_outcome::text AS body_outcome, ap.body_outcome_on
-           FROM appeals ap
-           JOIN decisions d ON d.municipality_id = ap.municipality_id AND d.id = ap.decision_id
-           JOIN applications a ON a.municipality_id = d.municipality_id AND a.id = d.application_id
-          WHERE ap.municipality_id = $1 AND d.application_id = ANY($2) ORDER BY ap.received_on, ap.id",
-        m.id,
-        &ids,
-    )
-    .await?;
-    let offers: Vec<Offer> = section(
-        c,
-        "SELECT o.id, a.case_number, o.offered_on, o.answer_due, o.status, o.answered_on, o.decline_reason,
-                o.rank_at_offer, o.score_at_offer
-           FROM offers o JOIN applications a ON a.municipality_id = o.municipality_id AND a.id = o.application_id
-          WHERE o.municipality_id = $1 AND o.application_id = ANY($2) ORDER BY o.offered_on, o.id",
-        m.id,
-        &ids,
-    )
-    .await?;
-    let meeting_items: Vec<MeetingItem> = section(
-        c,
-        "SELECT i.id, a.case_number, mt.title AS meeting, mt.starts_at, i.conclusion::text AS conclusion,
-                i.conclusion_text
-           FROM meeting_items i
-           JOIN meetings mt ON mt.municipality_id = i.municipality_id AND mt.id = i.meeting_id
-           LEFT JOIN appeals ap ON ap.municipality_id = i.municipality_id AND ap.id = i.appeal_id
-           LEFT JOIN decisions d ON d.municipality_id = ap.municipality_id AND d.id = ap.decision_id
-           JOIN applications a ON a.municipality_id = i.municipality_id
-                AND a.id = coalesce(i.application_id, i.chosen_application_id, d.application_id)
-          WHERE i.municipality_id = $1
-            AND coalesce(i.application_id, i.chosen_application_id, d.application_id) = ANY($2)
-          ORDER BY mt.starts_at, i.position",
-        m.id,
-        &ids,
-    )
-    .await?;
-    let letters: Vec<Letter> = section(
-        c,
-        "SELECT l.id, a.case_number, l.sent_on, l.kind, l.title, l.channel, l.recipient, l.sha256
-           FROM sent_letters l JOIN applications a ON a.municipality_id = l.municipality_id AND a.id = l.application_id
-          WHERE l.municipality_id = $1 AND l.application_id = ANY($2) ORDER BY l.sent_at, l.id",
-        m.id,
-        &ids,
-    )
-    .await?;
-    let mut records: Vec<String> = vec![person.id.to_string()];
-    records.extend(ids.iter().map(Uuid::to_string));
-    records.extend(decisions.iter().map(|d| d.id.to_string()));
-    records.extend(appeals.iter().map(|a| a.id.to_string()));
-    records.extend(offers.iter().map(|o| o.id.to_string()));
-    records.extend(letters.iter().map(|l| l.id.to_string()));
-    records.extend(documents.iter().map(|d| d.id.to_string()));
-    records.extend(meeting_items.iter().map(|i| i.id.to_string()));
-    let case_ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-    let access_log: Vec<Access> = sqlx::query_as(
-        "SELECT at, username, action, entity_type, entity_id
-           FROM audit_events
-          WHERE municipality_id = $1
-            AND (entity_id = ANY($2)
-                 OR (details -> 'applications') ?| $3
-                 OR details ->> 'application' = ANY($3))
-          ORDER BY at DESC, id DESC",
-    )
-    .bind(m.id)
-    .bind(&records)
-    .bind(&case_ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(Some(Export {
-        municipality: m.name.clone(),
-        generated_at: now,
-        person,
-        cases,
-        household,
-        assessments,
-        journal,
-        documents,
-        decisions,
-        decision_points,
-        appeals,
-        offers,
-        meeting_items,
-        letters,
-        access_log,
-    }))
-}
 
 /// The municipality whose admin handles the request: the one in view where the user is
 /// admin (several in view is 404 until one is chosen in the switcher).
@@ -460,14 +66,8 @@ pub async fn search(ctx: Ctx, Form(form): Form<SearchForm>) -> AppResult<Respons
     let mut found = None;
     match NationalId::parse(&form.fnr) {
         Ok(n) => {
-            let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-            found = sqlx::query_scalar::<_, Uuid>(
-                "SELECT id FROM people WHERE municipality_id = $1 AND national_id = $2",
-            )
-            .bind(m.id)
-            .bind(n.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+            let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
+            found = repo::person_by_national_id(&mut tx, m.id, n.as_str()).await?;
             tx.commit().await?;
             if found.is_none() {
                 errors.add(
@@ -496,27 +96,13 @@ pub async fn search(ctx: Ctx, Form(form): Form<SearchForm>) -> AppResult<Respons
 }
 
 /// Gathers the export in a transaction that also records who exported whose data.
-async fn audited_export(ctx: &Ctx, id: &str, format: &str) -> AppResult<Export> {
-    let person = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+async fn audited_export(ctx: &Ctx, person: uuid::Uuid, format: &str) -> AppResult<Export> {
     let m = municipality(ctx)?;
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let export = gather(&mut tx, &m, person, ctx.now())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        ctx,
-        Event::new("privacy.access_export")
-            .municipality(m.id)
-            .entity("person", person)
-            .details(serde_json::json!({
-                "format": format,
-                "applications": export.cases.iter().map(|c| c.id).collect::<Vec<_>>(),
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(export)
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
+    let outcome = commands::export(&mut tx, ctx.actor(), &m, person, format).await;
+    db::commit(tx, outcome)
+        .await
+        .map_err(|r| r.shown().err().unwrap_or(AppError::Conflict))
 }
 
 #[derive(Template)]
@@ -552,8 +138,8 @@ impl ExportPage {
     }
 }
 
-pub async fn show(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let mut e = audited_export(&ctx, &id, "html").await?;
+pub async fn show(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+    let mut e = audited_export(&ctx, id, "html").await?;
     let access_total = e.access_log.len();
     e.access_log.truncate(ACCESS_ROWS_ON_PAGE);
     render(&ExportPage {
@@ -563,8 +149,8 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     })
 }
 
-pub async fn download(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let e = audited_export(&ctx, &id, "json").await?;
+pub async fn download(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+    let e = audited_export(&ctx, id, "json").await?;
     let body = serde_json::to_vec_pretty(&e).map_err(anyhow::Error::from)?;
     Ok((
         [

@@ -8,8 +8,10 @@
 //! download. Caseworkers already see the cases they work on; giving them a one-click
 //! dump of a person's whole history would widen what a single account can carry away.
 
+pub mod commands;
 pub mod export;
 pub mod model;
+pub mod repo;
 pub mod retention;
 
 use axum::routing::get;

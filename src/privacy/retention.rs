@@ -10,19 +10,21 @@
 
 use askama::Template;
 use axum::extract::{Form, Query};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use super::model::parse_retention_years;
+use super::commands;
+use super::repo::{self, Due};
 use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
-use crate::auth::Role;
+use crate::db;
 use crate::web::ctx::Ctx;
 use crate::web::error::AppResult;
+use crate::web::extract;
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
 use crate::web::{render, render_status};
@@ -38,30 +40,10 @@ pub async fn run(state: &AppState, today: NaiveDate) -> anyhow::Result<usize> {
         })?;
     let mut conn = PgConnection::connect(url).await?;
     let mut tx = conn.begin().await?;
-    let done: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
-        "SELECT municipality_id, application_id, case_number FROM bosak_anonymise_due($1)",
-    )
-    .bind(today)
-    .fetch_all(&mut *tx)
-    .await?;
+    let done = repo::anonymise_due(&mut tx, today).await?;
     tx.commit().await?;
     conn.close().await?;
     Ok(done.len())
-}
-
-#[derive(sqlx::FromRow)]
-pub struct Due {
-    pub application_id: Uuid,
-    pub case_number: String,
-    pub status: String,
-    pub ended_on: NaiveDate,
-    pub due_on: NaiveDate,
-}
-
-#[derive(sqlx::FromRow)]
-struct Counts {
-    due: i64,
-    next_year: i64,
 }
 
 #[derive(Template)]
@@ -117,38 +99,10 @@ async fn page(
 ) -> AppResult<RetentionPage> {
     let m = ctx.admin_municipality()?;
     let today = ctx.today();
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let (years, version): (i32, i32) = sqlx::query_as(
-        "SELECT retention_years, version FROM municipality_settings WHERE municipality_id = $1",
-    )
-    .bind(m.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let counts: Counts = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE due_on <= $2) AS due,
-                count(*) FILTER (WHERE due_on > $2 AND due_on <= ($2 + interval '1 year')::date) AS next_year
-           FROM bosak_retention_schedule() WHERE municipality_id = $1",
-    )
-    .bind(m.id)
-    .bind(today)
-    .fetch_one(&mut *tx)
-    .await?;
-    let (from_day, from_id) = after(&q.etter).unzip();
-    let mut due: Vec<Due> = sqlx::query_as(
-        "SELECT application_id, case_number, status::text AS status, ended_on, due_on
-           FROM bosak_retention_schedule()
-          WHERE municipality_id = $1 AND due_on <= $2
-            AND ($3::date IS NULL OR (due_on, application_id) > ($3, $4))
-          ORDER BY due_on, application_id
-          LIMIT $5",
-    )
-    .bind(m.id)
-    .bind(today)
-    .bind(from_day)
-    .bind(from_id)
-    .bind(PAGE_SIZE as i64 + 1)
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
+    let (years, version) = repo::retention_years(&mut tx, m.id).await?;
+    let counts = repo::due_counts(&mut tx, m.id, today).await?;
+    let mut due = repo::due(&mut tx, m.id, today, after(&q.etter), PAGE_SIZE as i64 + 1).await?;
     let next = (due.len() > PAGE_SIZE).then(|| {
         due.truncate(PAGE_SIZE);
         due.last()
@@ -197,50 +151,26 @@ pub struct RetentionForm {
 
 pub async fn save_settings(ctx: Ctx, Form(f): Form<RetentionForm>) -> AppResult<Response> {
     let m = ctx.admin_municipality()?;
-    let q = PageQuery::default();
-    let years = match parse_retention_years(&f.retention_years) {
-        Ok(y) => y,
-        Err(msg) => {
-            let mut e = FormErrors::new();
-            e.add("retention_years", msg);
-            let p = page(&ctx, &q, Some(f.retention_years), e).await?;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &p);
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
+    let version = extract::version(&f.version);
+    let outcome =
+        commands::set_retention_years(&mut tx, ctx.actor(), m.id, version, &f.retention_years)
+            .await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to("/innstillinger/personvern?melding=lagret").into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
+            let p = page(
+                &ctx,
+                &PageQuery::default(),
+                Some(f.retention_years),
+                shown.errors,
+            )
+            .await?;
+            render_status(status, &p)
         }
-    };
-    let version: i32 = f.version.trim().parse().unwrap_or(0);
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let before: Option<i32> = sqlx::query_scalar(
-        "UPDATE municipality_settings s SET retention_years = $3, version = s.version + 1,
-                updated_at = now(), updated_by = $4
-           FROM (SELECT retention_years FROM municipality_settings WHERE municipality_id = $1) old
-          WHERE s.municipality_id = $1 AND s.version = $2
-         RETURNING old.retention_years",
-    )
-    .bind(m.id)
-    .bind(version)
-    .bind(years)
-    .bind(ctx.user.id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(before) = before else {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.general = Some(
-            "Noen andre endret innstillingene samtidig. Se over verdien og lagre på nytt.".into(),
-        );
-        let p = page(&ctx, &q, Some(f.retention_years), e).await?;
-        return render_status(StatusCode::CONFLICT, &p);
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("settings.retention_years")
-            .municipality(m.id)
-            .details(serde_json::json!({ "from": before, "to": years })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/innstillinger/personvern?melding=lagret").into_response())
+    }
 }
 
 #[cfg(test)]

@@ -93,7 +93,7 @@ async fn stale_settings_edit_keeps_input_and_saves_nothing() {
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert!(stale
         .text_of(".ds-error-summary")
-        .contains("Noen andre har lagret"));
+        .contains("endret av noen andre"));
     assert_eq!(
         stale.attr("#letterhead_name", "value").as_deref(),
         Some("Min versjon")

@@ -137,7 +137,7 @@ async fn second_editor_gets_a_conflict_and_keeps_what_they_typed() {
     assert_eq!(second.status, StatusCode::CONFLICT);
     assert!(second
         .text_of(".ds-error-summary")
-        .contains("Noen andre har lagret"));
+        .contains("endret av noen andre"));
     assert_eq!(second.attr("#rooms", "value").as_deref(), Some("4"));
     assert_eq!(second.text_of("#notes"), "Min merknad");
     assert_eq!(
