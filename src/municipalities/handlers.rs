@@ -203,6 +203,6 @@ pub async fn remove_area(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     let outcome = commands::remove_area(&mut tx, ctx.actor(), m.id, id).await;
     match db::commit(tx, outcome).await {
         Ok(()) => Ok(Redirect::to("/innstillinger#omrader").into_response()),
-        Err(refusal) => Err(refusal.shown().err().unwrap_or(AppError::Conflict)),
+        Err(refusal) => Err(refusal.into()),
     }
 }

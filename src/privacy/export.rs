@@ -102,7 +102,7 @@ async fn audited_export(ctx: &Ctx, person: uuid::Uuid, format: &str) -> AppResul
     let outcome = commands::export(&mut tx, ctx.actor(), &m, person, format).await;
     db::commit(tx, outcome)
         .await
-        .map_err(|r| r.shown().err().unwrap_or(AppError::Conflict))
+        .map_err(AppError::from)
 }
 
 #[derive(Template)]

@@ -83,6 +83,18 @@ impl Refusal {
     }
 }
 
+/// A refusal where there is no form to show it on: a stale edit is the 409 page, field
+/// messages a 422 … as the error page of their kind.
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Stale => AppError::Conflict,
+            Refusal::Invalid(_) => AppError::BadRequest,
+            Refusal::Error(e) => e,
+        }
+    }
+}
+
 impl From<AppError> for Refusal {
     fn from(e: AppError) -> Self {
         match e {
