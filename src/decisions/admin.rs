@@ -2,18 +2,21 @@
 //! standard paragraphs for grounds.
 
 use askama::Template;
-use axum::extract::{Form, Path};
+use axum::extract::Form;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
+use super::commands::admin as commands;
 use super::forms::{field, Fields};
+use super::handlers::refused;
 use super::repo::{self, Kind, Paragraph};
-use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
-use crate::auth::Role;
+use crate::db;
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::Id;
 use crate::web::forms::{text, FormErrors};
 use crate::web::layout::Layout;
 use crate::web::{render, render_status};
@@ -52,7 +55,7 @@ impl AdminPage {
 }
 
 fn target(ctx: &Ctx) -> AppResult<MunicipalityRef> {
-    let admin = ctx.visible_with_role(&[Role::Admin]);
+    let admin = ctx.visible_with_role(Permission::Administer);
     match admin.len() {
         1 => Ok(admin.into_iter().next().expect("one")),
         0 => Err(AppError::Forbidden),
@@ -62,7 +65,7 @@ fn target(ctx: &Ctx) -> AppResult<MunicipalityRef> {
 
 async fn page(ctx: &Ctx, form: Fields, errors: FormErrors) -> AppResult<AdminPage> {
     let m = target(ctx)?;
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
     repo::ensure_defaults(&mut tx, m.id).await?;
     let kinds = repo::kinds(&mut tx, m.id).await?;
     let paragraphs = repo::paragraphs(&mut tx, m.id).await?;
@@ -136,61 +139,33 @@ pub async fn add_kind(ctx: Ctx, Form(f): Form<Fields>) -> AppResult<Response> {
     if !e.is_empty() {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&ctx, f, e).await?);
     }
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
     let kind = Kind {
         id: Uuid::nil(),
-        code: code.clone(),
-        name: name.clone(),
+        code,
+        name,
         legal_basis,
         appeal_body,
         appeal_weeks: weeks.unwrap_or(3),
         is_dwelling: f.contains_key("kind_is_dwelling"),
         active: true,
     };
-    let Some(id) = repo::add_kind(&mut tx, m.id, &kind).await? else {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.add(
-            "kind_name",
-            "Det finnes allerede en vedtakstype med dette navnet.",
-        );
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&ctx, f, e).await?);
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("decision_kind.added")
-            .municipality(m.id)
-            .entity("decision_kind", id)
-            .details(serde_json::json!({ "name": name })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/innstillinger/vedtak").into_response())
+    let outcome = commands::add_kind(&mut tx, ctx.actor(), m.id, &kind).await;
+    match db::commit(tx, outcome).await {
+        Ok(_) => Ok(Redirect::to("/innstillinger/vedtak").into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            render_status(shown.status(), &page(&ctx, f, shown.errors).await?)
+        }
+    }
 }
 
-pub async fn toggle_kind(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> AppResult<Response> {
-    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+pub async fn toggle_kind(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Response> {
     let m = target(&ctx)?;
     let active = field(&f, "active") == "1";
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    if !repo::set_kind_active(&mut tx, m.id, id, active).await? {
-        return Err(AppError::NotFound);
-    }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("decision_kind.active_set")
-            .municipality(m.id)
-            .entity("decision_kind", id)
-            .details(serde_json::json!({ "active": active })),
-    )
-    .await?;
-    tx.commit().await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
+    let outcome = commands::set_kind_active(&mut tx, ctx.actor(), m.id, id, active).await;
+    db::commit(tx, outcome).await.map_err(refused)?;
     Ok(Redirect::to("/innstillinger/vedtak").into_response())
 }
 
@@ -209,17 +184,10 @@ pub async fn add_paragraph(ctx: Ctx, Form(f): Form<Fields>) -> AppResult<Respons
     if !e.is_empty() {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&ctx, f, e).await?);
     }
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let id = repo::add_paragraph(&mut tx, m.id, &part, &title, &body).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("standard_paragraph.added")
-            .municipality(m.id)
-            .entity("standard_paragraph", id),
-    )
-    .await?;
-    tx.commit().await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
+    let paragraph = commands::NewParagraph { part, title, body };
+    let outcome = commands::add_paragraph(&mut tx, ctx.actor(), m.id, &paragraph).await;
+    db::commit(tx, outcome).await.map_err(refused)?;
     Ok(Redirect::to("/innstillinger/vedtak#standardtekster").into_response())
 }
 
@@ -240,41 +208,17 @@ pub async fn save_periods(ctx: Ctx, Form(f): Form<Fields>) -> AppResult<Response
     let Some(days) = days else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&ctx, f, e).await?);
     };
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let before = repo::advance_notice_days(&mut tx, m.id).await?;
-    repo::set_advance_notice_days(&mut tx, m.id, days).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("settings.advance_notice_days")
-            .municipality(m.id)
-            .details(serde_json::json!({ "from": before, "to": days })),
-    )
-    .await?;
-    tx.commit().await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
+    let outcome = commands::set_advance_notice_days(&mut tx, ctx.actor(), m.id, days).await;
+    db::commit(tx, outcome).await.map_err(refused)?;
     Ok(Redirect::to("/innstillinger/vedtak?melding=frister#frister").into_response())
 }
 
-pub async fn toggle_paragraph(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> AppResult<Response> {
-    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+pub async fn toggle_paragraph(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Response> {
     let m = target(&ctx)?;
     let active = field(&f, "active") == "1";
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    if !repo::set_paragraph_active(&mut tx, m.id, id, active).await? {
-        return Err(AppError::NotFound);
-    }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("standard_paragraph.active_set")
-            .municipality(m.id)
-            .entity("standard_paragraph", id),
-    )
-    .await?;
-    tx.commit().await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
+    let outcome = commands::set_paragraph_active(&mut tx, ctx.actor(), m.id, id, active).await;
+    db::commit(tx, outcome).await.map_err(refused)?;
     Ok(Redirect::to("/innstillinger/vedtak#standardtekster").into_response())
 }

@@ -6,25 +6,27 @@
 //! the answer is journaled.
 
 use askama::Template;
-use axum::extract::{Form, Path};
+use axum::extract::Form;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::commands;
 use super::forms::{field, required_date, Fields};
-use super::handlers::{parse_id, READ_ROLES, WRITE_ROLES};
+use super::handlers::refused;
 use super::model::Outcome;
 use super::repo::{self, AdvanceNotice, Decision, Point};
 use crate::applications::model::Status as AppStatus;
 use crate::applications::repo::{self as apps, ApplicationDetail, Letterhead};
 use crate::audit::{self, Event};
-use crate::db::Tx;
-use crate::letters::archive::{self, Kind};
+use crate::auth::policy::Permission;
+use crate::db::{self, Tx};
 use crate::letters::mandatory::{TextKey, Texts};
 use crate::letters::{self, verbatim_lines, Block};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{version, Id, Ids};
 use crate::web::forms::{text, FormErrors};
 use crate::web::layout::Layout;
 use crate::web::{format, render, render_status};
@@ -294,11 +296,9 @@ async fn page(
     answer_for: Option<Uuid>,
     notice: &str,
 ) -> AppResult<NoticePage> {
-    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
-    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let c = apps::application(&mut tx, &visible, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, c) = ctx
+        .load::<ApplicationDetail>(Permission::ReadCases, id)
+        .await?;
     let m = c.municipality_id;
     let notices = repo::advance_notices(&mut tx, m, id).await?;
     let days = repo::advance_notice_days(&mut tx, m).await?;
@@ -318,7 +318,7 @@ async fn page(
         .or_insert_with(|| format::date(today + chrono::Duration::days(i64::from(days))));
     Ok(NoticePage {
         layout: Layout::new(ctx, "soknader"),
-        can_write: ctx.user.has_any_role(m, WRITE_ROLES),
+        can_write: ctx.may(Permission::WriteDecisions, m),
         c,
         notices,
         form,
@@ -330,12 +330,11 @@ async fn page(
     })
 }
 
-fn path(id: Uuid) -> String {
+pub(crate) fn notice_path(id: Uuid) -> String {
     format!("/soknader/{id}/forhandsvarsel")
 }
 
-pub async fn show(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+pub async fn show(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     let notice = match ctx.meta.path.split("melding=").nth(1).unwrap_or("") {
         "sendt" => "Forhåndsvarselet er sendt og arkivert.",
         "svar" => "Svaret er registrert i journalen.",
@@ -344,224 +343,55 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     render(&page(&ctx, id, None, FormErrors::new(), None, notice).await?)
 }
 
-/// Sends a notice: the letter is archived as sent in the same transaction.
-pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let today = ctx.today();
-    let input = match parse_notice(&f, today, MIN_DAYS) {
+/// The case and its write transaction: only those who write decisions find it here.
+async fn load(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, ApplicationDetail)> {
+    ctx.load_for_write::<ApplicationDetail>(
+        Permission::WriteDecisions,
+        Permission::WriteDecisions,
+        id,
+    )
+    .await
+}
+
+/// Sends a notice: the letter is archived as sent in the same transaction. The form is
+/// checked before the case is looked up.
+pub async fn send(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Response> {
+    let input = match parse_notice(&f, ctx.today(), MIN_DAYS) {
         Ok(i) => i,
         Err(e) => {
             let p = page(&ctx, id, Some(f), e, None, "").await?;
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &p);
         }
     };
-    let (mut tx, munis) = ctx.read_tx(WRITE_ROLES).await?;
-    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let m = apps::municipality_of(&mut tx, &visible, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    let mut tx = ctx.write_tx(m, WRITE_ROLES).await?;
-    let c = apps::application(&mut tx, &[m], id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // A second click on the same form finds the notice already sent today.
-    if repo::advance_notices(&mut tx, m, id)
-        .await?
-        .iter()
-        .any(|n| n.sent_on == today && n.intended == input.intended)
-    {
-        return Ok(Redirect::to(&format!("{}?melding=sendt", path(id))).into_response());
-    }
-    let head = apps::letterhead(&mut tx, m).await?;
-    let author = c
-        .caseworker_name
-        .clone()
-        .unwrap_or_else(|| ctx.user.display_name.clone());
-    let texts = crate::letters::mandatory::current(&mut tx, m).await?;
-    let (blocks, recipient, text_ids) = compose(&c, &head, &author, &input, &texts, today)?;
-    let notice_id = Uuid::now_v7();
-    let letter_id = archive::archive(
-        &mut tx,
-        m,
-        archive::Outgoing {
-            kind: Kind::AdvanceNotice,
-            application_id: id,
-            entity_type: "advance_notice",
-            entity_id: notice_id,
-            title: "Forhåndsvarsel om vedtak",
-            recipient: &recipient,
-            channel: "letter",
-            sent_on: today,
-            sent_by: ctx.user.id,
-            author: &head.letterhead_name,
-            footer: &format!("{} · Saksnummer {}", head.letterhead_name, c.case_number),
-            blocks,
-            texts: text_ids,
-        },
-    )
-    .await?;
-    repo::insert_advance_notice(
-        &mut tx,
-        m,
-        &repo::NewAdvanceNotice {
-            id: notice_id,
-            application_id: id,
-            intended: &input.intended,
-            grounds: &input.grounds,
-            sent_on: today,
-            respond_by: input.respond_by,
-            sent_by: ctx.user.id,
-            letter_id,
-        },
-    )
-    .await?;
-    apps::record_event(
-        &mut tx,
-        m,
-        id,
-        Some(ctx.user.id),
-        "advance_notice",
-        &format!(
-            "Forhåndsvarsel sendt (forvaltningsloven § 16), svarfrist {}",
-            format::date(input.respond_by)
-        ),
-        &input.intended,
-        Some(&format!("/brev/{letter_id}")),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("advance_notice.sent")
-            .municipality(m)
-            .entity("application", id)
-            .details(serde_json::json!({ "notice": notice_id, "respond_by": input.respond_by })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=sendt", path(id))).into_response())
+    let (mut tx, c) = load(&ctx, id).await?;
+    let outcome = commands::notices::send(&mut tx, ctx.actor(), &c, &input).await;
+    db::commit(tx, outcome).await.map_err(refused)?;
+    Ok(Redirect::to(&format!("{}?melding=sendt", notice_path(id))).into_response())
 }
 
 /// Records the party's answer (journaled); then the decision may be sent.
 pub async fn answer(
     ctx: Ctx,
-    Path((id, notice_id)): Path<(String, String)>,
+    Ids(id, notice_id): Ids,
     Form(f): Form<Fields>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let notice_id = parse_id(&notice_id)?;
-    let today = ctx.today();
-    let (mut tx, munis) = ctx.read_tx(WRITE_ROLES).await?;
-    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let m = apps::municipality_of(&mut tx, &visible, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    let mut tx = ctx.write_tx(m, WRITE_ROLES).await?;
-    let n = repo::advance_notices(&mut tx, m, id)
-        .await?
-        .into_iter()
-        .find(|n| n.id == notice_id)
-        .ok_or(AppError::NotFound)?;
-    let mut e = FormErrors::new();
-    let on = required_date(
-        &mut e,
-        "answered_on",
-        field(&f, "answered_on"),
-        "Datoen svaret kom",
-    );
-    if let Some(d) = on {
-        if d > today {
-            e.add("answered_on", "Datoen kan ikke være fram i tid.");
-        } else if d < n.sent_on {
-            e.add(
-                "answered_on",
-                format!(
-                    "Svaret kan ikke ha kommet før varselet ble sendt ({}).",
-                    format::date(n.sent_on)
-                ),
-            );
+    let (mut tx, c) = load(&ctx, id).await?;
+    let input = commands::notices::Answer {
+        version: version(field(&f, "version")),
+        answered_on: field(&f, "answered_on"),
+        how: field(&f, "answer_how"),
+        summary: field(&f, "answer_summary"),
+    };
+    let outcome = commands::notices::answer(&mut tx, ctx.actor(), &c, notice_id, input).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to(&format!("{}?melding=svar", notice_path(id))).into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
+            let p = page(&ctx, id, Some(f), shown.errors, Some(notice_id), "").await?;
+            render_status(status, &p)
         }
     }
-    let how = text(
-        &mut e,
-        "answer_how",
-        field(&f, "answer_how"),
-        true,
-        200,
-        "Hvordan svaret kom",
-    );
-    let summary = text(
-        &mut e,
-        "answer_summary",
-        field(&f, "answer_summary"),
-        true,
-        10000,
-        "Hva søkeren svarte",
-    );
-    let version: i32 = field(&f, "version").trim().parse().unwrap_or(0);
-    let stale = e.is_empty() && version != n.version;
-    if stale {
-        e.general = Some(
-            "Varselet ble endret av noen andre mens du skrev (svaret er kanskje allerede registrert). Ingenting er lagret; teksten din står fortsatt i skjemaet."
-                .into(),
-        );
-    }
-    let Some(on) = on.filter(|_| e.is_empty()) else {
-        tx.rollback().await?;
-        let p = page(&ctx, id, Some(f), e, Some(notice_id), "").await?;
-        let code = if stale {
-            StatusCode::CONFLICT
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        return render_status(code, &p);
-    };
-    if !repo::answer_advance_notice(
-        &mut tx,
-        m,
-        notice_id,
-        version,
-        on,
-        &how,
-        &summary,
-        ctx.user.id,
-    )
-    .await?
-    {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.general = Some("Svaret på dette varselet er allerede registrert.".into());
-        let p = page(&ctx, id, Some(f), e, Some(notice_id), "").await?;
-        return render_status(StatusCode::CONFLICT, &p);
-    }
-    apps::record_event(
-        &mut tx,
-        m,
-        id,
-        Some(ctx.user.id),
-        "advance_notice",
-        &format!(
-            "Svar på forhåndsvarsel mottatt {} ({})",
-            format::date(on),
-            how
-        ),
-        &summary,
-        Some(&path(id)),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("advance_notice.answered")
-            .municipality(m)
-            .entity("application", id)
-            .details(serde_json::json!({ "notice": notice_id, "answered_on": on })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=svar", path(id))).into_response())
 }
 
 #[cfg(test)]

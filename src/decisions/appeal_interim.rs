@@ -4,35 +4,29 @@
 //! reply is archived as sent and journaled on the case.
 
 use askama::Template;
-use axum::extract::{Form, Path};
+use axum::extract::Form;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use chrono::{Months, NaiveDate};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::appeals::{appeal_path, appeal_tx, conflict, refuse};
-use super::forms::{field, optional_date, Fields};
-use super::handlers::parse_id;
+use super::appeals::{appeal_path, finish, load, refuse};
+use super::commands;
+use super::forms::{field, Fields};
 use super::late_appeals::point_lines;
 use super::letter::{recipient_lines, recipient_summary, sender_lines};
 use super::repo::{self, Appeal};
 use crate::applications::repo as apps;
-use crate::audit::{self, Event};
 use crate::letters::archive::{self, Kind, Outgoing};
 use crate::letters::{self, verbatim_lines};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{version, Id};
 use crate::web::format;
-use crate::web::forms::{text, FormErrors};
 
-#[derive(sqlx::FromRow, Clone, Debug)]
-pub struct Reply {
-    pub id: Uuid,
-    pub sent_on: NaiveDate,
-    pub expected_on: Option<NaiveDate>,
-    pub letter_id: Uuid,
-}
+/// An interim reply as sent.
+pub use super::repo::InterimReply as Reply;
 
 impl Reply {
     pub fn sent(&self) -> String {
@@ -45,21 +39,6 @@ impl Reply {
             None => "ingen dato for svar oppgitt".into(),
         }
     }
-}
-
-pub async fn of_appeal(
-    conn: &mut PgConnection,
-    municipality: Uuid,
-    appeal: Uuid,
-) -> sqlx::Result<Vec<Reply>> {
-    sqlx::query_as(
-        "SELECT id, sent_on, expected_on, letter_id FROM appeal_interim_replies
-          WHERE municipality_id = $1 AND appeal_id = $2 ORDER BY sent_on, created_at",
-    )
-    .bind(municipality)
-    .bind(appeal)
-    .fetch_all(conn)
-    .await
 }
 
 /// The appeal is still with the municipality — not decided or dismissed, and not yet
@@ -156,7 +135,7 @@ pub(crate) async fn send_reply(
         .await?
         .ok_or(AppError::NotFound)?;
     let head = apps::letterhead(&mut *conn, m).await?;
-    let earlier = of_appeal(&mut *conn, m, id).await?.len();
+    let earlier = repo::interim_replies(&mut *conn, m, id).await?.len();
     let body = AppealInterimText {
         letterhead: head.letterhead_name.clone(),
         address_lines: sender_lines(&head),
@@ -196,19 +175,18 @@ pub(crate) async fn send_reply(
         },
     )
     .await?;
-    sqlx::query(
-        "INSERT INTO appeal_interim_replies (municipality_id, id, appeal_id, sent_on, expected_on, reason, letter_id, sent_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    repo::insert_interim_reply(
+        &mut *conn,
+        m,
+        &repo::NewInterimReply {
+            appeal_id: id,
+            sent_on: reply.today,
+            expected_on: reply.expected,
+            reason: reply.reason,
+            letter_id: letter,
+            sent_by: reply.by,
+        },
     )
-    .bind(m)
-    .bind(Uuid::now_v7())
-    .bind(id)
-    .bind(reply.today)
-    .bind(reply.expected)
-    .bind(reply.reason)
-    .bind(letter)
-    .bind(reply.by)
-    .execute(&mut *conn)
     .await?;
     apps::record_event(
         &mut *conn,
@@ -246,80 +224,22 @@ struct AppealInterimText {
     expected: String,
 }
 
-/// `POST /klager/{id}/forelopig-svar`: writes, archives and records an interim reply.
-pub async fn send(ctx: Ctx, Path(raw): Path<String>, Form(f): Form<Fields>) -> AppResult<Response> {
-    let id = parse_id(&raw)?;
-    let today = ctx.today();
-    let mut e = FormErrors::new();
-    let reason = text(
-        &mut e,
-        "interim_reason",
+/// `POST /klager/{id}/forelopig-svar`: writes, archives and records an interim reply. The
+/// form is checked before the appeal is looked up.
+pub async fn send(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Response> {
+    let input = match commands::appeals::parse_interim(
+        version(field(&f, "version")),
         field(&f, "interim_reason"),
-        true,
-        5000,
-        "Hvorfor behandlingen tar tid",
-    );
-    let expected = optional_date(
-        &mut e,
-        "interim_expected_on",
         field(&f, "interim_expected_on"),
-        "Forventet dato",
-    );
-    if expected.is_some_and(|d| d <= today) {
-        e.add(
-            "interim_expected_on",
-            "Forventet dato for svar må være etter i dag.",
-        );
-    }
-    if !e.is_empty() {
-        return refuse(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let (mut tx, a) = appeal_tx(&ctx, id, true).await?;
-    let m = a.municipality_id;
-    let unforwarded = super::forwarding::groups(repo::appeal_points(&mut tx, m, id).await?)
-        .iter()
-        .any(|g| !g.is_forwarded());
-    if !with_us(&a, unforwarded) {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.add(
-            "interim_reason",
-            "Klagen er ikke lenger til behandling hos oss, så det sendes ikke foreløpig svar herfra.",
-        );
-        return refuse(&ctx, id, f, e, StatusCode::CONFLICT).await;
-    }
-    if !repo::bump_appeal(&mut tx, m, id, field(&f, "version").parse().unwrap_or(0)).await? {
-        tx.rollback().await?;
-        return refuse(&ctx, id, f, conflict(), StatusCode::CONFLICT).await;
-    }
-    let app = apps::application(&mut tx, &[m], a.application_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let author = app
-        .caseworker_name
-        .clone()
-        .unwrap_or_else(|| ctx.user.display_name.clone());
-    let reply = NewReply {
-        reason: &reason,
-        expected,
-        today,
-        by: ctx.user.id,
-        author: &author,
+        ctx.today(),
+    ) {
+        Ok(input) => input,
+        Err(e) => return refuse(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    let letter = send_reply(&mut tx, &a, &reply).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("appeal.interim_reply_sent")
-            .municipality(m)
-            .entity("appeal", id)
-            .details(serde_json::json!({ "letter": letter })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "{}?melding=forelopig#forelopig-svar",
-        appeal_path(id)
-    ))
-    .into_response())
+    let (mut tx, a) = load(&ctx, id).await?;
+    let outcome = commands::appeals::interim_reply(&mut tx, ctx.actor(), &a, input).await;
+    finish(&ctx, id, f, tx, outcome, |()| {
+        format!("{}?melding=forelopig#forelopig-svar", appeal_path(id))
+    })
+    .await
 }

@@ -2,25 +2,28 @@
 //! that decided (§ 33: reverse, or uphold and forward), and the appeal body's outcome.
 
 use askama::Template;
-use axum::extract::{Form, Path};
+use axum::extract::Form;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
+use super::commands::{self, appeals::Done};
 use super::deadline::{assess_appeal, Timeliness};
-use super::forms::{self, field, Fields};
+use super::forms::{field, Fields};
 use super::forwarding::{groups, BodyGroup};
-use super::handlers::{decision_path, decision_tx, page, parse_id, Forms, READ_ROLES, WRITE_ROLES};
-use super::late_appeals::{cleared, decision_age, late_state, not_cleared, LateState};
-use super::model::Status;
+use super::handlers::{decision_path, Forms};
+use super::late_appeals::{cleared, decision_age, late_state, LateState};
 use super::repo::{self, Appeal, Decision, Point};
 use crate::applications::repo as apps;
 use crate::audit::{self, Event};
-use crate::db::Tx;
+use crate::auth::policy::Permission;
+use crate::db::{self, Tx};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{version, Id};
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
+use crate::web::refusal::Outcome;
 use crate::web::{format, render, render_status};
 
 pub fn appeal_path(id: Uuid) -> String {
@@ -102,106 +105,21 @@ pub fn timeliness_summary(per_point: &[(i32, Option<chrono::NaiveDate>, Timeline
         .join("; ")
 }
 
-pub async fn register(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, d) = decision_tx(&ctx, id).await?;
-    let m = d.municipality_id;
-    if d.status != Status::Sent {
-        return Err(AppError::Conflict);
-    }
-    let points = repo::points(&mut tx, m, id).await?;
-    let ids: Vec<Uuid> = points.iter().map(|p| p.id).collect();
-    let input = match forms::parse_appeal(&f, &ids, ctx.today()) {
-        Ok(a) => a,
-        Err(e) => {
-            tx.rollback().await?;
-            let page = page(
-                &ctx,
-                id,
-                Forms {
-                    appeal: Some((f, e)),
-                    ..Default::default()
-                },
-                "",
-                false,
-                None,
-            )
-            .await?;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
-    };
-    let per_point = timeliness_per_point(
-        &d,
-        &points,
-        &input.points,
-        input.received_on,
-        input.posted_on,
-    );
-    let t = worst(per_point.iter().map(|(_, _, t)| *t));
-    if t == Timeliness::BeyondOneYear {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.add("received_on", "Klagen kom mer enn ett år etter vedtaket og kan ikke tas under behandling (forvaltningsloven § 31 tredje ledd). Registrer den som en henvendelse i journalen.");
-        let page = page(
-            &ctx,
-            id,
-            Forms {
-                appeal: Some((f, e)),
+pub async fn register(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Response> {
+    let (mut tx, d) = super::handlers::load(&ctx, id).await?;
+    let outcome = commands::appeals::register(&mut tx, ctx.actor(), &d, &f).await;
+    match db::commit(tx, outcome).await {
+        Ok(appeal) => Ok(Redirect::to(&appeal_path(appeal)).into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
+            let forms = Forms {
+                appeal: Some((f, shown.errors)),
                 ..Default::default()
-            },
-            "",
-            false,
-            None,
-        )
-        .await?;
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            };
+            super::handlers::refuse(&ctx, id, forms, status).await
+        }
     }
-    // A double submit of the same appeal lands on the one already registered.
-    let same = repo::appeals_of_decision(&mut tx, m, id)
-        .await?
-        .into_iter()
-        .find(|a| {
-            a.received_on == input.received_on
-                && a.appellant == input.appellant
-                && a.received_how == input.received_how
-        });
-    if let Some(a) = same {
-        return Ok(Redirect::to(&appeal_path(a.id)).into_response());
-    }
-    let appeal = repo::insert_appeal(&mut tx, m, id, &input, ctx.user.id).await?;
-    let summary = match t {
-        Timeliness::InTime => "Klage mottatt i tide".to_string(),
-        _ => format!(
-            "Klage mottatt for sent ({})",
-            timeliness_summary(&per_point)
-        ),
-    };
-    apps::record_event(
-        &mut tx,
-        m,
-        d.application_id,
-        Some(ctx.user.id),
-        "appeal",
-        &summary,
-        &input.appellant,
-        Some(&appeal_path(appeal)),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("appeal.registered")
-            .municipality(m)
-            .entity("appeal", appeal)
-            .details(serde_json::json!({ "decision": id, "late": t != Timeliness::InTime })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&appeal_path(appeal)).into_response())
 }
 
 #[derive(Template)]
@@ -261,21 +179,10 @@ impl AppealPage {
     }
 }
 
-pub(super) async fn appeal_tx(ctx: &Ctx, id: Uuid, write: bool) -> AppResult<(Tx, Appeal)> {
-    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
-    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let a = repo::appeal(&mut tx, &visible, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !write {
-        return Ok((tx, a));
-    }
-    tx.commit().await?;
-    let mut tx = ctx.write_tx(a.municipality_id, WRITE_ROLES).await?;
-    let a = repo::appeal(&mut tx, &[a.municipality_id], id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((tx, a))
+/// The appeal and its write transaction: readers may look, writers may change.
+pub(super) async fn load(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, Appeal)> {
+    ctx.load_for_write::<Appeal>(Permission::ReadCases, Permission::WriteDecisions, id)
+        .await
 }
 
 async fn appeal_page(
@@ -285,14 +192,14 @@ async fn appeal_page(
     errors: FormErrors,
     notice: &str,
 ) -> AppResult<AppealPage> {
-    let (mut tx, a) = appeal_tx(ctx, id, false).await?;
+    let (mut tx, a) = ctx.load::<Appeal>(Permission::ReadCases, id).await?;
     let m = a.municipality_id;
     let d = repo::decision(&mut tx, &[m], a.decision_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let points = repo::points(&mut tx, m, a.decision_id).await?;
     let groups = groups(repo::appeal_points(&mut tx, m, id).await?);
-    let interim = super::appeal_interim::of_appeal(&mut tx, m, id).await?;
+    let interim = repo::interim_replies(&mut tx, m, id).await?;
     // The page names the party and what they appealed: a read of personal data.
     audit::record(
         &mut tx,
@@ -330,7 +237,7 @@ async fn appeal_page(
     }
     Ok(AppealPage {
         layout: Layout::new(ctx, "soknader"),
-        can_write: ctx.user.has_any_role(m, WRITE_ROLES),
+        can_write: ctx.may(Permission::WriteDecisions, m),
         a,
         d,
         points,
@@ -365,17 +272,10 @@ pub struct Q {
 
 pub async fn show(
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id,
     axum::extract::Query(q): axum::extract::Query<Q>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
     render(&appeal_page(&ctx, id, Fields::new(), FormErrors::new(), &q.melding).await?)
-}
-
-pub(super) fn conflict() -> FormErrors {
-    let mut e = FormErrors::new();
-    e.general = Some("Klagesaken ble endret av noen andre mens du arbeidet. Ingenting er lagret. Se over saken og prøv igjen.".into());
-    e
 }
 
 pub(super) async fn refuse(
@@ -388,105 +288,40 @@ pub(super) async fn refuse(
     render_status(status, &appeal_page(ctx, id, f, e, "").await?)
 }
 
-/// § 33: the unit reverses its decision. A new decision (replacing the old one) is drafted
-/// from the old one's content for the caseworker to change and send; the appeal stays open
-/// ('reversing') until that decision is sent (see [`on_decision_sent`]).
-pub async fn reverse(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
+/// Commits a change to the appeal and goes to `done`'s page, or shows the appeal page again
+/// with the form as typed and why it was refused.
+pub(super) async fn finish<T>(
+    ctx: &Ctx,
+    id: Uuid,
+    f: Fields,
+    tx: Tx,
+    outcome: Outcome<Done<T>>,
+    done: impl FnOnce(T) -> String,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, a) = appeal_tx(&ctx, id, true).await?;
-    let m = a.municipality_id;
-    if a.status != "registered" {
-        tx.rollback().await?;
-        return Ok(Redirect::to(&appeal_path(id)).into_response());
-    }
-    let d = repo::decision(&mut tx, &[m], a.decision_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let points = repo::points(&mut tx, m, a.decision_id).await?;
-    let state = late_state(&d, &points, &a);
-    if !cleared(state) {
-        tx.rollback().await?;
-        return refuse(&ctx, id, f, not_cleared(state), StatusCode::CONFLICT).await;
-    }
-    let mut e = FormErrors::new();
-    let on = forms::required_date(&mut e, "date", field(&f, "date"), "Dato");
-    let Some(on) = on else {
-        tx.rollback().await?;
-        return refuse(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
-    };
-    if !repo::bump_appeal(&mut tx, m, id, field(&f, "version").parse().unwrap_or(0)).await? {
-        tx.rollback().await?;
-        return refuse(&ctx, id, f, conflict(), StatusCode::CONFLICT).await;
-    }
-    let new_id = match d.replaced_by_id {
-        Some(existing) => existing,
-        None => {
-            let new_id =
-                repo::insert_decision(&mut tx, m, d.application_id, ctx.user.id, Some(d.id))
-                    .await?;
-            repo::copy_points(&mut tx, m, d.id, new_id).await?;
-            new_id
+    match db::commit(tx, outcome).await {
+        Ok(Done::Made(x)) => Ok(Redirect::to(&done(x)).into_response()),
+        Ok(Done::Already) => Ok(Redirect::to(&appeal_path(id)).into_response()),
+        Ok(Done::Blocked(e)) => refuse(ctx, id, f, e, StatusCode::CONFLICT).await,
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
+            refuse(ctx, id, f, shown.errors, status).await
         }
-    };
-    repo::appeal_reversing(&mut tx, m, id, on, new_id).await?;
-    apps::record_event(
-        &mut tx,
-        m,
-        d.application_id,
-        Some(ctx.user.id),
-        "appeal",
-        "Klagen tas til følge: vedtaket omgjøres",
-        "Klagen er åpen til det nye vedtaket er sendt",
-        Some(&decision_path(new_id)),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("appeal.reversing")
-            .municipality(m)
-            .entity("appeal", id)
-            .details(serde_json::json!({ "new_decision": new_id })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&decision_path(new_id)).into_response())
+    }
 }
 
-/// Called in the transaction that sends decision `d`: an appeal being reversed by it
-/// (§ 33) is closed as reversed now that the new decision is sent.
-pub async fn on_decision_sent(tx: &mut Tx, ctx: &Ctx, d: &Decision) -> AppResult<()> {
-    if d.replaces_id.is_none() {
-        return Ok(());
-    }
-    let m = d.municipality_id;
-    for appeal in repo::close_reversed_appeals(tx, m, d.id).await? {
-        apps::record_event(
-            tx,
-            m,
-            d.application_id,
-            Some(ctx.user.id),
-            "appeal",
-            "Klagen er avsluttet: det nye vedtaket er sendt",
-            "",
-            Some(&appeal_path(appeal)),
-        )
-        .await?;
-        audit::record(
-            tx,
-            ctx,
-            Event::new("appeal.reversed")
-                .municipality(m)
-                .entity("appeal", appeal)
-                .details(serde_json::json!({ "new_decision": d.id })),
-        )
-        .await?;
-    }
-    Ok(())
+/// § 33: the unit reverses its decision; the new decision is drafted for the caseworker.
+pub async fn reverse(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Response> {
+    let (mut tx, a) = load(&ctx, id).await?;
+    let outcome = commands::appeals::reverse(
+        &mut tx,
+        ctx.actor(),
+        &a,
+        version(field(&f, "version")),
+        field(&f, "date"),
+    )
+    .await;
+    finish(&ctx, id, f, tx, outcome, decision_path).await
 }
 
 /// A full refusal closes the case when every appeal deadline has passed without an appeal.
@@ -495,23 +330,9 @@ pub async fn close_expired_refusals(
     pool: &sqlx::PgPool,
     today: chrono::NaiveDate,
 ) -> anyhow::Result<u64> {
-    let municipalities: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM municipalities")
-        .fetch_all(pool)
-        .await?;
+    let municipalities = repo::all_municipalities(pool).await?;
     let mut tx = crate::db::scoped_tx(pool, &municipalities).await?;
-    let closed: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
-        "UPDATE decisions d SET closed_without_appeal = true
-          WHERE d.status = 'sent' AND NOT d.closed_without_appeal
-            AND NOT EXISTS (SELECT 1 FROM decision_points p WHERE p.municipality_id = d.municipality_id
-                             AND p.decision_id = d.id AND (p.outcome <> 'refused' OR p.appeal_deadline IS NULL OR p.appeal_deadline >= $1))
-            AND EXISTS (SELECT 1 FROM decision_points p WHERE p.municipality_id = d.municipality_id AND p.decision_id = d.id)
-            AND NOT EXISTS (SELECT 1 FROM appeals a WHERE a.municipality_id = d.municipality_id AND a.decision_id = d.id)
-            AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.municipality_id = d.municipality_id AND r.replaces_id = d.id)
-         RETURNING d.municipality_id, d.id, d.application_id",
-    )
-    .bind(today)
-    .fetch_all(&mut *tx)
-    .await?;
+    let closed = repo::close_expired_refusals(&mut tx, today).await?;
     for (m, decision, application) in &closed {
         apps::record_event(
             &mut tx,

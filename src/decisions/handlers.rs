@@ -1,57 +1,39 @@
-//! HTTP handlers for writing, approving, sending and correcting decisions.
+//! HTTP handlers for writing, approving, sending and correcting decisions: extract the
+//! form, load the decision with `Ctx::load_for_write`, call the command
+//! ([`super::commands`]) and commit, or show the form again with why it was refused.
 
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Form, Path};
+use axum::extract::Form;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
-use super::deadline::{appeal_deadline, default_notification_date};
+use super::commands;
 use super::forms::{self, field, Fields};
 use super::letter;
-use super::model::{missing_for_dispatch, DecisionFacts, Outcome, PointFacts, Status};
+use super::model::{missing_for_dispatch, DecisionFacts, PointFacts, Status};
 use super::repo::{self, Appeal, Decision, Kind, Paragraph, Point};
-use crate::applications::model::Status as AppStatus;
 use crate::applications::repo::{self as apps, ApplicationDetail};
 use crate::audit::{self, Event};
-use crate::auth::Role;
-use crate::db::Tx;
+use crate::auth::policy::Permission;
+use crate::db;
 use crate::dwellings::repo::{self as dwellings, ListKind};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{self, Id, Ids};
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
+use crate::web::refusal::Refusal;
 use crate::web::{format, render, render_status};
 
-/// Who writes decisions.
-pub const WRITE_ROLES: &[Role] = &[Role::Caseworker, Role::Admin];
-/// Who reads them (the allocation team follows its cases).
-pub const READ_ROLES: &[Role] = crate::auth::policy::CASE_READERS;
-
-pub fn parse_id(raw: &str) -> AppResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
-}
+/// Who writes decisions. Deprecated: name `Permission::WriteDecisions` instead (kept until
+/// the applications context no longer uses it).
+pub const WRITE_ROLES: &[crate::auth::Role] = Permission::WriteDecisions.roles();
 
 pub fn decision_path(id: Uuid) -> String {
     format!("/vedtak/{id}")
-}
-
-/// Opens a write transaction on the decision's municipality and loads the decision.
-pub(super) async fn decision_tx(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, Decision)> {
-    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
-    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let d = repo::decision(&mut tx, &visible, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    let mut tx = ctx.write_tx(d.municipality_id, WRITE_ROLES).await?;
-    // Re-read inside the write transaction: it is the state we change.
-    let d = repo::decision(&mut tx, &[d.municipality_id], id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((tx, d))
 }
 
 pub fn facts(d: &Decision, points: &[Point]) -> DecisionFacts {
@@ -83,54 +65,26 @@ pub fn facts(d: &Decision, points: &[Point]) -> DecisionFacts {
 // ---------------------------------------------------------------------------------------
 // Creating
 
-pub async fn create(ctx: Ctx, Path(app_id): Path<String>) -> AppResult<Response> {
-    let app_id = parse_id(&app_id)?;
-    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
-    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let m = apps::municipality_of(&mut tx, &visible, app_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    let mut tx = ctx.write_tx(m, WRITE_ROLES).await?;
-    let app = apps::application(&mut tx, &[m], app_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if matches!(
-        app.status,
-        AppStatus::Withdrawn | AppStatus::ClosedWithoutDecision | AppStatus::Housed
-    ) {
-        return Err(AppError::Conflict);
-    }
-    repo::ensure_defaults(&mut tx, m).await?;
-    // One unsent decision per case at a time: a second click (or a colleague) lands on the
-    // draft that exists instead of starting another.
-    let existing = repo::decisions_of_application(&mut tx, m, app_id).await?;
-    if let Some(d) = existing.iter().find(|d| d.status != Status::Sent) {
-        return Ok(Redirect::to(&decision_path(d.id)).into_response());
-    }
-    let id = repo::insert_decision(&mut tx, m, app_id, ctx.user.id, None).await?;
-    apps::record_event(
-        &mut tx,
-        m,
-        app_id,
-        Some(ctx.user.id),
-        "decision",
-        "Vedtak påbegynt",
-        "",
-        Some(&decision_path(id)),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("decision.created")
-            .municipality(m)
-            .entity("decision", id)
-            .details(serde_json::json!({ "application": app_id })),
-    )
-    .await?;
-    tx.commit().await?;
+pub async fn create(ctx: Ctx, Id(app_id): Id) -> AppResult<Response> {
+    let (mut tx, app) = ctx
+        .load_for_write::<ApplicationDetail>(
+            Permission::ReadCases,
+            Permission::WriteDecisions,
+            app_id,
+        )
+        .await?;
+    let outcome = commands::create(&mut tx, ctx.actor(), &app).await;
+    let id = db::commit(tx, outcome).await.map_err(refused)?;
     Ok(Redirect::to(&decision_path(id)).into_response())
+}
+
+/// A refusal of a change that has no form of its own (starting or correcting a
+/// decision): such a command refuses only with an error page (404, 403, 409).
+pub(super) fn refused(r: Refusal) -> AppError {
+    match r {
+        Refusal::Error(e) => e,
+        Refusal::Stale | Refusal::Invalid(_) => AppError::Conflict,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -220,11 +174,7 @@ pub async fn page(
     audit_read: bool,
     edit_point: Option<Uuid>,
 ) -> AppResult<DecisionPage> {
-    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
-    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let d = repo::decision(&mut tx, &visible, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, d) = ctx.load::<Decision>(Permission::ReadCases, id).await?;
     let m = d.municipality_id;
     let app = apps::application(&mut tx, &[m], d.application_id)
         .await?
@@ -240,7 +190,7 @@ pub async fn page(
     tx.commit().await?;
     if audit_read {
         // Reading a decision is reading a person's case.
-        let mut tx = ctx.write_tx(m, READ_ROLES).await?;
+        let mut tx = ctx.write_tx(m, Permission::ReadCases).await?;
         audit::record(
             &mut tx,
             ctx,
@@ -253,8 +203,9 @@ pub async fn page(
     }
     let type_names: HashMap<Uuid, String> = types.iter().map(|t| (t.id, t.name.clone())).collect();
     let missing = missing_for_dispatch(&facts(&d, &points));
-    let can_write = ctx.user.has_any_role(m, WRITE_ROLES);
+    let can_write = ctx.may(Permission::WriteDecisions, m);
     let four_eyes = settings.decisions_need_second_approver;
+    // With four eyes, the approver is neither the author nor who submitted it.
     let can_approve = can_write
         && if four_eyes {
             d.status == Status::ReadyForApproval
@@ -271,50 +222,20 @@ pub async fn page(
             None => (Fields::new(), FormErrors::new()),
         },
     };
-    let (grounds_form, errors) = forms.grounds.unwrap_or_else(|| {
-        let mut f = Fields::new();
-        f.insert("grounds_rules".into(), d.grounds_rules.clone());
-        f.insert("grounds_facts".into(), d.grounds_facts.clone());
-        f.insert(
-            "grounds_considerations".into(),
-            d.grounds_considerations.clone(),
-        );
-        f.insert("representative".into(), d.representative.clone());
-        if d.no_objection_expected {
-            f.insert("no_objection_expected".into(), "1".into());
-        }
-        (f, FormErrors::new())
-    });
+    let (grounds_form, errors) = forms
+        .grounds
+        .unwrap_or_else(|| (grounds_fields(&d), FormErrors::new()));
     let today = ctx.today();
-    let (dispatch_form, dispatch_errors) = forms.dispatch.unwrap_or_else(|| {
-        let mut f = Fields::new();
-        f.insert("dispatched_on".into(), format::date(today));
-        f.insert("channel".into(), "digital".into());
-        (f, FormErrors::new())
-    });
+    let (dispatch_form, dispatch_errors) = forms
+        .dispatch
+        .unwrap_or_else(|| (dispatch_fields(today), FormErrors::new()));
     let (appeal_form, appeal_errors) = forms.appeal.unwrap_or_default();
     let (request_form, request_errors) = forms.grounds_request.unwrap_or_default();
     // fvl. § 29 second paragraph: no deadline runs while requested grounds are awaited.
     let interrupted = d.grounds_requested_on.is_some() && d.grounds_given_on.is_none();
     Ok(DecisionPage {
         layout: Layout::new(ctx, "soknader"),
-        points: points
-            .into_iter()
-            .map(|p| PointView {
-                type_names: p
-                    .dwelling_type_ids
-                    .iter()
-                    .filter_map(|id| type_names.get(id).cloned())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                deadline: match p.appeal_deadline {
-                    Some(x) => format::date(x),
-                    None if interrupted => "avbrutt til begrunnelsen er gitt".into(),
-                    None => String::new(),
-                },
-                p,
-            })
-            .collect(),
+        points: point_views(points, &type_names, interrupted),
         dwelling_types: types
             .into_iter()
             .filter(|t| t.active)
@@ -344,6 +265,56 @@ pub async fn page(
         notice: notice.chars().take(30).collect(),
         today: format::date(today),
     })
+}
+
+/// The points as the page lists them: dwelling types by name, and the deadline (or why
+/// none runs).
+fn point_views(
+    points: Vec<Point>,
+    type_names: &HashMap<Uuid, String>,
+    interrupted: bool,
+) -> Vec<PointView> {
+    points
+        .into_iter()
+        .map(|p| PointView {
+            type_names: p
+                .dwelling_type_ids
+                .iter()
+                .filter_map(|id| type_names.get(id).cloned())
+                .collect::<Vec<_>>()
+                .join(", "),
+            deadline: match p.appeal_deadline {
+                Some(x) => format::date(x),
+                None if interrupted => "avbrutt til begrunnelsen er gitt".into(),
+                None => String::new(),
+            },
+            p,
+        })
+        .collect()
+}
+
+/// The grounds form as saved.
+fn grounds_fields(d: &Decision) -> Fields {
+    let mut f = Fields::new();
+    f.insert("grounds_rules".into(), d.grounds_rules.clone());
+    f.insert("grounds_facts".into(), d.grounds_facts.clone());
+    f.insert(
+        "grounds_considerations".into(),
+        d.grounds_considerations.clone(),
+    );
+    f.insert("representative".into(), d.representative.clone());
+    if d.no_objection_expected {
+        f.insert("no_objection_expected".into(), "1".into());
+    }
+    f
+}
+
+/// The dispatch form before anything is typed: sent today, digitally.
+fn dispatch_fields(today: chrono::NaiveDate) -> Fields {
+    let mut f = Fields::new();
+    f.insert("dispatched_on".into(), format::date(today));
+    f.insert("channel".into(), "digital".into());
+    f
 }
 
 fn point_fields(p: &Point) -> Fields {
@@ -390,10 +361,9 @@ pub struct ShowQuery {
 
 pub async fn show(
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id,
     axum::extract::Query(q): axum::extract::Query<ShowQuery>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
     let edit = q.punkt.as_deref().and_then(|p| Uuid::parse_str(p).ok());
     render(&page(&ctx, id, Forms::default(), &q.melding, true, edit).await?)
 }
@@ -407,624 +377,145 @@ pub(super) async fn refuse(
     render_status(status, &page(ctx, id, forms, "", false, None).await?)
 }
 
-pub(super) fn conflict_errors() -> FormErrors {
-    let mut e = FormErrors::new();
-    e.general = Some(
-        "Vedtaket ble endret av noen andre mens du arbeidet, eller det er sendt. Ingenting er lagret, men det du skrev står fortsatt i skjemaet. Se over vedtaket slik det er nå, og lagre på nytt."
-            .into(),
-    );
-    e
-}
-
-pub(super) fn version_of(f: &Fields) -> i32 {
-    field(f, "version").parse().unwrap_or(0)
-}
-
 pub(super) fn back(id: Uuid, melding: &str) -> Response {
     Redirect::to(&format!("{}?melding={melding}", decision_path(id))).into_response()
+}
+
+/// The decision and its write transaction: readers may look, writers may change.
+pub(super) async fn load(ctx: &Ctx, id: Uuid) -> AppResult<(db::Tx, Decision)> {
+    ctx.load_for_write::<Decision>(Permission::ReadCases, Permission::WriteDecisions, id)
+        .await
+}
+
+/// Commits the change and goes back to the decision with `melding`, or shows the page
+/// again with the refused form (`place` puts the messages on it) and its status.
+pub(super) async fn finish(
+    ctx: &Ctx,
+    id: Uuid,
+    tx: db::Tx,
+    outcome: crate::web::refusal::Outcome<()>,
+    melding: &str,
+    place: impl FnOnce(FormErrors) -> Forms,
+) -> AppResult<Response> {
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(back(id, melding)),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
+            refuse(ctx, id, place(shown.errors), status).await
+        }
+    }
+}
+
+impl Forms {
+    /// The dispatch (workflow) form, as typed, with its messages.
+    fn dispatch(f: Fields) -> impl FnOnce(FormErrors) -> Forms {
+        move |e| Forms {
+            dispatch: Some((f, e)),
+            ..Default::default()
+        }
+    }
+    fn grounds(f: Fields) -> impl FnOnce(FormErrors) -> Forms {
+        move |e| Forms {
+            grounds: Some((f, e)),
+            ..Default::default()
+        }
+    }
+}
+
+fn version_of(f: &Fields) -> i32 {
+    extract::version(field(f, "version"))
 }
 
 // ---------------------------------------------------------------------------------------
 // Points and grounds
 
-pub async fn save_point(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, d) = decision_tx(&ctx, id).await?;
-    let m = d.municipality_id;
+pub async fn save_point(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Response> {
     let editing = Uuid::parse_str(field(&f, "point_id")).ok();
-    let kinds = repo::kinds(&mut tx, m).await?;
-    let types: Vec<Uuid> = dwellings::list_items(&mut tx, ListKind::Types, &[m], false)
-        .await?
-        .into_iter()
-        .map(|t| t.id)
-        .collect();
-    let input = match forms::parse_point(&f, &kinds, &types) {
-        Ok(p) => p,
-        Err(e) => {
-            tx.rollback().await?;
-            return refuse(
-                &ctx,
-                id,
-                Forms {
-                    point_form: Some((f, editing, e)),
-                    ..Default::default()
-                },
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
+    let (mut tx, d) = load(&ctx, id).await?;
+    let input = commands::SavePoint {
+        version: version_of(&f),
+        editing,
+        form: &f,
     };
-    if !repo::bump_version(&mut tx, m, id, version_of(&f)).await? {
-        tx.rollback().await?;
-        return refuse(
-            &ctx,
-            id,
-            Forms {
-                point_form: Some((f, editing, conflict_errors())),
-                ..Default::default()
-            },
-            StatusCode::CONFLICT,
-        )
-        .await;
-    }
-    let point = match editing {
-        Some(pid) => {
-            if !repo::update_point(&mut tx, m, id, pid, &input).await? {
-                return Err(AppError::NotFound);
-            }
-            pid
-        }
-        None => repo::insert_point(&mut tx, m, id, &input).await?,
-    };
-    // A changed decision must be checked again before approval.
-    if d.status == Status::ReadyForApproval {
-        repo::set_status(&mut tx, m, id, Status::Draft, None).await?;
-    }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("decision.point_saved")
-            .municipality(m)
-            .entity("decision", id)
-            .details(serde_json::json!({ "point": point, "outcome": input.outcome })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(back(id, "punkt"))
+    let outcome = commands::save_point(&mut tx, ctx.actor(), &d, input).await;
+    finish(&ctx, id, tx, outcome, "punkt", |e| Forms {
+        point_form: Some((f, editing, e)),
+        ..Default::default()
+    })
+    .await
 }
 
 pub async fn delete_point(
     ctx: Ctx,
-    Path((id, pid)): Path<(String, String)>,
+    Ids(id, pid): Ids,
     Form(f): Form<Fields>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let pid = parse_id(&pid)?;
-    let (mut tx, d) = decision_tx(&ctx, id).await?;
-    let m = d.municipality_id;
-    if !repo::bump_version(&mut tx, m, id, version_of(&f)).await? {
-        tx.rollback().await?;
-        return refuse(
-            &ctx,
-            id,
-            Forms {
-                grounds: Some((Fields::new(), conflict_errors())),
-                ..Default::default()
-            },
-            StatusCode::CONFLICT,
-        )
-        .await;
-    }
-    if !repo::delete_point(&mut tx, m, id, pid).await? {
-        return Err(AppError::NotFound);
-    }
-    if d.status == Status::ReadyForApproval {
-        repo::set_status(&mut tx, m, id, Status::Draft, None).await?;
-    }
-    audit::record(
-        &mut tx,
+    let (mut tx, d) = load(&ctx, id).await?;
+    let outcome = commands::delete_point(&mut tx, ctx.actor(), &d, version_of(&f), pid).await;
+    finish(
         &ctx,
-        Event::new("decision.point_deleted")
-            .municipality(m)
-            .entity("decision", id)
-            .details(serde_json::json!({ "point": pid })),
+        id,
+        tx,
+        outcome,
+        "slettet",
+        Forms::grounds(Fields::new()),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(back(id, "slettet"))
+    .await
 }
-
-const PARTS: [(&str, &str); 3] = [
-    ("rules", "grounds_rules"),
-    ("facts", "grounds_facts"),
-    ("considerations", "grounds_considerations"),
-];
 
 /// Saves the grounds; when the caseworker asked to insert a standard paragraph, it is
 /// appended (placeholders filled from the case) and the page shown again.
-pub async fn save_grounds(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(mut f): Form<Fields>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, d) = decision_tx(&ctx, id).await?;
-    let m = d.municipality_id;
-    let mut e = FormErrors::new();
-    for (_, name) in PARTS {
-        crate::web::forms::text(&mut e, name, field(&f, name), false, 20000, "Begrunnelsen");
-    }
-    let representative = crate::web::forms::text(
-        &mut e,
-        "representative",
-        field(&f, "representative"),
-        false,
-        300,
-        "Representant",
-    );
-    if !e.is_empty() {
-        tx.rollback().await?;
-        return refuse(
-            &ctx,
-            id,
-            Forms {
-                grounds: Some((f, e)),
-                ..Default::default()
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let insert = field(&f, "insert").to_owned();
-    if let Some((part, name)) = PARTS.iter().find(|(part, _)| *part == insert) {
-        let chosen = Uuid::parse_str(field(&f, &format!("paragraph_{part}"))).ok();
-        let paragraphs = repo::paragraphs(&mut tx, m).await?;
-        if let Some(p) = chosen.and_then(|c| {
-            paragraphs
-                .iter()
-                .find(|p| p.id == c && p.part == *part && p.active)
-        }) {
-            let app = apps::application(&mut tx, &[m], d.application_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let filled = super::model::fill_placeholders(
-                &p.body,
-                &[
-                    ("navn", app.applicant_name.clone()),
-                    ("kommune", app.municipality_name.clone()),
-                    ("saksnummer", app.case_number.clone()),
-                    ("mottatt", format::date(app.received_on)),
-                ],
-            );
-            let current = field(&f, name).trim_end().to_owned();
-            let joined = if current.is_empty() {
-                filled
-            } else {
-                format!("{current}\n\n{filled}")
-            };
-            f.insert((*name).to_owned(), joined);
-        }
-    }
-    if !repo::bump_version(&mut tx, m, id, version_of(&f)).await? {
-        tx.rollback().await?;
-        return refuse(
-            &ctx,
-            id,
-            Forms {
-                grounds: Some((f, conflict_errors())),
-                ..Default::default()
-            },
-            StatusCode::CONFLICT,
-        )
-        .await;
-    }
-    repo::save_grounds(
-        &mut tx,
-        m,
-        id,
-        field(&f, "grounds_rules").trim(),
-        field(&f, "grounds_facts").trim(),
-        field(&f, "grounds_considerations").trim(),
-        f.contains_key("no_objection_expected"),
-        &representative,
-    )
-    .await?;
-    if d.status == Status::ReadyForApproval {
-        repo::set_status(&mut tx, m, id, Status::Draft, None).await?;
-    }
-    audit::record(
-        &mut tx,
+pub async fn save_grounds(ctx: Ctx, Id(id): Id, Form(mut f): Form<Fields>) -> AppResult<Response> {
+    let (mut tx, d) = load(&ctx, id).await?;
+    let input = commands::SaveGrounds {
+        version: version_of(&f),
+        form: &mut f,
+    };
+    let outcome = commands::save_grounds(&mut tx, ctx.actor(), &d, input).await;
+    finish(
         &ctx,
-        Event::new("decision.grounds_saved")
-            .municipality(m)
-            .entity("decision", id),
+        id,
+        tx,
+        outcome,
+        "begrunnelse#begrunnelse",
+        Forms::grounds(f),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "{}?melding=begrunnelse#begrunnelse",
-        decision_path(id)
-    ))
-    .into_response())
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
 // Workflow
 
-pub async fn submit(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, d) = decision_tx(&ctx, id).await?;
-    let m = d.municipality_id;
-    if d.status != Status::Draft {
-        return Err(AppError::Conflict);
-    }
-    let points = repo::points(&mut tx, m, id).await?;
-    if !missing_for_dispatch(&facts(&d, &points)).is_empty() {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.general = Some("Vedtaket er ikke komplett. Rett opp punktene i sjekklisten før det sendes til godkjenning.".into());
-        return refuse(
-            &ctx,
-            id,
-            Forms {
-                dispatch: Some((f, e)),
-                ..Default::default()
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    if !repo::bump_version(&mut tx, m, id, version_of(&f)).await? {
-        tx.rollback().await?;
-        return refuse(
-            &ctx,
-            id,
-            Forms {
-                dispatch: Some((f, conflict_errors())),
-                ..Default::default()
-            },
-            StatusCode::CONFLICT,
-        )
-        .await;
-    }
-    repo::set_status(&mut tx, m, id, Status::ReadyForApproval, Some(ctx.user.id)).await?;
-    apps::record_event(
-        &mut tx,
-        m,
-        d.application_id,
-        Some(ctx.user.id),
-        "decision",
-        "Vedtak sendt til godkjenning",
-        "",
-        Some(&decision_path(id)),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("decision.submitted")
-            .municipality(m)
-            .entity("decision", id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(back(id, "til-godkjenning"))
+pub async fn submit(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Response> {
+    let (mut tx, d) = load(&ctx, id).await?;
+    let outcome = commands::submit(&mut tx, ctx.actor(), &d, version_of(&f)).await;
+    finish(&ctx, id, tx, outcome, "til-godkjenning", Forms::dispatch(f)).await
 }
 
-pub async fn reopen(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, d) = decision_tx(&ctx, id).await?;
-    let m = d.municipality_id;
-    if d.status != Status::ReadyForApproval {
-        return Err(AppError::Conflict);
-    }
-    if !repo::bump_version(&mut tx, m, id, version_of(&f)).await? {
-        tx.rollback().await?;
-        return refuse(
-            &ctx,
-            id,
-            Forms {
-                dispatch: Some((f, conflict_errors())),
-                ..Default::default()
-            },
-            StatusCode::CONFLICT,
-        )
-        .await;
-    }
-    repo::set_status(&mut tx, m, id, Status::Draft, None).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("decision.reopened")
-            .municipality(m)
-            .entity("decision", id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(back(id, "utkast"))
+pub async fn reopen(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Response> {
+    let (mut tx, d) = load(&ctx, id).await?;
+    let outcome = commands::reopen(&mut tx, ctx.actor(), &d, version_of(&f)).await;
+    finish(&ctx, id, tx, outcome, "utkast", Forms::dispatch(f)).await
 }
 
 /// Approves and sends: records dispatch and notification, computes each point's appeal
 /// deadline, locks the decision and moves the case on.
-/// The dispatch form again, with what was typed and why it was refused.
-async fn refuse_dispatch(
-    ctx: &Ctx,
-    id: Uuid,
-    f: Fields,
-    e: FormErrors,
-    code: StatusCode,
-) -> AppResult<Response> {
-    let forms = Forms {
-        dispatch: Some((f, e)),
-        ..Default::default()
+pub async fn send(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Response> {
+    let (mut tx, d) = load(&ctx, id).await?;
+    let input = commands::Send {
+        version: version_of(&f),
+        dispatch: forms::parse_dispatch(&f, ctx.today()),
     };
-    refuse(ctx, id, forms, code).await
-}
-
-pub async fn send(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Fields>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, d) = decision_tx(&ctx, id).await?;
-    let m = d.municipality_id;
-    if d.status == Status::Sent {
-        // A second submit of the same form: the decision is already sent.
-        return Ok(back(id, "sendt"));
-    }
-    let settings = repo::settings(&mut tx, m).await?;
-    if settings.decisions_need_second_approver
-        && (d.status != Status::ReadyForApproval
-            || d.author_id == ctx.user.id
-            || d.submitted_by == Some(ctx.user.id))
-    {
-        return Err(AppError::Forbidden);
-    }
-    let today = ctx.today();
-    let input = match forms::parse_dispatch(&f, today) {
-        Ok(i) => i,
-        Err(e) => {
-            tx.rollback().await?;
-            return refuse_dispatch(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
-    };
-    let points = repo::points(&mut tx, m, id).await?;
-    if let Some(msg) = super::advance_notice::send_blocked(&mut tx, &d, &points, today).await? {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.general = Some(msg);
-        return refuse_dispatch(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    if !missing_for_dispatch(&facts(&d, &points)).is_empty() {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.general = Some("Vedtaket er ikke komplett og kan ikke sendes. Se sjekklisten.".into());
-        return refuse_dispatch(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    if !repo::bump_version(&mut tx, m, id, version_of(&f)).await? {
-        tx.rollback().await?;
-        return refuse_dispatch(&ctx, id, f, conflict_errors(), StatusCode::CONFLICT).await;
-    }
-    let notified_on = input.notified_on.unwrap_or_else(|| {
-        default_notification_date(
-            input.dispatched_on,
-            input.channel,
-            settings.notification_post_days.max(0) as u32,
-        )
-    });
-    // A letter is never sent with an appeal deadline that has already passed.
-    let deadlines: Vec<(i32, chrono::NaiveDate)> = points
-        .iter()
-        .map(|p| {
-            (
-                p.position,
-                appeal_deadline(notified_on, None, p.appeal_weeks.max(1) as u32),
-            )
-        })
-        .collect();
-    if let Some((pos, passed)) = deadlines.iter().find(|(_, dl)| *dl < today) {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.add(
-            "notified_on",
-            format!(
-                "Med denne mottaksdatoen ville klagefristen for punkt {pos} allerede ha gått ut ({}). Et vedtak sendes aldri med en frist som er passert.",
-                format::date(*passed)
-            ),
-        );
-        return refuse_dispatch(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    repo::mark_sent(
-        &mut tx,
-        m,
-        id,
-        &repo::Dispatch {
-            approver: ctx.user.id,
-            decided_on: today.min(input.dispatched_on),
-            dispatched_on: input.dispatched_on,
-            channel: input.channel.key(),
-            notified_on,
-        },
-    )
-    .await?;
-    for (p, (_, deadline)) in points.iter().zip(&deadlines) {
-        repo::set_point_deadline(&mut tx, m, p.id, *deadline).await?;
-    }
-    // The letter as sent goes to the archive in the same transaction.
-    let sent = repo::decision(&mut tx, &[m], id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (l, recipient) = compose_letter(&mut tx, &sent, today).await?;
-    crate::letters::archive::archive(
-        &mut tx,
-        m,
-        crate::letters::archive::Outgoing {
-            kind: crate::letters::archive::Kind::Decision,
-            application_id: d.application_id,
-            entity_type: "decision",
-            entity_id: id,
-            title: &l.title,
-            recipient: &recipient,
-            channel: input.channel.key(),
-            sent_on: input.dispatched_on,
-            sent_by: ctx.user.id,
-            author: &l.author,
-            footer: &l.footer,
-            blocks: l.blocks.clone(),
-            texts: l.texts.clone(),
-        },
-    )
-    .await?;
-    super::appeals::on_decision_sent(&mut tx, &ctx, &sent).await?;
-    move_case_on(&mut tx, &ctx, &d, &points).await?;
-    apps::record_event(
-        &mut tx,
-        m,
-        d.application_id,
-        Some(ctx.user.id),
-        "decision",
-        if points.len() >= 2 {
-            "Samlevedtak sendt"
-        } else {
-            "Vedtak sendt"
-        },
-        &format!(
-            "Sendt {} ({}), regnes mottatt {}",
-            format::date(input.dispatched_on),
-            match input.channel {
-                super::deadline::Channel::Digital => "digitalt",
-                super::deadline::Channel::Post => "med post",
-                super::deadline::Channel::InPerson => "levert personlig",
-            },
-            format::date(notified_on)
-        ),
-        Some(&decision_path(id)),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("decision.sent").municipality(m).entity("decision", id).details(serde_json::json!({
-            "application": d.application_id, "points": points.len(), "notified_on": notified_on, "replaces": d.replaces_id,
-        })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(back(id, "sendt"))
-}
-
-/// The outcome drives the case: a granted dwelling puts the applicant on the waiting list;
-/// a refusal of everything marks the case rejected.
-async fn move_case_on(tx: &mut Tx, ctx: &Ctx, d: &Decision, points: &[Point]) -> AppResult<()> {
-    let m = d.municipality_id;
-    let app = apps::application(tx, &[m], d.application_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let all_refused = points.iter().all(|p| p.outcome == Outcome::Refused);
-    let all_granted = points.iter().all(|p| p.outcome == Outcome::Granted);
-    let dwelling_granted = points.iter().any(|p| {
-        p.kind_is_dwelling && matches!(p.outcome, Outcome::Granted | Outcome::PartlyGranted)
-    });
-    let decided = if all_refused {
-        AppStatus::Rejected
-    } else if all_granted {
-        AppStatus::Approved
-    } else {
-        AppStatus::PartlyApproved
-    };
-    let target = if dwelling_granted {
-        AppStatus::WaitingList
-    } else {
-        decided
-    };
-    // Offered and housed cases keep their place when a correction still grants a dwelling.
-    let keep = dwelling_granted
-        && matches!(
-            app.status,
-            AppStatus::WaitingList | AppStatus::Offered | AppStatus::Housed
-        );
-    if keep || app.status == target {
-        return Ok(());
-    }
-    let mut version = app.version;
-    if target == AppStatus::WaitingList && app.status != decided {
-        if !apps::set_status(tx, m, app.id, version, decided, "", ctx.today()).await? {
-            return Err(AppError::Conflict);
-        }
-        version += 1;
-        apps::record_event(
-            tx,
-            m,
-            app.id,
-            Some(ctx.user.id),
-            "status",
-            decided.label(),
-            "Etter vedtak",
-            Some(&decision_path(d.id)),
-        )
-        .await?;
-    }
-    if !apps::set_status(tx, m, app.id, version, target, "", ctx.today()).await? {
-        return Err(AppError::Conflict);
-    }
-    apps::record_event(
-        tx,
-        m,
-        app.id,
-        Some(ctx.user.id),
-        "status",
-        target.label(),
-        "Etter vedtak",
-        Some(&decision_path(d.id)),
-    )
-    .await?;
-    Ok(())
+    let outcome = commands::send(&mut tx, ctx.actor(), &d, input).await;
+    finish(&ctx, id, tx, outcome, "sendt", Forms::dispatch(f)).await
 }
 
 /// A sent decision is never changed: a correction is a new decision that replaces it.
-pub async fn correct(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, d) = decision_tx(&ctx, id).await?;
-    let m = d.municipality_id;
-    if d.status != Status::Sent {
-        return Err(AppError::Conflict);
-    }
-    if let Some(existing) = d.replaced_by_id {
-        // Already being corrected: go to that one (a double submit is harmless).
-        return Ok(Redirect::to(&decision_path(existing)).into_response());
-    }
-    let new_id = repo::insert_decision(&mut tx, m, d.application_id, ctx.user.id, Some(id)).await?;
-    repo::copy_points(&mut tx, m, id, new_id).await?;
-    apps::record_event(
-        &mut tx,
-        m,
-        d.application_id,
-        Some(ctx.user.id),
-        "decision",
-        "Retting av vedtak påbegynt",
-        "",
-        Some(&decision_path(new_id)),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("decision.correction_created")
-            .municipality(m)
-            .entity("decision", new_id)
-            .details(serde_json::json!({ "replaces": id })),
-    )
-    .await?;
-    tx.commit().await?;
+pub async fn correct(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+    let (mut tx, d) = load(&ctx, id).await?;
+    let outcome = commands::correct(&mut tx, ctx.actor(), &d).await;
+    let new_id = db::commit(tx, outcome).await.map_err(refused)?;
     Ok(Redirect::to(&decision_path(new_id)).into_response())
 }
 
@@ -1077,11 +568,7 @@ enum LetterSource {
 }
 
 async fn build_letter(ctx: &Ctx, id: Uuid) -> AppResult<LetterSource> {
-    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
-    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let d = repo::decision(&mut tx, &visible, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, d) = ctx.load::<Decision>(Permission::ReadCases, id).await?;
     let m = d.municipality_id;
     if d.status == Status::Sent {
         if let Some(archived) = crate::letters::archive::latest_for(&mut tx, m, id).await? {
@@ -1091,7 +578,7 @@ async fn build_letter(ctx: &Ctx, id: Uuid) -> AppResult<LetterSource> {
     }
     let (l, _) = compose_letter(&mut tx, &d, ctx.today()).await?;
     tx.commit().await?;
-    let mut tx = ctx.write_tx(m, READ_ROLES).await?;
+    let mut tx = ctx.write_tx(m, Permission::ReadCases).await?;
     audit::record(
         &mut tx,
         ctx,
@@ -1104,8 +591,7 @@ async fn build_letter(ctx: &Ctx, id: Uuid) -> AppResult<LetterSource> {
     Ok(LetterSource::Live(Box::new((d, l))))
 }
 
-pub async fn letter_html(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+pub async fn letter_html(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     let (d, l) = match build_letter(&ctx, id).await? {
         LetterSource::Archived(a) => return Ok(Redirect::to(&format!("/brev/{a}")).into_response()),
         LetterSource::Live(live) => *live,
@@ -1117,8 +603,7 @@ pub async fn letter_html(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response
     })
 }
 
-pub async fn letter_pdf(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+pub async fn letter_pdf(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     let l = match build_letter(&ctx, id).await? {
         LetterSource::Archived(a) => {
             return Ok(Redirect::to(&format!("/brev/{a}.pdf")).into_response())

@@ -5,26 +5,25 @@
 //! and appeal information and its own appeal deadline, archived as sent.
 
 use askama::Template;
-use axum::extract::{Form, Path};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::Form;
+use axum::response::Response;
 use chrono::NaiveDate;
 
-use super::appeals::{appeal_path, appeal_tx, conflict, refuse, timeliness_per_point, worst};
+use super::appeals::{appeal_path, finish, load, timeliness_per_point, worst};
+use super::commands::{self, appeals::Assessed};
 use super::deadline::{appeal_deadline, default_notification_date, Timeliness};
 use super::forms::{self, field, Fields};
-use super::handlers::parse_id;
 use super::letter::{recipient_lines, recipient_summary, sender_lines};
 use super::repo::{self, Appeal, Decision, Point};
 use crate::applications::repo as apps;
-use crate::audit::{self, Event};
 use crate::letters::archive::{self, Kind, Outgoing};
 use crate::letters::mandatory::TextKey;
 use crate::letters::{self, verbatim_lines};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{version, Id};
 use crate::web::format;
-use crate::web::forms::{text, FormErrors};
+use crate::web::forms::FormErrors;
 
 /// Where a late appeal stands in the § 31 assessment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,148 +156,26 @@ pub fn bodies_of(points: &[Point], appealed: &[uuid::Uuid]) -> Vec<String> {
     out
 }
 
-pub async fn assess(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, a) = appeal_tx(&ctx, id, true).await?;
-    let m = a.municipality_id;
-    let d = repo::decision(&mut tx, &[m], a.decision_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let points = repo::points(&mut tx, m, a.decision_id).await?;
-    let per_point = timeliness_per_point(&d, &points, &a.point_ids, a.received_on, a.posted_on);
-    let t = worst(per_point.iter().map(|(_, _, t)| *t));
-    if a.status != "registered" || late_state(&d, &points, &a) != LateState::Pending {
-        // Nothing to assess (in time, or already assessed: a second submit).
-        tx.rollback().await?;
-        return Ok(Redirect::to(&appeal_path(id)).into_response());
-    }
-    let today = ctx.today();
-    let choice = field(&f, "late_decision").to_owned();
-    // A dismissal is sent: its dispatch fields are checked like a decision's.
-    let (mut e, dispatch) = if choice == "dismissed" {
-        match forms::parse_dispatch(&f, today) {
-            Ok(x) => (FormErrors::new(), Some(x)),
-            Err(e) => (e, None),
-        }
-    } else {
-        (FormErrors::new(), None)
+/// § 31: takes a late appeal up, or dismisses it (a letter of its own, archived as sent).
+pub async fn assess(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Response> {
+    let (mut tx, a) = load(&ctx, id).await?;
+    let input = commands::appeals::Assess {
+        version: version(field(&f, "version")),
+        choice: field(&f, "late_decision"),
+        reason: field(&f, "late_reason"),
+        interest: field(&f, "late_interest"),
+        assessment: field(&f, "late_assessment"),
+        dispatch: &f,
     };
-    if !matches!(choice.as_str(), "taken_up" | "dismissed") {
-        e.add(
-            "late_decision",
-            "Velg om klagen skal behandles likevel eller avvises.",
-        );
-    }
-    let reason = text(
-        &mut e,
-        "late_reason",
-        field(&f, "late_reason"),
-        false,
-        5000,
-        "Særlige grunner",
-    );
-    let interest = text(
-        &mut e,
-        "late_interest",
-        field(&f, "late_interest"),
-        false,
-        5000,
-        "Partens interesse",
-    );
-    let assessment = text(
-        &mut e,
-        "late_assessment",
-        field(&f, "late_assessment"),
-        false,
-        10000,
-        "Vurderingen",
-    );
-    if choice == "taken_up" {
-        if reason.is_empty() {
-            e.add("late_reason", "Skriv de særlige grunnene til at klagen behandles selv om den kom for sent (forvaltningsloven § 31 første ledd). Uten dem kan en for sen klage ikke tas under behandling.");
-        }
-        if t == Timeliness::BeyondOneYear {
-            e.add("late_decision", "Klagen kom mer enn ett år etter vedtaket og kan aldri tas under behandling (forvaltningsloven § 31 tredje ledd).");
-        }
-    }
-    if choice == "dismissed" && assessment.is_empty() {
-        e.add("late_assessment", "Skriv vurderingen: hvorfor det ikke er særlige grunner til å behandle klagen. Den er begrunnelsen i avvisningsvedtaket.");
-    }
-    if !e.is_empty() {
-        tx.rollback().await?;
-        return refuse(&ctx, id, f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    if !repo::bump_appeal(&mut tx, m, id, field(&f, "version").parse().unwrap_or(0)).await? {
-        tx.rollback().await?;
-        return refuse(&ctx, id, f, conflict(), StatusCode::CONFLICT).await;
-    }
-    let l = repo::LateAssessment {
-        on: today,
-        by: ctx.user.id,
-        reason: &reason,
-        interest: &interest,
-        assessment: &assessment,
-    };
-    let Some(dispatch) = dispatch else {
-        repo::appeal_taken_up(&mut tx, m, id, &l).await?;
-        apps::record_event(
-            &mut tx,
-            m,
-            a.application_id,
-            Some(ctx.user.id),
-            "appeal",
-            "Klagen kom for sent, men behandles likevel (forvaltningsloven § 31)",
-            &reason,
-            Some(&appeal_path(id)),
-        )
-        .await?;
-        audit::record(
-            &mut tx,
-            &ctx,
-            Event::new("appeal.late_taken_up")
-                .municipality(m)
-                .entity("appeal", id),
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(Redirect::to(&format!("{}?melding=behandles", appeal_path(id))).into_response());
-    };
-    let (letter, deadline) = dismiss(
-        &mut tx,
-        &a,
-        &d,
-        &points,
-        &l,
-        &dispatch,
-        &ctx.user.display_name,
-    )
-    .await?;
-    apps::record_event(
-        &mut tx,
-        m,
-        a.application_id,
-        Some(ctx.user.id),
-        "appeal",
-        "Klagen avvist fordi den kom for sent (forvaltningsloven § 31)",
-        &format!("Klagefrist for avvisningen {}", format::date(deadline)),
-        Some(&format!("/brev/{letter}")),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("appeal.dismissed")
-            .municipality(m)
-            .entity("appeal", id)
-            .details(serde_json::json!({ "letter": letter, "deadline": deadline })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=avvist", appeal_path(id))).into_response())
+    let outcome = commands::appeals::assess_late(&mut tx, ctx.actor(), &a, input).await;
+    finish(&ctx, id, f, tx, outcome, |assessed| {
+        let melding = match assessed {
+            Assessed::TakenUp => "behandles",
+            Assessed::Dismissed => "avvist",
+        };
+        format!("{}?melding={melding}", appeal_path(id))
+    })
+    .await
 }
 
 /// Sends the dismissal of a late appeal: its own notification date and appeal deadline

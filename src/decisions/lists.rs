@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::handlers::READ_ROLES;
+use super::repo;
 use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
 use crate::web::ctx::Ctx;
 use crate::web::error::AppResult;
@@ -32,20 +33,7 @@ pub struct ListQuery {
     pub etter: String,
 }
 
-#[derive(sqlx::FromRow)]
-pub struct Row {
-    pub id: Uuid,
-    pub municipality_id: Uuid,
-    pub municipality: String,
-    pub case_number: String,
-    pub applicant: String,
-    pub status: String,
-    pub author: String,
-    pub points: i64,
-    pub refused: i64,
-    pub dispatched_on: Option<NaiveDate>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
+pub use super::repo::ListRow as Row;
 
 #[derive(Template)]
 #[template(path = "decisions/list.html")]
@@ -94,37 +82,16 @@ async fn fetch(
         .etter
         .split_once('_')
         .and_then(|(k, id)| Some((k.to_owned(), Uuid::parse_str(id).ok()?)));
-    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
+    let (mut tx, munis) = ctx.read_tx(Permission::ReadCases).await?;
     let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    // Sort key as text so one keyset cursor serves both views.
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT d.id, d.municipality_id, mu.name AS municipality, a.case_number, p.name AS applicant, d.status::text AS status,
-                u.display_name AS author,
-                (SELECT count(*) FROM decision_points dp WHERE dp.municipality_id = d.municipality_id AND dp.decision_id = d.id) AS points,
-                (SELECT count(*) FROM decision_points dp WHERE dp.municipality_id = d.municipality_id AND dp.decision_id = d.id AND dp.outcome = 'refused') AS refused,
-                d.dispatched_on, d.updated_at
-           FROM decisions d
-           JOIN municipalities mu ON mu.id = d.municipality_id
-           JOIN applications a ON a.municipality_id = d.municipality_id AND a.id = d.application_id
-           JOIN people p ON p.municipality_id = a.municipality_id AND p.id = a.applicant_id
-           JOIN users u ON u.id = d.author_id
-          WHERE d.municipality_id = ANY($1)
-            AND (CASE WHEN $2 THEN d.status = 'sent' ELSE d.status <> 'sent' END)
-            AND ($3::date IS NULL OR d.dispatched_on >= $3)
-            AND ($4::date IS NULL OR d.dispatched_on <= $4)
-            AND ($5::text IS NULL OR (CASE WHEN $2 THEN d.dispatched_on::text ELSE d.updated_at::text END, d.id) < ($5, $6))
-          ORDER BY CASE WHEN $2 THEN d.dispatched_on::text ELSE d.updated_at::text END DESC, d.id DESC
-          LIMIT $7",
-    )
-    .bind(&ids)
-    .bind(sent)
-    .bind(from)
-    .bind(to)
-    .bind(cursor.as_ref().map(|c| c.0.clone()))
-    .bind(cursor.as_ref().map(|c| c.1))
-    .bind(limit + 1)
-    .fetch_all(&mut *tx)
-    .await?;
+    let filter = repo::ListFilter {
+        sent,
+        from,
+        to,
+        after: cursor,
+        limit: limit + 1,
+    };
+    let rows = repo::list_decisions(&mut tx, &ids, &filter).await?;
     let more = rows.len() as i64 > limit;
     let mut rows = rows;
     rows.truncate(limit as usize);
@@ -221,19 +188,7 @@ pub async fn export(ctx: Ctx, Query(mut q): Query<ListQuery>) -> AppResult<Respo
     ))
 }
 
-#[derive(sqlx::FromRow)]
-pub struct AppealRow {
-    pub id: Uuid,
-    pub municipality: String,
-    pub case_number: String,
-    pub appellant: String,
-    pub received_on: NaiveDate,
-    pub status: String,
-    pub forwarded_on: Option<NaiveDate>,
-    /// fvl. § 11a: the date by which an interim reply is owed, while the appeal is with us
-    /// (a month after receipt until one is sent, then the date the last one promised).
-    pub interim_due_on: Option<NaiveDate>,
-}
+pub use super::repo::AppealRow;
 
 #[derive(Template)]
 #[template(path = "decisions/appeals.html")]
@@ -277,33 +232,9 @@ impl AppealsPage {
 }
 
 pub async fn open_appeals(ctx: Ctx) -> AppResult<Response> {
-    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
+    let (mut tx, munis) = ctx.read_tx(Permission::ReadCases).await?;
     let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let rows: Vec<AppealRow> = sqlx::query_as(
-        "SELECT ap.id, mu.name AS municipality, a.case_number, ap.appellant, ap.received_on,
-                ap.status::text AS status, ap.forwarded_on,
-                CASE WHEN ap.status IN ('registered', 'reversing')
-                       OR (ap.status = 'forwarded' AND EXISTS (
-                             SELECT 1 FROM appeal_points p WHERE p.municipality_id = ap.municipality_id
-                                AND p.appeal_id = ap.id AND p.forwarded_on IS NULL)) THEN
-                  CASE WHEN r.sent_on IS NULL THEN (ap.received_on + interval '1 month')::date
-                       ELSE r.expected_on END
-                END AS interim_due_on
-           FROM appeals ap
-           JOIN municipalities mu ON mu.id = ap.municipality_id
-           LEFT JOIN LATERAL (
-             SELECT i.sent_on, i.expected_on FROM appeal_interim_replies i
-              WHERE i.municipality_id = ap.municipality_id AND i.appeal_id = ap.id
-              ORDER BY i.sent_on DESC, i.created_at DESC LIMIT 1) r ON true
-           JOIN decisions d ON d.municipality_id = ap.municipality_id AND d.id = ap.decision_id
-           JOIN applications a ON a.municipality_id = d.municipality_id AND a.id = d.application_id
-          WHERE ap.municipality_id = ANY($1) AND ap.status IN ('registered', 'reversing', 'forwarded')
-          ORDER BY ap.received_on, ap.id
-          LIMIT 500",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = repo::open_appeals(&mut tx, &ids).await?;
     tx.commit().await?;
     render(&AppealsPage {
         show_municipality: ctx.visible_municipalities().len() > 1,

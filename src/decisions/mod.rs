@@ -5,6 +5,7 @@ pub mod advance_notice;
 pub mod appeal_interim;
 pub mod appeals;
 pub mod calendar;
+pub mod commands;
 pub mod deadline;
 pub mod forms;
 pub mod forwarding;

@@ -1276,3 +1276,234 @@ pub async fn set_advance_notice_days(
     .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------
+// Interim replies to appeals (fvl. § 11a)
+
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct InterimReply {
+    pub id: Uuid,
+    pub sent_on: NaiveDate,
+    pub expected_on: Option<NaiveDate>,
+    pub letter_id: Uuid,
+}
+
+pub async fn interim_replies(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    appeal: Uuid,
+) -> sqlx::Result<Vec<InterimReply>> {
+    sqlx::query_as(
+        "SELECT id, sent_on, expected_on, letter_id FROM appeal_interim_replies
+          WHERE municipality_id = $1 AND appeal_id = $2 ORDER BY sent_on, created_at",
+    )
+    .bind(municipality)
+    .bind(appeal)
+    .fetch_all(conn)
+    .await
+}
+
+/// An interim reply as sent: the promise it made and the archived letter.
+pub struct NewInterimReply<'a> {
+    pub appeal_id: Uuid,
+    pub sent_on: NaiveDate,
+    pub expected_on: Option<NaiveDate>,
+    pub reason: &'a str,
+    pub letter_id: Uuid,
+    pub sent_by: Uuid,
+}
+
+pub async fn insert_interim_reply(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    r: &NewInterimReply<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO appeal_interim_replies (municipality_id, id, appeal_id, sent_on, expected_on, reason, letter_id, sent_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(municipality)
+    .bind(Uuid::now_v7())
+    .bind(r.appeal_id)
+    .bind(r.sent_on)
+    .bind(r.expected_on)
+    .bind(r.reason)
+    .bind(r.letter_id)
+    .bind(r.sent_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Lists
+
+/// A decision in the lists of drafts and of sent decisions.
+#[derive(sqlx::FromRow)]
+pub struct ListRow {
+    pub id: Uuid,
+    pub municipality_id: Uuid,
+    pub municipality: String,
+    pub case_number: String,
+    pub applicant: String,
+    pub status: String,
+    pub author: String,
+    pub points: i64,
+    pub refused: i64,
+    pub dispatched_on: Option<NaiveDate>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Which decisions a list shows: sent ones (newest dispatch first) or the unsent
+/// (last changed first), after the keyset cursor `(sort key as text, id)`.
+pub struct ListFilter {
+    pub sent: bool,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub after: Option<(String, Uuid)>,
+    pub limit: i64,
+}
+
+pub async fn list_decisions(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+    f: &ListFilter,
+) -> sqlx::Result<Vec<ListRow>> {
+    // Sort key as text so one keyset cursor serves both views.
+    sqlx::query_as(
+        "SELECT d.id, d.municipality_id, mu.name AS municipality, a.case_number, p.name AS applicant, d.status::text AS status,
+                u.display_name AS author,
+                (SELECT count(*) FROM decision_points dp WHERE dp.municipality_id = d.municipality_id AND dp.decision_id = d.id) AS points,
+                (SELECT count(*) FROM decision_points dp WHERE dp.municipality_id = d.municipality_id AND dp.decision_id = d.id AND dp.outcome = 'refused') AS refused,
+                d.dispatched_on, d.updated_at
+           FROM decisions d
+           JOIN municipalities mu ON mu.id = d.municipality_id
+           JOIN applications a ON a.municipality_id = d.municipality_id AND a.id = d.application_id
+           JOIN people p ON p.municipality_id = a.municipality_id AND p.id = a.applicant_id
+           JOIN users u ON u.id = d.author_id
+          WHERE d.municipality_id = ANY($1)
+            AND (CASE WHEN $2 THEN d.status = 'sent' ELSE d.status <> 'sent' END)
+            AND ($3::date IS NULL OR d.dispatched_on >= $3)
+            AND ($4::date IS NULL OR d.dispatched_on <= $4)
+            AND ($5::text IS NULL OR (CASE WHEN $2 THEN d.dispatched_on::text ELSE d.updated_at::text END, d.id) < ($5, $6))
+          ORDER BY CASE WHEN $2 THEN d.dispatched_on::text ELSE d.updated_at::text END DESC, d.id DESC
+          LIMIT $7",
+    )
+    .bind(visible)
+    .bind(f.sent)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.after.as_ref().map(|c| c.0.clone()))
+    .bind(f.after.as_ref().map(|c| c.1))
+    .bind(f.limit)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AppealRow {
+    pub id: Uuid,
+    pub municipality: String,
+    pub case_number: String,
+    pub appellant: String,
+    pub received_on: NaiveDate,
+    pub status: String,
+    pub forwarded_on: Option<NaiveDate>,
+    /// fvl. § 11a: the date by which an interim reply is owed, while the appeal is with us
+    /// (a month after receipt until one is sent, then the date the last one promised).
+    pub interim_due_on: Option<NaiveDate>,
+}
+
+/// The open appeals (registered, being reversed, forwarded), oldest first.
+pub async fn open_appeals(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+) -> sqlx::Result<Vec<AppealRow>> {
+    sqlx::query_as(
+        "SELECT ap.id, mu.name AS municipality, a.case_number, ap.appellant, ap.received_on,
+                ap.status::text AS status, ap.forwarded_on,
+                CASE WHEN ap.status IN ('registered', 'reversing')
+                       OR (ap.status = 'forwarded' AND EXISTS (
+                             SELECT 1 FROM appeal_points p WHERE p.municipality_id = ap.municipality_id
+                                AND p.appeal_id = ap.id AND p.forwarded_on IS NULL)) THEN
+                  CASE WHEN r.sent_on IS NULL THEN (ap.received_on + interval '1 month')::date
+                       ELSE r.expected_on END
+                END AS interim_due_on
+           FROM appeals ap
+           JOIN municipalities mu ON mu.id = ap.municipality_id
+           LEFT JOIN LATERAL (
+             SELECT i.sent_on, i.expected_on FROM appeal_interim_replies i
+              WHERE i.municipality_id = ap.municipality_id AND i.appeal_id = ap.id
+              ORDER BY i.sent_on DESC, i.created_at DESC LIMIT 1) r ON true
+           JOIN decisions d ON d.municipality_id = ap.municipality_id AND d.id = ap.decision_id
+           JOIN applications a ON a.municipality_id = d.municipality_id AND a.id = d.application_id
+          WHERE ap.municipality_id = ANY($1) AND ap.status IN ('registered', 'reversing', 'forwarded')
+          ORDER BY ap.received_on, ap.id
+          LIMIT 500",
+    )
+    .bind(visible)
+    .fetch_all(conn)
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Periodic work
+
+/// Every municipality's id: the periodic jobs run over all of them.
+pub async fn all_municipalities(pool: &sqlx::PgPool) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT id FROM municipalities")
+        .fetch_all(pool)
+        .await
+}
+
+/// Closes the fully refused decisions whose every appeal deadline passed before `today`
+/// without an appeal or a correction: (municipality, decision, application) of each.
+pub async fn close_expired_refusals(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<(Uuid, Uuid, Uuid)>> {
+    sqlx::query_as(
+        "UPDATE decisions d SET closed_without_appeal = true
+          WHERE d.status = 'sent' AND NOT d.closed_without_appeal
+            AND NOT EXISTS (SELECT 1 FROM decision_points p WHERE p.municipality_id = d.municipality_id
+                             AND p.decision_id = d.id AND (p.outcome <> 'refused' OR p.appeal_deadline IS NULL OR p.appeal_deadline >= $1))
+            AND EXISTS (SELECT 1 FROM decision_points p WHERE p.municipality_id = d.municipality_id AND p.decision_id = d.id)
+            AND NOT EXISTS (SELECT 1 FROM appeals a WHERE a.municipality_id = d.municipality_id AND a.decision_id = d.id)
+            AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.municipality_id = d.municipality_id AND r.replaces_id = d.id)
+         RETURNING d.municipality_id, d.id, d.application_id",
+    )
+    .bind(today)
+    .fetch_all(conn)
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// The loader
+
+impl crate::web::load::Located for Decision {
+    async fn find(
+        conn: &mut PgConnection,
+        visible: &[Uuid],
+        id: Uuid,
+    ) -> sqlx::Result<Option<Self>> {
+        decision(conn, visible, id).await
+    }
+
+    fn owners(&self) -> Vec<Uuid> {
+        vec![self.municipality_id]
+    }
+}
+
+impl crate::web::load::Located for Appeal {
+    async fn find(
+        conn: &mut PgConnection,
+        visible: &[Uuid],
+        id: Uuid,
+    ) -> sqlx::Result<Option<Self>> {
+        appeal(conn, visible, id).await
+    }
+
+    fn owners(&self) -> Vec<Uuid> {
+        vec![self.municipality_id]
+    }
+}

@@ -14,13 +14,10 @@ use uuid::Uuid;
 
 use super::Block;
 use crate::audit::{self, Event};
-use crate::auth::Role;
+use crate::auth::policy::Permission;
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
 use crate::web::{format, render};
-
-/// Who may read sent letters: those who work on cases.
-pub const READ_ROLES: &[Role] = crate::auth::policy::CASE_READERS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -91,28 +88,7 @@ pub async fn archive(
             .await
             .map_err(|e| AppError::Internal(e.into()))??;
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO sent_letters (municipality_id, id, application_id, kind, entity_type, entity_id,
-                title, recipient, channel, sent_on, sent_by, blocks, body, pdf, sha256)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(municipality)
-    .bind(id)
-    .bind(letter.application_id)
-    .bind(letter.kind.key())
-    .bind(letter.entity_type)
-    .bind(letter.entity_id)
-    .bind(letter.title)
-    .bind(letter.recipient)
-    .bind(letter.channel)
-    .bind(letter.sent_on)
-    .bind(letter.sent_by)
-    .bind(Json(&letter.blocks))
-    .bind(super::plain_text(&letter.blocks))
-    .bind(&pdf)
-    .bind(sha256_hex(&pdf))
-    .execute(&mut *conn)
-    .await?;
+    super::repo::insert_sent_letter(&mut *conn, municipality, id, &letter, &pdf).await?;
     super::mandatory::record_on_letter(conn, municipality, id, &letter.texts).await?;
     Ok(id)
 }
@@ -147,37 +123,7 @@ impl Summary {
     }
 }
 
-/// Every letter sent in a case, oldest first.
-pub async fn of_application(
-    conn: &mut PgConnection,
-    municipality: Uuid,
-    application: Uuid,
-) -> sqlx::Result<Vec<Summary>> {
-    sqlx::query_as(
-        "SELECT id, kind, title, recipient, channel, sent_on, sent_at, sha256 FROM sent_letters
-          WHERE municipality_id = $1 AND application_id = $2 ORDER BY sent_at, id",
-    )
-    .bind(municipality)
-    .bind(application)
-    .fetch_all(conn)
-    .await
-}
-
-/// The latest letter sent about a record (a decision, an offer), if any.
-pub async fn latest_for(
-    conn: &mut PgConnection,
-    municipality: Uuid,
-    entity: Uuid,
-) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
-        "SELECT id FROM sent_letters WHERE municipality_id = $1 AND entity_id = $2
-          ORDER BY sent_at DESC, id DESC LIMIT 1",
-    )
-    .bind(municipality)
-    .bind(entity)
-    .fetch_optional(conn)
-    .await
-}
+pub use super::repo::{latest_for, of_application};
 
 #[derive(sqlx::FromRow)]
 pub struct Stored {
@@ -191,27 +137,12 @@ pub struct Stored {
     pub sha256: String,
 }
 
-async fn stored(
-    conn: &mut PgConnection,
-    visible: &[Uuid],
-    id: Uuid,
-) -> sqlx::Result<Option<Stored>> {
-    sqlx::query_as(
-        "SELECT municipality_id, id, application_id, title, sent_on, blocks, pdf, sha256
-           FROM sent_letters WHERE municipality_id = ANY($1) AND id = $2",
-    )
-    .bind(visible)
-    .bind(id)
-    .fetch_optional(conn)
-    .await
-}
-
 /// Reads a stored letter (audited: it names the party), with the mandatory text versions
 /// it printed.
 pub async fn read(ctx: &Ctx, id: Uuid) -> AppResult<(Stored, Vec<super::mandatory::Version>)> {
-    let (mut tx, munis) = ctx.read_tx(READ_ROLES).await?;
+    let (mut tx, munis) = ctx.read_tx(Permission::ReadCases).await?;
     let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let letter = stored(&mut tx, &visible, id)
+    let letter = super::repo::stored(&mut tx, &visible, id)
         .await?
         .ok_or(AppError::NotFound)?;
     audit::record(
@@ -247,7 +178,7 @@ pub async fn show(ctx: Ctx, Path(raw): Path<String>) -> AppResult<Response> {
         Some(id) => (id, true),
         None => (raw.as_str(), false),
     };
-    let id = Uuid::parse_str(raw).map_err(|_| AppError::NotFound)?;
+    let id = crate::web::extract::parse_id(raw)?;
     let (letter, texts) = read(&ctx, id).await?;
     if want_pdf {
         return Ok(pdf_response(letter));

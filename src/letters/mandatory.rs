@@ -14,9 +14,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
-use crate::auth::Role;
+use crate::db;
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
 use crate::web::format;
@@ -151,41 +151,11 @@ impl Texts {
     }
 }
 
-/// Version 1 of every text the municipality does not have yet. Idempotent and safe under
-/// concurrency (the unique key decides).
-pub async fn ensure_defaults(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Result<()> {
-    let keys: Vec<&str> = TextKey::ALL.iter().map(|k| k.key()).collect();
-    let bodies: Vec<&str> = TextKey::ALL.iter().map(|k| k.default_body()).collect();
-    let ids: Vec<Uuid> = TextKey::ALL.iter().map(|_| Uuid::now_v7()).collect();
-    sqlx::query(
-        "INSERT INTO mandatory_texts (municipality_id, id, key, version, body)
-         SELECT $1, t.id, t.key, 1, t.body FROM unnest($2::uuid[], $3::text[], $4::text[]) AS t (id, key, body)
-         WHERE NOT EXISTS (SELECT 1 FROM mandatory_texts m WHERE m.municipality_id = $1 AND m.key = t.key)
-         ON CONFLICT (municipality_id, key, version) DO NOTHING",
-    )
-    .bind(municipality)
-    .bind(&ids)
-    .bind(&keys)
-    .bind(&bodies)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-const VERSION_COLUMNS: &str =
-    "t.id, t.key, t.version, t.body, t.created_at, u.display_name AS created_by_name
-      FROM mandatory_texts t LEFT JOIN users u ON u.id = t.created_by";
+pub use super::repo::{ensure_defaults, of_letter, record_on_letter};
 
 /// The texts a letter composed now would print (seeding version 1 where missing).
 pub async fn current(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Result<Texts> {
-    ensure_defaults(&mut *conn, municipality).await?;
-    let rows: Vec<Version> = sqlx::query_as(&format!(
-        "SELECT DISTINCT ON (t.key) {VERSION_COLUMNS}
-          WHERE t.municipality_id = $1 ORDER BY t.key, t.version DESC"
-    ))
-    .bind(municipality)
-    .fetch_all(conn)
-    .await?;
+    let rows = super::repo::current_texts(conn, municipality).await?;
     Ok(Texts {
         current: rows
             .into_iter()
@@ -194,57 +164,8 @@ pub async fn current(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Resul
     })
 }
 
-/// Every version of every text, newest first within each text.
-async fn history(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Result<Vec<Version>> {
-    sqlx::query_as(&format!(
-        "SELECT {VERSION_COLUMNS} WHERE t.municipality_id = $1 ORDER BY t.key, t.version DESC"
-    ))
-    .bind(municipality)
-    .fetch_all(conn)
-    .await
-}
-
-/// The versions a sent letter printed.
-pub async fn of_letter(
-    conn: &mut PgConnection,
-    municipality: Uuid,
-    letter: Uuid,
-) -> sqlx::Result<Vec<Version>> {
-    sqlx::query_as(&format!(
-        "SELECT {VERSION_COLUMNS} JOIN sent_letter_texts s
-             ON s.municipality_id = t.municipality_id AND s.text_id = t.id
-          WHERE s.municipality_id = $1 AND s.letter_id = $2 ORDER BY t.key"
-    ))
-    .bind(municipality)
-    .bind(letter)
-    .fetch_all(conn)
-    .await
-}
-
-/// Records on a sent letter which text versions it printed (in the sending transaction).
-pub async fn record_on_letter(
-    conn: &mut PgConnection,
-    municipality: Uuid,
-    letter: Uuid,
-    texts: &[Uuid],
-) -> sqlx::Result<()> {
-    if texts.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO sent_letter_texts (municipality_id, letter_id, text_id)
-         SELECT $1, $2, unnest($3::uuid[])",
-    )
-    .bind(municipality)
-    .bind(letter)
-    .bind(texts)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Refuses placeholders other than [`SENDER`]: a misspelt one would be printed as is.
-fn check_placeholders(errors: &mut FormErrors, field: &'static str, body: &str) {
+pub(super) fn check_placeholders(errors: &mut FormErrors, field: &'static str, body: &str) {
     let mut rest = body;
     while let Some(start) = rest.find('{') {
         let after = &rest[start..];
@@ -306,9 +227,9 @@ async fn page(
     saved: Option<String>,
 ) -> AppResult<AdminPage> {
     let m = ctx.admin_municipality()?;
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
     ensure_defaults(&mut tx, m.id).await?;
-    let all = history(&mut tx, m.id).await?;
+    let all = super::repo::text_history(&mut tx, m.id).await?;
     tx.commit().await?;
     let mut texts = Vec::new();
     for key in TextKey::ALL {
@@ -381,15 +302,6 @@ async fn refuse(
     )
 }
 
-async fn stale(ctx: &Ctx, key: TextKey, typed: &str) -> AppResult<Response> {
-    let mut e = FormErrors::new();
-    e.add(
-        key.field(),
-        "Noen andre har endret denne teksten mens du skrev. Teksten under er din; den nye versjonen står i historikken. Gjør endringen på nytt ut fra den nye versjonen.",
-    );
-    refuse(ctx, key, typed, e, StatusCode::CONFLICT).await
-}
-
 /// `POST /innstillinger/brevtekster/{key}`: a new version of one text.
 pub async fn save(
     ctx: Ctx,
@@ -408,65 +320,33 @@ pub async fn save(
     if !e.is_empty() {
         return refuse(&ctx, key, &f.body, e, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    ensure_defaults(&mut tx, m.id).await?;
-    // The newest version; two admins saving at once are told apart by the unique key on
-    // (municipality, key, version) below (the table is append-only: no row locks).
-    let (latest, latest_body): (i32, String) = sqlx::query_as(
-        "SELECT version, body FROM mandatory_texts WHERE municipality_id = $1 AND key = $2
-          ORDER BY version DESC LIMIT 1",
-    )
-    .bind(m.id)
-    .bind(key.key())
-    .fetch_one(&mut *tx)
-    .await?;
-    if f.version.trim().parse::<i32>().ok() != Some(latest)
-        || Uuid::parse_str(f.municipality.trim()).ok() != Some(m.id)
-    {
-        tx.rollback().await?;
-        return stale(&ctx, key, &f.body).await;
-    }
-    if latest_body.trim() == body {
-        tx.rollback().await?;
-        return Ok(Redirect::to("/innstillinger/brevtekster").into_response());
-    }
-    let id = Uuid::now_v7();
-    let insert = sqlx::query(
-        "INSERT INTO mandatory_texts (municipality_id, id, key, version, body, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(m.id)
-    .bind(id)
-    .bind(key.key())
-    .bind(latest + 1)
-    .bind(&body)
-    .bind(ctx.user.id)
-    .execute(&mut *tx)
-    .await;
-    if let Err(err) = insert {
-        // Two admins saving the same version at once: the unique key lets one win.
-        if crate::db::is_unique_violation(&err, "mandatory_texts_municipality_id_key_version_key") {
-            tx.rollback().await?;
-            return stale(&ctx, key, &f.body).await;
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
+    let input = super::commands::SaveText {
+        key,
+        body,
+        version: f.version.trim().parse().ok(),
+        municipality: Uuid::parse_str(f.municipality.trim()).ok(),
+    };
+    let outcome = super::commands::save_text(&mut tx, ctx.actor(), m.id, input).await;
+    match db::commit(tx, outcome).await {
+        Ok(false) => Ok(Redirect::to("/innstillinger/brevtekster").into_response()),
+        Ok(true) => Ok(Redirect::to(&format!(
+            "/innstillinger/brevtekster?lagret={}#{}",
+            key.key(),
+            key.key()
+        ))
+        .into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
+            // Each text has its own form: the message goes next to the one saved.
+            let mut e = shown.errors;
+            if let Some(general) = e.general.take() {
+                e.add(field, general);
+            }
+            refuse(&ctx, key, &f.body, e, status).await
         }
-        return Err(err.into());
     }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("mandatory_text.versioned")
-            .municipality(m.id)
-            .entity("mandatory_text", id)
-            .details(serde_json::json!({ "key": key.key(), "version": latest + 1 })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/innstillinger/brevtekster?lagret={}#{}",
-        key.key(),
-        key.key()
-    ))
-    .into_response())
 }
 
 pub fn routes() -> axum::Router<crate::AppState> {

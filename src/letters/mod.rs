@@ -8,8 +8,10 @@
 //! interpreted) · other lines join into a paragraph · a blank line ends a paragraph.
 
 pub mod archive;
+pub mod commands;
 pub mod mandatory;
 pub mod pdf;
+pub mod repo;
 
 use serde::{Deserialize, Serialize};
 

@@ -103,7 +103,7 @@ async fn an_admin_rewords_a_mandatory_text_and_each_letter_keeps_the_version_it_
     assert_eq!(res.status, StatusCode::CONFLICT);
     assert!(res
         .text_of("#body_appeal_rights-err")
-        .contains("Noen andre har endret denne teksten"));
+        .contains("endret av noen andre"));
     assert_eq!(res.text_of("#body_appeal_rights"), "Min egen tekst.");
     assert!(
         res.text_of("#appeal_rights-gjeldende")
