@@ -1,48 +1,32 @@
 //! HTTP handlers for caseworkers: registering, the case page and everything done on it.
 
 use askama::Template;
-use axum::extract::{Form, Path};
+use axum::extract::Form;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::commands;
+use super::commands::{self, case_path};
 use super::model::{
-    self, check_transition, deadline, label_of, mask, ApplicationForm, AssessmentForm, Deadline,
-    NoteForm, PersonForm, Status,
+    self, deadline, label_of, mask, ApplicationForm, AssessmentForm, Deadline, NoteForm,
+    PersonForm, Status,
 };
 use super::repo::{self, ApplicationDetail, Assessment, CaseRef, Caseworker, DocumentInfo};
 use super::views::{self, Choice};
 use crate::audit::{self, Event};
 use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
-use crate::auth::Role;
-use crate::db;
-use crate::db::Tx;
+use crate::db::{self, Tx};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
-use crate::web::extract::{self, Id};
+use crate::web::extract::{self, Id, Ids};
 use crate::web::format;
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
-use crate::web::refusal::Shown;
+use crate::web::refusal::{Outcome, Shown};
 use crate::web::{render, render_status};
-
-/// Who may see and work on cases: caseworkers, allocation team members and the
-/// municipality's administrators (not auditors: they read the audit log, not cases).
-pub const CASE_ROLES: &[Role] = crate::auth::policy::CASE_READERS;
-/// Who may hand a case that has a caseworker to somebody else.
-pub const LEAD_ROLES: &[Role] = &[Role::Team, Role::Admin];
-
-pub fn parse_id(raw: &str) -> AppResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
-}
-
-pub fn case_path(id: Uuid) -> String {
-    format!("/soknader/{id}")
-}
 
 // ---------------------------------------------------------------------------------------
 // Registration
@@ -63,7 +47,7 @@ pub struct NewPage {
 
 /// The municipality a registration goes to: the one chosen on the form, or the only one.
 fn target_municipality(ctx: &Ctx, chosen: &str) -> AppResult<Option<MunicipalityRef>> {
-    let candidates = ctx.visible_with_role(CASE_ROLES);
+    let candidates = ctx.visible_with_role(Permission::ReadCases);
     if candidates.is_empty() {
         return Err(AppError::Forbidden);
     }
@@ -82,7 +66,7 @@ async fn new_page(
     let target = target_municipality(ctx, &form.municipality)?;
     let (reasons, areas) = match &target {
         Some(m) => {
-            let mut tx = ctx.write_tx(m.id, CASE_ROLES).await?;
+            let mut tx = ctx.write_tx(m.id, Permission::ReadCases).await?;
             let r = repo::reasons(&mut tx, m.id, true).await?;
             let a = repo::areas(&mut tx, m.id).await?;
             tx.commit().await?;
@@ -97,7 +81,7 @@ async fn new_page(
         }
         None => (Vec::new(), Vec::new()),
     };
-    let municipalities = ctx.visible_with_role(CASE_ROLES);
+    let municipalities = ctx.visible_with_role(Permission::ReadCases);
     let mut form = form;
     if let Some(m) = &target {
         form.municipality = m.number.clone();
@@ -142,82 +126,22 @@ pub async fn create(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
         let page = new_page(&ctx, form, errors, Vec::new()).await?;
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let mut tx = ctx.write_tx(m.id, CASE_ROLES).await?;
-    let reasons: Vec<Uuid> = repo::reasons(&mut tx, m.id, true)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    let areas: Vec<Uuid> = repo::areas(&mut tx, m.id)
-        .await?
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
-    let input = match form.parse(ctx.today(), &reasons, &areas, false) {
-        Ok(i) => i,
-        Err(errors) => {
-            tx.rollback().await?;
-            let page = new_page(&ctx, form, errors, Vec::new()).await?;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    let mut tx = ctx.write_tx(m.id, Permission::ReadCases).await?;
+    let outcome = commands::register(&mut tx, ctx.actor(), m.id, &form).await;
+    match db::commit(tx, outcome).await {
+        Ok(commands::Registered::Saved(id)) => {
+            Ok(Redirect::to(&format!("{}?melding=registrert", case_path(id))).into_response())
         }
-    };
-    // A person with an open application here: make the caseworker confirm.
-    if let Some(n) = &input.applicant.national_id {
-        let open = repo::open_cases_of_national_id(&mut tx, m.id, n.as_str(), None).await?;
-        if !open.is_empty() && !form.confirm_duplicate {
-            tx.rollback().await?;
+        Ok(commands::Registered::OpenCases(open)) => {
             let page = new_page(&ctx, form, FormErrors::new(), open).await?;
-            return render_status(StatusCode::CONFLICT, &page);
+            render_status(StatusCode::CONFLICT, &page)
+        }
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let page = new_page(&ctx, form, shown.errors, Vec::new()).await?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }
-    let applicant = repo::upsert_person(&mut tx, m.id, &input.applicant, true).await?;
-    let caseworker = ctx
-        .user
-        .has_role(m.id, Role::Caseworker)
-        .then_some(ctx.user.id);
-    let (id, case_number) = repo::insert_application(
-        &mut tx,
-        m.id,
-        &input,
-        applicant,
-        Some(ctx.user.id),
-        caseworker,
-        false,
-    )
-    .await?;
-    for member in &input.members {
-        let person = repo::upsert_person(&mut tx, m.id, &member.person, true).await?;
-        repo::add_member(&mut tx, m.id, id, person, &member.relation).await?;
-    }
-    repo::record_event(
-        &mut tx,
-        m.id,
-        id,
-        Some(ctx.user.id),
-        "registered",
-        &format!(
-            "Søknad registrert med saksnummer {case_number} ({})",
-            label_of(model::CHANNELS, &input.channel).to_lowercase()
-        ),
-        "",
-        None,
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("application.registered")
-            .municipality(m.id)
-            .entity("application", id)
-            .details(serde_json::json!({
-                "case_number": case_number,
-                "channel": input.channel,
-                "household": input.members.len() + 1,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=registrert", case_path(id))).into_response())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -423,11 +347,9 @@ pub(super) async fn case_page(
     notice: &str,
     audit_view: bool,
 ) -> AppResult<CasePage> {
-    let (mut tx, munis) = ctx.read_tx(CASE_ROLES).await?;
-    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let c = repo::application(&mut tx, &visible, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, c) = ctx
+        .load::<ApplicationDetail>(Permission::ReadCases, id)
+        .await?;
     let m = c.municipality_id;
     let today = ctx.today();
     let members = repo::members(&mut tx, m, id)
@@ -488,30 +410,35 @@ pub(super) async fn case_page(
         .await?;
     }
     tx.commit().await?;
-    let assessment_form = forms
-        .assessment
-        .clone()
-        .unwrap_or_else(|| match assessments.first() {
-            Some(a) => AssessmentForm {
-                housing_history: a.housing_history.clone(),
-                independence: a.independence.clone(),
-                independence_level: a.independence_level.clone(),
-                service_needs: a.service_needs.clone(),
-                health_social: a.health_social.clone(),
-                conclusion: a.conclusion.clone(),
-                based_on: a.version_no.to_string(),
-            },
-            None => AssessmentForm {
-                based_on: "0".into(),
-                ..Default::default()
-            },
-        });
+    let mut assessment_form = forms.assessment.clone();
+    if let (Some(kept), true) = (
+        &mut assessment_form,
+        forms.status_code == Some(StatusCode::CONFLICT),
+    ) {
+        // Saving again builds on the version that is there now.
+        kept.based_on = assessments.first().map_or(0, |a| a.version_no).to_string();
+    }
+    let assessment_form = assessment_form.unwrap_or_else(|| match assessments.first() {
+        Some(a) => AssessmentForm {
+            housing_history: a.housing_history.clone(),
+            independence: a.independence.clone(),
+            independence_level: a.independence_level.clone(),
+            service_needs: a.service_needs.clone(),
+            health_social: a.health_social.clone(),
+            conclusion: a.conclusion.clone(),
+            based_on: a.version_no.to_string(),
+        },
+        None => AssessmentForm {
+            based_on: "0".into(),
+            ..Default::default()
+        },
+    });
     Ok(CasePage {
         layout: Layout::new(ctx, "soknader"),
         deadline: deadline(c.status, c.interim_sent_on, c.interim_due_on, today),
         next_statuses: c.status.by_hand(),
-        may_reassign: ctx.user.has_any_role(m, LEAD_ROLES),
-        may_export: ctx.user.has_role(m, crate::auth::Role::Admin),
+        may_reassign: ctx.may(Permission::LeadCases, m),
+        may_export: ctx.may(Permission::Administer, m),
         show_municipality: ctx.visible_municipalities().len() > 1,
         c,
         today,
@@ -521,9 +448,7 @@ pub(super) async fn case_page(
         assessments,
         timeline,
         letters,
-        may_decide: ctx
-            .user
-            .has_any_role(m, crate::decisions::handlers::WRITE_ROLES),
+        may_decide: ctx.may(Permission::WriteDecisions, m),
         decisions,
         meeting_conclusions,
         documents,
@@ -539,16 +464,15 @@ pub(super) async fn case_page(
 
 pub async fn show(
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id,
     axum::extract::Query(q): axum::extract::Query<CaseQuery>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
     let notice: String = q.melding.chars().take(30).collect();
     render(&case_page(&ctx, id, CaseForms::default(), &notice, true).await?)
 }
 
 /// Re-renders the case page with one form's errors (422) or a conflict (409).
-async fn refuse(ctx: &Ctx, id: Uuid, forms: CaseForms) -> AppResult<Response> {
+pub(super) async fn refuse(ctx: &Ctx, id: Uuid, forms: CaseForms) -> AppResult<Response> {
     let status = forms
         .status_code
         .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
@@ -556,28 +480,32 @@ async fn refuse(ctx: &Ctx, id: Uuid, forms: CaseForms) -> AppResult<Response> {
     render_status(status, &page)
 }
 
-/// Re-renders the case page after a stale edit (409): nothing saved, input kept.
-async fn conflict(ctx: &Ctx, id: Uuid, mut forms: CaseForms) -> AppResult<Response> {
-    forms.errors.general = Some(conflict_message());
-    forms.status_code = Some(StatusCode::CONFLICT);
-    refuse(ctx, id, forms).await
+/// The case in a write transaction on its municipality: 404 when the user cannot see it.
+pub(super) async fn load_case(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, ApplicationDetail)> {
+    ctx.load_for_write::<ApplicationDetail>(Permission::ReadCases, Permission::ReadCases, id)
+        .await
 }
 
-fn conflict_message() -> String {
-    "Saken ble endret av noen andre mens du arbeidet. Ingenting er lagret, men det du skrev står fortsatt i skjemaet. \
-     Se over saken slik den er nå, og send inn på nytt."
-        .into()
-}
-
-/// Opens a write transaction on the case's municipality; 404 when the user cannot see it.
-pub(super) async fn case_tx(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, Uuid)> {
-    let (mut tx, munis) = ctx.read_tx(CASE_ROLES).await?;
-    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let m = repo::municipality_of(&mut tx, &visible, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    Ok((ctx.write_tx(m, CASE_ROLES).await?, m))
+/// Ends a change made on the case page: committed, then back to the case at `anchor`
+/// with the notice `melding`; or the page again with the refused form (`active`), where
+/// `keep` puts back what the user typed.
+async fn finish(
+    ctx: &Ctx,
+    tx: Tx,
+    outcome: Outcome<()>,
+    id: Uuid,
+    melding: &str,
+    active: &'static str,
+    keep: impl FnOnce(&mut CaseForms),
+) -> AppResult<Response> {
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to(&format!("{}?melding={melding}", case_path(id))).into_response()),
+        Err(refusal) => {
+            let mut forms = CaseForms::refused(active, refusal.shown()?);
+            keep(&mut forms);
+            refuse(ctx, id, forms).await
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -585,108 +513,27 @@ pub(super) async fn case_tx(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, Uuid)> {
 
 pub async fn change_status(
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id,
     Form(form): Form<StatusForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, m) = case_tx(&ctx, id).await?;
-    let current = repo::application(&mut tx, &[m], id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let version: i32 = form.version.trim().parse().unwrap_or(0);
-    let mut errors = FormErrors::new();
-    let to = Status::from_key(&form.new_status);
-    let mut reason = form.status_reason.trim().to_string();
-    match to {
-        None => errors.add("new_status", "Velg ny status."),
-        Some(to) => {
-            if let Err(e) = check_transition(current.status, to, &reason) {
-                // A refused outcome stands even on a stale form; other refusals of a
-                // stale form are about a status the case no longer has.
-                if e.field == "status_reason"
-                    || version == current.version
-                    || to.is_decision_outcome()
-                {
-                    errors.add(e.field, e.message);
-                }
-            }
-            if to == Status::Withdrawn && version == current.version {
-                match model::parse_withdrawal(
-                    &form.withdrawn_by,
-                    &form.withdrawn_on,
-                    &form.withdrawn_how,
-                    ctx.today(),
-                ) {
-                    Ok(w) => reason = format!("{}. {reason}", w.summary()),
-                    Err(list) => {
-                        for (field, msg) in list {
-                            errors.add(field, msg);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    // A decision outcome is refused as such (422), whatever version the form had.
-    let stale = version != current.version && !to.is_some_and(Status::is_decision_outcome);
-    if stale || !errors.is_empty() {
-        tx.rollback().await?;
-        if stale {
-            errors.general = Some(conflict_message());
-        }
-        let forms = CaseForms {
-            active: "status",
-            errors,
-            status: form,
-            status_code: stale.then_some(StatusCode::CONFLICT),
-            ..Default::default()
-        };
-        return refuse(&ctx, id, forms).await;
-    }
-    let to = to.unwrap_or(current.status);
-    if !repo::set_status(&mut tx, m, id, version, to, &reason, ctx.today()).await? {
-        tx.rollback().await?;
-        let forms = CaseForms {
-            active: "status",
-            status: form,
-            ..Default::default()
-        };
-        return conflict(&ctx, id, forms).await;
-    }
-    repo::record_event(
-        &mut tx,
-        m,
-        id,
-        Some(ctx.user.id),
-        "status_changed",
-        &format!(
-            "Status endret fra «{}» til «{}»",
-            current.status.label(),
-            to.label()
-        ),
-        &reason,
-        None,
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("application.status_changed")
-            .municipality(m)
-            .entity("application", id)
-            .details(serde_json::json!({
-                "from": current.status.key(), "to": to.key(), "reason": reason,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=status#status", case_path(id))).into_response())
+    let (mut tx, case) = load_case(&ctx, id).await?;
+    let input = commands::ChangeStatus {
+        version: extract::version(&form.version),
+        to: Status::from_key(&form.new_status),
+        reason: form.status_reason.clone(),
+        withdrawn_by: form.withdrawn_by.clone(),
+        withdrawn_on: form.withdrawn_on.clone(),
+        withdrawn_how: form.withdrawn_how.clone(),
+    };
+    let outcome = commands::change_status(&mut tx, ctx.actor(), &case, input).await;
+    finish(&ctx, tx, outcome, id, "status#status", "status", |f| {
+        f.status = form
+    })
+    .await
 }
 
 pub async fn assign(ctx: Ctx, Id(id): Id, Form(form): Form<AssignForm>) -> AppResult<Response> {
-    let (mut tx, case) = ctx
-        .load_for_write::<ApplicationDetail>(Permission::ReadCases, Permission::ReadCases, id)
-        .await?;
+    let (mut tx, case) = load_case(&ctx, id).await?;
     let to = match form.caseworker.as_str() {
         "" => None,
         "meg" => Some(ctx.user.id),
@@ -697,10 +544,7 @@ pub async fn assign(ctx: Ctx, Id(id): Id, Form(form): Form<AssignForm>) -> AppRe
         to,
     };
     let outcome = commands::assign(&mut tx, ctx.actor(), &case, input).await;
-    match db::commit(tx, outcome).await {
-        Ok(()) => Ok(Redirect::to(&format!("{}?melding=tildelt", case_path(id))).into_response()),
-        Err(refusal) => refuse(&ctx, id, CaseForms::refused("assign", refusal.shown()?)).await,
-    }
+    finish(&ctx, tx, outcome, id, "tildelt", "assign", |_| ()).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -708,124 +552,30 @@ pub async fn assign(ctx: Ctx, Id(id): Id, Form(form): Form<AssignForm>) -> AppRe
 
 pub async fn add_assessment(
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id,
     Form(form): Form<AssessmentForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let input = match form.parse() {
-        Ok(i) => i,
-        Err(errors) => {
-            let forms = CaseForms {
-                active: "assessment",
-                errors,
-                assessment: Some(form),
-                ..Default::default()
-            };
-            return refuse(&ctx, id, forms).await;
-        }
-    };
-    let (mut tx, m) = case_tx(&ctx, id).await?;
-    let Some((aid, version)) = repo::insert_assessment(&mut tx, m, id, &input, ctx.user.id).await?
-    else {
-        tx.rollback().await?;
-        let mut errors = FormErrors::new();
-        errors.general = Some(
-            "En kollega har lagret en nyere versjon av kartleggingen mens du arbeidet. Din tekst er ikke lagret, \
-             men står i skjemaet. Se over den nyeste versjonen og lagre på nytt."
-                .into(),
-        );
-        let mut kept = form;
-        // Saving again builds on the version that is there now.
-        let (mut rtx, _) = case_tx(&ctx, id).await?;
-        let latest = repo::assessments(&mut rtx, m, id)
-            .await?
-            .first()
-            .map(|a| a.version_no)
-            .unwrap_or(0);
-        rtx.commit().await?;
-        kept.based_on = latest.to_string();
-        let forms = CaseForms {
-            active: "assessment",
-            errors,
-            assessment: Some(kept),
-            status_code: Some(StatusCode::CONFLICT),
-            ..Default::default()
-        };
-        return refuse(&ctx, id, forms).await;
-    };
-    repo::record_event(
-        &mut tx,
-        m,
-        id,
-        Some(ctx.user.id),
-        "assessment",
-        &format!("Kartlegging lagret (versjon {version})"),
-        &input.conclusion,
-        Some(&format!("{}#kartlegging", case_path(id))),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
+    let (mut tx, case) = load_case(&ctx, id).await?;
+    let outcome = commands::add_assessment(&mut tx, ctx.actor(), &case, &form).await;
+    finish(
         &ctx,
-        Event::new("application.assessment_saved")
-            .municipality(m)
-            .entity("assessment", aid)
-            .details(serde_json::json!({ "application": id, "version": version })),
+        tx,
+        outcome,
+        id,
+        "kartlegging#kartlegging",
+        "assessment",
+        |f| f.assessment = Some(form),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "{}?melding=kartlegging#kartlegging",
-        case_path(id)
-    ))
-    .into_response())
+    .await
 }
 
-pub async fn add_note(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(form): Form<NoteForm>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let input = match form.parse() {
-        Ok(i) => i,
-        Err(errors) => {
-            let forms = CaseForms {
-                active: "note",
-                errors,
-                note: form,
-                ..Default::default()
-            };
-            return refuse(&ctx, id, forms).await;
-        }
-    };
-    let (mut tx, m) = case_tx(&ctx, id).await?;
-    let eid = repo::record_event(
-        &mut tx,
-        m,
-        id,
-        Some(ctx.user.id),
-        input.kind,
-        &input.summary,
-        &input.body,
-        None,
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new(if input.kind == "note" {
-            "application.note_added"
-        } else {
-            "application.contact_logged"
-        })
-        .municipality(m)
-        .entity("application", id)
-        .details(serde_json::json!({ "event": eid, "summary": input.summary })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=journal#journal", case_path(id))).into_response())
+pub async fn add_note(ctx: Ctx, Id(id): Id, Form(form): Form<NoteForm>) -> AppResult<Response> {
+    let (mut tx, case) = load_case(&ctx, id).await?;
+    let outcome = commands::add_note(&mut tx, ctx.actor(), &case, &form).await;
+    finish(&ctx, tx, outcome, id, "journal#journal", "note", |f| {
+        f.note = form
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -842,12 +592,7 @@ pub struct MemberForm {
     version: String,
 }
 
-pub async fn add_member(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(form): Form<MemberForm>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+pub async fn add_member(ctx: Ctx, Id(id): Id, Form(form): Form<MemberForm>) -> AppResult<Response> {
     let person = PersonForm {
         name: form.member_name_0,
         national_id: form.member_national_id_0,
@@ -855,71 +600,13 @@ pub async fn add_member(
         relation: form.member_relation_0,
         ..Default::default()
     };
-    let input = match model::parse_member(&person, ctx.today()) {
-        Ok(i) => i,
-        Err(errors) => {
-            let forms = CaseForms {
-                active: "member",
-                errors,
-                member: person,
-                ..Default::default()
-            };
-            return refuse(&ctx, id, forms).await;
-        }
-    };
-    let (mut tx, m) = case_tx(&ctx, id).await?;
-    let version: i32 = form.version.trim().parse().unwrap_or(0);
-    if !repo::bump_version(&mut tx, m, id, version).await? {
-        tx.rollback().await?;
-        let forms = CaseForms {
-            active: "member",
-            member: person,
-            ..Default::default()
-        };
-        return conflict(&ctx, id, forms).await;
-    }
-    let pid = repo::upsert_person(&mut tx, m, &input.person, true).await?;
-    if !repo::add_member(&mut tx, m, id, pid, &input.relation).await? {
-        tx.rollback().await?;
-        let mut errors = FormErrors::new();
-        errors.add(
-            "member_national_id_0",
-            "Personen er allerede søker eller med i husstanden på denne søknaden.",
-        );
-        let forms = CaseForms {
-            active: "member",
-            errors,
-            member: person,
-            ..Default::default()
-        };
-        return refuse(&ctx, id, forms).await;
-    }
-    repo::record_event(
-        &mut tx,
-        m,
-        id,
-        Some(ctx.user.id),
-        "household",
-        &format!(
-            "{} lagt til i husstanden ({})",
-            input.person.name,
-            label_of(model::RELATIONS, &input.relation).to_lowercase()
-        ),
-        "",
-        None,
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("application.member_added")
-            .municipality(m)
-            .entity("application", id)
-            .details(serde_json::json!({ "person": pid, "relation": input.relation })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=husstand#husstand", case_path(id))).into_response())
+    let (mut tx, case) = load_case(&ctx, id).await?;
+    let version = extract::version(&form.version);
+    let outcome = commands::add_member(&mut tx, ctx.actor(), &case, version, &person).await;
+    finish(&ctx, tx, outcome, id, "husstand#husstand", "member", |f| {
+        f.member = person
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -930,44 +617,11 @@ pub struct VersionForm {
 
 pub async fn remove_member(
     ctx: Ctx,
-    Path((id, person)): Path<(String, String)>,
+    Ids(id, person): Ids,
     Form(form): Form<VersionForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let person = parse_id(&person)?;
-    let (mut tx, m) = case_tx(&ctx, id).await?;
-    let version: i32 = form.version.trim().parse().unwrap_or(0);
-    if !repo::bump_version(&mut tx, m, id, version).await? {
-        tx.rollback().await?;
-        let forms = CaseForms {
-            active: "member",
-            ..Default::default()
-        };
-        return conflict(&ctx, id, forms).await;
-    }
-    let Some(name) = repo::remove_member(&mut tx, m, id, person).await? else {
-        return Err(AppError::NotFound);
-    };
-    repo::record_event(
-        &mut tx,
-        m,
-        id,
-        Some(ctx.user.id),
-        "household",
-        &format!("{name} fjernet fra husstanden"),
-        "",
-        None,
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("application.member_removed")
-            .municipality(m)
-            .entity("application", id)
-            .details(serde_json::json!({ "person": person })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=husstand#husstand", case_path(id))).into_response())
+    let (mut tx, case) = load_case(&ctx, id).await?;
+    let version = extract::version(&form.version);
+    let outcome = commands::remove_member(&mut tx, ctx.actor(), &case, version, person).await;
+    finish(&ctx, tx, outcome, id, "husstand#husstand", "member", |_| ()).await
 }

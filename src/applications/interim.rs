@@ -5,22 +5,27 @@
 //! scheduled job marks it; `repo::reopen_interim`), so a case can have several.
 
 use askama::Template;
-use axum::extract::{Form, Path};
-use axum::http::StatusCode;
+use axum::extract::Form;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
+use uuid::Uuid;
 
-use super::handlers::{case_path, case_tx, parse_id, VersionForm, CASE_ROLES};
+use super::commands::{self, case_path};
+use super::handlers::{load_case, VersionForm};
 use super::model::{deadline, Deadline, InterimForm};
 use super::repo::{self, ApplicationDetail, Letterhead};
 use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
+use crate::db;
 use crate::letters::archive::{self, Kind, Summary};
 use crate::letters::{self, verbatim_lines, Block};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{self, Id};
 use crate::web::format;
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
+use crate::web::refusal::{Outcome, Refusal};
 use crate::web::{render, render_status};
 
 #[derive(Template)]
@@ -100,13 +105,12 @@ pub fn compose(
     Ok((blocks, head.letterhead_name.clone(), footer, recipient))
 }
 
-fn author_of(ctx: &Ctx, c: &ApplicationDetail) -> String {
-    c.caseworker_name
-        .clone()
-        .unwrap_or_else(|| ctx.user.display_name.clone())
+/// Who signs the letter: the case's caseworker, or else `user` who writes it.
+pub(super) fn author(c: &ApplicationDetail, user: &str) -> String {
+    c.caseworker_name.clone().unwrap_or_else(|| user.to_owned())
 }
 
-fn interim_letters(all: Vec<Summary>) -> Vec<Summary> {
+pub(super) fn interim_letters(all: Vec<Summary>) -> Vec<Summary> {
     all.into_iter()
         .filter(|l| l.kind == Kind::InterimReply.key())
         .collect()
@@ -129,16 +133,13 @@ impl InterimPage {
 
 async fn page(
     ctx: &Ctx,
-    id: &str,
+    id: Uuid,
     form: Option<InterimForm>,
     errors: FormErrors,
 ) -> AppResult<InterimPage> {
-    let id = parse_id(id)?;
-    let (mut tx, munis) = ctx.read_tx(CASE_ROLES).await?;
-    let visible: Vec<uuid::Uuid> = munis.iter().map(|m| m.id).collect();
-    let c = repo::application(&mut tx, &visible, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, c) = ctx
+        .load::<ApplicationDetail>(Permission::ReadCases, id)
+        .await?;
     let letterhead = repo::letterhead(&mut tx, c.municipality_id).await?;
     let sent_letters =
         interim_letters(archive::of_application(&mut tx, c.municipality_id, id).await?);
@@ -164,7 +165,8 @@ async fn page(
         let draft = c.interim_sent_on.is_none();
         let date = c.interim_sent_on.unwrap_or(today);
         let earlier = sent_letters.len() - usize::from(!draft && !sent_letters.is_empty());
-        compose(&c, &letterhead, &author_of(ctx, &c), date, earlier, draft)?.0
+        let author = author(&c, &ctx.user.display_name);
+        compose(&c, &letterhead, &author, date, earlier, draft)?.0
     };
     Ok(InterimPage {
         layout: Layout::new(ctx, "soknader"),
@@ -183,9 +185,7 @@ async fn page(
 /// The scheduled job: every undecided case whose interim reply promised a decision
 /// before today gets a new reply due, noted on the case. Returns how many.
 pub async fn reopen_due(pool: &sqlx::PgPool, today: NaiveDate) -> anyhow::Result<u64> {
-    let municipalities: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM municipalities")
-        .fetch_all(pool)
-        .await?;
+    let municipalities = repo::all_municipalities(pool).await?;
     let mut tx = crate::db::scoped_tx(pool, &municipalities).await?;
     let reopened = repo::reopen_interim(&mut tx, today).await?;
     for (m, id, promised) in &reopened {
@@ -215,13 +215,13 @@ pub fn promise_passed(c: &ApplicationDetail, today: NaiveDate) -> bool {
         && super::model::Status::UNDECIDED.contains(&c.status)
 }
 
-pub async fn show(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    render(&page(&ctx, &id, None, FormErrors::new()).await?)
+pub async fn show(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+    render(&page(&ctx, id, None, FormErrors::new()).await?)
 }
 
 /// The draft letter as PDF, for printing before it is sent (a sent one is in the archive).
-pub async fn draft_pdf(ctx: Ctx, Path(raw): Path<String>) -> AppResult<Response> {
-    let p = page(&ctx, &raw, None, FormErrors::new()).await?;
+pub async fn draft_pdf(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+    let p = page(&ctx, id, None, FormErrors::new()).await?;
     if p.blocks.is_empty() {
         return Err(AppError::NotFound);
     }
@@ -253,114 +253,49 @@ pub async fn draft_pdf(ctx: Ctx, Path(raw): Path<String>) -> AppResult<Response>
         .into_response())
 }
 
-/// Saves the letter's text (reason and expected date); the letter then shows for printing.
-pub async fn save(
-    ctx: Ctx,
-    Path(raw): Path<String>,
-    Form(form): Form<InterimForm>,
+/// The interim page again after a refused change: the messages and what was typed; after a
+/// stale edit with the version the case has now, so that sending again builds on it.
+async fn refused(
+    ctx: &Ctx,
+    id: Uuid,
+    form: Option<InterimForm>,
+    refusal: Refusal,
 ) -> AppResult<Response> {
-    let (reason, expected, version) = match form.parse(ctx.today()) {
-        Ok(v) => v,
-        Err(errors) => {
-            let p = page(&ctx, &raw, Some(form), errors).await?;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &p);
-        }
-    };
-    let id = parse_id(&raw)?;
-    let (mut tx, m) = case_tx(&ctx, id).await?;
-    if !repo::save_interim(&mut tx, m, id, version, &reason, expected, ctx.today()).await? {
-        tx.rollback().await?;
-        let mut errors = FormErrors::new();
-        errors.general = Some(
-            "Saken ble endret av noen andre mens du skrev, eller foreløpig svar er allerede sendt. \
-             Ingenting er lagret; teksten din står fortsatt i skjemaet."
-                .into(),
-        );
-        let mut p = page(&ctx, &raw, Some(form), errors).await?;
+    let shown = refusal.shown()?;
+    let status = shown.status();
+    let mut p = page(ctx, id, form, shown.errors).await?;
+    if status == axum::http::StatusCode::CONFLICT {
         p.form.version = p.c.version.to_string();
-        return render_status(StatusCode::CONFLICT, &p);
     }
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("application.interim_reply_drafted")
-            .municipality(m)
-            .entity("application", id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}/forelopig-svar#brev", case_path(id))).into_response())
+    render_status(status, &p)
+}
+
+/// Saves the letter's text (reason and expected date); the letter then shows for printing.
+pub async fn save(ctx: Ctx, Id(id): Id, Form(form): Form<InterimForm>) -> AppResult<Response> {
+    let (mut tx, case) = load_case(&ctx, id).await?;
+    let outcome = commands::save_interim(&mut tx, ctx.actor(), &case, &form).await;
+    finish(&ctx, tx, outcome, id, "/forelopig-svar#brev", Some(form)).await
 }
 
 /// Records that the printed letter was sent today.
-pub async fn mark_sent(
-    ctx: Ctx,
-    Path(raw): Path<String>,
-    Form(form): Form<VersionForm>,
+pub async fn mark_sent(ctx: Ctx, Id(id): Id, Form(form): Form<VersionForm>) -> AppResult<Response> {
+    let (mut tx, case) = load_case(&ctx, id).await?;
+    let version = extract::version(&form.version);
+    let outcome = commands::mark_interim_sent(&mut tx, ctx.actor(), &case, version).await;
+    finish(&ctx, tx, outcome, id, "?melding=forelopig", None).await
+}
+
+/// Commits and goes to the case page plus `then`, or shows the interim page refused.
+async fn finish(
+    ctx: &Ctx,
+    tx: crate::db::Tx,
+    outcome: Outcome<()>,
+    id: Uuid,
+    then: &str,
+    form: Option<InterimForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&raw)?;
-    let version: i32 = form.version.trim().parse().unwrap_or(0);
-    let (mut tx, m) = case_tx(&ctx, id).await?;
-    let today = ctx.today();
-    if !repo::mark_interim_sent(&mut tx, m, id, version, today).await? {
-        tx.rollback().await?;
-        let mut errors = FormErrors::new();
-        errors.general = Some(
-            "Utsendelsen er ikke registrert: saken ble endret av noen andre, svaret er allerede registrert sendt, \
-             eller brevet mangler begrunnelse. Se over brevet og prøv igjen."
-                .into(),
-        );
-        let p = page(&ctx, &raw, None, errors).await?;
-        return render_status(StatusCode::CONFLICT, &p);
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to(&format!("{}{then}", case_path(id))).into_response()),
+        Err(refusal) => refused(ctx, id, form, refusal).await,
     }
-    // The letter as sent goes to the archive in the same transaction.
-    let c = repo::application(&mut tx, &[m], id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let head = repo::letterhead(&mut tx, m).await?;
-    let earlier = interim_letters(archive::of_application(&mut tx, m, id).await?).len();
-    let author = author_of(&ctx, &c);
-    let (blocks, letterhead, footer, recipient) =
-        compose(&c, &head, &author, today, earlier, false)?;
-    archive::archive(
-        &mut tx,
-        m,
-        archive::Outgoing {
-            kind: Kind::InterimReply,
-            application_id: id,
-            entity_type: "application",
-            entity_id: id,
-            title: "Foreløpig svar på søknaden",
-            recipient: &recipient,
-            channel: "letter",
-            sent_on: today,
-            sent_by: ctx.user.id,
-            author: &letterhead,
-            footer: &footer,
-            blocks,
-            texts: Vec::new(),
-        },
-    )
-    .await?;
-    repo::record_event(
-        &mut tx,
-        m,
-        id,
-        Some(ctx.user.id),
-        "interim_reply",
-        "Foreløpig svar sendt til søker",
-        "",
-        Some(&format!("{}/forelopig-svar", case_path(id))),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("application.interim_reply_sent")
-            .municipality(m)
-            .entity("application", id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=forelopig", case_path(id))).into_response())
 }

@@ -8,11 +8,11 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::handlers::CASE_ROLES;
 use super::model::{self, deadline, mask, parse_search, Deadline, NationalId, Search, Status};
 use super::repo::{self, ListFilter, ListRow, Sort};
 use super::views::{self, Choice};
 use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
 use crate::web::ctx::Ctx;
 use crate::web::error::{urlencode, AppResult};
@@ -248,7 +248,7 @@ async fn choices(
 }
 
 pub async fn list(ctx: Ctx, Query(mut q): Query<ListQuery>) -> AppResult<Response> {
-    let (mut tx, munis) = ctx.read_tx(CASE_ROLES).await?;
+    let (mut tx, munis) = ctx.read_tx(Permission::ReadCases).await?;
     if munis.is_empty() {
         return Err(crate::web::error::AppError::Forbidden);
     }
@@ -319,7 +319,7 @@ pub struct FnrForm {
 
 /// Exact search by identity number (applicant or household member), POSTed.
 pub async fn search_national_id(ctx: Ctx, Form(form): Form<FnrForm>) -> AppResult<Response> {
-    let (mut tx, munis) = ctx.read_tx(CASE_ROLES).await?;
+    let (mut tx, munis) = ctx.read_tx(Permission::ReadCases).await?;
     if munis.is_empty() {
         return Err(crate::web::error::AppError::Forbidden);
     }
@@ -377,7 +377,7 @@ pub async fn search_national_id(ctx: Ctx, Form(form): Form<FnrForm>) -> AppResul
 
 /// The whole filtered list as CSV (identity numbers masked), up to 50 000 rows.
 pub async fn export(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
-    let (mut tx, munis) = ctx.read_tx(CASE_ROLES).await?;
+    let (mut tx, munis) = ctx.read_tx(Permission::ReadCases).await?;
     if munis.is_empty() {
         return Err(crate::web::error::AppError::Forbidden);
     }
@@ -466,7 +466,7 @@ pub struct MineQuery {
 const AWAITING_SHOWN: i64 = 50;
 
 pub async fn mine(ctx: Ctx, Query(q): Query<MineQuery>) -> AppResult<Response> {
-    let (mut tx, munis) = ctx.read_tx(CASE_ROLES).await?;
+    let (mut tx, munis) = ctx.read_tx(Permission::ReadCases).await?;
     if munis.is_empty() {
         return Err(crate::web::error::AppError::Forbidden);
     }

@@ -19,8 +19,6 @@ mod seed;
 pub mod views;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::header;
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use sqlx::PgConnection;
@@ -30,26 +28,12 @@ use crate::AppState;
 
 pub use repo::{ensure_defaults, record_event};
 
-/// Styles of the case pages, the letter (print) and the public form.
-const STYLESHEET: &str = include_str!("../../templates/applications/applications.css");
-
-async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        STYLESHEET,
-    )
-}
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/soknader", get(lists::list))
         .route("/soknader/mine", get(lists::mine))
         .route("/soknader/sok", post(lists::search_national_id))
         .route("/soknader/eksport.csv", get(lists::export))
-        .route("/soknader/stil.css", get(stylesheet))
         .route(
             "/soknader/ny",
             get(handlers::new_form).post(handlers::create),

@@ -287,14 +287,33 @@ impl Status {
     }
 }
 
+/// The field of the status form a refused change is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusField {
+    /// The status asked for.
+    NewStatus,
+    /// The reason given for the change.
+    StatusReason,
+}
+
+impl StatusField {
+    /// The form field's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusField::NewStatus => "new_status",
+            StatusField::StatusReason => "status_reason",
+        }
+    }
+}
+
 /// Why a status change by hand was refused: the form field and the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransitionRefused {
-    pub field: &'static str,
+    pub field: StatusField,
     pub message: &'static str,
 }
 
-fn refused(field: &'static str, message: &'static str) -> Result<(), TransitionRefused> {
+fn refused(field: StatusField, message: &'static str) -> Result<(), TransitionRefused> {
     Err(TransitionRefused { field, message })
 }
 
@@ -302,21 +321,27 @@ fn refused(field: &'static str, message: &'static str) -> Result<(), TransitionR
 pub fn check_transition(from: Status, to: Status, reason: &str) -> Result<(), TransitionRefused> {
     if to.is_decision_outcome() {
         return refused(
-            "new_status",
+            StatusField::NewStatus,
             "Innvilget, delvis innvilget og avslått blir saken bare ved at et vedtak sendes. Skriv vedtaket under «Vedtak».",
         );
     }
     if !from.can_go_to(to) {
         return refused(
-            "new_status",
+            StatusField::NewStatus,
             "Saken kan ikke gå til denne statusen fra statusen den har nå.",
         );
     }
     if Status::needs_reason(from, to) && reason.trim().is_empty() {
-        return refused("status_reason", "Skriv en begrunnelse for endringen.");
+        return refused(
+            StatusField::StatusReason,
+            "Skriv en begrunnelse for endringen.",
+        );
     }
     if reason.chars().count() > 2000 {
-        return refused("status_reason", "Begrunnelsen kan ha høyst 2000 tegn.");
+        return refused(
+            StatusField::StatusReason,
+            "Begrunnelsen kan ha høyst 2000 tegn.",
+        );
     }
     Ok(())
 }
@@ -1455,6 +1480,71 @@ pub fn clean_filename(raw: &str, content_type: &str) -> String {
     }
 }
 
+/// A document as uploaded: the title typed, the file's name and content, and whether it
+/// was cut off for being larger than [`MAX_DOCUMENT_BYTES`].
+#[derive(Debug, Default)]
+pub struct Upload {
+    pub title: String,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub too_large: bool,
+}
+
+/// An accepted document: its title (the file name when none was typed), file name and type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentInput {
+    pub title: String,
+    pub filename: String,
+    pub content_type: &'static str,
+}
+
+/// Checks an upload: a title of at most 200 characters, a file of an accepted type and size.
+pub fn parse_document(up: &Upload) -> Result<DocumentInput, FormErrors> {
+    let mut errors = FormErrors::new();
+    let title = text(
+        &mut errors,
+        "document_title",
+        &up.title,
+        false,
+        200,
+        "Tittel",
+    );
+    let content_type = if up.too_large {
+        errors.add(
+            "document_file",
+            "Filen er større enn 20 MB. Del den opp eller komprimer den, og prøv igjen.",
+        );
+        None
+    } else if up.bytes.is_empty() {
+        errors.add("document_file", "Velg en fil som skal lastes opp.");
+        None
+    } else {
+        let t = sniff_document(&up.bytes);
+        if t.is_none() {
+            errors.add(
+                "document_file",
+                "Filtypen er ikke tillatt. Last opp PDF, JPEG, PNG eller Word-dokument (DOCX).",
+            );
+        }
+        t
+    };
+    match content_type.filter(|_| errors.is_empty()) {
+        Some(content_type) => {
+            let filename = clean_filename(&up.filename, content_type);
+            Ok(DocumentInput {
+                title: if title.is_empty() {
+                    filename.clone()
+                } else {
+                    title
+                },
+                filename,
+                content_type,
+            })
+        }
+        None => Err(errors),
+    }
+}
+
 /// Case number as shown: `2026/0142`.
 pub fn format_case_number(year: i32, seq: i32) -> String {
     format!("{year}/{seq:04}")
@@ -1659,7 +1749,7 @@ mod tests {
             for outcome in [Approved, PartlyApproved, Rejected] {
                 assert_eq!(
                     check_transition(s, outcome, "grunn").map_err(|e| e.field),
-                    Err("new_status")
+                    Err(StatusField::NewStatus)
                 );
             }
         }

@@ -18,7 +18,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::commands;
 use super::model::{self, ApplicationForm, PersonForm};
+pub use super::repo::PublicMunicipality;
 use super::repo::{self, Letterhead};
 use super::views::{self, Choice};
 use crate::audit::{self, Event};
@@ -48,23 +50,12 @@ pub fn verified_person(_session: &SessionData) -> Option<VerifiedPerson> {
     None
 }
 
-#[derive(sqlx::FromRow, Clone)]
-pub struct PublicMunicipality {
-    pub id: Uuid,
-    pub number: String,
-    pub name: String,
-}
-
 async fn municipality(state: &AppState, number: &str) -> AppResult<PublicMunicipality> {
     if number.len() != 4 || !number.chars().all(|c| c.is_ascii_digit()) {
         return Err(AppError::NotFound);
     }
     let mut tx = db::scoped_tx(&state.pool, &[]).await?;
-    let m: Option<PublicMunicipality> =
-        sqlx::query_as("SELECT id, number, name FROM municipalities WHERE number = $1")
-            .bind(number)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let m = repo::public_municipality(&mut tx, number).await?;
     tx.commit().await?;
     m.ok_or(AppError::NotFound)
 }
@@ -125,18 +116,7 @@ pub async fn form_page(
 /// Counts a submission from `address`; the count within the current hour.
 async fn count_submission(state: &AppState, address: &str) -> AppResult<i32> {
     let mut tx = db::scoped_tx(&state.pool, &[]).await?;
-    let n: i32 = sqlx::query_scalar(
-        "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ($1, 1, now())
-         ON CONFLICT (key) DO UPDATE SET
-           failures = CASE WHEN login_throttle.last_failure_at < now() - interval '1 hour'
-                           THEN 1 ELSE login_throttle.failures + 1 END,
-           last_failure_at = CASE WHEN login_throttle.last_failure_at < now() - interval '1 hour'
-                           THEN now() ELSE login_throttle.last_failure_at END
-         RETURNING failures",
-    )
-    .bind(format!("soknad:{address}"))
-    .fetch_one(&mut *tx)
-    .await?;
+    let n = repo::count_public_submission(&mut tx, address).await?;
     tx.commit().await?;
     Ok(n)
 }
@@ -224,48 +204,8 @@ pub async fn submit(
         return Ok(Redirect::to(&receipt).into_response());
     };
     let mut tx = db::scoped_tx(&state.pool, &[m.id]).await?;
-    let applicant = repo::upsert_person(&mut tx, m.id, &input.applicant, false).await?;
-    let (id, case_number) =
-        repo::insert_application(&mut tx, m.id, &input, applicant, None, None, true).await?;
-    for member in &input.members {
-        let person = repo::upsert_person(&mut tx, m.id, &member.person, false).await?;
-        repo::add_member(&mut tx, m.id, id, person, &member.relation).await?;
-    }
-    let a = &input.applicant;
-    let contact = format!(
-        "Kontaktopplysninger oppgitt i skjemaet: telefon {}, e-post {}, adresse {} {} {}",
-        or_dash(&a.phone),
-        or_dash(&a.email),
-        or_dash(&a.street_address),
-        a.postcode,
-        a.postal_place
-    );
-    repo::record_event(
-        &mut tx,
-        m.id,
-        id,
-        None,
-        "registered",
-        &format!("Søknad mottatt via digitalt skjema, saksnummer {case_number}"),
-        &contact,
-        None,
-    )
-    .await?;
-    audit::record_as(
-        &mut tx,
-        None,
-        &meta,
-        Event::new("application.submitted_publicly")
-            .municipality(m.id)
-            .entity("application", id)
-            .details(serde_json::json!({
-                "case_number": case_number,
-                "household": input.members.len() + 1,
-                "verified": verified.is_some(),
-            })),
-    )
-    .await?;
-    tx.commit().await?;
+    let outcome = commands::submit_publicly(&mut tx, &meta, m.id, &input, verified.is_some()).await;
+    let case_number = db::commit(tx, outcome).await.map_err(refused)?;
     Ok(Redirect::to(&format!(
         "{receipt}?saksnummer={}",
         crate::web::error::urlencode(&case_number)
@@ -273,11 +213,12 @@ pub async fn submit(
     .into_response())
 }
 
-fn or_dash(s: &str) -> &str {
-    if s.is_empty() {
-        "–"
-    } else {
-        s
+/// The public submission refuses nothing the form could show (it was checked before):
+/// any refusal is a fault.
+fn refused(refusal: crate::web::refusal::Refusal) -> AppError {
+    match refusal.shown() {
+        Ok(_) => AppError::Internal(anyhow::anyhow!("public submission refused")),
+        Err(e) => e,
     }
 }
 

@@ -2,21 +2,21 @@
 //! administrators add and deactivate them.
 
 use askama::Template;
-use axum::extract::{Form, Path};
-use axum::http::StatusCode;
+use axum::extract::Form;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::handlers::parse_id;
-use super::model::parse_reason_name;
+use super::commands;
 use super::repo::{self, Reason};
-use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
-use crate::auth::Role;
+use crate::db::{self, Tx};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::Id;
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
+use crate::web::refusal::Outcome;
 use crate::web::{render, render_status};
 
 #[derive(Template)]
@@ -31,7 +31,7 @@ pub struct ReasonsPage {
 
 /// The municipality administered here: the one in view, when the user is its admin.
 fn target(ctx: &Ctx) -> AppResult<MunicipalityRef> {
-    let c = ctx.visible_with_role(&[Role::Admin]);
+    let c = ctx.visible_with_role(Permission::Administer);
     match c.len() {
         0 => Err(AppError::Forbidden),
         1 => Ok(c.into_iter().next().ok_or(AppError::Forbidden)?),
@@ -40,13 +40,20 @@ fn target(ctx: &Ctx) -> AppResult<MunicipalityRef> {
     }
 }
 
+/// The municipality administered here and a write transaction on it.
+async fn target_tx(ctx: &Ctx) -> AppResult<(MunicipalityRef, Tx)> {
+    let m = target(ctx)?;
+    let tx = ctx.write_tx(m.id, Permission::Administer).await?;
+    Ok((m, tx))
+}
+
 async fn page(
     ctx: &Ctx,
     m: MunicipalityRef,
     name: String,
     errors: FormErrors,
 ) -> AppResult<ReasonsPage> {
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
     let reasons = repo::reasons(&mut tx, m.id, false).await?;
     tx.commit().await?;
     Ok(ReasonsPage {
@@ -69,82 +76,47 @@ pub struct ReasonForm {
     reason_name: String,
 }
 
-pub async fn add(ctx: Ctx, Form(form): Form<ReasonForm>) -> AppResult<Response> {
-    let m = target(&ctx)?;
-    let name = match parse_reason_name(&form.reason_name) {
-        Ok(n) => n,
-        Err(errors) => {
-            let p = page(&ctx, m, form.reason_name, errors).await?;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &p);
+/// Commits and goes back to the list; a refusal that is about the form shows it again.
+async fn finish(
+    ctx: &Ctx,
+    m: MunicipalityRef,
+    tx: Tx,
+    outcome: Outcome<()>,
+    typed: String,
+) -> AppResult<Response> {
+    match db::commit(tx, outcome).await {
+        Ok(()) => Ok(Redirect::to("/innstillinger/soknadsgrunner").into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
+            render_status(status, &page(ctx, m, typed, shown.errors).await?)
         }
-    };
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let Some(id) = repo::add_reason(&mut tx, m.id, &name).await? else {
-        tx.rollback().await?;
-        let mut errors = FormErrors::new();
-        errors.add(
-            "reason_name",
-            format!("Søknadsgrunnen «{name}» finnes allerede."),
-        );
-        let p = page(&ctx, m, form.reason_name, errors).await?;
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &p);
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("application.reason_added")
-            .municipality(m.id)
-            .entity("application_reason", id)
-            .details(serde_json::json!({ "name": name })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/innstillinger/soknadsgrunner").into_response())
+    }
 }
 
-async fn set_active(ctx: Ctx, id: String, active: bool) -> AppResult<Response> {
-    let m = target(&ctx)?;
-    let id = parse_id(&id)?;
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    let Some(name) = repo::set_reason_active(&mut tx, m.id, id, active).await? else {
-        return Err(AppError::NotFound);
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new(if active {
-            "application.reason_activated"
-        } else {
-            "application.reason_deactivated"
-        })
-        .municipality(m.id)
-        .entity("application_reason", id)
-        .details(serde_json::json!({ "name": name })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/innstillinger/soknadsgrunner").into_response())
+pub async fn add(ctx: Ctx, Form(form): Form<ReasonForm>) -> AppResult<Response> {
+    let (m, mut tx) = target_tx(&ctx).await?;
+    let outcome = commands::add_reason(&mut tx, ctx.actor(), m.id, &form.reason_name).await;
+    finish(&ctx, m, tx, outcome, form.reason_name).await
 }
 
-pub async fn deactivate(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
+async fn set_active(ctx: Ctx, id: uuid::Uuid, active: bool) -> AppResult<Response> {
+    let (m, mut tx) = target_tx(&ctx).await?;
+    let outcome = commands::set_reason_active(&mut tx, ctx.actor(), m.id, id, active).await;
+    finish(&ctx, m, tx, outcome, String::new()).await
+}
+
+pub async fn deactivate(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     set_active(ctx, id, false).await
 }
 
-pub async fn activate(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn activate(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     set_active(ctx, id, true).await
 }
 
 /// Adds the standard list when the municipality has none yet.
 pub async fn add_defaults(ctx: Ctx) -> AppResult<Response> {
-    let m = target(&ctx)?;
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    repo::ensure_defaults(&mut tx, m.id).await?;
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("application.reasons_defaulted").municipality(m.id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/innstillinger/soknadsgrunner").into_response())
+    let (m, mut tx) = target_tx(&ctx).await?;
+    let outcome = commands::add_default_reasons(&mut tx, ctx.actor(), m.id).await;
+    finish(&ctx, m, tx, outcome, String::new()).await
 }

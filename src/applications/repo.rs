@@ -1286,6 +1286,52 @@ pub async fn my_counts(
     .await
 }
 
+// ---------------------------------------------------------------------------------------
+// Municipalities and the public form
+
+/// Every municipality's id, for the scheduled jobs that go through them all.
+pub async fn all_municipalities(pool: &sqlx::PgPool) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT id FROM municipalities")
+        .fetch_all(pool)
+        .await
+}
+
+/// A municipality as the public form names it.
+#[derive(sqlx::FromRow, Clone)]
+pub struct PublicMunicipality {
+    pub id: Uuid,
+    pub number: String,
+    pub name: String,
+}
+
+/// The municipality with this number (`5037`).
+pub async fn public_municipality(
+    conn: &mut PgConnection,
+    number: &str,
+) -> sqlx::Result<Option<PublicMunicipality>> {
+    sqlx::query_as("SELECT id, number, name FROM municipalities WHERE number = $1")
+        .bind(number)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Counts a submission of the public form from `address` (in the global
+/// `login_throttle` table, key `soknad:<address>`); the count within the current hour.
+pub async fn count_public_submission(conn: &mut PgConnection, address: &str) -> sqlx::Result<i32> {
+    sqlx::query_scalar(
+        "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ($1, 1, now())
+         ON CONFLICT (key) DO UPDATE SET
+           failures = CASE WHEN login_throttle.last_failure_at < now() - interval '1 hour'
+                           THEN 1 ELSE login_throttle.failures + 1 END,
+           last_failure_at = CASE WHEN login_throttle.last_failure_at < now() - interval '1 hour'
+                           THEN now() ELSE login_throttle.last_failure_at END
+         RETURNING failures",
+    )
+    .bind(format!("soknad:{address}"))
+    .fetch_one(conn)
+    .await
+}
+
 impl crate::web::load::Located for ApplicationDetail {
     async fn find(
         conn: &mut PgConnection,

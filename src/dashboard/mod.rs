@@ -15,6 +15,8 @@ use crate::web::layout::Layout;
 use crate::web::render;
 use crate::AppState;
 
+mod repo;
+
 pub fn routes() -> Router<AppState> {
     Router::new().route("/", get(start_page))
 }
@@ -62,70 +64,10 @@ pub struct StartQuery {
     melding: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    municipality_id: uuid::Uuid,
-    letterhead_name: String,
-    areas: i64,
-    open: i64,
-    mine: i64,
-    interim_overdue: i64,
-    waiting_list: i64,
-    awaiting_approval: i64,
-    open_appeals: i64,
-    ready_for_meeting: i64,
-    offers_overdue: i64,
-    next_meeting_id: Option<uuid::Uuid>,
-    next_meeting_at: Option<chrono::DateTime<chrono::Utc>>,
-    vacant: i64,
-    becoming_vacant: i64,
-}
-
 pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Response> {
     let (mut tx, munis) = ctx.read_tx_or_empty(&Role::ALL).await?;
-    // Row level security limits this to the municipalities in view.
-    // One round trip; every count walks an index that starts with municipality_id.
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT s.municipality_id, s.letterhead_name,
-                (SELECT count(*) FROM areas a WHERE a.municipality_id = s.municipality_id AND a.active) AS areas,
-                (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
-                   AND a.status IN ('received', 'under_assessment', 'ready_for_meeting', 'approved',
-                                    'partly_approved', 'waiting_list', 'offered')) AS open,
-                (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
-                   AND a.caseworker_id = $2
-                   AND a.status IN ('received', 'under_assessment', 'ready_for_meeting', 'approved',
-                                    'partly_approved', 'waiting_list', 'offered')) AS mine,
-                (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
-                   AND a.interim_due_on < $3 AND a.interim_sent_on IS NULL
-                   AND a.status IN ('received', 'under_assessment', 'ready_for_meeting')) AS interim_overdue,
-                (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
-                   AND a.status = 'waiting_list') AS waiting_list,
-                (SELECT count(*) FROM decisions d WHERE d.municipality_id = s.municipality_id
-                   AND d.status = 'ready_for_approval') AS awaiting_approval,
-                (SELECT count(*) FROM appeals ap WHERE ap.municipality_id = s.municipality_id
-                   AND ap.status IN ('registered', 'reversing', 'forwarded')) AS open_appeals,
-                (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
-                   AND a.status = 'ready_for_meeting') AS ready_for_meeting,
-                (SELECT count(*) FROM offers o WHERE o.municipality_id = s.municipality_id
-                   AND o.status = 'open' AND o.answer_due < $3) AS offers_overdue,
-                nm.id AS next_meeting_id, nm.starts_at AS next_meeting_at,
-                (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
-                   AND d.status = 'vacant') AS vacant,
-                (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
-                   AND d.status = 'notice_given' AND d.expected_vacant_from <= $3 + 90) AS becoming_vacant
-           FROM municipality_settings s
-           LEFT JOIN LATERAL (SELECT mt.id, mt.starts_at FROM meetings mt
-                               WHERE mt.municipality_id = s.municipality_id AND mt.cancelled_at IS NULL
-                                 AND mt.starts_at >= $4 - interval '12 hours'
-                               ORDER BY mt.starts_at LIMIT 1) nm ON true
-          WHERE s.municipality_id = ANY($1)",
-    )
-    .bind(munis.iter().map(|m| m.id).collect::<Vec<_>>())
-    .bind(ctx.user.id)
-    .bind(ctx.today())
-    .bind(ctx.now())
-    .fetch_all(&mut *tx)
-    .await?;
+    let visible: Vec<uuid::Uuid> = munis.iter().map(|m| m.id).collect();
+    let rows = repo::figures(&mut tx, &visible, ctx.user.id, ctx.today(), ctx.now()).await?;
     tx.commit().await?;
     let cards = munis
         .iter()
@@ -137,26 +79,23 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                 roles: ctx.user.roles_in(m.id),
                 letterhead: row.map(|r| r.letterhead_name.clone()).unwrap_or_default(),
                 areas: row.map(|r| r.areas).unwrap_or(0),
-                cases: ctx
-                    .user
-                    .has_any_role(m.id, Permission::ReadCases.roles())
-                    .then(|| {
-                        row.map(|r| CaseFigures {
-                            open: r.open,
-                            mine: r.mine,
-                            interim_overdue: r.interim_overdue,
-                            waiting_list: r.waiting_list,
-                            awaiting_approval: r.awaiting_approval,
-                            open_appeals: r.open_appeals,
-                            ready_for_meeting: r.ready_for_meeting,
-                            offers_overdue: r.offers_overdue,
-                            next_meeting: r
-                                .next_meeting_id
-                                .zip(r.next_meeting_at)
-                                .map(|(id, at)| (id, crate::meetings::views::when(at))),
-                        })
-                        .unwrap_or_default()
-                    }),
+                cases: ctx.may(Permission::ReadCases, m.id).then(|| {
+                    row.map(|r| CaseFigures {
+                        open: r.open,
+                        mine: r.mine,
+                        interim_overdue: r.interim_overdue,
+                        waiting_list: r.waiting_list,
+                        awaiting_approval: r.awaiting_approval,
+                        open_appeals: r.open_appeals,
+                        ready_for_meeting: r.ready_for_meeting,
+                        offers_overdue: r.offers_overdue,
+                        next_meeting: r
+                            .next_meeting_id
+                            .zip(r.next_meeting_at)
+                            .map(|(id, at)| (id, crate::meetings::views::when(at))),
+                    })
+                    .unwrap_or_default()
+                }),
                 vacant: row.map(|r| r.vacant).unwrap_or(0),
                 becoming_vacant: row.map(|r| r.becoming_vacant).unwrap_or(0),
                 register: ctx.may(Permission::ReadRegister, m.id),
