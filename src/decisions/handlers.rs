@@ -28,10 +28,6 @@ use crate::web::layout::Layout;
 use crate::web::refusal::Refusal;
 use crate::web::{format, render, render_status};
 
-/// Who writes decisions. Deprecated: name `Permission::WriteDecisions` instead (kept until
-/// the applications context no longer uses it).
-pub const WRITE_ROLES: &[crate::auth::Role] = Permission::WriteDecisions.roles();
-
 pub fn decision_path(id: Uuid) -> String {
     format!("/vedtak/{id}")
 }

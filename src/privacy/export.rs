@@ -100,9 +100,7 @@ async fn audited_export(ctx: &Ctx, person: uuid::Uuid, format: &str) -> AppResul
     let m = municipality(ctx)?;
     let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
     let outcome = commands::export(&mut tx, ctx.actor(), &m, person, format).await;
-    db::commit(tx, outcome)
-        .await
-        .map_err(AppError::from)
+    db::commit(tx, outcome).await.map_err(AppError::from)
 }
 
 #[derive(Template)]
