@@ -4,48 +4,42 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query};
-use axum::http::StatusCode;
+use axum::extract::{Form, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
+use super::candidates::{breakdown_text, household_text};
+use super::commands;
 use super::model::{self, field, Fields, NEW_ROWS};
 use super::ranking::{self, Candidate, Household, FLAG_FACTS};
 use super::repo::{self, UnitFacts, VersionRow, WaitingRow};
+use crate::applications::repo::ApplicationDetail;
 use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
-use crate::auth::Role;
+use crate::db;
 use crate::dwellings::repo::{self as dwellings, ListKind};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{self, Id};
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
+use crate::web::refusal::Refusal;
 use crate::web::{format, render, render_status};
-
-/// Who works with the waiting list and offers.
-pub const WORK_ROLES: &[Role] = &[Role::Caseworker, Role::Team, Role::Admin];
-/// Who may read the rules in force: everyone in the municipality.
-pub const READ_RULES: &[Role] = &[
-    Role::Caseworker,
-    Role::Team,
-    Role::Admin,
-    Role::Auditor,
-    Role::OfficeAdmin,
-];
-
-pub fn parse_id(raw: &str) -> AppResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
-}
 
 /// The municipality a page is about: `?kommune=<id>` if the user holds one of `roles`
 /// there, else the current municipality, else the first one with the role.
-pub fn pick_municipality(ctx: &Ctx, wanted: &str, roles: &[Role]) -> AppResult<MunicipalityRef> {
-    let ms = ctx.visible_with_role(roles);
+pub fn pick_municipality(
+    ctx: &Ctx,
+    wanted: &str,
+    permission: Permission,
+) -> AppResult<MunicipalityRef> {
+    let ms = ctx.visible_with_role(permission);
     if ms.is_empty() {
         return Err(AppError::Forbidden);
     }
     if !wanted.is_empty() {
-        let id = parse_id(wanted)?;
+        let id = extract::parse_id(wanted)?;
         return ms
             .into_iter()
             .find(|m| m.id == id)
@@ -57,30 +51,6 @@ pub fn pick_municipality(ctx: &Ctx, wanted: &str, roles: &[Role]) -> AppResult<M
         }
     }
     Ok(ms.into_iter().next().expect("non-empty"))
-}
-
-pub fn household_text(h: Household, adults: i32, children: i32, visiting: i32) -> String {
-    let mut s = model::household_label(h).to_string();
-    let mut parts = vec![format!(
-        "{adults} voksen{}",
-        if adults == 1 { "" } else { "e" }
-    )];
-    if children > 0 {
-        parts.push(format!("{children} barn"));
-    }
-    if visiting > 0 {
-        parts.push(format!("{visiting} på samvær"));
-    }
-    s.push_str(&format!(" ({})", parts.join(", ")));
-    s
-}
-
-pub fn breakdown_text(b: &[(String, i32)]) -> String {
-    b.iter()
-        .filter(|(_, p)| *p != 0)
-        .map(|(n, p)| format!("{n}: {p}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -190,7 +160,7 @@ async fn rules_page(
     form: Option<Fields>,
     errors: FormErrors,
 ) -> AppResult<RulesPage> {
-    let mut tx = ctx.write_tx(m.id, READ_RULES).await?;
+    let mut tx = ctx.write_tx(m.id, Permission::ReadAllocationRules).await?;
     let today = ctx.today();
     let current = repo::rules_now(&mut tx, m.id, today).await?;
     let all = repo::versions(&mut tx, m.id).await?;
@@ -206,8 +176,8 @@ async fn rules_page(
     let current_id = current.id;
     Ok(RulesPage {
         layout: Layout::new(ctx, "innstillinger"),
-        can_edit: ctx.user.has_role(m.id, Role::Admin),
-        municipalities: ctx.visible_with_role(READ_RULES),
+        can_edit: ctx.may(Permission::Administer, m.id),
+        municipalities: ctx.visible_with_role(Permission::ReadAllocationRules),
         m,
         current: VersionView {
             v: current,
@@ -230,64 +200,35 @@ async fn rules_page(
 }
 
 pub async fn rules_show(ctx: Ctx, Query(q): Query<MuniQuery>) -> AppResult<Response> {
-    let m = pick_municipality(&ctx, &q.kommune, READ_RULES)?;
+    let m = pick_municipality(&ctx, &q.kommune, Permission::ReadAllocationRules)?;
     render(&rules_page(&ctx, m, None, FormErrors::new()).await?)
 }
 
 pub async fn rules_save(ctx: Ctx, Form(f): Form<Fields>) -> AppResult<Response> {
-    let m = pick_municipality(&ctx, field(&f, "kommune"), READ_RULES)?;
-    if !ctx.user.has_role(m.id, Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
-    let mut tx = ctx.write_tx(m.id, &[Role::Admin]).await?;
-    repo::ensure_defaults(&mut tx, m.id).await?;
-    let types: Vec<Uuid> = dwellings::list_items(&mut tx, ListKind::Types, &[m.id], false)
-        .await?
-        .into_iter()
-        .map(|t| t.id)
-        .collect();
-    let parsed = model::parse_version(&f, &types, ctx.today());
-    let v = match parsed {
-        Ok(v) => v,
-        Err(e) => {
-            tx.rollback().await?;
-            return render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &rules_page(&ctx, m, Some(f), e).await?,
-            );
+    let m = pick_municipality(&ctx, field(&f, "kommune"), Permission::ReadAllocationRules)?;
+    let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
+    let input = commands::SaveRules {
+        latest_no: field(&f, "latest_no").parse().unwrap_or(-1),
+        fields: f,
+    };
+    let outcome = commands::save_rules(&mut tx, ctx.actor(), m.id, &input).await;
+    match db::commit(tx, outcome).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/innstillinger/tildeling?kommune={}", m.id)).into_response())
         }
-    };
-    let expected: i32 = field(&f, "latest_no").parse().unwrap_or(-1);
-    let Some((id, no)) = repo::insert_version(&mut tx, m.id, ctx.user.id, expected, &v).await?
-    else {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.general = Some(
-            "Noen andre har lagret en ny versjon av reglene mens du redigerte. Se over endringene og lagre på nytt."
-                .into(),
-        );
-        let mut f = f;
-        f.remove("latest_no");
-        return render_status(
-            StatusCode::CONFLICT,
-            &rules_page(&ctx, m, Some(f), e).await?,
-        );
-    };
-    audit::record(
-        &mut tx,
-        &ctx,
-        Event::new("allocation.rules_versioned")
-            .municipality(m.id)
-            .entity("allocation_rule_version", id)
-            .details(serde_json::json!({
-                "version_no": no,
-                "effective_from": v.effective_from,
-                "reason": v.reason,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/innstillinger/tildeling?kommune={}", m.id)).into_response())
+        Err(refusal) => {
+            let refusal_was_stale = matches!(refusal, Refusal::Stale);
+            let shown = refusal.shown()?;
+            let mut f = input.fields;
+            if refusal_was_stale {
+                // Saving again builds on the version that is there now.
+                f.remove("latest_no");
+            }
+            let status = shown.status();
+            let page = rules_page(&ctx, m, Some(f), shown.errors).await?;
+            render_status(status, &page)
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -374,7 +315,7 @@ pub async fn ranked_waiting(
     ctx: &Ctx,
     m: &MunicipalityRef,
 ) -> AppResult<(VersionRow, Vec<WaitingView>, Vec<(Uuid, String)>)> {
-    let mut tx = ctx.write_tx(m.id, WORK_ROLES).await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Allocate).await?;
     let today = ctx.today();
     let rules = repo::rules_now(&mut tx, m.id, today).await?;
     let rows = super::cache::waiting(&mut tx, &ctx.state.waiting_cache, m.id).await?;
@@ -506,7 +447,7 @@ fn urlencode(s: &str) -> String {
 }
 
 pub async fn waiting_list(ctx: Ctx, Query(q): Query<WaitingQuery>) -> AppResult<Response> {
-    let m = pick_municipality(&ctx, &q.kommune, WORK_ROLES)?;
+    let m = pick_municipality(&ctx, &q.kommune, Permission::Allocate)?;
     let (rules, views, types) = ranked_waiting(&ctx, &m).await?;
     let total = views.len();
     let mut views: Vec<WaitingView> = views.into_iter().filter(|v| filter(v, &q)).collect();
@@ -526,7 +467,7 @@ pub async fn waiting_list(ctx: Ctx, Query(q): Query<WaitingQuery>) -> AppResult<
         None
     };
     // The page names applicants: who read whom is recorded.
-    let mut tx = ctx.write_tx(m.id, WORK_ROLES).await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Allocate).await?;
     audit::record(
         &mut tx,
         &ctx,
@@ -550,7 +491,7 @@ pub async fn waiting_list(ctx: Ctx, Query(q): Query<WaitingQuery>) -> AppResult<
     );
     render(&WaitingPage {
         layout: Layout::new(&ctx, "venteliste"),
-        municipalities: ctx.visible_with_role(WORK_ROLES),
+        municipalities: ctx.visible_with_role(Permission::Allocate),
         m,
         rules_no: rules.version_no,
         rows: page,
@@ -564,11 +505,11 @@ pub async fn waiting_list(ctx: Ctx, Query(q): Query<WaitingQuery>) -> AppResult<
 }
 
 pub async fn waiting_export(ctx: Ctx, Query(q): Query<WaitingQuery>) -> AppResult<Response> {
-    let m = pick_municipality(&ctx, &q.kommune, WORK_ROLES)?;
+    let m = pick_municipality(&ctx, &q.kommune, Permission::Allocate)?;
     let (rules, views, _) = ranked_waiting(&ctx, &m).await?;
     let mut views: Vec<WaitingView> = views.into_iter().filter(|v| filter(v, &q)).collect();
     sort_views(&mut views, &q.sorter);
-    let mut tx = ctx.write_tx(m.id, WORK_ROLES).await?;
+    let mut tx = ctx.write_tx(m.id, Permission::Allocate).await?;
     audit::record(
         &mut tx,
         &ctx,
@@ -658,16 +599,11 @@ impl ApplicantUnitsPage {
     }
 }
 
-pub async fn applicant_units(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, munis) = ctx.read_tx(WORK_ROLES).await?;
-    let visible: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
-    let app = crate::applications::repo::application(&mut tx, &visible, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
+pub async fn applicant_units(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+    let (mut tx, app) = ctx
+        .load_for_write::<ApplicationDetail>(Permission::Allocate, Permission::Allocate, id)
+        .await?;
     let m = app.municipality_id;
-    let mut tx = ctx.write_tx(m, WORK_ROLES).await?;
     let today = ctx.today();
     let rules = repo::rules_now(&mut tx, m, today).await?;
     let row = repo::waiting(&mut tx, &[m], Some(id))

@@ -1,7 +1,10 @@
 //! Allocation: criteria, the ranked waiting list, matching to vacant units, and offers.
 
 pub mod cache;
+pub mod candidates;
+pub mod commands;
 pub mod handlers;
+pub mod letter;
 pub mod model;
 pub mod offers;
 pub mod overdue;

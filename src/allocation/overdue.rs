@@ -6,10 +6,10 @@ use askama::Template;
 use axum::response::Response;
 use uuid::Uuid;
 
-use super::handlers::WORK_ROLES;
 use super::repo::{self, OfferRow};
 use crate::applications::repo as apps;
 use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::web::ctx::Ctx;
 use crate::web::error::AppResult;
 use crate::web::layout::Layout;
@@ -20,9 +20,7 @@ const LIMIT: i64 = 200;
 /// The scheduled job: every open offer past its answer date gets one journal entry on
 /// its case. Returns how many were noted now.
 pub async fn note_overdue(pool: &sqlx::PgPool, today: chrono::NaiveDate) -> anyhow::Result<u64> {
-    let municipalities: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM municipalities")
-        .fetch_all(pool)
-        .await?;
+    let municipalities = repo::all_municipalities(pool).await?;
     let mut tx = crate::db::scoped_tx(pool, &municipalities).await?;
     let noted = repo::mark_overdue_noted(&mut tx, today).await?;
     for (m, offer, application, due) in &noted {
@@ -67,7 +65,7 @@ impl OverduePage {
 }
 
 pub async fn list(ctx: Ctx) -> AppResult<Response> {
-    let (mut tx, munis) = ctx.read_tx(WORK_ROLES).await?;
+    let (mut tx, munis) = ctx.read_tx(Permission::Allocate).await?;
     let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
     let today = ctx.today();
     let (rows, total) = repo::overdue_offers(&mut tx, &ids, today, LIMIT).await?;

@@ -695,3 +695,39 @@ pub async fn mark_overdue_noted(
     .fetch_all(conn)
     .await
 }
+
+/// Every municipality, for the scheduled job that goes through all of them. (A read of
+/// the municipalities' table: `municipalities::repo` has no such function yet.)
+pub async fn all_municipalities(pool: &sqlx::PgPool) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT id FROM municipalities")
+        .fetch_all(pool)
+        .await
+}
+
+impl crate::web::load::Located for UnitFacts {
+    async fn find(
+        conn: &mut PgConnection,
+        visible: &[Uuid],
+        id: Uuid,
+    ) -> sqlx::Result<Option<Self>> {
+        unit(conn, visible, id).await
+    }
+
+    fn owners(&self) -> Vec<Uuid> {
+        vec![self.municipality_id]
+    }
+}
+
+impl crate::web::load::Located for OfferRow {
+    async fn find(
+        conn: &mut PgConnection,
+        visible: &[Uuid],
+        id: Uuid,
+    ) -> sqlx::Result<Option<Self>> {
+        offer(conn, visible, id).await
+    }
+
+    fn owners(&self) -> Vec<Uuid> {
+        vec![self.municipality_id]
+    }
+}

@@ -1,97 +1,63 @@
 //! HTTP: the list of meetings, planning a meeting, and building its agenda.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query};
+use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::model::{
-    self, external_text, first, oslo_date, oslo_time, ItemKind, MeetingForm, Pairs, Participant,
-};
+use super::commands::{self, audit_parts, Done};
+use super::model::{self, external_text, first, oslo_date, oslo_time, MeetingForm, Pairs};
 use super::repo::{self, Invitable, ListRow, MeetingRow, ProposedAppeal, ProposedCase};
 use super::views::{self, meeting_path, ItemView};
 use crate::allocation::repo::UnitFacts;
-use crate::applications::repo as apps;
-use crate::audit::{self, Event};
+use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
-use crate::auth::Role;
-use crate::db::Tx;
+use crate::db::{self, Tx};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{self, Id, Ids};
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
+use crate::web::refusal::{Outcome, Shown};
 use crate::web::{format, render, render_status};
-
-/// Who takes part in meetings: plans them, builds the agenda and records conclusions.
-pub const PARTICIPATE: &[Role] = &[Role::Caseworker, Role::Team, Role::Admin];
-/// Who may read meetings, agendas and minutes.
-/// Meetings show applicants, their needs and the team's assessments: case contents.
-pub const READ: &[Role] = crate::auth::policy::CASE_READERS;
-
-pub fn parse_id(raw: &str) -> AppResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
-}
-
-pub fn conflict_message() -> String {
-    "Møtet ble endret av noen andre mens du arbeidet. Ingenting er lagret. Se over møtet slik det er nå, og prøv igjen."
-        .into()
-}
-
-/// Records an audit event in every part of the meeting the transaction wrote to, so each
-/// municipality's auditors see it.
-pub async fn audit_parts(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    action: &str,
-    parts: &[Uuid],
-    meeting: Uuid,
-    details: serde_json::Value,
-) -> AppResult<()> {
-    for m in parts {
-        audit::record(
-            tx,
-            ctx,
-            Event::new(action)
-                .municipality(*m)
-                .entity("meeting", meeting)
-                .details(details.clone()),
-        )
-        .await?;
-    }
-    Ok(())
-}
 
 /// May the user organise this meeting (change it and its agenda)? Only someone who takes
 /// part in every municipality it covers.
 pub fn can_organise(ctx: &Ctx, m: &MeetingRow) -> bool {
     m.covers
         .iter()
-        .all(|id| ctx.user.has_any_role(*id, PARTICIPATE))
+        .all(|id| ctx.may(Permission::OrganiseMeetings, *id))
 }
 
-/// Loads the meeting for reading; 404 when no part of it is visible to the user.
+/// A read transaction over every municipality where the user reads meetings, whatever
+/// the switcher shows (meetings span municipalities), and those municipalities.
 pub async fn read_meeting(ctx: &Ctx) -> AppResult<(Tx, Vec<Uuid>)> {
-    ctx.all_roles_tx(READ).await
+    ctx.all_roles_tx(Permission::ReadCases).await
 }
 
-/// Opens a transaction over every part of the meeting for its organiser: 404 when the user
-/// cannot see the meeting, 403 when they do not take part in all its municipalities.
-pub async fn organiser_tx(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, MeetingRow)> {
-    let (mut tx, _) = read_meeting(ctx).await?;
-    let m = repo::meeting(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+/// The meeting in a write transaction over every part of it, for its organiser: 404 when
+/// the user cannot see the meeting, 403 when they do not take part in all its
+/// municipalities (also those they cannot see, which the loader alone would call 404).
+pub async fn organise(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, MeetingRow)> {
+    let (tx, m) = ctx.load::<MeetingRow>(Permission::ReadCases, id).await?;
     tx.commit().await?;
     if !can_organise(ctx, &m) {
         return Err(AppError::Forbidden);
     }
-    let mut tx = ctx.write_tx_all(&m.covers, PARTICIPATE).await?;
-    let m = repo::meeting(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((tx, m))
+    ctx.load_for_write::<MeetingRow>(Permission::ReadCases, Permission::OrganiseMeetings, id)
+        .await
+}
+
+/// The page again with the reason the meeting's state refused the change: 409.
+pub fn closed(message: String) -> Shown {
+    let mut errors = FormErrors::new();
+    errors.general = Some(message);
+    Shown {
+        errors,
+        status: Some(StatusCode::CONFLICT),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -143,7 +109,7 @@ fn parse_cursor(s: &str) -> Option<(DateTime<Utc>, Uuid)> {
 }
 
 pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
-    let (mut tx, munis) = ctx.read_tx(READ).await?;
+    let (mut tx, munis) = ctx.read_tx(Permission::ReadCases).await?;
     if munis.is_empty() {
         return Err(AppError::Forbidden);
     }
@@ -179,7 +145,7 @@ pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
         upcoming: upcoming.into_iter().map(|r| ListView { r, now }).collect(),
         past: past.into_iter().map(|r| ListView { r, now }).collect(),
         next,
-        can_plan: !ctx.visible_with_role(PARTICIPATE).is_empty(),
+        can_plan: ctx.may_in_view(Permission::OrganiseMeetings),
         show_municipality: ctx.user.municipalities().len() > 1,
     })
 }
@@ -204,7 +170,7 @@ fn plannable(ctx: &Ctx) -> Vec<MunicipalityRef> {
     ctx.user
         .municipalities()
         .into_iter()
-        .filter(|m| ctx.user.has_any_role(m.id, PARTICIPATE))
+        .filter(|m| ctx.may(Permission::OrganiseMeetings, m.id))
         .collect()
 }
 
@@ -265,90 +231,22 @@ pub async fn create(ctx: Ctx, Form(p): Form<Pairs>) -> AppResult<Response> {
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
+    let mut tx = ctx
+        .write_tx_all(&v.municipalities, Permission::OrganiseMeetings)
+        .await?;
     // Invited users must work in the meeting's own municipalities.
-    let mut g = ctx.global_tx().await?;
-    let people = repo::invitable(&mut g, &v.municipalities).await?;
-    g.commit().await?;
-    if v.users.iter().any(|u| !people.iter().any(|p| p.id == *u)) {
-        let mut e = FormErrors::new();
-        e.add(
-            "users",
-            "Noen av deltakerne arbeider ikke i kommunene møtet gjelder. Velg deltakere fra disse kommunene.",
-        );
-        let page = form_page(&ctx, None, munis, f, e).await?;
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    let people = repo::invitable(&mut tx, &v.municipalities).await?;
+    let input = commands::Plan { meeting: v, people };
+    let outcome = commands::create(&mut tx, ctx.actor(), input).await;
+    match db::commit(tx, outcome).await {
+        Ok(id) => Ok(Redirect::to(&meeting_path(id)).into_response()),
+        Err(refusal) => {
+            let shown = refusal.shown()?;
+            let status = shown.status();
+            let page = form_page(&ctx, None, munis, f, shown.errors).await?;
+            render_status(status, &page)
+        }
     }
-    let participants = participants_of(&v.users, &people, v.external.clone(), &[]);
-    let mut tx = ctx.write_tx_all(&v.municipalities, PARTICIPATE).await?;
-    if let Some(first) = repo::just_planned(
-        &mut tx,
-        ctx.user.id,
-        &v.title,
-        v.starts_at,
-        &v.municipalities,
-    )
-    .await?
-    {
-        tx.rollback().await?;
-        return Ok(Redirect::to(&meeting_path(first)).into_response());
-    }
-    let office = repo::office_of(&mut tx, &v.municipalities).await?;
-    let id = Uuid::now_v7();
-    repo::insert_meeting(
-        &mut tx,
-        &repo::NewMeeting {
-            id,
-            covers: &v.municipalities,
-            office_id: office,
-            title: &v.title,
-            starts_at: v.starts_at,
-            place: &v.place,
-            participants: &participants,
-            created_by: ctx.user.id,
-        },
-    )
-    .await?;
-    audit_parts(
-        &mut tx,
-        &ctx,
-        "meeting.created",
-        &v.municipalities,
-        id,
-        serde_json::json!({ "title": v.title, "starts_at": v.starts_at, "participants": participants.len() }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&meeting_path(id)).into_response())
-}
-
-/// The participant list: invited users (keeping attendance already recorded) and externals.
-fn participants_of(
-    users: &[Uuid],
-    people: &[Invitable],
-    external: Vec<Participant>,
-    before: &[Participant],
-) -> Vec<Participant> {
-    let attended = |u: Option<Uuid>, name: &str| {
-        before
-            .iter()
-            .find(|p| p.user_id == u && (u.is_some() || p.name == name))
-            .is_some_and(|p| p.attended)
-    };
-    let mut out: Vec<Participant> = users
-        .iter()
-        .filter_map(|u| people.iter().find(|p| p.id == *u))
-        .map(|p| Participant {
-            user_id: Some(p.id),
-            name: p.display_name.clone(),
-            organisation: String::new(),
-            attended: attended(Some(p.id), &p.display_name),
-        })
-        .collect();
-    out.extend(external.into_iter().map(|mut p| {
-        p.attended = attended(None, &p.name);
-        p
-    }));
-    out
 }
 
 fn form_of(m: &MeetingRow) -> MeetingForm {
@@ -377,9 +275,8 @@ fn covered(ctx: &Ctx, m: &MeetingRow) -> Vec<MunicipalityRef> {
         .collect()
 }
 
-pub async fn edit_form(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (tx, m) = organiser_tx(&ctx, id).await?;
+pub async fn edit_form(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
+    let (tx, m) = organise(&ctx, id).await?;
     tx.commit().await?;
     if !m.is_open() {
         return Ok(Redirect::to(&meeting_path(id)).into_response());
@@ -388,65 +285,27 @@ pub async fn edit_form(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> 
     render(&form_page(&ctx, Some(id), munis, form_of(&m), FormErrors::new()).await?)
 }
 
-pub async fn update(ctx: Ctx, Path(id): Path<String>, Form(p): Form<Pairs>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, m) = organiser_tx(&ctx, id).await?;
+pub async fn update(ctx: Ctx, Id(id): Id, Form(p): Form<Pairs>) -> AppResult<Response> {
+    let (mut tx, m) = organise(&ctx, id).await?;
     let munis = covered(&ctx, &m);
     let mut f = MeetingForm::from_pairs(&p);
     // The municipalities of a meeting are fixed once planned (items belong to them).
     f.municipalities = m.covers.iter().map(Uuid::to_string).collect();
-    let people = repo::invitable(&mut tx, &m.covers).await?;
-    let v = match model::validate_meeting(&f, &m.covers, |u| people.iter().any(|p| p.id == u)) {
-        Ok(v) => v,
-        Err(e) => {
-            tx.rollback().await?;
-            let page = form_page(&ctx, Some(id), munis, f, e).await?;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    let outcome = commands::update(&mut tx, ctx.actor(), &m, &f).await;
+    let shown = match db::commit(tx, outcome).await {
+        Ok(Done::Changed | Done::Already) => {
+            return Ok(Redirect::to(&meeting_path(id)).into_response())
         }
+        Ok(Done::Closed(msg)) => closed(msg),
+        Err(refusal) => refusal.shown()?,
     };
-    let version: i32 = f.version.trim().parse().unwrap_or(0);
-    let participants = participants_of(&v.users, &people, v.external, &m.participants.0);
-    let changed = if m.is_open() {
-        repo::update_meeting(
-            &mut tx,
-            id,
-            version,
-            &v.title,
-            v.starts_at,
-            &v.place,
-            &participants,
-        )
-        .await?
-    } else {
-        0
-    };
-    if changed != m.covers.len() as u64 {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.general = Some(if m.is_open() {
-            conflict_message()
-        } else {
-            "Møtet er avsluttet og kan ikke endres.".into()
-        });
-        // Keep the input, against the meeting as it is now.
-        let f = MeetingForm {
-            version: m.version.to_string(),
-            ..f
-        };
-        let page = form_page(&ctx, Some(id), munis, f, e).await?;
-        return render_status(StatusCode::CONFLICT, &page);
+    // After a conflict: keep the input, against the meeting as it is now.
+    if shown.status() == StatusCode::CONFLICT {
+        f.version = m.version.to_string();
     }
-    audit_parts(
-        &mut tx,
-        &ctx,
-        "meeting.updated",
-        &m.covers,
-        id,
-        serde_json::json!({ "title": v.title, "starts_at": v.starts_at, "place": v.place, "participants": participants.len() }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&meeting_path(id)).into_response())
+    let status = shown.status();
+    let page = form_page(&ctx, Some(id), munis, f, shown.errors).await?;
+    render_status(status, &page)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -462,12 +321,7 @@ pub struct ProposedUnit {
 
 impl ProposedUnit {
     pub fn why(&self) -> String {
-        use crate::dwellings::model::Status;
-        match (self.u.status, self.u.expected_vacant_from) {
-            (Status::Vacant, _) => "Ledig nå".into(),
-            (_, Some(d)) => format!("Blir ledig {}", format::date(d)),
-            (s, None) => format!("{} – ledig dato ikke satt", s.label()),
-        }
+        views::unit_reason(&self.u)
     }
 }
 
@@ -543,7 +397,7 @@ pub async fn item_views(tx: &mut Tx, ctx: &Ctx, m: &MeetingRow) -> AppResult<Vec
             }
             _ => None,
         };
-        let may_act = ctx.user.has_any_role(r.municipality_id, PARTICIPATE);
+        let may_act = ctx.may(Permission::OrganiseMeetings, r.municipality_id);
         out.push(ItemView {
             can_conclude: m.is_open() && may_act,
             may_act,
@@ -571,17 +425,14 @@ pub async fn show_page(
     errors: FormErrors,
     notice: &str,
 ) -> AppResult<ShowPage> {
-    let organise = {
-        let (mut tx, _) = read_meeting(ctx).await?;
-        let m = repo::meeting(&mut tx, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        tx.commit().await?;
-        can_organise(ctx, &m)
-    };
+    let (tx, m) = ctx.load::<MeetingRow>(Permission::ReadCases, id).await?;
+    tx.commit().await?;
+    let organise = can_organise(ctx, &m);
     // The organiser reads every part; everyone else what their roles show.
     let (mut tx, visible) = if organise {
-        let (tx, m) = organiser_tx(ctx, id).await?;
+        let (tx, m) = ctx
+            .load_for_write::<MeetingRow>(Permission::ReadCases, Permission::OrganiseMeetings, id)
+            .await?;
         (tx, m.covers)
     } else {
         read_meeting(ctx).await?
@@ -691,248 +542,48 @@ fn mailto(m: &MeetingRow, emails: &[String]) -> String {
     format!("mailto:{}?{query}", emails.join(","))
 }
 
-pub async fn show(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Query(q): Query<ShowQuery>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+pub async fn show(ctx: Ctx, Id(id): Id, Query(q): Query<ShowQuery>) -> AppResult<Response> {
     render(&show_page(&ctx, id, Pairs::new(), FormErrors::new(), &q.melding).await?)
 }
 
-async fn refuse(
+/// The meeting page again with what the user typed and why nothing was saved.
+async fn refuse(ctx: &Ctx, id: Uuid, add: Pairs, shown: Shown) -> AppResult<Response> {
+    render_status(
+        shown.status(),
+        &show_page(ctx, id, add, shown.errors, "").await?,
+    )
+}
+
+/// Where a change to the meeting page goes: the page (at `then`), or the page again.
+async fn after(
     ctx: &Ctx,
     id: Uuid,
     add: Pairs,
-    status: StatusCode,
-    e: FormErrors,
+    done: Outcome<Done>,
+    then: String,
 ) -> AppResult<Response> {
-    render_status(status, &show_page(ctx, id, add, e, "").await?)
-}
-
-/// Refuses a change made on an old view of the meeting (409), nothing saved.
-async fn stale(ctx: &Ctx, id: Uuid, add: Pairs) -> AppResult<Response> {
-    refuse(
-        ctx,
-        id,
-        add,
-        StatusCode::CONFLICT,
-        general(conflict_message()),
-    )
-    .await
-}
-
-/// Claims the meeting at the version the user saw: every part moves on together, or
-/// nothing does (someone changed it meanwhile, or it is closed).
-async fn claim(tx: &mut Tx, m: &MeetingRow, version: i32) -> AppResult<bool> {
-    Ok(m.is_open() && repo::bump(tx, m.id, version).await? == m.covers.len() as u64)
-}
-
-fn general(msg: impl Into<String>) -> FormErrors {
-    let mut e = FormErrors::new();
-    e.general = Some(msg.into());
-    e
+    let shown = match done {
+        Ok(Done::Changed | Done::Already) => return Ok(Redirect::to(&then).into_response()),
+        Ok(Done::Closed(msg)) => closed(msg),
+        Err(refusal) => refusal.shown()?,
+    };
+    refuse(ctx, id, add, shown).await
 }
 
 /// Adds the chosen proposals, a case by number, or another item to the agenda.
-pub async fn add_items(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(p): Form<Pairs>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, m) = organiser_tx(&ctx, id).await?;
-    let version: i32 = first(&p, "version").trim().parse().unwrap_or(0);
-    if !m.is_open() {
-        tx.rollback().await?;
-        return refuse(
-            &ctx,
-            id,
-            p,
-            StatusCode::CONFLICT,
-            general("Møtet er avsluttet, og sakslisten kan ikke endres."),
-        )
-        .await;
-    }
-    let mut errors = FormErrors::new();
-    let mut new: Vec<(Uuid, ItemKind, Option<Uuid>, String, String)> = Vec::new();
-    // Proposals: "<kind>:<id>", checked against what Bosak proposes right now.
-    let cases = repo::ready_applications(&mut tx, &m.covers, id).await?;
-    let appeals = repo::open_appeals(&mut tx, &m.covers, id).await?;
-    // Only the units picked, checked against what is available right now.
-    let picked_units: Vec<Uuid> = model::all(&p, "pick")
-        .filter_map(|v| v.strip_prefix("dwelling:"))
-        .filter_map(|v| Uuid::parse_str(v).ok())
-        .collect();
-    let mut units = Vec::new();
-    for muni in &m.covers {
-        units.extend(
-            crate::allocation::repo::available_units_among(&mut tx, *muni, &picked_units).await?,
-        );
-    }
-    for pick in model::all(&p, "pick") {
-        let Some((kind, sid)) = pick.split_once(':') else {
-            continue;
-        };
-        let Ok(sid) = Uuid::parse_str(sid) else {
-            continue;
-        };
-        match ItemKind::from_key(kind) {
-            Some(ItemKind::Application) => {
-                if let Some(c) = cases.iter().find(|c| c.id == sid) {
-                    new.push((
-                        c.municipality_id,
-                        ItemKind::Application,
-                        Some(sid),
-                        String::new(),
-                        "Klar for møte".into(),
-                    ));
-                }
-            }
-            Some(ItemKind::Dwelling) => {
-                if let Some(u) = units.iter().find(|u| u.id == sid) {
-                    let why = ProposedUnit {
-                        u: u.clone(),
-                        municipality_name: String::new(),
-                    }
-                    .why();
-                    new.push((
-                        u.municipality_id,
-                        ItemKind::Dwelling,
-                        Some(sid),
-                        String::new(),
-                        why,
-                    ));
-                }
-            }
-            Some(ItemKind::Appeal) => {
-                if let Some(a) = appeals.iter().find(|a| a.id == sid) {
-                    new.push((
-                        a.municipality_id,
-                        ItemKind::Appeal,
-                        Some(sid),
-                        String::new(),
-                        format!("Klage mottatt {}", format::date(a.received_on)),
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-    // The municipality chosen for a typed case number or another item (office meetings).
-    let chosen_muni = if m.covers.len() == 1 {
-        Some(m.covers[0])
-    } else {
-        Uuid::parse_str(first(&p, "other_municipality"))
-            .ok()
-            .filter(|x| m.covers.contains(x))
+pub async fn add_items(ctx: Ctx, Id(id): Id, Form(p): Form<Pairs>) -> AppResult<Response> {
+    let (mut tx, m) = organise(&ctx, id).await?;
+    let input = commands::AddItems {
+        version: extract::version(first(&p, "version")),
+        picks: model::all(&p, "pick").map(str::to_string).collect(),
+        case_number: first(&p, "case_number").to_string(),
+        other_title: first(&p, "other_title").to_string(),
+        other_municipality: first(&p, "other_municipality").to_string(),
     };
-    let case_number = first(&p, "case_number").trim().to_string();
-    if !case_number.is_empty() {
-        let found: Vec<(Uuid, Uuid)> =
-            repo::applications_by_case_number(&mut tx, &m.covers, &case_number)
-                .await?
-                .into_iter()
-                .filter(|(muni, _)| found_in(chosen_muni, *muni))
-                .collect();
-        let on_agenda = repo::items(&mut tx, id).await?;
-        match found.as_slice() {
-            [] => errors.add("case_number", format!("Fant ingen søknad med saksnummer {case_number} i kommunene møtet gjelder.")),
-            [(muni, app)] => {
-                if on_agenda.iter().any(|i| i.application_id == Some(*app)) {
-                    errors.add("case_number", format!("Sak {case_number} står allerede på sakslisten."));
-                } else {
-                    new.push((*muni, ItemKind::Application, Some(*app), String::new(), "Lagt til for hånd".into()));
-                }
-            }
-            _ => errors.add("other_municipality", format!("Saksnummer {case_number} finnes i flere kommuner. Velg kommunen saken gjelder.")),
-        }
-    }
-    let title = model::one_line(first(&p, "other_title"));
-    if !title.is_empty() {
-        if title.chars().count() > 300 {
-            errors.add("other_title", "Overskriften kan ha høyst 300 tegn.");
-        } else {
-            let muni = chosen_muni;
-            match muni {
-                Some(muni) => new.push((muni, ItemKind::Other, None, title.clone(), String::new())),
-                None => errors.add("other_municipality", "Velg hvilken kommune saken gjelder."),
-            }
-        }
-    }
-    if errors.is_empty() && new.is_empty() {
-        errors.general = Some("Velg saker fra forslaget, skriv inn et saksnummer eller en overskrift for en annen sak.".into());
-    }
-    if !errors.is_empty() {
-        tx.rollback().await?;
-        return refuse(&ctx, id, p, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
-    }
-    if !claim(&mut tx, &m, version).await? {
-        tx.rollback().await?;
-        return stale(&ctx, id, p).await;
-    }
-    let date = format::date(oslo_date(m.starts_at));
-    let mut added = 0;
-    for (muni, kind, subject, title, reason) in &new {
-        let item = repo::NewItem {
-            municipality_id: *muni,
-            kind: *kind,
-            subject: *subject,
-            title,
-            reason,
-        };
-        let Some(item_id) = repo::insert_item(&mut tx, id, &item, ctx.user.id).await? else {
-            continue;
-        };
-        added += 1;
-        let case = match (kind, subject) {
-            (ItemKind::Application, _) => *subject,
-            (ItemKind::Appeal, Some(a)) => appeal_application(&mut tx, *muni, *a).await?,
-            _ => None,
-        };
-        if let Some(app) = case {
-            apps::record_event(
-                &mut tx,
-                *muni,
-                app,
-                Some(ctx.user.id),
-                "meeting_agenda",
-                &format!("Satt på sakslisten til «{}» {date}", m.title),
-                "",
-                Some(&views::item_anchor(id, item_id)),
-            )
-            .await?;
-        }
-    }
-    audit_parts(
-        &mut tx,
-        &ctx,
-        "meeting.items_added",
-        &m.covers,
-        id,
-        serde_json::json!({ "added": added }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=lagt-til#saksliste", meeting_path(id))).into_response())
-}
-
-/// With no municipality chosen, a case number may match in any of them.
-fn found_in(chosen: Option<Uuid>, muni: Uuid) -> bool {
-    chosen.is_none_or(|c| c == muni)
-}
-
-/// The application an appeal is about (its decision's case).
-pub async fn appeal_application(tx: &mut Tx, muni: Uuid, appeal: Uuid) -> AppResult<Option<Uuid>> {
-    Ok(sqlx::query_scalar(
-        "SELECT d.application_id FROM appeals ap
-           JOIN decisions d ON d.municipality_id = ap.municipality_id AND d.id = ap.decision_id
-          WHERE ap.municipality_id = $1 AND ap.id = $2",
-    )
-    .bind(muni)
-    .bind(appeal)
-    .fetch_optional(&mut **tx)
-    .await?)
+    let outcome = commands::add_items(&mut tx, ctx.actor(), &m, &input).await;
+    let done = db::commit(tx, outcome).await;
+    let then = format!("{}?melding=lagt-til#saksliste", meeting_path(id));
+    after(&ctx, id, p, done, then).await
 }
 
 #[derive(serde::Deserialize)]
@@ -945,166 +596,56 @@ pub struct MoveForm {
 
 pub async fn move_item(
     ctx: Ctx,
-    Path((id, item)): Path<(String, String)>,
+    Ids(id, item): Ids,
     Form(f): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let (id, item) = (parse_id(&id)?, parse_id(&item)?);
-    let (mut tx, m) = organiser_tx(&ctx, id).await?;
-    let mut order: Vec<Uuid> = repo::items(&mut tx, id)
-        .await?
-        .into_iter()
-        .map(|i| i.id)
-        .collect();
-    let Some(at) = order.iter().position(|x| *x == item) else {
-        return Err(AppError::NotFound);
-    };
-    let to = match f.direction.as_str() {
-        "opp" if at > 0 => at - 1,
-        "ned" if at + 1 < order.len() => at + 1,
-        _ => at,
-    };
-    let version: i32 = f.version.trim().parse().unwrap_or(0);
-    if !claim(&mut tx, &m, version).await? {
-        tx.rollback().await?;
-        return stale(&ctx, id, Pairs::new()).await;
-    }
-    order.swap(at, to);
-    repo::renumber(&mut tx, id, &order).await?;
-    audit_parts(
-        &mut tx,
-        &ctx,
-        "meeting.item_moved",
-        &m.covers,
-        id,
-        serde_json::json!({ "item": item, "from": at + 1, "to": to + 1 }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}#punkt-{item}", meeting_path(id))).into_response())
+    let (mut tx, m) = organise(&ctx, id).await?;
+    let version = extract::version(&f.version);
+    let outcome = commands::move_item(&mut tx, ctx.actor(), &m, item, &f.direction, version).await;
+    let done = db::commit(tx, outcome).await.map(|()| Done::Changed);
+    let then = format!("{}#punkt-{item}", meeting_path(id));
+    after(&ctx, id, Pairs::new(), done, then).await
 }
 
 pub async fn remove_item(
     ctx: Ctx,
-    Path((id, item)): Path<(String, String)>,
+    Ids(id, item): Ids,
     Form(f): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let (id, item) = (parse_id(&id)?, parse_id(&item)?);
-    let (mut tx, m) = organiser_tx(&ctx, id).await?;
-    let row = repo::item(&mut tx, id, item)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let version: i32 = f.version.trim().parse().unwrap_or(0);
-    if row.conclusion.is_some() {
-        tx.rollback().await?;
-        return refuse(
-            &ctx,
-            id,
-            Pairs::new(),
-            StatusCode::CONFLICT,
-            general(format!(
-                "Punkt {} har en konklusjon og kan ikke fjernes fra sakslisten.",
-                row.position
-            )),
-        )
-        .await;
-    }
-    if !claim(&mut tx, &m, version).await? {
-        tx.rollback().await?;
-        return stale(&ctx, id, Pairs::new()).await;
-    }
-    if repo::delete_item(&mut tx, id, item).await? != 1 {
-        // Concluded (or removed) by someone else meanwhile.
-        tx.rollback().await?;
-        return stale(&ctx, id, Pairs::new()).await;
-    }
-    let order: Vec<Uuid> = repo::items(&mut tx, id)
-        .await?
-        .into_iter()
-        .map(|i| i.id)
-        .collect();
-    repo::renumber(&mut tx, id, &order).await?;
-    if let Some(app) = row.case_application_id {
-        apps::record_event(
-            &mut tx,
-            row.municipality_id,
-            app,
-            Some(ctx.user.id),
-            "meeting_agenda",
-            &format!("Tatt av sakslisten til «{}»", m.title),
-            "",
-            Some(&meeting_path(id)),
-        )
-        .await?;
-    }
-    audit_parts(
-        &mut tx,
-        &ctx,
-        "meeting.item_removed",
-        &m.covers,
-        id,
-        serde_json::json!({ "item": item, "kind": row.kind.key() }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=fjernet#saksliste", meeting_path(id))).into_response())
+    let (mut tx, m) = organise(&ctx, id).await?;
+    let version = extract::version(&f.version);
+    let outcome = commands::remove_item(&mut tx, ctx.actor(), &m, item, version).await;
+    let done = db::commit(tx, outcome).await;
+    let then = format!("{}?melding=fjernet#saksliste", meeting_path(id));
+    after(&ctx, id, Pairs::new(), done, then).await
 }
 
-pub async fn send_agenda(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<MoveForm>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, m) = organiser_tx(&ctx, id).await?;
-    let version: i32 = f.version.trim().parse().unwrap_or(0);
-    if !m.is_open() || repo::mark_agenda_sent(&mut tx, id, version).await? != m.covers.len() as u64
-    {
-        tx.rollback().await?;
-        return stale(&ctx, id, Pairs::new()).await;
-    }
-    audit_parts(
-        &mut tx,
-        &ctx,
-        "meeting.agenda_sent",
-        &m.covers,
-        id,
-        serde_json::json!({ "participants": m.participants.0.len() }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}?melding=sendt", meeting_path(id))).into_response())
+pub async fn send_agenda(ctx: Ctx, Id(id): Id, Form(f): Form<MoveForm>) -> AppResult<Response> {
+    let (mut tx, m) = organise(&ctx, id).await?;
+    let version = extract::version(&f.version);
+    let outcome = commands::send_agenda(&mut tx, ctx.actor(), &m, version).await;
+    let done = db::commit(tx, outcome).await.map(|()| Done::Changed);
+    let then = format!("{}?melding=sendt", meeting_path(id));
+    after(&ctx, id, Pairs::new(), done, then).await
 }
 
-pub async fn cancel(ctx: Ctx, Path(id): Path<String>, Form(p): Form<Pairs>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, m) = organiser_tx(&ctx, id).await?;
-    let version: i32 = first(&p, "version").trim().parse().unwrap_or(0);
-    let mut e = FormErrors::new();
-    let reason = crate::web::forms::text(
-        &mut e,
-        "cancel_reason",
-        first(&p, "cancel_reason"),
-        true,
-        2000,
-        "Begrunnelsen",
-    );
-    if !e.is_empty() {
-        tx.rollback().await?;
-        return refuse(&ctx, id, p, StatusCode::UNPROCESSABLE_ENTITY, e).await;
-    }
-    if !m.is_open() || repo::cancel(&mut tx, id, version, &reason).await? != m.covers.len() as u64 {
-        tx.rollback().await?;
-        return stale(&ctx, id, p).await;
-    }
-    audit_parts(
-        &mut tx,
-        &ctx,
-        "meeting.cancelled",
-        &m.covers,
-        id,
-        serde_json::json!({ "reason": reason }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&meeting_path(id)).into_response())
+#[derive(serde::Deserialize)]
+pub struct CancelForm {
+    #[serde(default)]
+    pub cancel_reason: String,
+    #[serde(default)]
+    pub version: String,
+}
+
+pub async fn cancel(ctx: Ctx, Id(id): Id, Form(f): Form<CancelForm>) -> AppResult<Response> {
+    let (mut tx, m) = organise(&ctx, id).await?;
+    let version = extract::version(&f.version);
+    let outcome = commands::cancel(&mut tx, ctx.actor(), &m, version, &f.cancel_reason).await;
+    let done = db::commit(tx, outcome).await.map(|()| Done::Changed);
+    // The form again keeps the reason typed.
+    let typed = vec![
+        ("version".to_string(), f.version),
+        ("cancel_reason".to_string(), f.cancel_reason),
+    ];
+    after(&ctx, id, typed, done, meeting_path(id)).await
 }

@@ -6,21 +6,22 @@
 //! initials only; the team sees the names in Bosak.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query};
-use axum::http::{header, StatusCode};
+use axum::extract::{Form, Query};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
-use super::handlers::{
-    audit_parts, can_organise, conflict_message, item_views, organiser_tx, parse_id, read_meeting,
-};
+use super::commands::{self, audit_parts, Done};
+use super::handlers::{can_organise, closed, item_views, organise, read_meeting};
 use super::model::{self, first, Pairs, Participant};
 use super::repo::{self, MeetingRow};
 use super::views::{self, meeting_path, ItemView};
+use crate::db;
 use crate::letters::{self, Block};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
-use crate::web::forms::{text, FormErrors};
+use crate::web::extract::{self, Id};
+use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
 use crate::web::{format, render, render_status};
 
@@ -192,8 +193,7 @@ async fn pdf_response(
         .into_response())
 }
 
-pub async fn agenda_print(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+pub async fn agenda_print(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     let (m, items, parts) = load(&ctx, id, "meeting.agenda_viewed").await?;
     render(&PrintPage {
         title: format!("Saksliste: {}", m.title),
@@ -203,15 +203,13 @@ pub async fn agenda_print(ctx: Ctx, Path(id): Path<String>) -> AppResult<Respons
     })
 }
 
-pub async fn agenda_pdf(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+pub async fn agenda_pdf(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     let (m, items, parts) = load(&ctx, id, "meeting.agenda_viewed").await?;
     let blocks = agenda_blocks(&m, &items, &parts)?;
     pdf_response("Saksliste", &m, blocks, format!("saksliste-{id}.pdf")).await
 }
 
-pub async fn minutes_print(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+pub async fn minutes_print(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     let (m, items, parts) = load(&ctx, id, "meeting.minutes_viewed").await?;
     render(&PrintPage {
         title: format!("Protokoll: {}", m.title),
@@ -221,8 +219,7 @@ pub async fn minutes_print(ctx: Ctx, Path(id): Path<String>) -> AppResult<Respon
     })
 }
 
-pub async fn minutes_pdf(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+pub async fn minutes_pdf(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     let (m, items, parts) = load(&ctx, id, "meeting.minutes_viewed").await?;
     let blocks = minutes_blocks(&m, &items, &parts)?;
     pdf_response("Protokoll", &m, blocks, format!("protokoll-{id}.pdf")).await
@@ -309,150 +306,62 @@ async fn minutes_page(
     })
 }
 
-pub async fn minutes(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Query(q): Query<MinutesQuery>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+pub async fn minutes(ctx: Ctx, Id(id): Id, Query(q): Query<MinutesQuery>) -> AppResult<Response> {
     render(&minutes_page(&ctx, id, None, FormErrors::new(), &q.melding).await?)
 }
 
-pub async fn save_minutes(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(p): Form<Pairs>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, m) = organiser_tx(&ctx, id).await?;
-    let mut e = FormErrors::new();
-    let notes = text(
-        &mut e,
-        "notes",
-        first(&p, "notes"),
-        false,
-        20000,
-        "Merknadene",
-    );
-    if !e.is_empty() {
-        tx.rollback().await?;
-        return render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &minutes_page(&ctx, id, Some(p), e, "").await?,
-        );
-    }
-    let participants: Vec<Participant> = m
-        .participants
-        .0
-        .iter()
-        .enumerate()
-        .map(|(i, x)| Participant {
-            attended: model::all(&p, "attended").any(|v| v == i.to_string()),
-            ..x.clone()
-        })
-        .collect();
-    let version: i32 = first(&p, "version").trim().parse().unwrap_or(0);
-    let changed = if m.is_open() {
-        repo::save_minutes(&mut tx, id, version, &notes, &participants).await?
-    } else {
-        0
+pub async fn save_minutes(ctx: Ctx, Id(id): Id, Form(p): Form<Pairs>) -> AppResult<Response> {
+    let (mut tx, m) = organise(&ctx, id).await?;
+    let input = commands::SaveMinutes {
+        version: extract::version(first(&p, "version")),
+        notes: first(&p, "notes").to_string(),
+        attended: model::all(&p, "attended")
+            .filter_map(|v| v.parse().ok())
+            .collect(),
     };
-    if changed != m.covers.len() as u64 {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.general = Some(if m.is_open() {
-            conflict_message()
-        } else {
-            "Protokollen er godkjent og låst.".into()
-        });
+    let outcome = commands::save_minutes(&mut tx, ctx.actor(), &m, &input).await;
+    let shown = match db::commit(tx, outcome).await {
+        Ok(Done::Changed | Done::Already) => {
+            return Ok(
+                Redirect::to(&format!("/moter/{id}/protokoll?melding=lagret")).into_response(),
+            )
+        }
+        Ok(Done::Closed(msg)) => closed(msg),
+        Err(refusal) => refusal.shown()?,
+    };
+    let mut p = p;
+    if shown.status() == axum::http::StatusCode::CONFLICT {
         // Keep the input, against the minutes as they are now.
-        let mut p = p;
         p.retain(|(k, _)| k != "version");
         p.push(("version".into(), m.version.to_string()));
-        return render_status(
-            StatusCode::CONFLICT,
-            &minutes_page(&ctx, id, Some(p), e, "").await?,
-        );
     }
-    audit_parts(
-        &mut tx,
-        &ctx,
-        "meeting.minutes_saved",
-        &m.covers,
-        id,
-        serde_json::json!({ "present": participants.iter().filter(|p| p.attended).count() }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/moter/{id}/protokoll?melding=lagret")).into_response())
+    let status = shown.status();
+    let page = minutes_page(&ctx, id, Some(p), shown.errors, "").await?;
+    render_status(status, &page)
 }
 
-pub async fn approve(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(p): Form<Pairs>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let (mut tx, m) = organiser_tx(&ctx, id).await?;
-    let items = repo::items(&mut tx, id).await?;
-    let mut e = FormErrors::new();
-    let open: Vec<String> = items
-        .iter()
-        .filter(|i| i.conclusion.is_none())
-        .map(|i| i.position.to_string())
-        .collect();
-    if !m.is_open() {
-        e.general = Some(
-            "Møtet er avsluttet: protokollen er allerede godkjent, eller møtet er avlyst.".into(),
-        );
-    } else if first(&p, "stamp") != repo::items_stamp(&items) {
-        e.general = Some(
-            "Sakslisten eller konklusjonene er endret siden du åpnet protokollen. Les den på nytt før du godkjenner."
-                .into(),
-        );
-    } else if !open.is_empty() {
-        e.general = Some(format!(
-            "Punkt {} mangler konklusjon. Registrer konklusjonen (eventuelt «Utsatt») eller fjern punktet før protokollen godkjennes.",
-            open.join(", ")
-        ));
-    } else if m.starts_at > ctx.now() {
-        e.general = Some("Protokollen kan godkjennes først når møtet har startet.".into());
-    } else if !m.participants.0.iter().any(|p| p.attended) {
-        e.general = Some(
-            "Kryss av for hvem som var til stede, og lagre, før protokollen godkjennes.".into(),
-        );
-    }
-    let version: i32 = first(&p, "version").trim().parse().unwrap_or(0);
-    if e.is_empty()
-        && repo::approve(&mut tx, id, version, ctx.user.id).await? != m.covers.len() as u64
-    {
-        e.general = Some(if m.is_open() {
-            conflict_message()
-        } else {
-            "Protokollen er allerede godkjent.".into()
-        });
-        tx.rollback().await?;
-        return render_status(
-            StatusCode::CONFLICT,
-            &minutes_page(&ctx, id, None, e, "").await?,
-        );
-    }
-    if !e.is_empty() {
-        tx.rollback().await?;
-        return render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &minutes_page(&ctx, id, None, e, "").await?,
-        );
-    }
-    audit_parts(
-        &mut tx,
-        &ctx,
-        "meeting.minutes_approved",
-        &m.covers,
-        id,
-        serde_json::json!({ "items": items.len() }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/moter/{id}/protokoll?melding=godkjent")).into_response())
+#[derive(serde::Deserialize)]
+pub struct ApproveForm {
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub stamp: String,
+}
+
+pub async fn approve(ctx: Ctx, Id(id): Id, Form(f): Form<ApproveForm>) -> AppResult<Response> {
+    let (mut tx, m) = organise(&ctx, id).await?;
+    let version = extract::version(&f.version);
+    let outcome = commands::approve(&mut tx, ctx.actor(), &m, version, &f.stamp).await;
+    let shown = match db::commit(tx, outcome).await {
+        Ok(Done::Changed | Done::Already) => {
+            return Ok(
+                Redirect::to(&format!("/moter/{id}/protokoll?melding=godkjent")).into_response(),
+            )
+        }
+        Ok(Done::Closed(msg)) => closed(msg),
+        Err(refusal) => refusal.shown()?,
+    };
+    let status = shown.status();
+    let page = minutes_page(&ctx, id, None, shown.errors, "").await?;
+    render_status(status, &page)
 }

@@ -1,6 +1,7 @@
 //! Allocation team meetings: planning, the agenda Bosak proposes, meeting mode for the
 //! projector, conclusions that feed the cases and offers, and minutes that lock.
 
+pub mod commands;
 pub mod handlers;
 pub mod minutes;
 pub mod mode;
@@ -61,13 +62,7 @@ pub async fn seed_demo(
     municipality: Uuid,
     today: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
-    let people: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT id, display_name, username FROM users
-          WHERE username IN ('levanger.team', 'levanger.saksbehandler', 'levanger.admin')
-          ORDER BY username",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let people = repo::demo_people(conn).await?;
     let Some(organiser) = people.iter().find(|p| p.2 == "levanger.team").map(|p| p.0) else {
         return Ok(());
     };
@@ -96,13 +91,7 @@ pub async fn seed_scale(
     today: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
     for m in municipalities {
-        let organiser: Option<(Uuid, String)> = sqlx::query_as(
-            "SELECT u.id, u.display_name FROM memberships ms JOIN users u ON u.id = ms.user_id
-              WHERE ms.municipality_id = $1 AND ms.role = 'caseworker' ORDER BY u.username LIMIT 1",
-        )
-        .bind(m)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let organiser = repo::first_caseworker(conn, *m).await?;
         let Some((organiser, name)) = organiser else {
             continue;
         };
@@ -160,11 +149,7 @@ async fn seed_meeting(
         crate::allocation::repo::available_units_page(conn, municipality, &[], units as i64)
             .await?;
     for u in vacant {
-        let reason = handlers::ProposedUnit {
-            u: u.clone(),
-            municipality_name: String::new(),
-        }
-        .why();
+        let reason = views::unit_reason(&u);
         let item = repo::NewItem {
             municipality_id: municipality,
             kind: model::ItemKind::Dwelling,

@@ -2,28 +2,29 @@
 //! team needs, the privacy switch, and the secretary's conclusion form.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query};
-use axum::http::StatusCode;
+use axum::extract::{Form, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
-use super::handlers::{
-    audit_parts, conflict_message, item_views, parse_id, read_meeting, PARTICIPATE,
-};
-use super::model::{self, initials, Conclusion, ConclusionForm, ItemKind, Pairs};
+use super::commands::{self, Done};
+use super::handlers::{closed, item_views, read_meeting};
+use super::model::{self, Conclusion, ConclusionForm, ItemKind};
 use super::repo::{self, MeetingRow};
 use super::views::{self, ItemView};
-use crate::allocation::handlers::{breakdown_text, household_text};
+use crate::allocation::candidates::{self, breakdown_text, household_text};
 use crate::allocation::repo::UnitFacts;
 use crate::applications::model as app_model;
 use crate::applications::repo as apps;
 use crate::audit::{self, Event};
-use crate::db::Tx;
+use crate::auth::policy::Permission;
+use crate::db::{self, Tx};
 use crate::decisions::repo::Appeal;
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
+use crate::web::extract::{Id, Ids};
 use crate::web::forms::FormErrors;
 use crate::web::layout::Layout;
+use crate::web::refusal::Refusal;
 use crate::web::{format, render, render_status};
 
 /// How many ranked candidates meeting mode shows for a unit.
@@ -255,7 +256,7 @@ async fn unit_view(tx: &mut Tx, ctx: &Ctx, muni: Uuid, id: Uuid) -> AppResult<Op
         return Ok(None);
     };
     let (rules, cands, excl, rows) =
-        crate::allocation::offers::rank_for_reading(tx, ctx, &u).await?;
+        candidates::rank_for_reading(tx, &ctx.state.waiting_cache, &u, ctx.today()).await?;
     let total = cands.len();
     let candidates = cands
         .into_iter()
@@ -287,24 +288,6 @@ async fn unit_view(tx: &mut Tx, ctx: &Ctx, muni: Uuid, id: Uuid) -> AppResult<Op
         excluded: excl.len(),
         rules_no: rules.version_no,
     }))
-}
-
-/// The current rank of every candidate for a unit (None: not a candidate).
-async fn ranks(
-    tx: &mut Tx,
-    muni: Uuid,
-    unit: Uuid,
-    today: chrono::NaiveDate,
-) -> AppResult<Vec<(Uuid, i32)>> {
-    let Some(u) = crate::allocation::repo::unit(tx, &[muni], unit).await? else {
-        return Ok(Vec::new());
-    };
-    let (_, cands, _, _) = crate::allocation::offers::rank(tx, &u, today).await?;
-    Ok(cands
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.applicant.application_id, i as i32 + 1))
-        .collect())
 }
 
 /// Which item meeting mode shows: by id (links, after saving: stable when the agenda is
@@ -419,12 +402,7 @@ async fn mode_page(
     })
 }
 
-pub async fn mode(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Query(q): Query<ModeQuery>,
-) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+pub async fn mode(ctx: Ctx, Id(id): Id, Query(q): Query<ModeQuery>) -> AppResult<Response> {
     let target = match (Uuid::parse_str(q.sak.trim()), q.punkt.trim().parse()) {
         (Ok(item), _) => Target::Item(item),
         (_, Ok(n)) => Target::Number(n),
@@ -443,14 +421,25 @@ pub async fn mode(
     render(&page)
 }
 
+/// The conclusion form as posted, with the privacy switch of the screen it came from.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ConcludeForm {
+    pub conclusion: String,
+    pub text: String,
+    pub chosen: String,
+    pub justification: String,
+    pub version: String,
+    pub personvern: String,
+}
+
 /// Records the team's conclusion on one item; back to the same item in meeting mode.
 pub async fn conclude(
     ctx: Ctx,
-    Path((id, item)): Path<(String, String)>,
-    Form(p): Form<Pairs>,
+    Ids(id, item): Ids,
+    Form(p): Form<ConcludeForm>,
 ) -> AppResult<Response> {
-    let (id, item) = (parse_id(&id)?, parse_id(&item)?);
-    let private = is_private(model::first(&p, "personvern"));
+    let private = is_private(&p.personvern);
     let muni = {
         let (mut tx, _) = read_meeting(&ctx).await?;
         let row = repo::item(&mut tx, id, item)
@@ -459,128 +448,56 @@ pub async fn conclude(
         tx.commit().await?;
         row.municipality_id
     };
-    let mut tx = ctx.write_tx(muni, PARTICIPATE).await?;
+    // A conclusion is the item's municipality's: recorded by whoever takes part there.
+    let mut tx = ctx.write_tx(muni, Permission::OrganiseMeetings).await?;
     let m = repo::meeting(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let row = repo::item(&mut tx, id, item)
         .await?
         .ok_or(AppError::NotFound)?;
-    let f = ConclusionForm::from_pairs(&p);
-    let target = Target::Item(item);
-    let again = |e: FormErrors, status: StatusCode, f: ConclusionForm| {
-        let ctx = &ctx;
-        async move {
-            let page = mode_page(ctx, id, target, private, Some(f), e, "").await?;
-            render_status(status, &page)
+    let f = ConclusionForm {
+        conclusion: p.conclusion,
+        text: p.text,
+        chosen: p.chosen,
+        justification: p.justification,
+        version: p.version,
+    };
+    let outcome = commands::conclude(&mut tx, ctx.actor(), &m, &row, &f).await;
+    let (shown, stale) = match db::commit(tx, outcome).await {
+        Ok(Done::Changed | Done::Already) => {
+            let privacy = if private { "1" } else { "0" };
+            return Ok(Redirect::to(&format!(
+                "/moter/{id}/motemodus?sak={item}&personvern={privacy}&melding=lagret#konklusjon"
+            ))
+            .into_response());
+        }
+        Ok(Done::Closed(msg)) => (closed(msg), false),
+        Err(refusal) => {
+            let stale = matches!(refusal, Refusal::Stale);
+            (refusal.shown()?, stale)
         }
     };
-    if !m.is_open() || !repo::lock_open_part(&mut tx, muni, id).await? {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.general = Some(
-            "Protokollen er godkjent eller møtet avlyst. Konklusjonen kan ikke endres.".into(),
-        );
-        return again(e, StatusCode::CONFLICT, f).await;
-    }
-    let ranking = match (row.kind, row.dwelling_id) {
-        (ItemKind::Dwelling, Some(d)) => ranks(&mut tx, muni, d, ctx.today()).await?,
-        _ => Vec::new(),
-    };
-    let v = match model::validate_conclusion(row.kind, &f, |a| {
-        ranking.iter().find(|(x, _)| *x == a).map(|(_, r)| *r)
-    }) {
-        Ok(v) => v,
-        Err(e) => {
-            tx.rollback().await?;
-            return again(e, StatusCode::UNPROCESSABLE_ENTITY, f).await;
-        }
-    };
-    let version: i32 = f.version.trim().parse().unwrap_or(0);
-    // A second submit of the conclusion already recorded (a double click) changes nothing.
-    let privacy = if private { "1" } else { "0" };
-    let saved =
-        format!("/moter/{id}/motemodus?sak={item}&personvern={privacy}&melding=lagret#konklusjon");
-    if version != row.version
-        && row.conclusion == Some(v.conclusion)
-        && row.conclusion_text == v.text
-        && row.justification == v.justification
-        && row.chosen_application_id == v.chosen.map(|c| c.0)
-    {
-        tx.rollback().await?;
-        return Ok(Redirect::to(&saved).into_response());
-    }
-    if !repo::conclude(&mut tx, muni, item, version, &v, ctx.user.id).await? {
-        tx.rollback().await?;
-        let mut e = FormErrors::new();
-        e.general = Some(conflict_message());
-        // Keep what the secretary typed, against the item as it is now: saving again
-        // after looking at the colleague's conclusion replaces it on purpose.
-        let f = ConclusionForm {
+    // Keep what the secretary typed; after a colleague's conclusion, against the item as
+    // it is now: saving again after looking at it replaces it on purpose.
+    let f = if stale {
+        ConclusionForm {
             version: row.version.to_string(),
             ..f
-        };
-        return again(e, StatusCode::CONFLICT, f).await;
-    }
-    let row = repo::item(&mut tx, id, item)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let view = ItemView {
-        r: row,
-        can_conclude: true,
-        may_act: true,
-        offer: None,
+        }
+    } else {
+        f
     };
-    // The case's timeline points at the item where the team discussed it.
-    let date = format::date(model::oslo_date(m.starts_at));
-    let link = views::item_anchor(id, item);
-    let heading = format!(
-        "Tildelingsmøte {date}, punkt {}: {}",
-        view.r.position,
-        v.conclusion.label()
-    );
-    let mut cases: Vec<Uuid> = view.r.case_application_id.into_iter().collect();
-    if let Some(chosen) = view.r.chosen_application_id {
-        cases.push(chosen);
-    }
-    for app in cases {
-        let summary =
-            if Some(app) == view.r.chosen_application_id && view.r.kind == ItemKind::Dwelling {
-                format!(
-                    "Tildelingsmøte {date}, punkt {}: valgt som kandidat til {}",
-                    view.r.position,
-                    view.r.unit_address.as_deref().unwrap_or("bolig")
-                )
-            } else {
-                heading.clone()
-            };
-        apps::record_event(
-            &mut tx,
-            muni,
-            app,
-            Some(ctx.user.id),
-            "meeting_conclusion",
-            &summary,
-            &v.text,
-            Some(&link),
-        )
-        .await?;
-    }
-    audit_parts(
-        &mut tx,
+    let status = shown.status();
+    let page = mode_page(
         &ctx,
-        "meeting.conclusion_recorded",
-        &[muni],
         id,
-        serde_json::json!({
-            "item": item,
-            "conclusion": v.conclusion.key(),
-            "chosen": v.chosen.map(|c| c.0),
-            "rank": v.chosen.map(|c| c.1),
-            "subject": initials(view.r.person_name.as_deref().unwrap_or("")),
-        }),
+        Target::Item(item),
+        private,
+        Some(f),
+        shown.errors,
+        "",
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&saved).into_response())
+    render_status(status, &page)
 }

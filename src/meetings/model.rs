@@ -468,18 +468,6 @@ pub struct ConclusionForm {
     pub version: String,
 }
 
-impl ConclusionForm {
-    pub fn from_pairs(p: &Pairs) -> Self {
-        ConclusionForm {
-            conclusion: first(p, "conclusion").to_string(),
-            text: first(p, "text").to_string(),
-            chosen: first(p, "chosen").to_string(),
-            justification: first(p, "justification").to_string(),
-            version: first(p, "version").to_string(),
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidConclusion {
     pub conclusion: Conclusion,

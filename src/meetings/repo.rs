@@ -748,3 +748,65 @@ pub async fn offer_for(
     .fetch_optional(conn)
     .await
 }
+
+/// The application an appeal is about (its decision's case).
+pub async fn appeal_application(
+    conn: &mut PgConnection,
+    muni: Uuid,
+    appeal: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT d.application_id FROM appeals ap
+           JOIN decisions d ON d.municipality_id = ap.municipality_id AND d.id = ap.decision_id
+          WHERE ap.municipality_id = $1 AND ap.id = $2",
+    )
+    .bind(muni)
+    .bind(appeal)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Demo data: the Levanger users who take part in the demo meeting (id, name, username).
+pub async fn demo_people(conn: &mut PgConnection) -> sqlx::Result<Vec<(Uuid, String, String)>> {
+    sqlx::query_as(
+        "SELECT id, display_name, username FROM users
+          WHERE username IN ('levanger.team', 'levanger.saksbehandler', 'levanger.admin')
+          ORDER BY username",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Scale data: the first caseworker of a municipality, who organises its meeting.
+pub async fn first_caseworker(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+) -> sqlx::Result<Option<(Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT u.id, u.display_name FROM memberships ms JOIN users u ON u.id = ms.user_id
+          WHERE ms.municipality_id = $1 AND ms.role = 'caseworker' ORDER BY u.username LIMIT 1",
+    )
+    .bind(municipality)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A meeting spans the municipalities it covers: it is found among all of the user's
+/// municipalities (the part the transaction sees), and changing it needs the right in
+/// every one of them.
+impl crate::web::load::Located for MeetingRow {
+    const ACROSS_SWITCHER: bool = true;
+
+    async fn find(
+        conn: &mut PgConnection,
+        _visible: &[Uuid],
+        id: Uuid,
+    ) -> sqlx::Result<Option<Self>> {
+        // The transaction's scope is `visible` (row-level security).
+        meeting(conn, id).await
+    }
+
+    fn owners(&self) -> Vec<Uuid> {
+        self.covers.clone()
+    }
+}

@@ -149,3 +149,13 @@ impl ItemView {
         &self.r.justification
     }
 }
+
+/// Why a unit is proposed for the agenda: vacant now, or when it becomes vacant.
+pub fn unit_reason(u: &crate::allocation::repo::UnitFacts) -> String {
+    use crate::dwellings::model::Status;
+    match (u.status, u.expected_vacant_from) {
+        (Status::Vacant, _) => "Ledig nå".into(),
+        (_, Some(d)) => format!("Blir ledig {}", crate::web::format::date(d)),
+        (s, None) => format!("{} – ledig dato ikke satt", s.label()),
+    }
+}
