@@ -526,36 +526,6 @@ pub struct LetterPage {
     pub blocks: Vec<crate::letters::Block>,
 }
 
-/// The decision's letter as its data stands in `tx` (a draft's preview, or the letter
-/// being sent).
-pub(crate) async fn compose_letter(
-    tx: &mut sqlx::PgConnection,
-    d: &Decision,
-    today: chrono::NaiveDate,
-) -> AppResult<(letter::Letter, String)> {
-    let m = d.municipality_id;
-    let app = apps::application(tx, &[m], d.application_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let points = repo::points(tx, m, d.id).await?;
-    let head = apps::letterhead(tx, m).await?;
-    let types = dwellings::list_items(tx, ListKind::Types, &[m], true).await?;
-    let names: HashMap<Uuid, String> = types.into_iter().map(|t| (t.id, t.name)).collect();
-    let texts = crate::letters::mandatory::current(tx, m).await?;
-    let l = letter::build(d, &points, &app, &head, &names, &texts, today)?;
-    let recipient = [
-        app.applicant_name.clone(),
-        app.applicant_street_address.clone(),
-        format!("{} {}", app.applicant_postcode, app.applicant_postal_place),
-    ]
-    .iter()
-    .map(|s| s.trim())
-    .filter(|s| !s.is_empty())
-    .collect::<Vec<_>>()
-    .join(", ");
-    Ok((l, recipient))
-}
-
 enum LetterSource {
     /// A sent decision's letter is the archived one, exactly as sent.
     Archived(Uuid),
@@ -572,7 +542,7 @@ async fn build_letter(ctx: &Ctx, id: Uuid) -> AppResult<LetterSource> {
             return Ok(LetterSource::Archived(archived));
         }
     }
-    let (l, _) = compose_letter(&mut tx, &d, ctx.today()).await?;
+    let (l, _) = letter::compose(&mut tx, &d, ctx.today()).await?;
     tx.commit().await?;
     let mut tx = ctx.write_tx(m, Permission::ReadCases).await?;
     audit::record(

@@ -216,3 +216,36 @@ pub fn recipient_summary(app: &ApplicationDetail) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The decision's letter as its data stands in `conn` (a draft's preview, or the letter
+/// being sent), and its recipient line.
+pub async fn compose(
+    conn: &mut sqlx::PgConnection,
+    d: &super::repo::Decision,
+    today: chrono::NaiveDate,
+) -> crate::web::error::AppResult<(Letter, String)> {
+    use crate::applications::repo as apps;
+    use crate::dwellings::repo::{self as dwellings, ListKind};
+    let m = d.municipality_id;
+    let app = apps::application(conn, &[m], d.application_id)
+        .await?
+        .ok_or(crate::web::error::AppError::NotFound)?;
+    let points = super::repo::points(conn, m, d.id).await?;
+    let head = apps::letterhead(conn, m).await?;
+    let types = dwellings::list_items(conn, ListKind::Types, &[m], true).await?;
+    let names: std::collections::HashMap<uuid::Uuid, String> =
+        types.into_iter().map(|t| (t.id, t.name)).collect();
+    let texts = crate::letters::mandatory::current(conn, m).await?;
+    let l = build(d, &points, &app, &head, &names, &texts, today)?;
+    let recipient = [
+        app.applicant_name.clone(),
+        app.applicant_street_address.clone(),
+        format!("{} {}", app.applicant_postcode, app.applicant_postal_place),
+    ]
+    .iter()
+    .map(|s| s.trim())
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ");
+    Ok((l, recipient))
+}

@@ -93,7 +93,7 @@ async fn sent_decision(
     let d = repo::decision(conn, &[m], id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("seeded decision"))?;
-    let (l, recipient) = crate::decisions::handlers::compose_letter(conn, &d, sent_on).await?;
+    let (l, recipient) = crate::decisions::letter::compose(conn, &d, sent_on).await?;
     archive::archive(
         conn,
         m,

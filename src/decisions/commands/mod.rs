@@ -18,7 +18,7 @@ use super::deadline::{
     appeal_deadline, default_notification_date, grounds_given_error, grounds_request_error, Channel,
 };
 use super::forms::{self, field, DispatchInput, Fields};
-use super::handlers::{compose_letter, decision_path, facts};
+use super::handlers::{decision_path, facts};
 use super::model::{missing_for_dispatch, Outcome as PointOutcome, Status};
 use super::repo::{self, Decision, Point};
 use crate::applications::model::Status as AppStatus;
@@ -380,7 +380,7 @@ pub async fn send(tx: &mut Tx, actor: Actor<'_>, d: &Decision, input: Send) -> O
     let sent = repo::decision(tx, &[m], id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (l, recipient) = compose_letter(tx, &sent, today).await?;
+    let (l, recipient) = super::letter::compose(tx, &sent, today).await?;
     archive::archive(
         tx,
         m,
