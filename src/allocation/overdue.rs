@@ -20,7 +20,7 @@ const LIMIT: i64 = 200;
 /// The scheduled job: every open offer past its answer date gets one journal entry on
 /// its case. Returns how many were noted now.
 pub async fn note_overdue(pool: &sqlx::PgPool, today: chrono::NaiveDate) -> anyhow::Result<u64> {
-    let municipalities = repo::all_municipalities(pool).await?;
+    let municipalities = crate::municipalities::repo::all_ids(pool).await?;
     let mut tx = crate::db::scoped_tx(pool, &municipalities).await?;
     let noted = repo::mark_overdue_noted(&mut tx, today).await?;
     for (m, offer, application, due) in &noted {

@@ -696,14 +696,6 @@ pub async fn mark_overdue_noted(
     .await
 }
 
-/// Every municipality, for the scheduled job that goes through all of them. (A read of
-/// the municipalities' table: `municipalities::repo` has no such function yet.)
-pub async fn all_municipalities(pool: &sqlx::PgPool) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar("SELECT id FROM municipalities")
-        .fetch_all(pool)
-        .await
-}
-
 impl crate::web::load::Located for UnitFacts {
     async fn find(
         conn: &mut PgConnection,

@@ -185,7 +185,7 @@ async fn page(
 /// The scheduled job: every undecided case whose interim reply promised a decision
 /// before today gets a new reply due, noted on the case. Returns how many.
 pub async fn reopen_due(pool: &sqlx::PgPool, today: NaiveDate) -> anyhow::Result<u64> {
-    let municipalities = repo::all_municipalities(pool).await?;
+    let municipalities = crate::municipalities::repo::all_ids(pool).await?;
     let mut tx = crate::db::scoped_tx(pool, &municipalities).await?;
     let reopened = repo::reopen_interim(&mut tx, today).await?;
     for (m, id, promised) in &reopened {

@@ -1289,13 +1289,6 @@ pub async fn my_counts(
 // ---------------------------------------------------------------------------------------
 // Municipalities and the public form
 
-/// Every municipality's id, for the scheduled jobs that go through them all.
-pub async fn all_municipalities(pool: &sqlx::PgPool) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar("SELECT id FROM municipalities")
-        .fetch_all(pool)
-        .await
-}
-
 /// A municipality as the public form names it.
 #[derive(sqlx::FromRow, Clone)]
 pub struct PublicMunicipality {

@@ -330,7 +330,7 @@ pub async fn close_expired_refusals(
     pool: &sqlx::PgPool,
     today: chrono::NaiveDate,
 ) -> anyhow::Result<u64> {
-    let municipalities = repo::all_municipalities(pool).await?;
+    let municipalities = crate::municipalities::repo::all_ids(pool).await?;
     let mut tx = crate::db::scoped_tx(pool, &municipalities).await?;
     let closed = repo::close_expired_refusals(&mut tx, today).await?;
     for (m, decision, application) in &closed {

@@ -1449,13 +1449,6 @@ pub async fn open_appeals(
 // ---------------------------------------------------------------------------------------
 // Periodic work
 
-/// Every municipality's id: the periodic jobs run over all of them.
-pub async fn all_municipalities(pool: &sqlx::PgPool) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar("SELECT id FROM municipalities")
-        .fetch_all(pool)
-        .await
-}
-
 /// Closes the fully refused decisions whose every appeal deadline passed before `today`
 /// without an appeal or a correction: (municipality, decision, application) of each.
 pub async fn close_expired_refusals(

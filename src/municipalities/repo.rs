@@ -123,3 +123,10 @@ pub async fn remove_area(
     .fetch_optional(conn)
     .await
 }
+
+/// Every municipality's id: for jobs that run across all tenants.
+pub async fn all_ids(pool: &sqlx::PgPool) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT id FROM municipalities")
+        .fetch_all(pool)
+        .await
+}
