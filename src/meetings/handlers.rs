@@ -39,13 +39,8 @@ pub async fn read_meeting(ctx: &Ctx) -> AppResult<(Tx, Vec<Uuid>)> {
 
 /// The meeting in a write transaction over every part of it, for its organiser: 404 when
 /// the user cannot see the meeting, 403 when they do not take part in all its
-/// municipalities (also those they cannot see, which the loader alone would call 404).
+/// municipalities.
 pub async fn organise(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, MeetingRow)> {
-    let (tx, m) = ctx.load::<MeetingRow>(Permission::ReadCases, id).await?;
-    tx.commit().await?;
-    if !can_organise(ctx, &m) {
-        return Err(AppError::Forbidden);
-    }
     ctx.load_for_write::<MeetingRow>(Permission::ReadCases, Permission::OrganiseMeetings, id)
         .await
 }

@@ -58,6 +58,15 @@ impl Ctx {
         let (tx, record) = self.load::<T>(read, id).await?;
         tx.commit().await?;
         let owners = record.owners();
+        // Found, so the user may read it: lacking the write permission in any of its
+        // municipalities (also one they cannot see, a part of a shared office's meeting)
+        // is 403, not 404.
+        if owners
+            .iter()
+            .any(|m| !self.user.has_any_role(*m, write.roles()))
+        {
+            return Err(AppError::Forbidden);
+        }
         let mut tx = self.write_tx_all(&owners, write).await?;
         let record = T::find(&mut tx, &owners, id)
             .await?
