@@ -12,6 +12,7 @@ pub mod db;
 pub mod decisions;
 pub mod dwellings;
 pub mod jobs;
+pub mod leases;
 pub mod letters;
 pub mod meetings;
 pub mod municipalities;
@@ -80,6 +81,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(decisions::routes())
         .merge(allocation::routes())
         .merge(meetings::routes())
+        .merge(leases::routes())
         .merge(jobs::routes())
         .merge(letters::archive::routes())
         .merge(letters::mandatory::routes())

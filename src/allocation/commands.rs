@@ -225,7 +225,7 @@ pub async fn make_offer(
         m,
         crate::letters::archive::Outgoing {
             kind: crate::letters::archive::Kind::Offer,
-            application_id: app_id,
+            application_id: Some(app_id),
             entity_type: "offer",
             entity_id: offer_id,
             title: "Tilbud om kommunal bolig",

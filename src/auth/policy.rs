@@ -34,6 +34,9 @@ pub enum Permission {
     ReadRegister,
     /// Change the dwelling register.
     EditRegister,
+    /// Write, sign, renew and end leases; send lease letters. Reading a lease names the
+    /// tenant, so it needs [`Permission::ReadCases`].
+    ManageLeases,
     /// Read the municipality's audit log.
     ReadAudit,
     /// Administer the municipality: settings, rules, letter texts, reasons, retention.
@@ -53,6 +56,7 @@ impl Permission {
             Permission::OrganiseMeetings => &[Caseworker, Team, Admin],
             Permission::ReadRegister => &[Admin, Caseworker, Team, Auditor],
             Permission::EditRegister => &[Admin, Caseworker],
+            Permission::ManageLeases => &[Caseworker, Admin],
             Permission::ReadAudit => &[Auditor, Admin],
             Permission::Administer => &[Admin],
         }
@@ -105,6 +109,7 @@ mod tests {
             Permission::Allocate,
             Permission::OrganiseMeetings,
             Permission::EditRegister,
+            Permission::ManageLeases,
             Permission::Administer,
         ] {
             assert!(!p.roles().contains(&Auditor), "{p:?}");

@@ -160,7 +160,7 @@ pub(crate) async fn send_reply(
         m,
         Outgoing {
             kind: Kind::InterimReply,
-            application_id: a.application_id,
+            application_id: Some(a.application_id),
             entity_type: "appeal",
             entity_id: id,
             title: "Foreløpig svar på klagen",

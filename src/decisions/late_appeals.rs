@@ -244,7 +244,7 @@ pub(crate) async fn dismiss(
         m,
         Outgoing {
             kind: Kind::Dismissal,
-            application_id: d.application_id,
+            application_id: Some(d.application_id),
             entity_type: "appeal",
             entity_id: id,
             title: "Vedtak om avvisning av klage",

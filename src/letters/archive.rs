@@ -29,6 +29,19 @@ pub enum Kind {
     Dismissal,
     /// Forwarding an appeal to its appeal body (oversendelsesbrev), copy to the party.
     Forwarding,
+    /// Husleieloven § 11-1: the written notice, before signing, that the dwelling is let
+    /// on a shorter term and gives fewer rights.
+    ShortTermNotice,
+    /// The lease as signed, with the house rules.
+    LeaseContract,
+    /// Forvaltningsloven § 16 before the landlord's notice.
+    LeaseAdvanceNotice,
+    /// Notice of termination (husleieloven §§ 9-6, 9-7).
+    LeaseNotice,
+    /// Husleieloven § 9-2 third paragraph: the written demand to move.
+    DemandToMove,
+    /// Husleieloven § 4-2: notice of the CPI adjustment.
+    RentAdjustment,
 }
 
 impl Kind {
@@ -40,6 +53,12 @@ impl Kind {
             Kind::AdvanceNotice => "advance_notice",
             Kind::Dismissal => "dismissal",
             Kind::Forwarding => "forwarding",
+            Kind::ShortTermNotice => "short_term_notice",
+            Kind::LeaseContract => "lease_contract",
+            Kind::LeaseAdvanceNotice => "lease_advance_notice",
+            Kind::LeaseNotice => "lease_notice",
+            Kind::DemandToMove => "demand_to_move",
+            Kind::RentAdjustment => "rent_adjustment",
         }
     }
 }
@@ -47,7 +66,8 @@ impl Kind {
 /// A letter about to be sent.
 pub struct Outgoing<'a> {
     pub kind: Kind,
-    pub application_id: Uuid,
+    /// The case; None for a lease letter of a tenancy from before Bosak.
+    pub application_id: Option<Uuid>,
     pub entity_type: &'static str,
     pub entity_id: Uuid,
     pub title: &'a str,
@@ -129,7 +149,9 @@ pub use super::repo::{latest_for, of_application};
 pub struct Stored {
     pub municipality_id: Uuid,
     pub id: Uuid,
-    pub application_id: Uuid,
+    pub application_id: Option<Uuid>,
+    pub entity_type: String,
+    pub entity_id: Uuid,
     pub title: String,
     pub sent_on: NaiveDate,
     pub blocks: Json<Vec<Block>>,
@@ -169,6 +191,18 @@ pub struct SentPage {
 impl SentPage {
     pub fn sent(&self) -> String {
         format::date(self.letter.sent_on)
+    }
+
+    /// The record the letter belongs to: its case, or the lease of a tenancy with none.
+    pub fn back(&self) -> (String, &'static str) {
+        match (self.letter.application_id, self.letter.entity_type.as_str()) {
+            (_, "lease") => (
+                format!("/leiekontrakter/{}", self.letter.entity_id),
+                "Tilbake til leiekontrakten",
+            ),
+            (Some(a), _) => (format!("/soknader/{a}#brev-sendt"), "Tilbake til saken"),
+            (None, _) => ("/".into(), "Til forsiden"),
+        }
     }
 }
 

@@ -81,7 +81,7 @@ pub async fn stored(
     id: Uuid,
 ) -> sqlx::Result<Option<Stored>> {
     sqlx::query_as(
-        "SELECT municipality_id, id, application_id, title, sent_on, blocks, pdf, sha256
+        "SELECT municipality_id, id, application_id, entity_type, entity_id, title, sent_on, blocks, pdf, sha256
            FROM sent_letters WHERE municipality_id = ANY($1) AND id = $2",
     )
     .bind(visible)

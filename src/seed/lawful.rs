@@ -99,7 +99,7 @@ async fn sent_decision(
         m,
         Outgoing {
             kind: archive::Kind::Decision,
-            application_id: application,
+            application_id: Some(application),
             entity_type: "decision",
             entity_id: id,
             title: &l.title,
@@ -370,7 +370,7 @@ pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
         m,
         Outgoing {
             kind: archive::Kind::AdvanceNotice,
-            application_id: notice,
+            application_id: Some(notice),
             entity_type: "advance_notice",
             entity_id: notice_id,
             title: "Forhåndsvarsel om vedtak",
@@ -453,7 +453,7 @@ pub async fn seed(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
             m,
             Outgoing {
                 kind: archive::Kind::InterimReply,
-                application_id: interim,
+                application_id: Some(interim),
                 entity_type: "application",
                 entity_id: interim,
                 title: "Foreløpig svar på søknaden",

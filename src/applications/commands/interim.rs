@@ -60,7 +60,7 @@ pub async fn mark_interim_sent(
         m,
         archive::Outgoing {
             kind: Kind::InterimReply,
-            application_id: id,
+            application_id: Some(id),
             entity_type: "application",
             entity_id: id,
             title: "Foreløpig svar på søknaden",

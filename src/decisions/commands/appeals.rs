@@ -347,7 +347,7 @@ pub async fn forward(
         m,
         Outgoing {
             kind: Kind::Forwarding,
-            application_id: d.application_id,
+            application_id: Some(d.application_id),
             entity_type: "appeal",
             entity_id: id,
             title: &title,

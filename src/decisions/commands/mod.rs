@@ -386,7 +386,7 @@ pub async fn send(tx: &mut Tx, actor: Actor<'_>, d: &Decision, input: Send) -> O
         m,
         archive::Outgoing {
             kind: archive::Kind::Decision,
-            application_id: d.application_id,
+            application_id: Some(d.application_id),
             entity_type: "decision",
             entity_id: id,
             title: &l.title,

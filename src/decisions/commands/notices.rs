@@ -48,7 +48,7 @@ pub async fn send(
         m,
         archive::Outgoing {
             kind: Kind::AdvanceNotice,
-            application_id: id,
+            application_id: Some(id),
             entity_type: "advance_notice",
             entity_id: notice_id,
             title: "Forhåndsvarsel om vedtak",
