@@ -220,6 +220,10 @@ pub struct OfferPage {
     pub decline_limit: i32,
     pub can_answer: bool,
     pub can_expire: bool,
+    /// The lease written from the accepted offer, if any.
+    pub lease: Option<Uuid>,
+    /// May write the lease from the accepted offer.
+    pub can_lease: bool,
     pub form: Fields,
     pub errors: FormErrors,
 }
@@ -260,6 +264,7 @@ async fn offer_page(ctx: &Ctx, id: Uuid, form: Fields, errors: FormErrors) -> Ap
     let history = repo::offers_of_application(&mut tx, m, o.application_id).await?;
     let unit_history = repo::offers_of_dwelling(&mut tx, m, o.dwelling_id).await?;
     let rules = repo::rules_now(&mut tx, m, ctx.today()).await?;
+    let lease = crate::leases::repo::lease_of_offer(&mut tx, m, o.id).await?;
     audit::record(
         &mut tx,
         ctx,
@@ -277,6 +282,10 @@ async fn offer_page(ctx: &Ctx, id: Uuid, form: Fields, errors: FormErrors) -> Ap
         layout: Layout::new(ctx, "venteliste"),
         can_answer: o.status() == OfferStatus::Open,
         can_expire: o.status() == OfferStatus::Open && ctx.today() > o.answer_due,
+        can_lease: o.status() == OfferStatus::Accepted
+            && ctx.may(Permission::ManageLeases, m)
+            && ctx.may(Permission::ReadCases, m),
+        lease,
         o,
         history,
         unit_history,

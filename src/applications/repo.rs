@@ -382,6 +382,55 @@ pub async fn insert_application(
 }
 
 /// Adds a person to the household; false when they are already in it (or the applicant).
+/// A renewal case for the tenant of `lease` (the review before a time-limited lease ends
+/// found that they still need the dwelling): received today, under assessment, with the
+/// needs of the case the lease came from when there is one. Decided like any case.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_renewal(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    lease: Uuid,
+    tenant: Uuid,
+    original: Option<Uuid>,
+    received_on: NaiveDate,
+    situation_notes: &str,
+    by: Uuid,
+) -> sqlx::Result<(Uuid, String)> {
+    use chrono::Datelike;
+    let year = received_on.year();
+    let seq = next_case_number(conn, municipality, year).await?;
+    let case_number = format_case_number(year, seq);
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO applications (municipality_id, id, case_year, case_seq, case_number, received_on,
+            channel, status, applicant_id, caseworker_id, dwelling_types, services_wanted, situation,
+            situation_notes, needs_wheelchair, needs_ground_floor, needs_home_followup, care_level,
+            wished_area_ids, consent_nav, consent_health, renews_lease_id, created_by)
+         SELECT $1, $2, $3, $4, $5, $6, 'paper', 'under_assessment', $7, $8,
+                coalesce(o.dwelling_types, '{}'), coalesce(o.services_wanted, '{}'), 'at_risk',
+                $9, coalesce(o.needs_wheelchair, false), coalesce(o.needs_ground_floor, false),
+                coalesce(o.needs_home_followup, false), coalesce(o.care_level, 'none'),
+                coalesce(o.wished_area_ids, '{}'), coalesce(o.consent_nav, false),
+                coalesce(o.consent_health, false), $10, $8
+           FROM (SELECT 1) AS one
+           LEFT JOIN applications o ON o.municipality_id = $1 AND o.id = $11",
+    )
+    .bind(municipality)
+    .bind(id)
+    .bind(year)
+    .bind(seq)
+    .bind(&case_number)
+    .bind(received_on)
+    .bind(tenant)
+    .bind(by)
+    .bind(situation_notes)
+    .bind(lease)
+    .bind(original)
+    .execute(&mut *conn)
+    .await?;
+    Ok((id, case_number))
+}
+
 pub async fn add_member(
     conn: &mut PgConnection,
     municipality: Uuid,

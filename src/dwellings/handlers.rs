@@ -439,6 +439,9 @@ pub struct UnitPage {
     pub can_edit: bool,
     /// May the user see who the unit could go to (case contents)?
     pub can_allocate: bool,
+    /// The unit's leases, for users who may read case contents (they name tenants).
+    pub leases: Vec<crate::leases::repo::LeaseRef>,
+    pub can_lease: bool,
     pub message: String,
 }
 
@@ -448,8 +451,16 @@ pub async fn show_unit(ctx: Ctx, Id(id): Id, Query(q): Query<MessageQuery>) -> A
     let adaptations = repo::unit_adaptations(&mut tx, m, id).await?;
     let history = repo::status_history(&mut tx, m, id).await?;
     let assessments = repo::assessments(&mut tx, m, id).await?;
+    let reads_cases = ctx.may(Permission::ReadCases, m);
+    let leases = if reads_cases {
+        crate::leases::repo::leases_of_unit(&mut tx, m, id).await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
     render(&UnitPage {
+        leases,
+        can_lease: reads_cases && ctx.may(Permission::ManageLeases, m),
         layout: Layout::new(&ctx, "boliger"),
         municipality: municipality_name(&ctx.visible_municipalities(), m),
         show_municipality: ctx.visible_municipalities().len() > 1,

@@ -37,15 +37,18 @@ pub enum Job {
     /// Closed cases past their municipality's retention period are anonymised (GDPR
     /// art. 5(1)(e)); the statistical skeleton stays.
     Retention,
+    /// Signed leases whose start date has come become active.
+    ActivateLeases,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [
+    pub const ALL: [Job; 6] = [
         Job::CloseExpiredRefusals,
         Job::OverdueOffers,
         Job::InterimPromises,
         Job::ExpiredSessions,
         Job::Retention,
+        Job::ActivateLeases,
     ];
 
     pub fn key(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Job {
             Job::InterimPromises => "interim_promises",
             Job::ExpiredSessions => "expired_sessions",
             Job::Retention => "retention",
+            Job::ActivateLeases => "activate_leases",
         }
     }
 
@@ -65,14 +69,16 @@ impl Job {
             Job::InterimPromises => "Nytt foreløpig svar når lovet dato er passert",
             Job::ExpiredSessions => "Slette utløpte innlogginger",
             Job::Retention => "Anonymisere saker etter oppbevaringstiden",
+            Job::ActivateLeases => "Aktivere signerte leiekontrakter ved leiestart",
         }
     }
 
     pub fn interval(self) -> Duration {
         match self {
-            Job::CloseExpiredRefusals | Job::OverdueOffers | Job::InterimPromises => {
-                Duration::from_secs(3600)
-            }
+            Job::CloseExpiredRefusals
+            | Job::OverdueOffers
+            | Job::InterimPromises
+            | Job::ActivateLeases => Duration::from_secs(3600),
             Job::ExpiredSessions => Duration::from_secs(900),
             // Retention counts in years; once a day is early enough.
             Job::Retention => Duration::from_secs(24 * 3600),
@@ -111,6 +117,10 @@ impl Job {
             Job::Retention => {
                 let n = crate::privacy::retention::run(state, today).await?;
                 Ok(format!("{n} saker anonymisert"))
+            }
+            Job::ActivateLeases => {
+                let n = crate::leases::commands::activate_started(&state.pool, today).await?;
+                Ok(format!("{n} leiekontrakter aktivert"))
             }
         }
     }

@@ -59,6 +59,22 @@ pub async fn of_application(
     .await
 }
 
+/// Every letter sent about a record (a lease), oldest first.
+pub async fn of_entity(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    entity: Uuid,
+) -> sqlx::Result<Vec<Summary>> {
+    sqlx::query_as(
+        "SELECT id, kind, title, recipient, channel, sent_on, sent_at, sha256 FROM sent_letters
+          WHERE municipality_id = $1 AND entity_id = $2 ORDER BY sent_at, id",
+    )
+    .bind(municipality)
+    .bind(entity)
+    .fetch_all(conn)
+    .await
+}
+
 /// The latest letter sent about a record (a decision, an offer), if any.
 pub async fn latest_for(
     conn: &mut PgConnection,

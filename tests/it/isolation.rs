@@ -36,6 +36,7 @@ async fn verdal_fingerprint(app: &TestApp) -> Vec<i64> {
         "people",
         "meetings",
         "meeting_items",
+        "leases",
     ] {
         let (n, v): (i64, i64) = sqlx::query_as(&format!(
             "SELECT count(*), coalesce(sum(version), 0)::bigint FROM {table}"
@@ -60,6 +61,28 @@ async fn verdal_fingerprint(app: &TestApp) -> Vec<i64> {
         out.push(n);
     }
     out
+}
+
+/// A running lease of Verdal's, on a vacant unit, for the first person of its cases.
+async fn verdal_lease(app: &TestApp) -> String {
+    let m = app.municipality_id("5038").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO leases (municipality_id, id, lease_no, dwelling_id, tenant_id, status, starts_on,
+                             monthly_rent, signed_on)
+         SELECT $1, $2, 900000, (SELECT id FROM dwellings WHERE status = 'vacant' ORDER BY id LIMIT 1),
+                (SELECT applicant_id FROM applications ORDER BY case_number LIMIT 1), 'active', $3, 850000, $3",
+    )
+    .bind(m)
+    .bind(id)
+    .bind(app.today())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id.to_string()
 }
 
 /// An offer Verdal's caseworker makes to the top candidate of a vacant Verdal unit (the
@@ -189,6 +212,7 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
     let import = verdal_import(&app).await;
     let verdal_user = app.user_id("verdal.saksbehandler").await.to_string();
     let notice = verdal_id(&app, "SELECT id FROM advance_notices LIMIT 1").await;
+    let lease = verdal_lease(&app).await;
     let ids = |entity: &str| -> Option<String> {
         Some(match entity {
             "application" => application.clone(),
@@ -212,6 +236,7 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
             "kind" => kind.clone(),
             "paragraph" => paragraph.clone(),
             "advance_notice" => notice.clone(),
+            "lease" => lease.clone(),
             _ => return None,
         })
     };

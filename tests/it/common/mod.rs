@@ -33,6 +33,11 @@ impl TestApp {
 
     /// A server with the demo data of the date its clock says (from a template database).
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+        // Server errors (a 500's cause) appear in a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("bosak=error")
+            .with_test_writer()
+            .try_init();
         let mut config = Config::for_tests(String::new());
         configure(&mut config);
         let db_url = db::fresh_database(config.clock.today()).await;

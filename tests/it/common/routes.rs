@@ -98,6 +98,7 @@ pub fn fill(route: &str, ids: &dyn Fn(&str) -> Option<String>) -> Option<String>
             (_, "omrader") => "area",
             (_, "type") | (_, "{kind}") => "dwelling_type",
             (_, "forhandsvarsel") => "advance_notice",
+            (_, "leiekontrakter") => "lease",
             (_, "soknadsgrunner") => "reason",
             (_, "typer") => "kind",
             (_, "standardtekster") => "paragraph",

@@ -1,0 +1,733 @@
+//! HTTP tests of leases: written from an accepted offer or for a unit, the husleieloven
+//! rules (term and § 11-1 notice, deposit, a unit free, no overlap, also concurrent),
+//! signing (contract archived, unit let, case housed), the expiry list and its § 9-2
+//! warning, renewal through a decision case, notice after § 16, protest, end, permissions
+//! and tenant isolation.
+
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+use crate::allocation::offers::{candidate_ids, offer};
+use crate::allocation::prepared_unit;
+use crate::common::fixtures::Arg;
+use crate::common::{Client, TestApp};
+
+fn iso(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+async fn scalar<T>(app: &TestApp, sql: &str, args: &[Arg]) -> T
+where
+    T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    app.tenant("5037").await.scalar(sql, args).await
+}
+
+/// `column` of one row of `table` by id, in Levanger.
+async fn column<T>(app: &TestApp, table: &str, column: &str, id: Uuid) -> T
+where
+    T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    let sql = format!("SELECT {column} FROM {table} WHERE municipality_id = $1 AND id = $2");
+    scalar(app, &sql, &[Arg::Municipality, id.into()]).await
+}
+
+async fn status_of(app: &TestApp, table: &str, id: Uuid) -> String {
+    column(app, table, "status::text", id).await
+}
+
+/// A vacant Levanger unit.
+async fn vacant_unit(app: &TestApp) -> Uuid {
+    scalar(
+        app,
+        "SELECT id FROM dwellings WHERE municipality_id = $1 AND status = 'vacant' ORDER BY id LIMIT 1",
+        &[Arg::Municipality],
+    )
+    .await
+}
+
+/// A § 11-1 ground and house rules for Levanger (the admin pages write them in real use).
+async fn lease_settings(app: &TestApp) -> Uuid {
+    let t = app.tenant("5037").await;
+    let g = Uuid::now_v7();
+    t.exec(
+        "INSERT INTO short_term_grounds (municipality_id, id, label, notice_text)
+         VALUES ($1, $2, 'Gjennomgangsbolig', 'Boligen er en gjennomgangsbolig mens du venter på varig bolig.')
+         ON CONFLICT DO NOTHING",
+        &[Arg::Municipality, g.into()],
+    )
+    .await;
+    t.exec(
+        "INSERT INTO house_rules_versions (municipality_id, id, version_no, title, body)
+         SELECT $1, $2, coalesce(max(version_no), 0) + 1, 'Husordensregler', 'Ro i huset mellom 23 og 07.'
+           FROM house_rules_versions WHERE municipality_id = $1",
+        &[Arg::Municipality, Uuid::now_v7().into()],
+    )
+    .await;
+    scalar(
+        app,
+        "SELECT id FROM short_term_grounds WHERE municipality_id = $1 AND label = 'Gjennomgangsbolig'",
+        &[Arg::Municipality],
+    )
+    .await
+}
+
+/// An offer of a prepared unit, accepted: (offer id, unit, application).
+async fn accepted_offer(app: &TestApp, c: &mut Client) -> (Uuid, Uuid, Uuid) {
+    let unit = prepared_unit(app).await;
+    let page = c.get(&format!("/boliger/{unit}/kandidater")).await;
+    let application = candidate_ids(&page)[0];
+    let made = offer(c, unit, application, "").await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+    let path = made.location.expect("offer page");
+    let page = c.get(&path).await;
+    let v = page.attr("input[name=version]", "value").expect("version");
+    let res = c
+        .post(
+            &format!("{path}/svar"),
+            &[("version", &v), ("answer", "accepted")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let id = Uuid::parse_str(path.trim_start_matches("/tilbud/")).expect("offer id");
+    (id, unit, application)
+}
+
+fn lease_fields<'a>(start: &'a str, end: &'a str, rent: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("starts_on", start),
+        ("ends_on", end),
+        ("monthly_rent", rent),
+        ("deposit_kind", "guarantee"),
+        ("deposit_amount", "25 500"),
+        ("guarantor", "NAV Levanger"),
+        ("eviction_clause", "1"),
+        ("includes", "heating"),
+    ]
+}
+
+fn id_of(location: &Option<String>) -> Uuid {
+    let path = location.as_deref().expect("redirect");
+    let raw = path.trim_start_matches("/leiekontrakter/");
+    Uuid::parse_str(raw.split(['?', '/']).next().unwrap_or("")).expect("lease id")
+}
+
+async fn version(c: &mut Client, lease: Uuid) -> String {
+    let page = c.get(&format!("/leiekontrakter/{lease}?steg=signer")).await;
+    page.attr("input[name=version]", "value").expect("version")
+}
+
+async fn step(
+    c: &mut Client,
+    lease: Uuid,
+    step: &str,
+    fields: &[(&str, &str)],
+) -> crate::common::Page {
+    let v = version(c, lease).await;
+    let mut all = vec![("version", v.as_str())];
+    all.extend_from_slice(fields);
+    c.post(&format!("/leiekontrakter/{lease}/{step}"), &all)
+        .await
+}
+
+async fn pdf_text(c: &Client, path: &str) -> String {
+    let res = c
+        .http
+        .get(format!("{}{path}", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap();
+    let text = pdf_extract::extract_text_from_mem(&bytes).unwrap();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn an_accepted_offer_becomes_a_signed_lease_the_unit_is_let_and_the_case_housed() {
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let (offer_id, unit, application) = accepted_offer(&app, &mut c).await;
+    // The offer page links to writing the lease; the form is prefilled from the offer.
+    let page = c.get(&format!("/tilbud/{offer_id}")).await;
+    assert_eq!(page.count("#skriv-leiekontrakt"), 1, "{}", page.text);
+    let form = c
+        .get(&format!("/leiekontrakter/ny?tilbud={offer_id}"))
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    let start = form.attr("#starts_on", "value").expect("start");
+    let end = form.attr("#ends_on", "value").expect("end");
+    let rent = form.attr("#monthly_rent", "value").expect("rent");
+    assert!(
+        !rent.is_empty(),
+        "the rent comes from the offer or the unit"
+    );
+    assert_eq!(start, iso(app.today()));
+    assert_eq!(
+        end,
+        iso(bosak::leases::rules::end_after(app.today(), 36)),
+        "the granted length"
+    );
+    let mut fields = lease_fields(&start, &end, &rent);
+    fields.retain(|(k, _)| *k != "deposit_amount");
+    fields.push(("deposit_amount", "2 000"));
+    let res = c
+        .post(&format!("/leiekontrakter/ny?tilbud={offer_id}"), &fields)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let lease = id_of(&res.location);
+    // A second lease for the same offer is not written: the form leads to the first.
+    let again = c
+        .get(&format!("/leiekontrakter/ny?tilbud={offer_id}"))
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        again.location.as_deref(),
+        Some(format!("/leiekontrakter/{lease}").as_str())
+    );
+
+    let page = c.get(&format!("/leiekontrakter/{lease}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text_of("#sikkerhet").contains("NAV Levanger"));
+    let today = app.today().format("%d.%m.%Y").to_string();
+    let res = step(&mut c, lease, "signer", &[("on", &today)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+
+    let status = status_of(&app, "leases", lease).await;
+    assert_eq!(status, "active", "starts today");
+    let unit_status = status_of(&app, "dwellings", unit).await;
+    assert_eq!(unit_status, "let");
+    let case_status = status_of(&app, "applications", application).await;
+    assert_eq!(case_status, "housed");
+    let rents: i64 = scalar(&app, "SELECT count(*) FROM lease_rent_changes WHERE municipality_id = $1 AND lease_id = $2 AND reason = 'initial'", &[Arg::Municipality, lease.into()]).await;
+    assert_eq!(rents, 1);
+    assert_eq!(app.audit_count("lease.signed").await, 1);
+
+    // The contract is archived as signed, and its PDF carries every mandatory term.
+    let letter: Uuid = column(&app, "leases", "contract_letter_id", lease).await;
+    let contract = c.get(&format!("/leiekontrakter/{lease}/kontrakt")).await;
+    assert_eq!(
+        contract.location.as_deref(),
+        Some(format!("/brev/{letter}").as_str())
+    );
+    let text = pdf_text(&c, &format!("/brev/{letter}.pdf")).await;
+    for term in [
+        "Leiekontrakt for kommunal bolig",
+        "tidsbestemt",
+        "§ 9-2",
+        "§ 4-2",
+        "§ 3-5",
+        "NAV Levanger",
+        "§ 13-2",
+        "§ 9-7",
+        "Husordensregler",
+        "Ro i huset",
+        "oppvarming",
+    ] {
+        assert!(text.contains(term), "the contract says «{term}»: {text}");
+    }
+    // Signed twice: the stale form is refused, nothing changes.
+    let res = c
+        .post(
+            &format!("/leiekontrakter/{lease}/signer"),
+            &[("version", "1"), ("on", &today)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    // The list shows it.
+    let list = c.get("/leiekontrakter").await;
+    assert!(list.text.contains(&format!("/leiekontrakter/{lease}")));
+}
+
+#[tokio::test]
+async fn the_law_is_enforced_term_deposit_notice_before_signing_and_a_free_unit() {
+    let app = TestApp::spawn().await;
+    let ground = lease_settings(&app).await.to_string();
+    let mut c = app.login("levanger.saksbehandler").await;
+    let (offer_id, _, _) = accepted_offer(&app, &mut c).await;
+    let path = format!("/leiekontrakter/ny?tilbud={offer_id}");
+    let start = iso(app.today());
+    let short_end = iso(bosak::leases::rules::end_after(app.today(), 24));
+
+    // Under three years without a § 11-1 ground.
+    let res = c
+        .post(&path, &lease_fields(&start, &short_end, "8500"))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text_of("#short_term_ground_id-err").contains("§ 11-1"),
+        "{}",
+        res.text
+    );
+    assert_eq!(
+        res.attr("#monthly_rent", "value").as_deref(),
+        Some("8500"),
+        "the input is kept"
+    );
+
+    // A deposit above six months' rent (§ 3-5).
+    let mut f = lease_fields(&start, &short_end, "8500");
+    f.retain(|(k, _)| *k != "deposit_amount");
+    f.push(("deposit_amount", "51 000,01"));
+    f.push(("short_term_ground_id", &ground));
+    let res = c.post(&path, &f).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#deposit_amount-err").contains("§ 3-5"));
+
+    // The database holds the same rules when a form is bypassed.
+    let m = app.municipality_id("5037").await;
+    let tenant: Uuid = scalar(
+        &app,
+        "SELECT applicant_id FROM applications WHERE municipality_id = $1 LIMIT 1",
+        &[Arg::Municipality],
+    )
+    .await;
+    let unit: Uuid = scalar(
+        &app,
+        "SELECT dwelling_id FROM offers WHERE municipality_id = $1 AND id = $2",
+        &[Arg::Municipality, offer_id.into()],
+    )
+    .await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    let err = sqlx::query(
+        "INSERT INTO leases (municipality_id, id, lease_no, dwelling_id, tenant_id, starts_on, ends_on, monthly_rent)
+         VALUES ($1, $2, 999999, $3, $4, $5, $5 + 365, 850000)",
+    )
+    .bind(m)
+    .bind(Uuid::now_v7())
+    .bind(unit)
+    .bind(tenant)
+    .bind(app.today())
+    .execute(&mut *tx)
+    .await
+    .expect_err("a one-year lease without a basis");
+    assert!(err.to_string().contains("leases_short_term_basis"), "{err}");
+    drop(tx);
+
+    // With a ground: the draft is written; signing needs the notice first …
+    let f = {
+        let mut f = lease_fields(&start, &short_end, "8500");
+        f.push(("short_term_ground_id", &ground));
+        f
+    };
+    let res = c.post(&path, &f).await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    let lease = id_of(&res.location);
+    let today = app.day(0);
+    let res = step(&mut c, lease, "signer", &[("on", &today)]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#on-err").contains("§ 11-1"));
+    // … and the notice must be dated before the signing.
+    let res = step(&mut c, lease, "orientering", &[("on", &today)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let res = step(&mut c, lease, "signer", &[("on", &today)]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#on-err").contains("dagen etter"));
+    let notice: i64 = scalar(&app, "SELECT count(*) FROM sent_letters WHERE municipality_id = $1 AND entity_id = $2 AND kind = 'short_term_notice'", &[Arg::Municipality, lease.into()]).await;
+    assert_eq!(notice, 1, "the notice is archived");
+    app.set_today(app.today() + chrono::Duration::days(1));
+    let res = step(&mut c, lease, "signer", &[("on", &app.day(0))]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+
+    // A unit that is not free yet: a lease cannot start before it is.
+    let busy: Uuid = scalar(&app, "SELECT id FROM dwellings WHERE municipality_id = $1 AND status = 'vacant' ORDER BY id DESC LIMIT 1", &[Arg::Municipality]).await;
+    app.tenant("5037").await.exec(
+        "UPDATE dwellings SET status = 'notice_given', expected_vacant_from = $3 WHERE municipality_id = $1 AND id = $2",
+        &[Arg::Municipality, busy.into(), (app.today() + chrono::Duration::days(40)).into()],
+    ).await;
+    let mut f = lease_fields(&start, "", "8000");
+    f.extend([
+        ("tenant_name", "Ola Nordmann"),
+        ("tenant_birth_date", "01.02.1980"),
+    ]);
+    let early = iso(app.today() + chrono::Duration::days(10));
+    f[0] = ("starts_on", early.as_str());
+    let res = c
+        .post(&format!("/leiekontrakter/ny?bolig={busy}"), &f)
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text_of("#starts_on-err").contains("ikke ledig før"),
+        "{}",
+        res.text
+    );
+    let later = iso(app.today() + chrono::Duration::days(40));
+    f[0] = ("starts_on", later.as_str());
+    let res = c
+        .post(&format!("/leiekontrakter/ny?bolig={busy}"), &f)
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "open-ended from the day it is free: {}",
+        res.text
+    );
+}
+
+#[tokio::test]
+async fn one_unit_never_has_two_overlapping_leases_also_when_signed_at_once() {
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let unit = vacant_unit(&app).await;
+    let start = iso(app.today());
+    let end = iso(bosak::leases::rules::end_after(app.today(), 36));
+    let mut drafts = Vec::new();
+    for (name, born) in [
+        ("Kari Nordmann", "01.02.1980"),
+        ("Per Hansen", "03.04.1975"),
+    ] {
+        let mut f = lease_fields(&start, &end, "8500");
+        f.extend([("tenant_name", name), ("tenant_birth_date", born)]);
+        let res = c
+            .post(&format!("/leiekontrakter/ny?bolig={unit}"), &f)
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::SEE_OTHER,
+            "drafts do not hold the unit: {}",
+            res.text
+        );
+        drafts.push(id_of(&res.location));
+    }
+    let today = app.day(0);
+    let v0 = version(&mut c, drafts[0]).await;
+    let v1 = version(&mut c, drafts[1]).await;
+    let mut c2 = app.login("levanger.saksbehandler").await;
+    let p0 = format!("/leiekontrakter/{}/signer", drafts[0]);
+    let p1 = format!("/leiekontrakter/{}/signer", drafts[1]);
+    let f0 = [("version", v0.as_str()), ("on", today.as_str())];
+    let f1 = [("version", v1.as_str()), ("on", today.as_str())];
+    let (a, b) = tokio::join!(c.post(&p0, &f0), c2.post(&p1, &f1));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses[0],
+        StatusCode::SEE_OTHER,
+        "{} / {}",
+        a.text,
+        b.text
+    );
+    assert!(
+        matches!(
+            statuses[1],
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT
+        ),
+        "{:?}",
+        statuses
+    );
+    let signed: i64 = scalar(&app, "SELECT count(*) FROM leases WHERE municipality_id = $1 AND dwelling_id = $2 AND status <> 'draft'", &[Arg::Municipality, unit.into()]).await;
+    assert_eq!(signed, 1);
+    // Signing the other one later is refused with the reason.
+    let loser = if a.status == StatusCode::SEE_OTHER {
+        drafts[1]
+    } else {
+        drafts[0]
+    };
+    let res = step(&mut c, loser, "signer", &[("on", &today)]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text
+            .contains("Én bolig kan bare ha én leiekontrakt om gangen"),
+        "{}",
+        res.text
+    );
+}
+
+/// A signed direct lease on a vacant Levanger unit ending `months` from today.
+async fn signed_lease(
+    app: &TestApp,
+    c: &mut Client,
+    start_days_ago: i64,
+    months: u32,
+    deposit: bool,
+) -> Uuid {
+    let unit = vacant_unit(app).await;
+    let start = app.today() - chrono::Duration::days(start_days_ago);
+    let end = iso(bosak::leases::rules::end_after(start, months));
+    let start_s = iso(start);
+    let mut f = lease_fields(&start_s, &end, "8500");
+    if !deposit {
+        f.retain(|(k, _)| !matches!(*k, "deposit_kind" | "deposit_amount" | "guarantor"));
+    }
+    f.extend([
+        ("tenant_name", "Kari Nordmann"),
+        ("tenant_birth_date", "01.02.1980"),
+    ]);
+    let res = c
+        .post(&format!("/leiekontrakter/ny?bolig={unit}"), &f)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let lease = id_of(&res.location);
+    let res = step(c, lease, "signer", &[("on", &app.day(0))]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    lease
+}
+
+#[tokio::test]
+async fn leases_ending_soon_are_listed_with_the_open_ended_warning_and_renewal_is_a_case() {
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    // A three-year lease that started almost three years ago: it ends within 90 days.
+    let lease = signed_lease(&app, &mut c, 3 * 365 - 60, 36, true).await;
+    let list = c.get("/leiekontrakter/utlop").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.text.contains(&format!("/leiekontrakter/{lease}")),
+        "{}",
+        list.text
+    );
+    assert!(
+        list.text_of("[data-warning=open-ended]").contains("§ 9-2"),
+        "{}",
+        list.text
+    );
+    let page = c.get(&format!("/leiekontrakter/{lease}")).await;
+    assert!(page.text_of("#paragraf-9-2").contains("tidsubestemt"));
+
+    // Renewal: the review opens a renewal case for the tenant, decided with appeal rights.
+    let res = step(
+        &mut c,
+        lease,
+        "vurdering",
+        &[("situation", ""), ("outcome", "renew")],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#situation-err").contains("må fylles ut"));
+    let res = step(
+        &mut c,
+        lease,
+        "vurdering",
+        &[
+            (
+                "situation",
+                "Trenger fortsatt bolig; har fast jobb fra høsten.",
+            ),
+            ("outcome", "renew"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let renewal: Uuid = scalar(
+        &app,
+        "SELECT id FROM applications WHERE municipality_id = $1 AND renews_lease_id = $2",
+        &[Arg::Municipality, lease.into()],
+    )
+    .await;
+    let case = c.get(&format!("/soknader/{renewal}")).await;
+    assert_eq!(case.status, StatusCode::OK, "{}", case.text);
+    let page = c.get(&format!("/leiekontrakter/{lease}")).await;
+    assert!(page.text.contains(&format!("/soknader/{renewal}")));
+    assert_eq!(
+        page.count("#paragraf-9-2"),
+        0,
+        "renewal under way: no warning"
+    );
+
+    // Another lease ending soon: the written demand to move removes the warning.
+    let other = signed_lease(&app, &mut c, 3 * 365 - 30, 36, false).await;
+    let res = step(&mut c, other, "fraflyttingsvarsel", &[("on", &app.day(0))]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let page = c.get(&format!("/leiekontrakter/{other}")).await;
+    assert_eq!(page.count("#paragraf-9-2"), 0);
+    let kind: String = scalar(&app, "SELECT kind FROM sent_letters WHERE municipality_id = $1 AND entity_id = $2 ORDER BY sent_at DESC LIMIT 1", &[Arg::Municipality, other.into()]).await;
+    assert_eq!(kind, "demand_to_move");
+}
+
+#[tokio::test]
+async fn the_landlord_gives_notice_only_after_the_advance_notice_and_the_end_frees_the_unit() {
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let lease = signed_lease(&app, &mut c, 400, 60, true).await;
+    let unit: Uuid = column(&app, "leases", "dwelling_id", lease).await;
+    let effective = iso(bosak::leases::rules::notice_effective_on(app.today()));
+    let today = app.day(0);
+    let reasons = "Gjentatte brudd på husordensreglene.";
+    let notice = [
+        ("by", "landlord"),
+        ("on", today.as_str()),
+        ("effective_on", effective.as_str()),
+        ("reasons", reasons),
+    ];
+    let res = step(&mut c, lease, "oppsigelse", &notice).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#by-err").contains("§ 16"), "{}", res.text);
+
+    let respond_by = app.day(20);
+    let res = step(
+        &mut c,
+        lease,
+        "forhandsvarsel",
+        &[
+            ("on", &today),
+            ("respond_by", &respond_by),
+            ("reasons", reasons),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let res = step(&mut c, lease, "oppsigelse", &notice).await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "before the deadline to respond"
+    );
+    assert!(res.text_of("#on-err").contains("uttale seg"));
+
+    app.set_today(app.today() + chrono::Duration::days(21));
+    let today = app.day(0);
+    let too_early = iso(app.today() + chrono::Duration::days(30));
+    let res = step(
+        &mut c,
+        lease,
+        "oppsigelse",
+        &[
+            ("by", "landlord"),
+            ("on", &today),
+            ("effective_on", &too_early),
+            ("reasons", reasons),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#effective_on-err").contains("§ 9-6"));
+    let effective = iso(bosak::leases::rules::notice_effective_on(app.today()));
+    let res = step(
+        &mut c,
+        lease,
+        "oppsigelse",
+        &[
+            ("by", "landlord"),
+            ("on", &today),
+            ("effective_on", &effective),
+            ("reasons", reasons),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let unit_status = status_of(&app, "dwellings", unit).await;
+    assert_eq!(unit_status, "notice_given");
+    let letter: Uuid = column(&app, "leases", "notice_letter_id", lease).await;
+    let text = pdf_text(&c, &format!("/brev/{letter}.pdf")).await;
+    for term in ["Oppsigelse", reasons, "én måned", "§ 9-7", "fravikelse"] {
+        assert!(text.contains(term), "the notice says «{term}»: {text}");
+    }
+    let res = step(
+        &mut c,
+        lease,
+        "protest",
+        &[("on", &today), ("reasons", "Jeg er uenig.")],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+
+    // The end: a partly withheld deposit needs the amount and the reason.
+    let res = step(
+        &mut c,
+        lease,
+        "avslutt",
+        &[
+            ("on", &today),
+            ("reason", "own_home"),
+            ("settlement", "partly_withheld"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#withheld-err").contains("holdes tilbake"));
+    let res = step(
+        &mut c,
+        lease,
+        "avslutt",
+        &[
+            ("on", &today),
+            ("reason", "own_home"),
+            ("settlement", "partly_withheld"),
+            ("withheld", "3 000"),
+            ("settlement_reason", "Maling av stue"),
+            ("checklist", "keys"),
+            ("checklist", "cleaned"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let unit_status = status_of(&app, "dwellings", unit).await;
+    assert_eq!(unit_status, "vacant");
+    let page = c.get(&format!("/leiekontrakter/{lease}")).await;
+    assert!(
+        page.text_of("#avsluttet")
+            .contains("000,00 kr holdt tilbake (Maling av stue)"),
+        "{}",
+        page.text_of("#avsluttet")
+    );
+    let keys: bool = scalar(&app, "SELECT (move_out_checklist->>'keys')::boolean FROM leases WHERE municipality_id = $1 AND id = $2", &[Arg::Municipality, lease.into()]).await;
+    assert!(keys);
+}
+
+#[tokio::test]
+async fn only_caseworkers_and_admins_write_leases_and_other_municipalities_see_nothing() {
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let lease = signed_lease(&app, &mut c, 10, 36, false).await;
+    let path = format!("/leiekontrakter/{lease}");
+    assert!(
+        app.audit_count("lease.viewed").await > 0,
+        "reading a lease is audited"
+    );
+
+    let mut team = app.login("levanger.team").await;
+    assert_eq!(
+        team.get(&path).await.status,
+        StatusCode::OK,
+        "the team reads leases"
+    );
+    let res = team
+        .post(
+            &format!("{path}/vurdering"),
+            &[("version", "2"), ("situation", "x"), ("outcome", "end")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+
+    let mut auditor = app.login("revisor").await;
+    assert!(matches!(
+        auditor.get(&path).await.status,
+        StatusCode::NOT_FOUND | StatusCode::FORBIDDEN
+    ));
+    assert!(matches!(
+        auditor.get("/leiekontrakter").await.status,
+        StatusCode::NOT_FOUND | StatusCode::FORBIDDEN
+    ));
+
+    let mut verdal = app.login("verdal.saksbehandler").await;
+    assert_eq!(verdal.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        verdal.get(&format!("{path}/kontrakt")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let res = verdal
+        .post(
+            &format!("{path}/avslutt"),
+            &[("version", "2"), ("on", &app.day(0)), ("reason", "other")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let list = verdal.get("/leiekontrakter").await;
+    assert!(!list.text.contains(&path));
+    // A malformed id is a 404, not a 500.
+    assert_eq!(
+        c.get("/leiekontrakter/ikke-en-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
