@@ -12,3 +12,13 @@ ALTER TABLE leases ADD CONSTRAINT leases_short_term_notice CHECK (
 
 CREATE INDEX leases_ends_on_idx ON leases (municipality_id, ends_on, id) WHERE ends_on IS NOT NULL;
 CREATE INDEX leases_number_idx ON leases (municipality_id, lease_no DESC, id DESC);
+
+-- Husleieloven § 9-3: a time-limited lease runs at least three years. Decisions, the
+-- allocation rules and offers name lengths of at least 36 months; a shorter lease rests
+-- on a § 11-1 ground chosen and notified in the lease itself. NOT VALID: rows written
+-- before this rule stay as they were; every new or changed row is checked.
+ALTER TABLE decision_points ADD CONSTRAINT decision_points_lease_min
+  CHECK (lease_months IS NULL OR lease_months >= 36) NOT VALID;
+ALTER TABLE allocation_rule_versions ADD CONSTRAINT allocation_rule_versions_lease_min
+  CHECK (default_lease_months >= 36) NOT VALID;
+ALTER TABLE offers ADD CONSTRAINT offers_lease_min CHECK (lease_months >= 36) NOT VALID;

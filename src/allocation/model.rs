@@ -369,7 +369,7 @@ pub fn parse_version(
         &mut e,
         "default_lease_months",
         field(f, "default_lease_months"),
-        1..=240,
+        crate::leases::rules::MIN_TERM_MONTHS as i32..=240,
         "Leietiden",
     );
     let mut lease_months = BTreeMap::new();
@@ -379,12 +379,12 @@ pub fn parse_version(
             continue;
         }
         match raw.parse::<i32>() {
-            Ok(m) if (1..=240).contains(&m) => {
+            Ok(m) if (crate::leases::rules::MIN_TERM_MONTHS as i32..=240).contains(&m) => {
                 lease_months.insert(t.to_string(), m);
             }
             _ => e.add(
                 "lease_months",
-                "Leietiden per boligtype må være et helt antall måneder fra 1 til 240, eller tom.",
+                "Leietiden per boligtype må være et helt antall måneder fra 36 til 240, eller tom. Tidsbestemte leieforhold er minst tre år (husleieloven § 9-3); kortere leietid avtales i den enkelte leiekontrakten med grunnlag etter § 11-1.",
             ),
         }
     }

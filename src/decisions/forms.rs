@@ -113,7 +113,7 @@ pub fn parse_point(
         &mut e,
         "lease_months",
         field(f, "lease_months"),
-        1..=240,
+        crate::leases::rules::MIN_TERM_MONTHS as i32..=240,
         "Leietiden i måneder",
     );
     let extent = text(&mut e, "extent", field(f, "extent"), false, 2000, "Omfang");

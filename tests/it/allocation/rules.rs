@@ -33,6 +33,18 @@ async fn rules_are_versioned_with_reason_and_only_admins_edit() {
         Some("55")
     );
 
+    // A lease length under the three years of husleieloven § 9-3: refused.
+    let mut short = f.clone();
+    short.insert("reason".into(), "Kortere leietid".into());
+    short.insert("default_lease_months".into(), "24".into());
+    let pairs: Vec<(&str, &str)> = short
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let res = admin.post("/innstillinger/tildeling", &pairs).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#default_lease_months-err").contains("fra 36"));
+
     // With a reason: version 2, in force today, version 1 still readable.
     f.insert(
         "reason".into(),

@@ -97,20 +97,26 @@ pub(super) async fn two_points(c: &mut Client, path: &str) -> Page {
         .attr("#dwelling_types input[type=checkbox]", "name")
         .unwrap();
     let v = version(&page);
-    let res = c
-        .post(
-            &format!("{path}/punkter"),
-            &[
-                ("version", &v),
-                ("kind_id", &dwelling),
-                ("outcome", "granted"),
-                ("description", "Du får kommunal utleiebolig."),
-                (&type_box, "1"),
-                ("rooms", "2"),
-                ("lease_months", "36"),
-            ],
-        )
-        .await;
+    let point = |months: &'static str| {
+        vec![
+            ("version", v.clone()),
+            ("kind_id", dwelling.clone()),
+            ("outcome", "granted".to_string()),
+            ("description", "Du får kommunal utleiebolig.".to_string()),
+            (type_box.as_str(), "1".to_string()),
+            ("rooms", "2".to_string()),
+            ("lease_months", months.to_string()),
+        ]
+    };
+    // Under the three years of husleieloven § 9-3: refused next to the field.
+    let short = point("24");
+    let short: Vec<(&str, &str)> = short.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = c.post(&format!("{path}/punkter"), &short).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_of("#lease_months-err").contains("fra 36"));
+    let fields = point("36");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = c.post(&format!("{path}/punkter"), &fields).await;
     assert_eq!(
         res.status,
         StatusCode::SEE_OTHER,
