@@ -48,6 +48,10 @@ pub struct CaseFigures {
     pub offers_overdue: i64,
     /// The next allocation meeting covering the municipality: (id, "tirsdag 01.12.2026 kl. 09:00").
     pub next_meeting: Option<(uuid::Uuid, String)>,
+    /// Running leases ending within six months.
+    pub leases_ending: i64,
+    /// Time-limited leases about to become open-ended (husleieloven § 9-2).
+    pub leases_lapsing: i64,
 }
 
 #[derive(Template)]
@@ -89,6 +93,8 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                         open_appeals: r.open_appeals,
                         ready_for_meeting: r.ready_for_meeting,
                         offers_overdue: r.offers_overdue,
+                        leases_ending: r.leases_ending,
+                        leases_lapsing: r.leases_lapsing,
                         next_meeting: r
                             .next_meeting_id
                             .zip(r.next_meeting_at)

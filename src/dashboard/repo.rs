@@ -21,6 +21,8 @@ pub struct Row {
     pub next_meeting_at: Option<DateTime<Utc>>,
     pub vacant: i64,
     pub becoming_vacant: i64,
+    pub leases_ending: i64,
+    pub leases_lapsing: i64,
 }
 
 /// The figures of each municipality in `visible` for `user`. Row level security limits
@@ -61,7 +63,18 @@ pub async fn figures(
                 (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
                    AND d.status = 'vacant') AS vacant,
                 (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
-                   AND d.status = 'notice_given' AND d.expected_vacant_from <= $3 + 90) AS becoming_vacant
+                   AND d.status = 'notice_given' AND d.expected_vacant_from <= $3 + 90) AS becoming_vacant,
+                (SELECT count(*) FROM leases l WHERE l.municipality_id = s.municipality_id
+                   AND l.status IN ('signed', 'active', 'notice_given')
+                   AND l.ends_on BETWEEN $3 AND ($3 + interval '6 months')::date) AS leases_ending,
+                -- Husleieloven § 9-2: time-limited leases near or past their end with no
+                -- written demand to move, no notice and no renewal under way
+                -- (leases::rules::open_ended_warning).
+                (SELECT count(*) FROM leases l WHERE l.municipality_id = s.municipality_id
+                   AND l.status IN ('signed', 'active') AND l.demand_to_move_on IS NULL
+                   AND l.ends_on <= $3 + $5
+                   AND NOT EXISTS (SELECT 1 FROM lease_reviews r WHERE r.municipality_id = l.municipality_id
+                                     AND r.lease_id = l.id AND r.renewal_application_id IS NOT NULL)) AS leases_lapsing
            FROM municipality_settings s
            LEFT JOIN LATERAL (SELECT mt.id, mt.starts_at FROM meetings mt
                                WHERE mt.municipality_id = s.municipality_id AND mt.cancelled_at IS NULL
@@ -73,6 +86,7 @@ pub async fn figures(
     .bind(user)
     .bind(today)
     .bind(now)
+    .bind(crate::leases::rules::WARN_DAYS_BEFORE_END as i32)
     .fetch_all(conn)
     .await
 }

@@ -218,14 +218,16 @@ pub async fn list(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response>
     })
 }
 
-/// Leases ending within the horizon, and those that ended less than three months ago and
-/// are still running (they become open-ended without a demand to move).
+/// Leases ending within the horizon, and those past their end that still run (they
+/// become open-ended without a written demand to move).
 pub async fn expiry(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response> {
     let (mut tx, munis, ids) = scope(&ctx).await?;
     let today = ctx.today();
     let horizon = filter.horizon();
+    // Everything already past its end too: a lapsed lease stays on the list until it is
+    // ended, renewed or given notice.
     let window = (
-        today - chrono::Months::new(rules::OPEN_ENDED_AFTER_MONTHS),
+        chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default(),
         rules::add_months(today, horizon),
     );
     let mut rows = repo::ending(

@@ -471,6 +471,16 @@ async fn signed_lease(
     lease
 }
 
+/// The start page's count of leases about to become open-ended in Levanger.
+async fn lapsing(c: &mut Client) -> i64 {
+    let page = c.get("/").await;
+    let text = page.text_of("#leases-lapsing-5037");
+    text.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count: {text}"))
+}
+
 #[tokio::test]
 async fn leases_ending_soon_are_listed_with_the_open_ended_warning_and_renewal_is_a_case() {
     let app = TestApp::spawn().await;
@@ -492,6 +502,8 @@ async fn leases_ending_soon_are_listed_with_the_open_ended_warning_and_renewal_i
     );
     let page = c.get(&format!("/leiekontrakter/{lease}")).await;
     assert!(page.text_of("#paragraf-9-2").contains("tidsubestemt"));
+    let lapsing_before = lapsing(&mut c).await;
+    assert!(lapsing_before >= 1, "the start page warns");
 
     // Renewal: the review opens a renewal case for the tenant, decided with appeal rights.
     let res = step(
