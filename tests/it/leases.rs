@@ -743,3 +743,51 @@ async fn only_caseworkers_and_admins_write_leases_and_other_municipalities_see_n
         StatusCode::NOT_FOUND
     );
 }
+
+/// Browser journey: an accepted offer becomes a lease, signed, and shows in the expiry
+/// list; the accessibility check on the form, the lease and the list.
+#[tokio::test]
+async fn browser_offer_accepted_lease_signed_and_in_the_expiry_list() {
+    use crate::common::browser::{self, assert_accessible, click, wait_for_text};
+    let _one_at_a_time = browser::BROWSER_LOCK.lock().await;
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut http = app.login("levanger.saksbehandler").await;
+    let (offer_id, _, _) = accepted_offer(&app, &mut http).await;
+    let c = browser::browser().await;
+    browser::login(&c, &app.base, "levanger.saksbehandler").await;
+    c.goto(&format!("{}/tilbud/{offer_id}", app.base))
+        .await
+        .unwrap();
+    click(&c, "#skriv-leiekontrakt").await;
+    wait_for_text(&c, "h1", "Ny leiekontrakt").await;
+    assert_accessible(&c, "the lease form").await;
+    browser::fill(&c, "#deposit_amount", "20 000").await;
+    browser::fill(&c, "#guarantor", "NAV Levanger").await;
+    click(&c, "form.bosak-form button[type=submit]").await;
+    wait_for_text(&c, "h1", "Leiekontrakt nr.").await;
+    assert_accessible(&c, "the draft lease").await;
+    c.goto(&format!("{}?steg=signer", c.current_url().await.unwrap()))
+        .await
+        .unwrap();
+    wait_for_text(&c, "#skjema h3", "Registrer signering").await;
+    assert_accessible(&c, "the signing form").await;
+    click(&c, "#skjema button[type=submit]").await;
+    wait_for_text(&c, "#melding", "signert").await;
+    let lease_url = c.current_url().await.unwrap();
+    let lease = lease_url
+        .path()
+        .trim_start_matches("/leiekontrakter/")
+        .to_string();
+    c.goto(&format!("{}/leiekontrakter/utlop?maneder=36", app.base))
+        .await
+        .unwrap();
+    wait_for_text(&c, "h1", "utløper").await;
+    let html = c.source().await.unwrap();
+    assert!(
+        html.contains(&format!("/leiekontrakter/{lease}")),
+        "the signed lease is in the list"
+    );
+    assert_accessible(&c, "the expiry list").await;
+    c.close().await.unwrap();
+}
