@@ -805,3 +805,48 @@ pub async fn ending(
     .fetch_all(conn)
     .await
 }
+
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct ReviewDue {
+    pub municipality_id: Uuid,
+    pub id: Uuid,
+    pub lease_no: i32,
+    pub tenant_name: String,
+    pub unit_label: String,
+    pub ends_on: NaiveDate,
+}
+
+/// Time-limited leases ending within `horizon` months of `day` with no review in the year
+/// before their end, and not on `meeting`'s agenda: the team reviews them before the end.
+pub async fn reviews_due(
+    conn: &mut PgConnection,
+    municipalities: &[Uuid],
+    meeting: Uuid,
+    day: NaiveDate,
+    horizon: u32,
+) -> sqlx::Result<Vec<ReviewDue>> {
+    sqlx::query_as(
+        "SELECT l.municipality_id, l.id, l.lease_no, pe.name AS tenant_name,
+                (p.street_address || ' ' || d.unit_number) AS unit_label, l.ends_on
+           FROM leases l
+           JOIN dwellings d ON d.municipality_id = l.municipality_id AND d.id = l.dwelling_id
+           JOIN properties p ON p.municipality_id = d.municipality_id AND p.id = d.property_id
+           JOIN people pe ON pe.municipality_id = l.municipality_id AND pe.id = l.tenant_id
+          WHERE l.municipality_id = ANY($1) AND l.status IN ('signed', 'active')
+            AND l.ends_on IS NOT NULL AND l.ends_on <= ($3 + make_interval(months => $4))::date
+            AND NOT EXISTS (SELECT 1 FROM lease_reviews r
+                             WHERE r.municipality_id = l.municipality_id AND r.lease_id = l.id
+                               AND r.reviewed_on >= (l.ends_on - interval '12 months')::date)
+            AND NOT EXISTS (SELECT 1 FROM meeting_items i
+                             WHERE i.municipality_id = l.municipality_id AND i.meeting_id = $2
+                               AND i.lease_id = l.id)
+          ORDER BY l.ends_on, l.lease_no
+          LIMIT 200",
+    )
+    .bind(municipalities)
+    .bind(meeting)
+    .bind(day)
+    .bind(horizon as i32)
+    .fetch_all(conn)
+    .await
+}

@@ -362,9 +362,15 @@ pub async fn add_items(
 }
 
 /// The proposals picked, checked against what Bosak proposes right now.
+/// How far ahead of a meeting the leases ending are proposed for review.
+pub const REVIEW_HORIZON_MONTHS: u32 = 6;
+
 async fn picked(tx: &mut Tx, m: &MeetingRow, picks: &[String]) -> sqlx::Result<Vec<NewItem>> {
     let cases = repo::ready_applications(tx, &m.covers, m.id).await?;
     let appeals = repo::open_appeals(tx, &m.covers, m.id).await?;
+    let day = model::oslo_date(m.starts_at);
+    let leases =
+        crate::leases::repo::reviews_due(tx, &m.covers, m.id, day, REVIEW_HORIZON_MONTHS).await?;
     // Only the units picked, checked against what is available right now.
     let picked_units: Vec<Uuid> = picks
         .iter()
@@ -385,6 +391,18 @@ async fn picked(tx: &mut Tx, m: &MeetingRow, picks: &[String]) -> sqlx::Result<V
         let Ok(sid) = Uuid::parse_str(sid) else {
             continue;
         };
+        if kind == "lease" {
+            if let Some(l) = leases.iter().find(|l| l.id == sid) {
+                new.push((
+                    l.municipality_id,
+                    ItemKind::Other,
+                    Some(sid),
+                    views::lease_review_title(l),
+                    format!("Utløper {}", format::date(l.ends_on)),
+                ));
+            }
+            continue;
+        }
         match ItemKind::from_key(kind) {
             Some(ItemKind::Application) => {
                 if let Some(c) = cases.iter().find(|c| c.id == sid) {

@@ -331,6 +331,9 @@ pub struct ShowPage {
     pub proposed_cases: Vec<ProposedCase>,
     pub proposed_units: Vec<ProposedUnit>,
     pub proposed_appeals: Vec<ProposedAppeal>,
+    /// Leases ending soon with no review (husleieloven: the tenant's situation is
+    /// reviewed before a time-limited lease ends).
+    pub proposed_leases: Vec<crate::leases::repo::ReviewDue>,
     /// Proposals not shown: (cases, units, appeals).
     pub more: (usize, usize, usize),
     pub hidden_items: bool,
@@ -361,7 +364,10 @@ impl ShowPage {
         self.items.last().map(|i| i.r.position).unwrap_or(0)
     }
     pub fn proposals(&self) -> usize {
-        self.proposed_cases.len() + self.proposed_units.len() + self.proposed_appeals.len()
+        self.proposed_cases.len()
+            + self.proposed_units.len()
+            + self.proposed_appeals.len()
+            + self.proposed_leases.len()
     }
     pub fn muni_name(&self, id: &Uuid) -> String {
         self.layout
@@ -438,10 +444,20 @@ pub async fn show_page(
     let items = item_views(&mut tx, ctx, &m).await?;
     let open = m.is_open();
     let (mut cases, mut units, mut appeals) = (Vec::new(), Vec::new(), Vec::new());
+    let mut leases = Vec::new();
     let mut units_not_listed = 0;
     if organise && open {
         cases = repo::ready_applications(&mut tx, &m.covers, id).await?;
         appeals = repo::open_appeals(&mut tx, &m.covers, id).await?;
+        leases = crate::leases::repo::reviews_due(
+            &mut tx,
+            &m.covers,
+            id,
+            super::model::oslo_date(m.starts_at),
+            super::commands::REVIEW_HORIZON_MONTHS,
+        )
+        .await?;
+        leases.truncate(PROPOSED_SHOWN);
         let on = repo::dwellings_on(&mut tx, id).await?;
         for (i, muni) in m.covers.iter().enumerate() {
             let (page, total) = crate::allocation::repo::available_units_page(
@@ -507,6 +523,7 @@ pub async fn show_page(
         proposed_units: units,
         more,
         proposed_appeals: appeals,
+        proposed_leases: leases,
         items,
         mailto,
         m,

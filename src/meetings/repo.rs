@@ -336,6 +336,8 @@ pub struct ItemRow {
     pub application_id: Option<Uuid>,
     pub dwelling_id: Option<Uuid>,
     pub appeal_id: Option<Uuid>,
+    /// The lease an 'other' item reviews.
+    pub lease_id: Option<Uuid>,
     pub title: String,
     pub reason: String,
     pub conclusion: Option<Conclusion>,
@@ -358,7 +360,7 @@ pub struct ItemRow {
 }
 
 const ITEM_SQL: &str = "SELECT i.municipality_id, mu.name AS municipality_name, i.id, i.meeting_id,
-        i.position, i.kind, i.application_id, i.dwelling_id, i.appeal_id, i.title, i.reason,
+        i.position, i.kind, i.application_id, i.dwelling_id, i.appeal_id, i.lease_id, i.title, i.reason,
         i.conclusion, i.conclusion_text, i.chosen_application_id, i.chosen_rank, i.justification,
         i.concluded_at, cu.display_name AS concluded_by_name, i.version,
         coalesce(a.id, aa.id) AS case_application_id,
@@ -421,18 +423,19 @@ pub async fn insert_item(
     by: Uuid,
 ) -> sqlx::Result<Option<Uuid>> {
     let id = Uuid::now_v7();
-    let (app, unit, appeal) = match item.kind {
-        ItemKind::Application => (item.subject, None, None),
-        ItemKind::Dwelling => (None, item.subject, None),
-        ItemKind::Appeal => (None, None, item.subject),
-        ItemKind::Other => (None, None, None),
+    // Another item may name a lease to review (its subject).
+    let (app, unit, appeal, lease) = match item.kind {
+        ItemKind::Application => (item.subject, None, None, None),
+        ItemKind::Dwelling => (None, item.subject, None, None),
+        ItemKind::Appeal => (None, None, item.subject, None),
+        ItemKind::Other => (None, None, None, item.subject),
     };
     let done = sqlx::query(
         "INSERT INTO meeting_items (municipality_id, id, meeting_id, position, kind, application_id,
-                dwelling_id, appeal_id, title, reason, added_by)
+                dwelling_id, appeal_id, title, reason, added_by, lease_id)
          VALUES ($1, $2, $3,
                  (SELECT coalesce(max(position), 0) + 1 FROM meeting_items WHERE meeting_id = $3),
-                 $4, $5, $6, $7, $8, $9, $10)
+                 $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT DO NOTHING",
     )
     .bind(item.municipality_id)
@@ -445,6 +448,7 @@ pub async fn insert_item(
     .bind(item.title)
     .bind(item.reason)
     .bind(by)
+    .bind(lease)
     .execute(conn)
     .await?;
     Ok((done.rows_affected() == 1).then_some(id))

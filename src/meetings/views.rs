@@ -91,6 +91,14 @@ impl ItemView {
                 self.r.case_number.as_deref().unwrap_or(""),
                 name(self.r.person_name.as_deref().unwrap_or(""), private)
             ),
+            // A lease review's title names the tenant after the dash.
+            ItemKind::Other if private && self.r.lease_id.is_some() => self
+                .r
+                .title
+                .split(" – ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
             ItemKind::Other => self.r.title.clone(),
         }
     }
@@ -100,7 +108,7 @@ impl ItemView {
             ItemKind::Application => self.r.application_id.map(|a| format!("/soknader/{a}")),
             ItemKind::Dwelling => self.r.dwelling_id.map(|d| format!("/boliger/{d}")),
             ItemKind::Appeal => self.r.appeal_id.map(|a| format!("/klager/{a}")),
-            ItemKind::Other => None,
+            ItemKind::Other => self.r.lease_id.map(|l| format!("/leiekontrakter/{l}")),
         }
     }
     pub fn concluded(&self) -> bool {
@@ -158,4 +166,12 @@ pub fn unit_reason(u: &crate::allocation::repo::UnitFacts) -> String {
         (_, Some(d)) => format!("Blir ledig {}", crate::web::format::date(d)),
         (s, None) => format!("{} – ledig dato ikke satt", s.label()),
     }
+}
+
+/// The agenda title of a lease to review before it ends.
+pub fn lease_review_title(l: &crate::leases::repo::ReviewDue) -> String {
+    format!(
+        "Vurdering før utløp: leiekontrakt nr. {} – {}, {}",
+        l.lease_no, l.tenant_name, l.unit_label
+    )
 }

@@ -791,3 +791,50 @@ async fn browser_offer_accepted_lease_signed_and_in_the_expiry_list() {
     assert_accessible(&c, "the expiry list").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn leases_ending_without_a_review_are_proposed_for_the_allocation_meeting() {
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let lease = signed_lease(&app, &mut c, 3 * 365 - 60, 36, false).await;
+    let m = app.municipality_id("5037").await;
+    let meeting = crate::meetings::plan(&mut c, &[m], &app.day(7), &[]).await;
+    let page = c.get(&format!("/moter/{meeting}")).await;
+    assert!(
+        page.count(&format!("#pick-l-{lease}")) == 1,
+        "{}",
+        page.text_of("#add-items")
+    );
+    let pick = format!("lease:{lease}");
+    let res = crate::meetings::add(&mut c, meeting, &[("pick", &pick)]).await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text_of(".ds-error-summary")
+    );
+    let page = c.get(&format!("/moter/{meeting}")).await;
+    assert!(
+        page.text
+            .contains(&format!("href=\"/leiekontrakter/{lease}\"")),
+        "the agenda links the lease"
+    );
+    assert_eq!(
+        page.count(&format!("#pick-l-{lease}")),
+        0,
+        "no longer proposed"
+    );
+    // Reviewed: not proposed for the next meeting either.
+    let res = step(
+        &mut c,
+        lease,
+        "vurdering",
+        &[("situation", "Flytter til egen bolig."), ("outcome", "end")],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let next = crate::meetings::plan(&mut c, &[m], &app.day(14), &[]).await;
+    let page = c.get(&format!("/moter/{next}")).await;
+    assert_eq!(page.count(&format!("#pick-l-{lease}")), 0);
+}
