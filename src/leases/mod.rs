@@ -6,11 +6,15 @@
 pub mod cpi;
 pub mod import;
 pub mod rules;
+pub mod settings;
 
 use axum::Router;
 
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(cpi::routes()).merge(import::routes())
+    Router::new()
+        .merge(cpi::routes())
+        .merge(import::routes())
+        .merge(settings::routes())
 }

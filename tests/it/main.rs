@@ -13,6 +13,7 @@ mod decisions;
 mod dwellings;
 mod isolation;
 mod jobs;
+mod leases_cpi;
 mod meetings;
 mod menu;
 mod privacy;
