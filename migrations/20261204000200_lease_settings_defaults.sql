@@ -65,3 +65,22 @@ $$;
 -- leases::cpi::letters).
 CREATE INDEX cpi_proposals_letter_due_idx ON cpi_proposals (municipality_id, run_id)
   WHERE rent_change_id IS NOT NULL AND letter_id IS NULL;
+
+-- The leases a run found due but could not propose: no KPI value for the month their rent
+-- was last set ("mangler indeks"). Recorded in the same pass as the proposals, so the
+-- review lists what the run saw without computing it again.
+CREATE TABLE cpi_missing_index (
+  municipality_id uuid NOT NULL REFERENCES municipalities (id),
+  run_id uuid NOT NULL,
+  lease_id uuid NOT NULL,
+  base_month date NOT NULL,
+  PRIMARY KEY (municipality_id, run_id, lease_id),
+  FOREIGN KEY (municipality_id, run_id) REFERENCES cpi_runs (municipality_id, id) ON DELETE CASCADE,
+  FOREIGN KEY (municipality_id, lease_id) REFERENCES leases (municipality_id, id)
+);
+ALTER TABLE cpi_missing_index ENABLE ROW LEVEL SECURITY;
+ALTER TABLE cpi_missing_index FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON cpi_missing_index
+  USING (municipality_id = ANY ((SELECT bosak_visible_municipalities())::uuid[]))
+  WITH CHECK (municipality_id = ANY ((SELECT bosak_visible_municipalities())::uuid[]));
+GRANT SELECT, INSERT ON cpi_missing_index TO bosak_app;

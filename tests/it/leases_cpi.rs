@@ -922,3 +922,33 @@ async fn proposals_for_many_leases_are_one_statement() {
         assert!(more >= 1);
     }
 }
+
+#[tokio::test]
+async fn the_scale_seed_starts_a_run_over_the_leases_it_finds() {
+    let app = TestApp::spawn().await;
+    let today = app.today();
+    let ids = leases(&app, "5037", "KS", 3, 850_000, months_back(today, 30), None).await;
+    let t = app.tenant("5037").await;
+    let by = app.user_id("levanger.admin").await;
+    let run = {
+        let mut tx = t.tx().await;
+        let run = bosak::leases::cpi::seed_scale_run(&mut tx, t.id, by, today)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        run
+    };
+    let proposed: Vec<Uuid> = t
+        .column(
+            "SELECT lease_id FROM cpi_proposals WHERE run_id = $1 ORDER BY lease_id",
+            &[Arg::Id(run)],
+        )
+        .await;
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(proposed, expected);
+    let mut admin = app.login("levanger.admin").await;
+    let page = admin.get(&format!("/leiekontrakter/kpi/{run}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.count("#forslag-tabell tr[data-lease]"), 3);
+}

@@ -223,12 +223,7 @@ async fn run_page(ctx: &Ctx, id: Uuid, after: i32, errors: FormErrors) -> AppRes
     } else {
         None
     };
-    let open = RunStatus::parse(&r.status) == RunStatus::Proposed;
-    let (missing, missing_total) = if open {
-        repo::missing_index(&mut tx, m, r.effective_on, MISSING_SHOWN).await?
-    } else {
-        (Vec::new(), 0)
-    };
+    let (missing, missing_total) = repo::missing_index(&mut tx, m, r.id, MISSING_SHOWN).await?;
     // The proposals name tenants: who read which is recorded.
     audit::record(
         &mut tx,

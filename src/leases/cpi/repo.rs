@@ -25,12 +25,12 @@ SELECT l.municipality_id, l.id AS lease_id, l.lease_no, c.monthly_rent AS old_re
        coalesce(c.index_month, date_trunc('month', c.set_on)::date) AS base_month,
        b.value AS base_value
   FROM leases l
- CROSS JOIN LATERAL (
-       SELECT r.monthly_rent, r.set_on, r.index_month, r.effective_on
-         FROM lease_rent_changes r
-        WHERE r.municipality_id = l.municipality_id AND r.lease_id = l.id
-        ORDER BY r.effective_on DESC
-        LIMIT 1) c
+  JOIN (SELECT DISTINCT ON (r.lease_id) r.municipality_id, r.lease_id, r.monthly_rent, r.set_on,
+               r.index_month, r.effective_on
+          FROM lease_rent_changes r
+         WHERE r.municipality_id = $1
+         ORDER BY r.lease_id, r.effective_on DESC) c
+    ON c.municipality_id = l.municipality_id AND c.lease_id = l.id
   LEFT JOIN kpi_values b
          ON b.municipality_id = l.municipality_id
         AND b.month = coalesce(c.index_month, date_trunc('month', c.set_on)::date)
@@ -137,7 +137,9 @@ pub async fn insert_run(
     Ok(())
 }
 
-/// The proposals of a run, in one statement over every lease due: returns how many.
+/// The proposals of a run, and the leases due without a base index, in one statement
+/// over every lease due (one pass: hash joins over the municipality's leases, their latest
+/// rent changes and the KPI values). Returns how many leases it proposes to adjust.
 pub async fn propose(
     conn: &mut PgConnection,
     m: Uuid,
@@ -145,11 +147,19 @@ pub async fn propose(
     effective_on: NaiveDate,
     index_tenths: i64,
 ) -> sqlx::Result<u64> {
+    // Compiling this one statement costs more than it saves.
+    sqlx::query("SET LOCAL jit = off")
+        .execute(&mut *conn)
+        .await?;
     let new_rent = new_rent_expr("d.old_rent", "(d.base_value * 10)::int8", "$4::int8");
     Ok(sqlx::query(&format!(
-        "INSERT INTO cpi_proposals (municipality_id, run_id, lease_id, old_rent, base_month, base_value, new_rent)
+        "WITH d AS MATERIALIZED ({DUE}),
+         missing AS (
+           INSERT INTO cpi_missing_index (municipality_id, run_id, lease_id, base_month)
+           SELECT d.municipality_id, $3, d.lease_id, d.base_month FROM d WHERE d.base_value IS NULL)
+         INSERT INTO cpi_proposals (municipality_id, run_id, lease_id, old_rent, base_month, base_value, new_rent)
          SELECT d.municipality_id, $3, d.lease_id, d.old_rent, d.base_month, d.base_value, n.new_rent
-           FROM ({DUE}) d
+           FROM d
           CROSS JOIN LATERAL (SELECT {new_rent} AS new_rent) n
           WHERE d.base_value IS NOT NULL AND n.new_rent <> d.old_rent"
     ))
@@ -191,32 +201,32 @@ pub struct MissingRow {
     pub tenant_name: String,
 }
 
-/// Leases due an adjustment whose base month has no KPI value ("mangler indeks"): not
-/// proposed. At most `limit`, by lease number, and how many there are in all.
+/// The leases the run found due whose base month has no KPI value ("mangler indeks"):
+/// not proposed. At most `limit`, by lease number, and how many there are in all.
 pub async fn missing_index(
     conn: &mut PgConnection,
     m: Uuid,
-    effective_on: NaiveDate,
+    run: Uuid,
     limit: i64,
 ) -> sqlx::Result<(Vec<MissingRow>, i64)> {
-    let rows = sqlx::query_as(&format!(
-        "SELECT d.lease_id, d.lease_no, d.base_month, p.name AS tenant_name
-           FROM ({DUE}) d
-           JOIN leases l ON l.municipality_id = d.municipality_id AND l.id = d.lease_id
+    let rows = sqlx::query_as(
+        "SELECT x.lease_id, l.lease_no, x.base_month, p.name AS tenant_name
+           FROM cpi_missing_index x
+           JOIN leases l ON l.municipality_id = x.municipality_id AND l.id = x.lease_id
            JOIN people p ON p.municipality_id = l.municipality_id AND p.id = l.tenant_id
-          WHERE d.base_value IS NULL
-          ORDER BY d.lease_no LIMIT $3"
-    ))
+          WHERE x.municipality_id = $1 AND x.run_id = $2
+          ORDER BY l.lease_no LIMIT $3",
+    )
     .bind(m)
-    .bind(effective_on)
+    .bind(run)
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    let total = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM ({DUE}) d WHERE d.base_value IS NULL"
-    ))
+    let total = sqlx::query_scalar(
+        "SELECT count(*) FROM cpi_missing_index WHERE municipality_id = $1 AND run_id = $2",
+    )
     .bind(m)
-    .bind(effective_on)
+    .bind(run)
     .fetch_one(conn)
     .await?;
     Ok((rows, total))

@@ -287,3 +287,26 @@ pub async fn insert_house_rules(
     .rows_affected();
     Ok(n == 1)
 }
+
+/// Benchmark and demo data: a KPI value for every month from `from` to `to` that has none,
+/// rising by 0,3 a month from 110,0 (the shape, not SSB's numbers).
+pub async fn seed_kpi_series(
+    conn: &mut PgConnection,
+    m: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "INSERT INTO kpi_values (municipality_id, month, value, source)
+         SELECT $1, g.month::date, 110.0 + 0.3 * (row_number() OVER (ORDER BY g.month) - 1),
+                'Eksempelverdier (ikke fra SSB)'
+           FROM generate_series(date_trunc('month', $2::date), date_trunc('month', $3::date), interval '1 month') AS g (month)
+         ON CONFLICT (municipality_id, month) DO NOTHING",
+    )
+    .bind(m)
+    .bind(from)
+    .bind(to)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
