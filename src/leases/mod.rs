@@ -12,6 +12,7 @@ pub mod lists;
 pub mod model;
 pub mod repo;
 pub mod rules;
+pub mod settings;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -62,4 +63,5 @@ pub fn routes() -> Router<AppState> {
         .route("/leiekontrakter/{id}/avslutt", post(handlers::end))
         .merge(cpi::routes())
         .merge(import::routes())
+        .merge(settings::routes())
 }

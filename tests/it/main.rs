@@ -14,6 +14,7 @@ mod dwellings;
 mod isolation;
 mod jobs;
 mod leases;
+mod leases_cpi;
 mod meetings;
 mod menu;
 mod privacy;
