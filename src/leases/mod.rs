@@ -6,6 +6,7 @@
 pub mod cpi;
 pub mod import;
 pub mod rules;
+pub mod seed;
 
 use axum::Router;
 

@@ -62,9 +62,15 @@ pub fn open_ended_on(end: NaiveDate) -> NaiveDate {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OpenEnded {
     /// The end is near: decide and, unless renewed, write the demand to move.
-    Approaching { ends_on: NaiveDate, open_ended_on: NaiveDate },
+    Approaching {
+        ends_on: NaiveDate,
+        open_ended_on: NaiveDate,
+    },
     /// The end has passed: the demand must be written before `open_ended_on`.
-    Urgent { ends_on: NaiveDate, open_ended_on: NaiveDate },
+    Urgent {
+        ends_on: NaiveDate,
+        open_ended_on: NaiveDate,
+    },
     /// More than three months after the end and no demand: the lease is open-ended.
     Lapsed { open_ended_on: NaiveDate },
 }
@@ -114,9 +120,15 @@ pub fn open_ended_warning(
     if today >= open_ended_on {
         Some(OpenEnded::Lapsed { open_ended_on })
     } else if today > ends_on {
-        Some(OpenEnded::Urgent { ends_on, open_ended_on })
+        Some(OpenEnded::Urgent {
+            ends_on,
+            open_ended_on,
+        })
     } else if (ends_on - today).num_days() <= WARN_DAYS_BEFORE_END {
-        Some(OpenEnded::Approaching { ends_on, open_ended_on })
+        Some(OpenEnded::Approaching {
+            ends_on,
+            open_ended_on,
+        })
     } else {
         None
     }
@@ -216,7 +228,10 @@ mod tests {
     fn the_open_ended_warning_starts_ahead_and_grows_urgent() {
         let end = d(2027, 6, 30);
         assert_eq!(open_ended_on(end), d(2027, 9, 30));
-        assert_eq!(open_ended_warning(Some(end), false, false, d(2027, 3, 1)), None);
+        assert_eq!(
+            open_ended_warning(Some(end), false, false, d(2027, 3, 1)),
+            None
+        );
         assert!(matches!(
             open_ended_warning(Some(end), false, false, d(2027, 4, 1)),
             Some(OpenEnded::Approaching { .. })
@@ -229,8 +244,14 @@ mod tests {
             open_ended_warning(Some(end), false, false, d(2027, 9, 30)),
             Some(OpenEnded::Lapsed { .. })
         ));
-        assert_eq!(open_ended_warning(Some(end), true, false, d(2027, 7, 1)), None);
-        assert_eq!(open_ended_warning(Some(end), false, true, d(2027, 7, 1)), None);
+        assert_eq!(
+            open_ended_warning(Some(end), true, false, d(2027, 7, 1)),
+            None
+        );
+        assert_eq!(
+            open_ended_warning(Some(end), false, true, d(2027, 7, 1)),
+            None
+        );
         assert_eq!(open_ended_warning(None, false, false, d(2027, 7, 1)), None);
     }
 

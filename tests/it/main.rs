@@ -13,6 +13,8 @@ mod decisions;
 mod dwellings;
 mod isolation;
 mod jobs;
+mod leases_import;
+mod leases_seed;
 mod meetings;
 mod menu;
 mod privacy;
