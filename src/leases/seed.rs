@@ -329,7 +329,7 @@ pub async fn seed_scale(
     Ok(())
 }
 
-/// `count` leases in municipality `m`, set-based, on its let and notice-given units that
+/// `count` leases in municipality `m`, set-based (numbered in order of their start), on its let and notice-given units that
 /// have no lease yet: lease k goes to unit k mod L; the first round is each unit's current
 /// lease (from the date the unit was let; on notice for units on notice), later rounds are
 /// ended leases before it, 1 500 days apart so they never overlap. Each has its initial
@@ -362,11 +362,12 @@ pub async fn seed_leases(
                                                        AND l.dwelling_id = d.id)
          ), n AS (SELECT count(*)::int AS l FROM u),
          k AS (
-           SELECT g AS k, g / n.l AS gen, u.*,
+           SELECT gen * n.l + u.i AS k, gen, u.*,
                   CASE WHEN u.ustatus = 'let' THEN u.status_since
                        ELSE u.status_since - 700 - u.h % 500 END AS s0
-             FROM generate_series(0, $2::int4 - 1) g CROSS JOIN n JOIN u ON u.i = g % n.l
-            WHERE n.l > 0
+             FROM u CROSS JOIN n
+            CROSS JOIN LATERAL generate_series(0, ($2::int4 - 1 - u.i) / n.l) gen
+            WHERE u.i < $2::int4
          ), d AS (
            SELECT k.*,
                   CASE WHEN gen = 0 THEN NULL ELSE s0 - 20 - (gen - 1) * 1500 - h % 10 END AS ended_on
@@ -424,7 +425,7 @@ pub async fn seed_leases(
                 monthly_rent, deposit_kind, deposit_amount, deposit_bank, deposit_account, guarantor,
                 guarantee_reference, short_term_ground_id, short_term_notice_on, signed_on, notice_by,
                 notice_given_on, notice_effective_on, ended_on, end_reason, imported)
-         SELECT $1, id, $2 + k, dwelling_id, tenant_id, status::lease_status, starts_on, ends_on, rent,
+         SELECT $1, id, $2 + (row_number() OVER (ORDER BY starts_on, k))::int4 - 1, dwelling_id, tenant_id, status::lease_status, starts_on, ends_on, rent,
                 deposit_kind, CASE WHEN deposit_kind = 'none' THEN 0 ELSE 3 * rent END,
                 CASE WHEN deposit_kind = 'account' THEN 'SpareBank 1 SMN' ELSE '' END,
                 CASE WHEN deposit_kind = 'account' THEN '15031234562' ELSE '' END,
@@ -436,7 +437,7 @@ pub async fn seed_leases(
                 CASE WHEN status = 'ended'
                      THEN (ARRAY['own_home','municipal_dwelling','institution','evicted','died','other'])[1 + h % 6] END,
                 true
-           FROM seed_leases ORDER BY k",
+           FROM seed_leases ORDER BY starts_on, k",
     )
     .bind(m)
     .bind(first)
