@@ -1,4 +1,4 @@
-//! Demo and benchmark leases. Demo: for each demo municipality a dozen tenancies on let
+//! Demo and benchmark leases. Demo: for each demo municipality ten or more tenancies on let
 //! units (most three-year leases, some ending within six months with and without a
 //! written demand to move, shorter ones with their § 11-1 basis, one on notice, one
 //! ended), each with its initial rent and some with an older CPI adjustment, all relative
@@ -111,7 +111,12 @@ struct DemoUnit {
 
 /// The demo tenancies of one municipality on its let units (and one on notice, one ended
 /// on a vacant unit), each unit used once.
-fn plan_demo(units: &[DemoUnit], grounds: &[Uuid], today: NaiveDate) -> Vec<DemoLease> {
+fn plan_demo(
+    units: &[DemoUnit],
+    grounds: &[Uuid],
+    three_year: i64,
+    today: NaiveDate,
+) -> Vec<DemoLease> {
     let of = |status: &'static str| units.iter().filter(move |u| u.status == status);
     let mut let_units = of("let");
     let mut out = Vec::new();
@@ -133,7 +138,7 @@ fn plan_demo(units: &[DemoUnit], grounds: &[Uuid], today: NaiveDate) -> Vec<Demo
         },
     };
     // Three-year leases started over the last two and a half years.
-    for i in 0..6i64 {
+    for i in 0..three_year {
         let Some(u) = let_units.next() else { break };
         let start = today - Duration::days(60 + 150 * i);
         out.push(lease(u, start, Some(rules::end_after(start, 36))));
@@ -183,14 +188,16 @@ fn out_len_even(id: &Uuid) -> bool {
     id.as_bytes()[15] % 2 == 0
 }
 
-/// A synthetic identity number (month + 80, Skatteetaten's test numbers) for a birth date.
+/// A synthetic identity number (month + 40, NAV's synthetic numbers) for a birth date: never
+/// a real person's, and never one of the demo applicants (month + 80), so demo tenants are
+/// people of their own.
 fn test_national_id(birth: NaiveDate, salt: usize) -> Option<String> {
     (0..400).find_map(|i| {
         let individual = (salt * 37 + i) % 500;
         complete_national_id(&format!(
             "{:02}{:02}{:02}{individual:03}",
             birth.day(),
-            birth.month() + 80,
+            birth.month() + 40,
             birth.year() % 100
         ))
     })
@@ -214,7 +221,8 @@ async fn demo_one(
     .bind(m)
     .fetch_all(&mut *conn)
     .await?;
-    let plan = plan_demo(&units, &grounds, today);
+    // Levanger (the first) has the most; about thirty in all.
+    let plan = plan_demo(&units, &grounds, if salt == 1 { 6 } else { 2 }, today);
     let mut people = NewPeople::default();
     let mut leases = NewLeases::default();
     for (i, l) in plan.iter().enumerate() {

@@ -569,3 +569,46 @@ async fn only_lease_managers_import_and_another_municipalitys_import_is_not_foun
     let path = path.split('?').next().unwrap();
     assert_eq!(c.get(path).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn concurrent_confirms_of_overlapping_leases_import_one_and_refuse_the_other() {
+    let app = TestApp::spawn().await;
+    let unit = free_units(&app, "5037", "let", 1).await.remove(0);
+    let line = |name: &str, start: String| {
+        format!(
+            "{HEADER}\n{};{};{name};;01.01.1980;;{start};;8 000;;;;;;;;;;\n",
+            unit.0, unit.1
+        )
+    };
+    let mut a = app.login("levanger.saksbehandler").await;
+    let mut b = app.login("levanger.saksbehandler").await;
+    let pa = upload(&mut a, line("Først", app.day(-60)).into_bytes(), None).await;
+    let pb = upload(&mut b, line("Sist", app.day(-30)).into_bytes(), None).await;
+    let (ca, cb) = (confirm_path(&pa), confirm_path(&pb));
+    let (ra, rb) = tokio::join!(a.post(&ca, &[]), b.post(&cb, &[]));
+    let mut statuses = [ra.status, rb.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY],
+        "{} / {}",
+        ra.text,
+        rb.text
+    );
+    let refused = if ra.status == StatusCode::UNPROCESSABLE_ENTITY {
+        &ra
+    } else {
+        &rb
+    };
+    assert!(refused.text.contains("overlapper"), "{}", refused.text);
+    let on_unit: i64 = app
+        .tenant("5037")
+        .await
+        .scalar(
+            "SELECT count(*) FROM leases WHERE dwelling_id = $1",
+            &[Arg::Id(unit.2)],
+        )
+        .await;
+    assert_eq!(on_unit, 1, "the database keeps one lease on the unit");
+    assert_eq!(app.audit_count("lease.imported").await, 1);
+}
