@@ -12,6 +12,7 @@ pub mod lists;
 pub mod model;
 pub mod repo;
 pub mod rules;
+pub mod seed;
 pub mod settings;
 
 use axum::routing::{get, post};

@@ -178,6 +178,7 @@ pub async fn demo(owner: &PgPool, today: chrono::NaiveDate) -> anyhow::Result<bo
     let muni_ids: Vec<Uuid> = munis.iter().map(|m| m.0).collect();
     crate::dwellings::seed_demo(&mut tx, &munis, today).await?;
     crate::applications::seed_demo(&mut tx, &munis, today).await?;
+    crate::leases::seed::seed_demo(&mut tx, &munis, today).await?;
     crate::decisions::seed::seed(&mut tx, &muni_ids, today).await?;
     crate::allocation::seed(&mut tx, &muni_ids).await?;
     for m in &muni_ids {

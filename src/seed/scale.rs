@@ -81,6 +81,7 @@ pub async fn scale(
     }
     crate::dwellings::seed_scale(&mut tx, &ids, factor, today).await?;
     crate::applications::seed_scale(&mut tx, &ids, factor, today).await?;
+    crate::leases::seed::seed_scale(&mut tx, &ids, factor, today).await?;
     crate::decisions::seed::seed(&mut tx, &ids, today).await?;
     crate::allocation::seed(&mut tx, &ids).await?;
     crate::meetings::seed_scale(&mut tx, &ids, today).await?;

@@ -15,6 +15,8 @@ mod isolation;
 mod jobs;
 mod leases;
 mod leases_cpi;
+mod leases_import;
+mod leases_seed;
 mod meetings;
 mod menu;
 mod privacy;
