@@ -733,11 +733,13 @@ pub struct ContractPage {
     pub id: Uuid,
     pub title: String,
     pub blocks: Vec<Block>,
+    /// Not signed yet (a signed one without an archived copy is from before Bosak).
+    pub draft: bool,
 }
 
 enum Contract {
     Archived(Uuid),
-    Live(String, String, Vec<Block>),
+    Live(String, String, Vec<Block>, bool),
 }
 
 async fn contract_of(ctx: &Ctx, id: Uuid) -> AppResult<Contract> {
@@ -763,16 +765,22 @@ async fn contract_of(ctx: &Ctx, id: Uuid) -> AppResult<Contract> {
     )
     .await?;
     tx.commit().await?;
-    Ok(Contract::Live(author, footer, blocks))
+    Ok(Contract::Live(
+        author,
+        footer,
+        blocks,
+        l.status == Status::Draft,
+    ))
 }
 
 pub async fn contract_html(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     match contract_of(&ctx, id).await? {
         Contract::Archived(a) => Ok(Redirect::to(&format!("/brev/{a}")).into_response()),
-        Contract::Live(_, _, blocks) => render(&ContractPage {
+        Contract::Live(_, _, blocks, draft) => render(&ContractPage {
             id,
             title: LetterKind::Contract.title().into(),
             blocks,
+            draft,
         }),
     }
 }
@@ -780,7 +788,7 @@ pub async fn contract_html(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
 pub async fn contract_pdf(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     let (author, footer, blocks) = match contract_of(&ctx, id).await? {
         Contract::Archived(a) => return Ok(Redirect::to(&format!("/brev/{a}.pdf")).into_response()),
-        Contract::Live(author, footer, blocks) => (author, footer, blocks),
+        Contract::Live(author, footer, blocks, _) => (author, footer, blocks),
     };
     let pdf = tokio::task::spawn_blocking(move || {
         crate::letters::pdf::render(LetterKind::Contract.title(), &author, &footer, &blocks)

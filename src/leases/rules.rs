@@ -96,6 +96,20 @@ impl OpenEnded {
         }
     }
 
+    /// The warning in a few words, for a list.
+    pub fn short(&self) -> String {
+        let d = crate::web::format::date;
+        match self {
+            OpenEnded::Approaching { open_ended_on, .. }
+            | OpenEnded::Urgent { open_ended_on, .. } => {
+                format!("Fraflyttingsvarsel må sendes før {}", d(*open_ended_on))
+            }
+            OpenEnded::Lapsed { open_ended_on } => {
+                format!("Tidsubestemt fra {}", d(*open_ended_on))
+            }
+        }
+    }
+
     pub fn severity(&self) -> &'static str {
         match self {
             OpenEnded::Approaching { .. } => "warning",
