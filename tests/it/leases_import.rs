@@ -612,3 +612,61 @@ async fn concurrent_confirms_of_overlapping_leases_import_one_and_refuse_the_oth
     assert_eq!(on_unit, 1, "the database keeps one lease on the unit");
     assert_eq!(app.audit_count("lease.imported").await, 1);
 }
+
+#[tokio::test]
+async fn units_follow_their_imported_leases_and_a_status_that_cannot_follow_is_refused() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let let_unit = free_units(&app, "5037", "let", 1).await.remove(0);
+    let maintenance = free_units(&app, "5037", "maintenance", 1).await.remove(0);
+    // An ended tenancy on a let unit with no other lease: the unit is vacant from its end.
+    let ended = app.today() - chrono::Duration::days(15);
+    let file = format!(
+        "{HEADER}\n\
+         {};{};Avsluttet Leietaker;;01.01.1960;;{};;8 000;;;;;;;;avsluttet;{};død\n\
+         {};{};Ny Leietaker;;01.01.1980;;{};;8 000;;;;;;;;;;\n",
+        let_unit.0,
+        let_unit.1,
+        app.day(-2000),
+        ended.format("%d.%m.%Y"),
+        maintenance.0,
+        maintenance.1,
+        app.day(-10),
+    );
+    let preview = upload(&mut c, file.into_bytes(), None).await;
+    let summary = preview.text_of("#import-feil");
+    assert!(
+        summary.contains("Linje 3, kolonne «Bruksenhetsnummer»: En bolig med status «Under vedlikehold» kan ikke få status «Utleid»"),
+        "{summary}"
+    );
+    assert_eq!(preview.count("#linje-2 .ds-tag[data-color=danger]"), 0);
+    let file = format!(
+        "{HEADER}\n{};{};Avsluttet Leietaker;;01.01.1960;;{};;8 000;;;;;;;;avsluttet;{};død\n",
+        let_unit.0,
+        let_unit.1,
+        app.day(-2000),
+        ended.format("%d.%m.%Y"),
+    );
+    let preview = upload(&mut c, file.into_bytes(), None).await;
+    let done = c.post(&confirm_path(&preview), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let t = app.tenant("5037").await;
+    let (status, since): (String, chrono::NaiveDate) = {
+        let mut tx = t.tx().await;
+        let row = sqlx::query_as("SELECT status::text, status_since FROM dwellings WHERE id = $1")
+            .bind(let_unit.2)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        row
+    };
+    assert_eq!((status.as_str(), since), ("vacant", ended));
+    let reason: String = t
+        .scalar(
+            "SELECT l.status::text || ' ' || l.end_reason FROM leases l WHERE l.dwelling_id = $1",
+            &[Arg::Id(let_unit.2)],
+        )
+        .await;
+    assert_eq!(reason, "ended died");
+}
