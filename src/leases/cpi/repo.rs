@@ -497,6 +497,30 @@ impl RentChangeRow {
     pub fn reason_label(&self) -> &'static str {
         super::model::reason_label(&self.reason)
     }
+    pub fn effective(&self) -> String {
+        crate::web::format::date(self.effective_on)
+    }
+    pub fn set(&self) -> String {
+        crate::web::format::date(self.set_on)
+    }
+    pub fn rent(&self) -> String {
+        crate::web::format::kroner(self.monthly_rent)
+    }
+    pub fn previous(&self) -> String {
+        self.previous_rent
+            .map(crate::web::format::kroner)
+            .unwrap_or_default()
+    }
+    pub fn change(&self) -> String {
+        self.previous_rent
+            .map(|p| super::model::change_text(p, self.monthly_rent))
+            .unwrap_or_default()
+    }
+    pub fn index_month_text(&self) -> String {
+        self.index_month
+            .map(crate::leases::settings::model::month_text)
+            .unwrap_or_default()
+    }
 }
 
 /// A lease's rent history, newest first.
