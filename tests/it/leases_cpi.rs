@@ -365,6 +365,17 @@ async fn a_run_proposes_by_the_index_rounds_down_and_approval_writes_rent_and_on
         assert_eq!(history.len(), 2);
         assert_eq!(history[0].reason, "cpi");
         assert!(history[0].letter_id.is_some());
+        let html = askama::Template::render(&bosak::leases::cpi::handlers::RentHistory { history })
+            .unwrap()
+            .replace('\u{a0}', " ");
+        assert!(
+            html.contains("KPI-regulering (husleieloven § 4-2)"),
+            "{html}"
+        );
+        assert!(
+            html.contains("8 725,00 kr") && html.contains("+2,6 %"),
+            "{html}"
+        );
         tx.commit().await.unwrap();
     }
 

@@ -330,7 +330,12 @@ pub async fn approve(ctx: Ctx, Id(id): Id, Form(f): Form<VersionForm>) -> AppRes
     let outcome = commands::approve(&mut tx, ctx.actor(), &r, version(&f.version)).await;
     match db::commit(tx, outcome).await {
         Ok(_) => {
-            letters::write_for_run(&ctx.state.pool, r.municipality_id, id, NOTICE_BUDGET).await?;
+            // The rent changes are committed; a notice that fails here is written later.
+            if let Err(e) =
+                letters::write_for_run(&ctx.state.pool, r.municipality_id, id, NOTICE_BUDGET).await
+            {
+                tracing::warn!(run = %id, error = ?e, "CPI notices left to the scheduled job");
+            }
             Ok(to_run(id))
         }
         Err(refusal) => refused(&ctx, id, refusal).await,
@@ -345,4 +350,12 @@ pub async fn write_notices(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
     tx.commit().await?;
     letters::write_for_run(&ctx.state.pool, r.municipality_id, id, NOTICE_BUDGET).await?;
     Ok(to_run(id))
+}
+
+/// A lease's rent history as the lease page shows it (`templates/leases/cpi_rent_history.html`:
+/// include it with `history` in scope, or render this and embed it).
+#[derive(Template)]
+#[template(path = "leases/cpi_rent_history.html")]
+pub struct RentHistory {
+    pub history: Vec<super::RentChangeRow>,
 }

@@ -139,7 +139,8 @@ pub async fn insert_run(
 
 /// The proposals of a run, and the leases due without a base index, in one statement
 /// over every lease due (one pass: hash joins over the municipality's leases, their latest
-/// rent changes and the KPI values). Returns how many leases it proposes to adjust.
+/// rent changes and the KPI values; inserted in key order, which keeps the index inserts
+/// and the foreign key checks local). Returns how many leases it proposes to adjust.
 pub async fn propose(
     conn: &mut PgConnection,
     m: Uuid,
@@ -161,7 +162,8 @@ pub async fn propose(
          SELECT d.municipality_id, $3, d.lease_id, d.old_rent, d.base_month, d.base_value, n.new_rent
            FROM d
           CROSS JOIN LATERAL (SELECT {new_rent} AS new_rent) n
-          WHERE d.base_value IS NOT NULL AND n.new_rent <> d.old_rent"
+          WHERE d.base_value IS NOT NULL AND n.new_rent <> d.old_rent
+          ORDER BY d.lease_id"
     ))
     .bind(m)
     .bind(effective_on)
@@ -496,6 +498,30 @@ pub struct RentChangeRow {
 impl RentChangeRow {
     pub fn reason_label(&self) -> &'static str {
         super::model::reason_label(&self.reason)
+    }
+    pub fn effective(&self) -> String {
+        crate::web::format::date(self.effective_on)
+    }
+    pub fn set(&self) -> String {
+        crate::web::format::date(self.set_on)
+    }
+    pub fn rent(&self) -> String {
+        crate::web::format::kroner(self.monthly_rent)
+    }
+    pub fn previous(&self) -> String {
+        self.previous_rent
+            .map(crate::web::format::kroner)
+            .unwrap_or_default()
+    }
+    pub fn change(&self) -> String {
+        self.previous_rent
+            .map(|p| super::model::change_text(p, self.monthly_rent))
+            .unwrap_or_default()
+    }
+    pub fn index_month_text(&self) -> String {
+        self.index_month
+            .map(crate::leases::settings::model::month_text)
+            .unwrap_or_default()
     }
 }
 
