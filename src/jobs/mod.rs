@@ -39,16 +39,19 @@ pub enum Job {
     Retention,
     /// Signed leases whose start date has come become active.
     ActivateLeases,
+    /// The notices of an approved CPI adjustment not yet written (husleieloven § 4-2).
+    CpiNotices,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 7] = [
         Job::CloseExpiredRefusals,
         Job::OverdueOffers,
         Job::InterimPromises,
         Job::ExpiredSessions,
         Job::Retention,
         Job::ActivateLeases,
+        Job::CpiNotices,
     ];
 
     pub fn key(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Job {
             Job::ExpiredSessions => "expired_sessions",
             Job::Retention => "retention",
             Job::ActivateLeases => "activate_leases",
+            Job::CpiNotices => "cpi_notices",
         }
     }
 
@@ -70,6 +74,7 @@ impl Job {
             Job::ExpiredSessions => "Slette utløpte innlogginger",
             Job::Retention => "Anonymisere saker etter oppbevaringstiden",
             Job::ActivateLeases => "Aktivere signerte leiekontrakter ved leiestart",
+            Job::CpiNotices => "Skrive varsler om KPI-regulering",
         }
     }
 
@@ -80,6 +85,7 @@ impl Job {
             | Job::InterimPromises
             | Job::ActivateLeases => Duration::from_secs(3600),
             Job::ExpiredSessions => Duration::from_secs(900),
+            Job::CpiNotices => Duration::from_secs(300),
             // Retention counts in years; once a day is early enough.
             Job::Retention => Duration::from_secs(24 * 3600),
         }
@@ -121,6 +127,12 @@ impl Job {
             Job::ActivateLeases => {
                 let n = crate::leases::commands::activate_started(&state.pool, today).await?;
                 Ok(format!("{n} leiekontrakter aktivert"))
+            }
+            Job::CpiNotices => {
+                let n =
+                    crate::leases::cpi::letters::write_due(&state.pool, Duration::from_secs(50))
+                        .await?;
+                Ok(format!("{n} varsler om KPI-regulering skrevet"))
             }
         }
     }

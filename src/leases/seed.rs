@@ -14,49 +14,12 @@ use super::rules;
 use crate::applications::model::complete_national_id;
 use crate::seed::with_tenant;
 
-/// § 11-1 grounds every demo and scale municipality has: (label, notice text).
-const GROUNDS: &[(&str, &str)] = &[
-    (
-        "Gjennomgangsbolig",
-        "Boligen er en gjennomgangsbolig som kommunen leier ut til vanskeligstilte på boligmarkedet i en overgangsperiode. Leieavtalen kan derfor være kortere enn tre år, og du har færre rettigheter enn i en vanlig leieavtale (husleieloven § 11-1).",
-    ),
-    (
-        "Bolig med oppfølging",
-        "Boligen leies ut sammen med oppfølging fra kommunen i en avgrenset periode. Leieavtalen kan derfor være kortere enn tre år, og du har færre rettigheter enn i en vanlig leieavtale (husleieloven § 11-1).",
-    ),
-    (
-        "Midlertidig bolig i påvente av varig bolig",
-        "Boligen er et midlertidig tilbud til du får en varig bolig. Leieavtalen kan derfor være kortere enn tre år, og du har færre rettigheter enn i en vanlig leieavtale (husleieloven § 11-1).",
-    ),
-];
-
-/// Creates the grounds the seeds use where missing; returns the ids of [`GROUNDS`].
+/// The municipality's active § 11-1 grounds (its defaults, `leases::settings`, when it has
+/// none yet): the short demo and scale leases name them.
 async fn ensure_grounds(conn: &mut PgConnection, m: Uuid) -> anyhow::Result<Vec<Uuid>> {
-    let mut ids = Vec::new();
-    for (i, (label, text)) in GROUNDS.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO short_term_grounds (municipality_id, id, label, notice_text, sort_order)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (municipality_id, lower(label)) DO NOTHING",
-        )
-        .bind(m)
-        .bind(Uuid::now_v7())
-        .bind(label)
-        .bind(text)
-        .bind(10 * (i as i32 + 1))
-        .execute(&mut *conn)
-        .await?;
-        ids.push(
-            sqlx::query_scalar(
-                "SELECT id FROM short_term_grounds WHERE municipality_id = $1 AND lower(label) = lower($2)",
-            )
-            .bind(m)
-            .bind(label)
-            .fetch_one(&mut *conn)
-            .await?,
-        );
-    }
-    Ok(ids)
+    let grounds = crate::leases::settings::repo::active_grounds(conn, m).await?;
+    anyhow::ensure!(!grounds.is_empty(), "no § 11-1 grounds for {m}");
+    Ok(grounds.into_iter().map(|g| g.id).collect())
 }
 
 const FIRST: &[&str] = &[
@@ -334,6 +297,16 @@ pub async fn seed_scale(
     for m in municipalities {
         seed_leases(conn, *m, each, today).await?;
     }
+    // An open CPI run with its proposals for the benchmark's run page.
+    with_tenant(conn, municipalities[0]).await?;
+    let by: Uuid = sqlx::query_scalar(
+        "SELECT u.id FROM users u JOIN memberships g ON g.user_id = u.id
+          WHERE g.municipality_id = $1 AND g.role = 'admin' ORDER BY u.username LIMIT 1",
+    )
+    .bind(municipalities[0])
+    .fetch_one(&mut *conn)
+    .await?;
+    crate::leases::cpi::seed_scale_run(conn, municipalities[0], by, today).await?;
     Ok(())
 }
 

@@ -350,6 +350,7 @@ pub async fn ensure_context_defaults(
     crate::decisions::ensure_defaults(conn, municipality).await?;
     crate::allocation::ensure_defaults(conn, municipality).await?;
     crate::letters::mandatory::ensure_defaults(conn, municipality).await?;
+    crate::leases::settings::ensure_defaults(conn, municipality).await?;
     Ok(())
 }
 

@@ -21,6 +21,33 @@ async fn tenant_id(app: &TestApp, number: &str, sql: &str) -> String {
     id.to_string()
 }
 
+/// A CPI run of Verdal's (with the KPI value it needs).
+async fn verdal_cpi_run(app: &TestApp) -> String {
+    let m = app.municipality_id("5038").await;
+    let by = app.user_id("verdal.saksbehandler").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    bosak::leases::settings::ensure_defaults(&mut tx, m)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO kpi_values (municipality_id, month, value, source) VALUES ($1, date '2026-01-01', 130.0, 'SSB')")
+        .bind(m)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO cpi_runs (municipality_id, id, index_month, index_value, notice_on, effective_on, created_by)
+         VALUES ($1, gen_random_uuid(), date '2026-01-01', 130.0, date '2026-12-01', date '2027-01-01', $2) RETURNING id",
+    )
+    .bind(m)
+    .bind(by)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id.to_string()
+}
+
 /// A fingerprint of Verdal's data: row counts and version sums of the tables users change.
 async fn verdal_fingerprint(app: &TestApp) -> Vec<i64> {
     let m = app.municipality_id("5038").await;
@@ -213,6 +240,8 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
     let verdal_user = app.user_id("verdal.saksbehandler").await.to_string();
     let notice = verdal_id(&app, "SELECT id FROM advance_notices LIMIT 1").await;
     let lease = verdal_lease(&app).await;
+    let cpi_run = verdal_cpi_run(&app).await; // also seeds Verdal's § 11-1 grounds
+    let ground = verdal_id(&app, "SELECT id FROM short_term_grounds LIMIT 1").await;
     let ids = |entity: &str| -> Option<String> {
         Some(match entity {
             "application" => application.clone(),
@@ -237,6 +266,8 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
             "paragraph" => paragraph.clone(),
             "advance_notice" => notice.clone(),
             "lease" => lease.clone(),
+            "cpi_run" => cpi_run.clone(),
+            "short_term_ground" => ground.clone(),
             _ => return None,
         })
     };

@@ -100,6 +100,8 @@ pub fn fill(route: &str, ids: &dyn Fn(&str) -> Option<String>) -> Option<String>
             (_, "forhandsvarsel") => "advance_notice",
             (_, "leiekontrakter") => "lease",
             (_, "soknadsgrunner") => "reason",
+            (_, "kpi") => "cpi_run",
+            (_, "korttidsgrunnlag") => "short_term_ground",
             (_, "typer") => "kind",
             (_, "standardtekster") => "paragraph",
             _ => return None,
