@@ -838,3 +838,50 @@ async fn leases_ending_without_a_review_are_proposed_for_the_allocation_meeting(
     let page = c.get(&format!("/moter/{next}")).await;
     assert_eq!(page.count(&format!("#pick-l-{lease}")), 0);
 }
+
+#[tokio::test]
+async fn a_tenant_whose_lease_runs_is_not_anonymised_when_an_old_case_is_due() {
+    let app = TestApp::spawn().await;
+    let f = crate::privacy::retention_fixture(&app).await;
+    // The applicant of the old, due case rents a dwelling now (a tenancy from before Bosak).
+    let unit = vacant_unit(&app).await;
+    let lease = Uuid::now_v7();
+    app.tenant("5037")
+        .await
+        .exec(
+            "INSERT INTO leases (municipality_id, id, lease_no, dwelling_id, tenant_id, status,
+                                 starts_on, monthly_rent, signed_on)
+             VALUES ($1, $2, 990001, $3, $4, 'active', $5, 850000, $5)",
+            &[
+                Arg::Municipality,
+                lease.into(),
+                unit.into(),
+                f.applicant.into(),
+                (app.today() - chrono::Duration::days(100)).into(),
+            ],
+        )
+        .await;
+    let mut admin = app.login("levanger.admin").await;
+    let dry = admin.get("/innstillinger/personvern").await;
+    assert!(
+        !dry.texts("#due tbody tr td:first-child")
+            .contains(&f.old_number),
+        "the case of a current tenant is not due"
+    );
+    bosak::jobs::run_due(&app.state).await;
+    let name: String = column(&app, "people", "name", f.applicant).await;
+    assert_ne!(name, "Anonymisert", "the lease still names its tenant");
+    // Once the lease has ended, the case is due again.
+    app.tenant("5037")
+        .await
+        .exec(
+            "UPDATE leases SET status = 'ended', ended_on = starts_on + 1, end_reason = 'other'
+              WHERE municipality_id = $1 AND id = $2",
+            &[Arg::Municipality, lease.into()],
+        )
+        .await;
+    let dry = admin.get("/innstillinger/personvern").await;
+    assert!(dry
+        .texts("#due tbody tr td:first-child")
+        .contains(&f.old_number));
+}

@@ -19,7 +19,7 @@ mod leases_import;
 mod leases_seed;
 mod meetings;
 mod menu;
-mod privacy;
+pub mod privacy;
 mod production;
 mod provisioning;
 mod request_login;
