@@ -410,8 +410,7 @@ pub async fn insert_renewal(
                 coalesce(o.dwelling_types, '{}'), coalesce(o.services_wanted, '{}'), 'at_risk',
                 $9, coalesce(o.needs_wheelchair, false), coalesce(o.needs_ground_floor, false),
                 coalesce(o.needs_home_followup, false), coalesce(o.care_level, 'none'),
-                coalesce(o.wished_area_ids, '{}'), coalesce(o.consent_nav, false),
-                coalesce(o.consent_health, false), $10, $8
+                coalesce(o.wished_area_ids, '{}'), false, false, $10, $8
            FROM (SELECT 1) AS one
            LEFT JOIN applications o ON o.municipality_id = $1 AND o.id = $11",
     )

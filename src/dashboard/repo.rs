@@ -73,8 +73,10 @@ pub async fn figures(
                 (SELECT count(*) FROM leases l WHERE l.municipality_id = s.municipality_id
                    AND l.status IN ('signed', 'active') AND l.demand_to_move_on IS NULL
                    AND l.ends_on <= $3 + $5
-                   AND NOT EXISTS (SELECT 1 FROM lease_reviews r WHERE r.municipality_id = l.municipality_id
-                                     AND r.lease_id = l.id AND r.renewal_application_id IS NOT NULL)) AS leases_lapsing
+                   AND NOT EXISTS (SELECT 1 FROM lease_reviews rv JOIN applications ra
+                  ON ra.municipality_id = rv.municipality_id AND ra.id = rv.renewal_application_id
+                WHERE rv.municipality_id = l.municipality_id AND rv.lease_id = l.id
+                  AND ra.status NOT IN ('rejected', 'withdrawn', 'closed_without_decision'))) AS leases_lapsing
            FROM municipality_settings s
            LEFT JOIN LATERAL (SELECT mt.id, mt.starts_at FROM meetings mt
                                WHERE mt.municipality_id = s.municipality_id AND mt.cancelled_at IS NULL

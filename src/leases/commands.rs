@@ -79,12 +79,27 @@ async fn unit_free(
     tx: &mut Tx,
     unit: &UnitRow,
     lease: Uuid,
+    offer: Option<Uuid>,
     start: NaiveDate,
     end: Option<NaiveDate>,
 ) -> Outcome<()> {
     let m = unit.municipality_id;
     let blocked = match unit.status {
-        UnitStatus::Vacant | UnitStatus::Reserved => None,
+        UnitStatus::Vacant => None,
+        // Reserved for an accepted offer: only that offer's lease may have it.
+        UnitStatus::Reserved => match offer {
+            Some(o)
+                if crate::allocation::repo::offer(tx, &[m], o)
+                    .await?
+                    .is_some_and(|x| x.dwelling_id == unit.id) =>
+            {
+                None
+            }
+            _ => Some(
+                "Boligen er reservert for et akseptert tilbud. Skriv leiekontrakten fra tilbudet."
+                    .to_string(),
+            ),
+        },
         UnitStatus::Let | UnitStatus::NoticeGiven => match unit.expected_vacant_from {
             Some(free) if start >= free => None,
             Some(free) => Some(format!(
@@ -115,6 +130,16 @@ async fn unit_free(
         return Err(Refusal::field(
             "starts_on",
             format!("{} (leiekontrakt nr. {no})", model::OVERLAP),
+        ));
+    }
+    // A lease past its end date still holds the unit while it runs, until notice or a
+    // demand to move fixes when it is released (husleieloven § 9-2).
+    if let Some(no) = repo::holding(tx, m, unit.id, lease, start).await? {
+        return Err(Refusal::field(
+            "starts_on",
+            format!(
+                "Leiekontrakt nr. {no} løper fortsatt uten oppsigelse eller fraflyttingsvarsel som frigjør boligen før denne datoen."
+            ),
         ));
     }
     Ok(())
@@ -189,6 +214,13 @@ async fn audited(
     Ok(())
 }
 
+fn offer_of(source: &Source<'_>) -> Option<Uuid> {
+    match source {
+        Source::Offer(o) => Some(o.id),
+        Source::Unit(_) => None,
+    }
+}
+
 /// Writes a draft lease; returns its id.
 pub async fn create(
     tx: &mut Tx,
@@ -212,7 +244,15 @@ pub async fn create(
     };
     Refusal::unless_empty(errors)?;
     let terms = terms.ok_or(AppError::BadRequest)?;
-    unit_free(tx, unit, Uuid::nil(), terms.starts_on, terms.ends_on).await?;
+    unit_free(
+        tx,
+        unit,
+        Uuid::nil(),
+        offer_of(&source),
+        terms.starts_on,
+        terms.ends_on,
+    )
+    .await?;
     let house_rules_id = repo::house_rules(tx, m, None).await?.map(|h| h.id);
     let (origin, members) = match source {
         Source::Offer(o) => {
@@ -341,7 +381,7 @@ pub async fn update(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &LeaseFor
     let unit = dwellings::unit(tx, &[m], l.dwelling_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    unit_free(tx, &unit, l.id, terms.starts_on, terms.ends_on).await?;
+    unit_free(tx, &unit, l.id, l.offer_id, terms.starts_on, terms.ends_on).await?;
     if !repo::update_terms(tx, m, l.id, form.version(), &terms, actor.user.id)
         .await
         .map_err(refused)?
@@ -412,10 +452,8 @@ pub async fn send_short_term_notice(
             "Orienteringen etter § 11-1 sendes for et utkast til kortere leieforhold med et valgt grunnlag.",
         ));
     }
-    let mut errors = FormErrors::new();
-    let on = model::past_date(&mut errors, "on", &form.on, "Datoen", actor.today);
-    Refusal::unless_empty(errors)?;
-    let on = on.ok_or(AppError::BadRequest)?;
+    // Bosak writes and archives the notice now: it is dated today, whatever was typed.
+    let on = actor.today;
     let letter = letters::send(
         tx,
         l,
@@ -482,7 +520,7 @@ pub async fn sign(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &ActionForm
     let unit = dwellings::unit(tx, &[m], l.dwelling_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    unit_free(tx, &unit, l.id, l.starts_on, l.ends_on).await?;
+    unit_free(tx, &unit, l.id, l.offer_id, l.starts_on, l.ends_on).await?;
     let letter = letters::send(
         tx,
         l,
@@ -512,10 +550,18 @@ pub async fn sign(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &ActionForm
     }
     repo::insert_initial_rent(tx, m, l, on, actor.user.id).await?;
     let reason = format!("Leiekontrakt nr. {} signert", l.lease_no);
-    if unit.status != UnitStatus::Let {
+    // A lease that starts later reserves the unit (the activation job lets it on the
+    // first day); a unit still let or on notice to the previous tenant stays so until
+    // that lease ends.
+    let to = if l.starts_on > actor.today {
+        UnitStatus::Reserved
+    } else {
+        UnitStatus::Let
+    };
+    if matches!(unit.status, UnitStatus::Vacant | UnitStatus::Reserved) && unit.status != to {
         let change = StatusChange {
-            to: UnitStatus::Let,
-            effective_on: l.starts_on.max(unit.status_since),
+            to,
+            effective_on: actor.today.max(unit.status_since),
             expected_vacant_from: None,
             reason: reason.clone(),
         };
@@ -672,10 +718,9 @@ pub async fn demand_to_move(
             "Bare et løpende leieforhold kan få fraflyttingsvarsel.",
         ));
     }
-    let mut errors = FormErrors::new();
-    let on = model::past_date(&mut errors, "on", &form.on, "Datoen", actor.today);
-    Refusal::unless_empty(errors)?;
-    let on = on.ok_or(AppError::BadRequest)?;
+    // Written and archived now, so dated today: the § 9-2 deadline is met or missed by
+    // the day it is actually sent.
+    let on = actor.today;
     if on >= rules::open_ended_on(end) {
         return Err(Refusal::field(
             "on",
@@ -734,7 +779,7 @@ pub async fn advance_notice(
         ));
     }
     let mut errors = FormErrors::new();
-    let on = model::past_date(&mut errors, "on", &form.on, "Datoen", actor.today);
+    let on = Some(actor.today);
     let respond_by = model::any_date(&mut errors, "respond_by", &form.respond_by, "Svarfristen");
     let reasons = forms::text(
         &mut errors,
@@ -807,13 +852,19 @@ pub async fn give_notice(
     if !matches!(by, "tenant" | "landlord") {
         errors.add("by", "Velg hvem som sier opp.");
     }
-    let on = model::past_date(
-        &mut errors,
-        "on",
-        &form.on,
-        "Datoen for oppsigelsen",
-        actor.today,
-    );
+    // The landlord's notice is the letter Bosak sends now; the tenant's is recorded as
+    // received on the day typed.
+    let on = if by == "landlord" {
+        Some(actor.today)
+    } else {
+        model::past_date(
+            &mut errors,
+            "on",
+            &form.on,
+            "Datoen for oppsigelsen",
+            actor.today,
+        )
+    };
     let effective = model::any_date(
         &mut errors,
         "effective_on",
@@ -829,11 +880,13 @@ pub async fn give_notice(
         "Begrunnelsen",
     );
     if let (Some(o), Some(e)) = (on, effective) {
-        if by == "landlord" && e < rules::notice_effective_on(o) {
+        // § 9-6 binds both parties; an earlier end is an agreement, recorded by ending the
+        // lease on the agreed day.
+        if e < rules::notice_effective_on(o) {
             errors.add(
                 "effective_on",
                 format!(
-                    "Oppsigelsesfristen er tre måneder regnet fra utløpet av måneden (husleieloven § 9-6): tidligst {}.",
+                    "Oppsigelsesfristen er tre måneder regnet fra utløpet av måneden (husleieloven § 9-6): tidligst {}. Er partene enige om en tidligere dato, avslutt leieforholdet på den datoen i stedet.",
                     format::date(rules::notice_effective_on(o))
                 ),
             );
@@ -1061,13 +1114,23 @@ pub async fn end(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &ActionForm)
     let unit = dwellings::unit(tx, &[m], l.dwelling_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let next_tenant = repo::leases_of_unit(tx, m, unit.id)
-        .await?
+    // The next lease of the unit decides what it becomes: let when it has begun,
+    // reserved when it begins later, vacant when there is none.
+    let others = repo::leases_of_unit(tx, m, unit.id).await?;
+    let next: Vec<_> = others
         .iter()
-        .any(|x| x.id != l.id && x.status.is_running() && x.starts_on <= actor.today);
-    if matches!(unit.status, UnitStatus::Let | UnitStatus::NoticeGiven) && !next_tenant {
+        .filter(|x| x.id != l.id && x.status.is_running())
+        .collect();
+    let to = if next.iter().any(|x| x.starts_on <= actor.today) {
+        UnitStatus::Let
+    } else if next.is_empty() {
+        UnitStatus::Vacant
+    } else {
+        UnitStatus::Reserved
+    };
+    if matches!(unit.status, UnitStatus::Let | UnitStatus::NoticeGiven) && unit.status != to {
         let change = StatusChange {
-            to: UnitStatus::Vacant,
+            to,
             effective_on: on.max(unit.status_since),
             expected_vacant_from: None,
             reason: format!(

@@ -307,6 +307,8 @@ pub struct LeasePage {
     pub municipality: String,
     pub show_municipality: bool,
     pub rent_now: i64,
+    /// A renewal case is under way or granted.
+    pub renewal_pending: bool,
     pub parties: Vec<Party>,
     pub rents: Vec<RentChange>,
     pub reviews: Vec<Review>,
@@ -337,15 +339,10 @@ impl LeasePage {
         }
     }
     pub fn warning(&self) -> Option<OpenEnded> {
-        let settled = self.l.status == Status::Ended
-            || self.l.status == Status::NoticeGiven
-            || self
-                .reviews
-                .iter()
-                .any(|r| r.renewal_application_id.is_some());
         if !self.l.status.is_running() {
             return None;
         }
+        let settled = self.l.status == Status::NoticeGiven || self.renewal_pending;
         rules::open_ended_warning(
             self.l.ends_on,
             self.l.demand_to_move_on.is_some(),
@@ -523,6 +520,7 @@ async fn page(
     let parties = repo::parties(&mut tx, m, id).await?;
     let rents = repo::rent_history(&mut tx, m, id).await?;
     let reviews = repo::reviews(&mut tx, m, id).await?;
+    let renewal_pending = repo::renewal_pending(&mut tx, m, id).await?;
     let letters = crate::letters::repo::of_entity(&mut tx, m, id).await?;
     audit::record(
         &mut tx,
@@ -545,6 +543,7 @@ async fn page(
                 .unwrap_or_default(),
             show_municipality: munis.len() > 1,
             rent_now,
+            renewal_pending,
             parties,
             rents,
             reviews,

@@ -81,9 +81,13 @@ pub struct Row {
 
 impl Row {
     fn of(r: ListRow, munis: &[MunicipalityRef], today: NaiveDate) -> Row {
-        let settled = r.status == Status::NoticeGiven || r.renewal_application_id.is_some();
-        let warning =
-            rules::open_ended_warning(r.ends_on, r.demand_to_move_on.is_some(), settled, today);
+        let settled = r.status == Status::NoticeGiven || r.renewal_pending;
+        // Only a running lease can become open-ended.
+        let warning = if r.status.is_running() {
+            rules::open_ended_warning(r.ends_on, r.demand_to_move_on.is_some(), settled, today)
+        } else {
+            None
+        };
         Row {
             municipality: munis
                 .iter()

@@ -249,11 +249,12 @@ impl LeaseForm {
                 }
             },
         };
-        if let Some(s) = starts_on {
-            if rules::is_short_term(s, ends_on) && ground.is_none() && ends_on > starts_on {
-                errors.add("short_term_ground_id", SHORT_TERM_REQUIRED);
-            }
+        let short = starts_on.is_some_and(|s| rules::is_short_term(s, ends_on));
+        if short && ground.is_none() && ends_on > starts_on {
+            errors.add("short_term_ground_id", SHORT_TERM_REQUIRED);
         }
+        // A lease of three years or more gives every right: no § 11-1 terms in it.
+        let ground = ground.filter(|_| short);
         let deposit = self.deposit(monthly_rent, errors);
         let eviction_clause = self.eviction_clause;
         Some(Terms {
@@ -618,6 +619,19 @@ mod tests {
             .terms(&[g], &mut e)
             .expect("terms");
         assert!(e.is_empty() && t.is_short_term());
+    }
+
+    #[test]
+    fn a_three_year_lease_carries_no_short_term_ground() {
+        let g = Uuid::now_v7();
+        let mut p = base();
+        p.push(("short_term_ground_id".into(), g.to_string()));
+        let mut e = FormErrors::new();
+        let t = LeaseForm::from_pairs(&p)
+            .terms(&[g], &mut e)
+            .expect("terms");
+        assert!(e.is_empty());
+        assert_eq!(t.short_term_ground_id, None);
     }
 
     #[test]

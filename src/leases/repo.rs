@@ -701,14 +701,34 @@ pub async fn leases_of_unit(
 /// Signed leases whose start has come become active (the scheduled job and every
 /// signing). Set-based; returns how many.
 pub async fn activate_started(conn: &mut PgConnection, today: NaiveDate) -> sqlx::Result<u64> {
-    let r = sqlx::query(
-        "UPDATE leases SET status = 'active', version = version + 1, updated_at = now()
-          WHERE status = 'signed' AND starts_on <= $1",
+    // The unit a lease reserved becomes let the day the lease starts, with its history.
+    let n: i64 = sqlx::query_scalar(
+        "WITH started AS (
+           UPDATE leases SET status = 'active', version = version + 1, updated_at = now()
+            WHERE status = 'signed' AND starts_on <= $1
+           RETURNING municipality_id, dwelling_id, lease_no, starts_on),
+         held AS (
+           SELECT d.municipality_id, d.id, d.status AS from_status, d.status_since, s.lease_no, s.starts_on
+             FROM dwellings d JOIN started s ON s.municipality_id = d.municipality_id AND s.dwelling_id = d.id
+            WHERE d.status IN ('reserved', 'vacant')),
+         moved AS (
+           UPDATE dwellings d SET status = 'let', status_since = greatest(h.status_since, h.starts_on),
+                  expected_vacant_from = NULL, version = d.version + 1, updated_at = now()
+             FROM held h WHERE d.municipality_id = h.municipality_id AND d.id = h.id
+           RETURNING d.id),
+         noted AS (
+           INSERT INTO dwelling_status_changes (municipality_id, id, dwelling_id, effective_on,
+                                                from_status, to_status, reason)
+           SELECT h.municipality_id, gen_random_uuid(), h.id, greatest(h.status_since, h.starts_on),
+                  h.from_status, 'let', 'Leiekontrakt nr. ' || h.lease_no || ' startet'
+             FROM held h
+           RETURNING 1)
+         SELECT (SELECT count(*) FROM started) + 0 * (SELECT count(*) FROM moved) + 0 * (SELECT count(*) FROM noted)",
     )
     .bind(today)
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
-    Ok(r.rows_affected())
+    Ok(n as u64)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -730,6 +750,8 @@ pub struct ListRow {
     pub review_outcome: Option<String>,
     pub reviewed_on: Option<NaiveDate>,
     pub renewal_application_id: Option<Uuid>,
+    /// A renewal case is under way or granted (not refused, withdrawn or closed).
+    pub renewal_pending: bool,
 }
 
 pub struct ListFilter {
@@ -743,7 +765,10 @@ pub struct ListFilter {
 const LIST_SQL: &str = "SELECT l.municipality_id, l.id, l.lease_no, l.status, l.starts_on, l.ends_on,
         l.monthly_rent, pe.name AS tenant_name, (p.street_address || ' ' || d.unit_number) AS unit_label,
         l.demand_to_move_on, l.notice_effective_on, r.outcome AS review_outcome, r.reviewed_on,
-        r.renewal_application_id
+        r.renewal_application_id, EXISTS (SELECT 1 FROM lease_reviews rv JOIN applications ra
+                  ON ra.municipality_id = rv.municipality_id AND ra.id = rv.renewal_application_id
+                WHERE rv.municipality_id = l.municipality_id AND rv.lease_id = l.id
+                  AND ra.status NOT IN ('rejected', 'withdrawn', 'closed_without_decision')) AS renewal_pending
    FROM leases l
    JOIN dwellings d ON d.municipality_id = l.municipality_id AND d.id = l.dwelling_id
    JOIN properties p ON p.municipality_id = d.municipality_id AND p.id = d.property_id
@@ -850,3 +875,44 @@ pub async fn reviews_due(
     .fetch_all(conn)
     .await
 }
+
+/// Another running lease of the unit that still holds it on `start`: one past its end
+/// date holds it until notice or a written demand to move fixes the day it is released.
+pub async fn holding(
+    conn: &mut PgConnection,
+    m: Uuid,
+    dwelling: Uuid,
+    except: Uuid,
+    start: NaiveDate,
+) -> sqlx::Result<Option<i32>> {
+    sqlx::query_scalar(
+        "SELECT lease_no FROM leases
+          WHERE municipality_id = $1 AND dwelling_id = $2 AND id <> $3
+            AND status IN ('signed', 'active', 'notice_given') AND starts_on <= $4
+            AND coalesce(CASE WHEN status = 'notice_given' THEN notice_effective_on
+                              WHEN demand_to_move_on IS NOT NULL THEN ends_on END,
+                         'infinity'::date) >= $4
+          ORDER BY starts_on LIMIT 1",
+    )
+    .bind(m)
+    .bind(dwelling)
+    .bind(except)
+    .bind(start)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Is a renewal case of the lease under way or granted? (Then the § 9-2 warning rests.)
+pub async fn renewal_pending(conn: &mut PgConnection, m: Uuid, lease: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(&format!(
+        "SELECT {} FROM leases l WHERE l.municipality_id = $1 AND l.id = $2",
+        RENEWAL_PENDING
+    ))
+    .bind(m)
+    .bind(lease)
+    .fetch_one(conn)
+    .await
+}
+
+/// SQL: a renewal case of lease `l` that is neither refused, withdrawn nor closed.
+pub const RENEWAL_PENDING: &str = "EXISTS (SELECT 1 FROM lease_reviews rv JOIN applications ra                   ON ra.municipality_id = rv.municipality_id AND ra.id = rv.renewal_application_id                 WHERE rv.municipality_id = l.municipality_id AND rv.lease_id = l.id                   AND ra.status NOT IN ('rejected', 'withdrawn', 'closed_without_decision'))";

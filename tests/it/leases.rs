@@ -425,6 +425,26 @@ async fn one_unit_never_has_two_overlapping_leases_also_when_signed_at_once() {
     );
     let signed: i64 = scalar(&app, "SELECT count(*) FROM leases WHERE municipality_id = $1 AND dwelling_id = $2 AND status <> 'draft'", &[Arg::Municipality, unit.into()]).await;
     assert_eq!(signed, 1);
+    // The database holds the rule by itself: a second signed lease over the same days is
+    // refused by the exclusion constraint, whatever the application checks.
+    let m = app.municipality_id("5037").await;
+    let loser_id = if a.status == StatusCode::SEE_OTHER {
+        drafts[1]
+    } else {
+        drafts[0]
+    };
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    let err = sqlx::query(
+        "UPDATE leases SET status = 'active', signed_on = starts_on WHERE municipality_id = $1 AND id = $2",
+    )
+    .bind(m)
+    .bind(loser_id)
+    .execute(&mut *tx)
+    .await
+    .expect_err("overlapping signed leases");
+    assert!(err.to_string().contains("leases_no_overlap"), "{err}");
+    drop(tx);
     // Signing the other one later is refused with the reason.
     let loser = if a.status == StatusCode::SEE_OTHER {
         drafts[1]
@@ -884,4 +904,83 @@ async fn a_tenant_whose_lease_runs_is_not_anonymised_when_an_old_case_is_due() {
     assert!(dry
         .texts("#due tbody tr td:first-child")
         .contains(&f.old_number));
+}
+
+#[tokio::test]
+async fn a_lease_past_its_end_holds_the_unit_and_the_demand_to_move_is_dated_when_sent() {
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    // Ended 100 days ago and the tenant stayed: open-ended since 10 days (§ 9-2).
+    let lapsed = signed_lease(&app, &mut c, 3 * 365 + 100, 36, false).await;
+    let ends_on: chrono::NaiveDate = column(&app, "leases", "ends_on", lapsed).await;
+    assert!(ends_on < app.today() - chrono::Duration::days(92));
+    let long_ago = (ends_on + chrono::Duration::days(1))
+        .format("%d.%m.%Y")
+        .to_string();
+    let res = step(&mut c, lapsed, "fraflyttingsvarsel", &[("on", &long_ago)]).await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a typed earlier date does not move the deadline"
+    );
+    assert!(res.text.contains("tidsubestemt"), "{}", res.text);
+    // The unit is still the lapsed tenant's: a new lease on it is refused.
+    let unit: Uuid = column(&app, "leases", "dwelling_id", lapsed).await;
+    let start = iso(app.today() + chrono::Duration::days(30));
+    let mut f = lease_fields(&start, "", "8000");
+    f.extend([
+        ("tenant_name", "Ny Leietaker"),
+        ("tenant_birth_date", "01.02.1990"),
+    ]);
+    let res = c
+        .post(&format!("/leiekontrakter/ny?bolig={unit}"), &f)
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text_of("#starts_on-err").contains("løper fortsatt"),
+        "{}",
+        res.text_of("#starts_on-err")
+    );
+}
+
+#[tokio::test]
+async fn a_lease_signed_ahead_reserves_the_unit_until_it_starts() {
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let unit = vacant_unit(&app).await;
+    let start = app.today() + chrono::Duration::days(10);
+    let start_s = iso(start);
+    let end = iso(bosak::leases::rules::end_after(start, 36));
+    let mut f = lease_fields(&start_s, &end, "8500");
+    f.extend([
+        ("tenant_name", "Kari Nordmann"),
+        ("tenant_birth_date", "01.02.1980"),
+    ]);
+    let res = c
+        .post(&format!("/leiekontrakter/ny?bolig={unit}"), &f)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let lease = id_of(&res.location);
+    let res = step(&mut c, lease, "signer", &[("on", &app.day(0))]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    assert_eq!(status_of(&app, "leases", lease).await, "signed");
+    assert_eq!(status_of(&app, "dwellings", unit).await, "reserved");
+    // The first day: the job makes the lease active and the unit let, with its history.
+    app.set_today(start);
+    let n = bosak::leases::commands::activate_started(&app.state.pool, app.today())
+        .await
+        .unwrap();
+    assert!(n >= 1);
+    assert_eq!(status_of(&app, "leases", lease).await, "active");
+    assert_eq!(status_of(&app, "dwellings", unit).await, "let");
+    let noted: i64 = scalar(
+        &app,
+        "SELECT count(*) FROM dwelling_status_changes WHERE municipality_id = $1 AND dwelling_id = $2
+          AND to_status = 'let' AND from_status = 'reserved' AND reason LIKE 'Leiekontrakt nr. % startet'",
+        &[Arg::Municipality, unit.into()],
+    )
+    .await;
+    assert_eq!(noted, 1);
 }

@@ -975,3 +975,39 @@ async fn the_scale_seed_starts_a_run_over_the_leases_it_finds() {
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.count("#forslag-tabell tr[data-lease]"), 3);
 }
+
+#[tokio::test]
+async fn a_run_approved_after_its_notice_date_is_refused() {
+    let app = TestApp::spawn().await;
+    let today = app.today();
+    let index = first_of(months_back(today, 1));
+    let set_on = months_back(today, 14);
+    let mut admin = app.login("levanger.admin").await;
+    record_kpi(&mut admin, index, "131,7").await;
+    record_kpi(&mut admin, first_of(set_on), "128,3").await;
+    leases(&app, "5037", "KL", 1, 850_000, set_on, None).await;
+    let run = start_run(&mut admin, &app, index).await;
+    // The notices would be dated before they go out: less than a month's notice.
+    app.set_today(today + chrono::Duration::days(1));
+    let page = admin.get(&format!("/leiekontrakter/kpi/{run}")).await;
+    let version = page
+        .attr("form[action$='/godkjenn'] input[name=version]", "value")
+        .expect("approve form");
+    let res = admin
+        .post(
+            &format!("/leiekontrakter/kpi/{run}/godkjenn"),
+            &[("version", &version)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert!(res.text.contains("§ 4-2"));
+    let t = app.tenant("5037").await;
+    assert_eq!(
+        t.scalar::<i64>(
+            "SELECT count(*) FROM lease_rent_changes WHERE cpi_run_id = $1",
+            &[Arg::Id(run)]
+        )
+        .await,
+        0
+    );
+}

@@ -132,6 +132,14 @@ pub async fn approve(tx: &mut Tx, actor: Actor<'_>, r: &RunRow, version: i32) ->
         RunStatus::Discarded => return Err(Refusal::Stale),
         RunStatus::Proposed => open_at(r, version)?,
     }
+    // The notices are dated the run's notice date: approving after it would give the
+    // tenants less than the month § 4-2 requires.
+    if actor.today > r.notice_on {
+        return Err(Refusal::general(format!(
+            "Varslingsdatoen {} er passert. Forkast kjøringen og start en ny, så leietakerne får minst én måneds varsel (husleieloven § 4-2).",
+            crate::web::format::date(r.notice_on)
+        )));
+    }
     let decided = Some(("approved", actor.user.id));
     if !repo::advance_run(tx, r.municipality_id, r.id, version, decided).await? {
         return Err(Refusal::Stale);

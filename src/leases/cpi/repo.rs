@@ -38,7 +38,8 @@ SELECT l.municipality_id, l.id AS lease_id, l.lease_no, c.monthly_rent AS old_re
    AND l.status IN ('signed', 'active', 'notice_given')
    AND (upper_inf(l.occupancy) OR upper(l.occupancy) > $2)
    AND c.effective_on < $2
-   AND (c.set_on + interval '12 months')::date <= $2";
+   -- § 4-2: twelve months since the rent last took effect.
+   AND (c.effective_on + interval '12 months')::date <= $2";
 
 // ---------------------------------------------------------------------------------------
 // Runs
