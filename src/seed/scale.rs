@@ -86,6 +86,10 @@ pub async fn scale(
     crate::allocation::seed(&mut tx, &ids).await?;
     crate::meetings::seed_scale(&mut tx, &ids, today).await?;
     tx.commit().await?;
+    // Fresh statistics: without them the planner guesses at a few hundred thousand
+    // bulk-loaded rows, and the first pages after a seed can take seconds instead of
+    // milliseconds until autovacuum gets round to analysing them.
+    sqlx::query("ANALYZE").execute(owner).await?;
     Ok(format!(
         "scale factor {factor}: {count} municipalities with users (password `demo`)"
     ))
