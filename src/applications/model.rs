@@ -683,6 +683,29 @@ fn member_field(field: &'static str, i: usize) -> &'static str {
     NAMES[row][i.min(MEMBER_ROWS - 1)]
 }
 
+/// Puts a household row's form value (`member_name_2` and so on, the names
+/// [`PersonSlot::Member`] gives) into `members`; false when `key` is not one of them.
+pub fn member_pair(members: &mut [PersonForm], key: &str, value: String) -> bool {
+    let Some((field, i)) = key
+        .strip_prefix("member_")
+        .and_then(|rest| rest.rsplit_once('_'))
+        .and_then(|(field, idx)| Some((field, idx.parse::<usize>().ok()?)))
+    else {
+        return false;
+    };
+    let Some(m) = members.get_mut(i) else {
+        return false;
+    };
+    match field {
+        "name" => m.name = value,
+        "national_id" => m.national_id = value,
+        "birth_date" => m.birth_date = value,
+        "relation" => m.relation = value,
+        _ => return false,
+    }
+    true
+}
+
 impl PersonSlot {
     pub fn field(self, f: &'static str) -> &'static str {
         match self {
@@ -906,22 +929,7 @@ impl ApplicationForm {
                 "applicant_postcode" => f.applicant.postcode = v,
                 "applicant_postal_place" => f.applicant.postal_place = v,
                 other => {
-                    if let Some(rest) = other.strip_prefix("member_") {
-                        if let Some((field, idx)) = rest.rsplit_once('_') {
-                            if let Ok(i) = idx.parse::<usize>() {
-                                if i < MEMBER_ROWS {
-                                    let m = &mut f.members[i];
-                                    match field {
-                                        "name" => m.name = v,
-                                        "national_id" => m.national_id = v,
-                                        "birth_date" => m.birth_date = v,
-                                        "relation" => m.relation = v,
-                                        _ => {}
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    member_pair(&mut f.members, other, v);
                 }
             }
         }

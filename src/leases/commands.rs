@@ -52,6 +52,7 @@ const LEASE_CONSTRAINTS: &[(&str, &str, &str)] = &[
         "general",
         "Det er allerede skrevet en leiekontrakt for dette tilbudet.",
     ),
+    ("leases_direct_draft_key", "general", model::DRAFT_EXISTS),
 ];
 
 fn refused(e: sqlx::Error) -> Refusal {
@@ -221,14 +222,24 @@ fn offer_of(source: &Source<'_>) -> Option<Uuid> {
     }
 }
 
-/// Writes a draft lease; returns its id.
+/// A lease written by [`create`], or the draft that was there already.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Written {
+    pub id: Uuid,
+    /// The same form was submitted before (same unit, tenant and start, still a draft):
+    /// nothing new was written.
+    pub existed: bool,
+}
+
+/// Writes a draft lease. A second submit of a lease written directly for a unit lands on
+/// the draft the first one wrote.
 pub async fn create(
     tx: &mut Tx,
     actor: Actor<'_>,
     source: Source<'_>,
     unit: &UnitRow,
     form: &LeaseForm,
-) -> Outcome<Uuid> {
+) -> Outcome<Written> {
     let m = unit.municipality_id;
     let grounds: Vec<Uuid> = repo::grounds(tx, m)
         .await?
@@ -239,11 +250,19 @@ pub async fn create(
     let mut errors = FormErrors::new();
     let terms = form.terms(&grounds, &mut errors);
     let parties = match source {
-        Source::Unit(_) => form.parties(&mut errors),
+        Source::Unit(_) => form.parties(actor.today, &mut errors),
         Source::Offer(_) => None,
     };
     Refusal::unless_empty(errors)?;
     let terms = terms.ok_or(AppError::BadRequest)?;
+    if let (Source::Unit(u), Some(p)) = (&source, &parties) {
+        // Under the unit's lock a concurrent submit waits for this one and then finds
+        // its draft here.
+        repo::lock_direct_drafts(tx, u.id).await?;
+        if let Some(id) = repo::direct_draft(tx, m, u.id, terms.starts_on, &p.tenant).await? {
+            return Ok(Written { id, existed: true });
+        }
+    }
     unit_free(
         tx,
         unit,
@@ -296,8 +315,8 @@ pub async fn create(
             let p = parties.ok_or(AppError::BadRequest)?;
             let tenant = person_of(tx, m, &p.tenant, &p.phone, &p.email).await?;
             let mut members = Vec::new();
-            if let Some(c) = &p.co_tenant {
-                members.push((person_of(tx, m, c, "", "").await?, "co_tenant"));
+            for x in &p.members {
+                members.push((apps::upsert_person(tx, m, &x.person, false).await?, x.role));
             }
             (
                 Origin {
@@ -346,7 +365,7 @@ pub async fn create(
             })),
     )
     .await?;
-    Ok(id)
+    Ok(Written { id, existed: false })
 }
 
 fn term_text(t: &Terms) -> String {

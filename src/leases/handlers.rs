@@ -58,6 +58,20 @@ pub struct FormPage {
     pub grounds: Vec<Ground>,
     pub form: LeaseForm,
     pub errors: FormErrors,
+    /// The role choices of the household rows (`applications/_member_row.html`).
+    pub v: PartyRoles,
+}
+
+/// The codes the shared household row asks for: here the roles on a lease.
+pub struct PartyRoles;
+
+impl PartyRoles {
+    pub fn relations(&self) -> &'static [(&'static str, &'static str)] {
+        &model::PARTY_ROLES
+    }
+    pub fn same(&self, a: &str, b: &str) -> bool {
+        a == b
+    }
 }
 
 impl FormPage {
@@ -130,6 +144,7 @@ fn prefilled(ctx: &Ctx, unit: &UnitRow, offer: &Option<OfferRow>) -> LeaseForm {
         monthly_rent: rent.map(kroner_input).unwrap_or_default(),
         deposit_kind: "guarantee".into(),
         eviction_clause: true,
+        members: vec![Default::default(); crate::applications::model::MEMBER_ROWS],
         ..Default::default()
     }
 }
@@ -164,6 +179,7 @@ pub async fn new_page(ctx: Ctx, Query(q): Query<NewQuery>) -> AppResult<Response
         grounds,
         form,
         errors: FormErrors::new(),
+        v: PartyRoles,
     })
 }
 
@@ -180,7 +196,12 @@ pub async fn create(
     };
     let outcome = commands::create(&mut tx, ctx.actor(), source, &unit, &form).await;
     match db::commit(tx, outcome).await {
-        Ok(id) => Ok(Redirect::to(&lease_path(id)).into_response()),
+        Ok(commands::Written { id, existed: false }) => {
+            Ok(Redirect::to(&lease_path(id)).into_response())
+        }
+        Ok(commands::Written { id, existed: true }) => {
+            Ok(Redirect::to(&format!("{}?melding=utkast", lease_path(id))).into_response())
+        }
         Err(refusal) => {
             let shown = refusal.shown()?;
             let (mut tx, _) = ctx.read_tx(READ).await?;
@@ -198,6 +219,7 @@ pub async fn create(
                     grounds,
                     form,
                     errors: shown.errors,
+                    v: PartyRoles,
                 },
             )
         }
@@ -253,6 +275,7 @@ async fn edit_page_of(
             grounds,
             form,
             errors,
+            v: PartyRoles,
         },
     )
 }
@@ -388,7 +411,7 @@ impl LeasePage {
     }
     pub fn role_label(&self, role: &str) -> &'static str {
         if role == "co_tenant" {
-            "Medleietaker"
+            "Medleietaker (solidarisk ansvarlig)"
         } else {
             "Husstandsmedlem"
         }
@@ -562,6 +585,7 @@ async fn page(
 pub async fn show(ctx: Ctx, Id(id): Id, Query(q): Query<MessageQuery>) -> AppResult<Response> {
     let message = match q.melding.as_str() {
         "lagret" => "Endringene er lagret.",
+        "utkast" => "Utkastet var allerede lagret: dette er det samme utkastet, ikke et nytt.",
         "signert" => "Leiekontrakten er signert og arkivert. Boligen er registrert som utleid.",
         "orientering" => "Orienteringen etter § 11-1 er sendt og arkivert.",
         "vurdert" => "Vurderingen er registrert.",

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::rules;
-use crate::applications::model::NationalId;
+use crate::applications::model::{
+    member_pair, NationalId, PersonForm, PersonInput, PersonSlot, MEMBER_ROWS,
+};
 use crate::web::format;
 use crate::web::forms::{self, FormErrors};
 
@@ -134,6 +136,7 @@ pub const CHECKLIST: [(&str, &str); 6] = [
 pub const SHORT_TERM_REQUIRED: &str = "Et leieforhold kortere enn tre år krever et grunnlag etter husleieloven § 11-1. Velg grunnlaget, eller sett sluttdatoen minst tre år etter start.";
 pub const SHORT_TERM_NOTICE_FIRST: &str = "Leieforholdet er kortere enn tre år. Leietaker må få skriftlig orientering etter husleieloven § 11-1 før kontrakten signeres: send orienteringen først.";
 pub const OVERLAP: &str = "Boligen har allerede en signert leiekontrakt i denne perioden. Én bolig kan bare ha én leiekontrakt om gangen.";
+pub const DRAFT_EXISTS: &str = "Det finnes allerede et utkast til leiekontrakt for denne leietakeren i denne boligen fra samme dato.";
 pub const DEPOSIT_TOO_HIGH: &str =
     "Depositumet kan være høyst seks måneders leie (husleieloven § 3-5).";
 
@@ -146,9 +149,9 @@ pub struct LeaseForm {
     pub tenant_birth_date: String,
     pub tenant_phone: String,
     pub tenant_email: String,
-    pub co_tenant_name: String,
-    pub co_tenant_national_id: String,
-    pub co_tenant_birth_date: String,
+    /// Co-tenants and household members of a lease written directly, in the rows of the
+    /// applications' household form (`member_name_0` …); `relation` holds the role.
+    pub members: Vec<PersonForm>,
     pub starts_on: String,
     pub ends_on: String,
     pub monthly_rent: String,
@@ -173,16 +176,18 @@ impl LeaseForm {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
+        let mut members = vec![PersonForm::default(); MEMBER_ROWS];
+        for (k, v) in pairs {
+            member_pair(&mut members, k, v.clone());
+        }
         LeaseForm {
+            members,
             version: field(&f, "version"),
             tenant_name: field(&f, "tenant_name"),
             tenant_national_id: field(&f, "tenant_national_id"),
             tenant_birth_date: field(&f, "tenant_birth_date"),
             tenant_phone: field(&f, "tenant_phone"),
             tenant_email: field(&f, "tenant_email"),
-            co_tenant_name: field(&f, "co_tenant_name"),
-            co_tenant_national_id: field(&f, "co_tenant_national_id"),
-            co_tenant_birth_date: field(&f, "co_tenant_birth_date"),
             starts_on: field(&f, "starts_on"),
             ends_on: field(&f, "ends_on"),
             monthly_rent: field(&f, "monthly_rent"),
@@ -353,9 +358,10 @@ impl LeaseForm {
         }
     }
 
-    /// The tenant and an optional co-tenant of a lease written directly (not from an
-    /// offer, whose case names them).
-    pub fn parties(&self, errors: &mut FormErrors) -> Option<Parties> {
+    /// The tenant, co-tenants and household members of a lease written directly (not
+    /// from an offer, whose case names them). A row's messages name it ("Husstandsmedlem
+    /// 2: …"); `today` bounds the dates of birth.
+    pub fn parties(&self, today: NaiveDate, errors: &mut FormErrors) -> Option<Parties> {
         let tenant = person(
             errors,
             ["tenant_name", "tenant_national_id", "tenant_birth_date"],
@@ -388,25 +394,48 @@ impl LeaseForm {
                 "Skriv en e-postadresse, for eksempel navn@eksempel.no.",
             );
         }
-        let co_tenant = person(
-            errors,
-            [
-                "co_tenant_name",
-                "co_tenant_national_id",
-                "co_tenant_birth_date",
-            ],
-            [
-                &self.co_tenant_name,
-                &self.co_tenant_national_id,
-                &self.co_tenant_birth_date,
-            ],
-            false,
-        );
+        let mut seen: Vec<NationalId> = tenant
+            .as_ref()
+            .and_then(|t| t.national_id.clone())
+            .into_iter()
+            .collect();
+        let mut members = Vec::new();
+        for (i, row) in self.members.iter().enumerate() {
+            if row.is_blank() {
+                continue;
+            }
+            let slot = PersonSlot::Member(i);
+            let role = PARTY_ROLES.iter().find(|(k, _)| *k == row.relation);
+            let mut e = FormErrors::new();
+            if role.is_none() {
+                e.add(
+                    slot.field("relation"),
+                    "Velg om personen er medleietaker eller husstandsmedlem.",
+                );
+            }
+            let person = row.parse(&mut e, slot, today);
+            if let Some(n) = person.as_ref().and_then(|p| p.national_id.as_ref()) {
+                if seen.contains(n) {
+                    e.add(
+                        slot.field("national_id"),
+                        "Samme fødselsnummer er ført opp to ganger.",
+                    );
+                }
+                seen.push(n.clone());
+            }
+            let label = role.map(|(_, l)| *l).unwrap_or("Person");
+            for (f, message) in e.summary() {
+                errors.add(f, format!("{label} {}: {message}", i + 1));
+            }
+            if let (Some(person), Some((role, _)), true) = (person, role, e.is_empty()) {
+                members.push(Member { person, role });
+            }
+        }
         Some(Parties {
             tenant: tenant?,
             phone,
             email,
-            co_tenant,
+            members,
         })
     }
 }
@@ -545,7 +574,22 @@ pub struct Parties {
     pub tenant: PartyInput,
     pub phone: String,
     pub email: String,
-    pub co_tenant: Option<PartyInput>,
+    pub members: Vec<Member>,
+}
+
+/// The roles besides the tenant's on a lease (`lease_parties.role`): co-tenants are
+/// jointly liable with the tenant; household members live there and are listed.
+pub const PARTY_ROLES: [(&str, &str); 2] = [
+    ("co_tenant", "Medleietaker"),
+    ("household", "Husstandsmedlem"),
+];
+
+/// A co-tenant or household member of a lease written directly.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub person: PersonInput,
+    /// A key of [`PARTY_ROLES`].
+    pub role: &'static str,
 }
 
 /// A date typed into an action form: required, and not after today when it records
@@ -583,6 +627,99 @@ mod tests {
         list.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2028, 2, 29).expect("date")
+    }
+
+    /// A valid number born on `prefix` (ddmmyy); individual numbers from 500 are born
+    /// in 2000 or later.
+    fn fnr(prefix: &str, from: u32) -> String {
+        (from..from + 100)
+            .find_map(|i| {
+                crate::applications::model::complete_national_id(&format!("{prefix}{i:03}"))
+            })
+            .expect("a valid number")
+    }
+
+    #[test]
+    fn several_co_tenants_and_household_members_each_with_their_role() {
+        let (adult, child) = (fnr("010280", 400), fnr("150312", 500));
+        let f = LeaseForm::from_pairs(&pairs(&[
+            ("tenant_name", "Kari Nordmann"),
+            ("tenant_birth_date", "01.02.1980"),
+            ("member_name_0", "Ola Nordmann"),
+            ("member_national_id_0", &adult),
+            ("member_relation_0", "co_tenant"),
+            ("member_name_1", "Per Nordmann"),
+            ("member_birth_date_1", "03.04.1979"),
+            ("member_relation_1", "co_tenant"),
+            ("member_name_3", "Lise Nordmann"),
+            ("member_national_id_3", &child),
+            ("member_relation_3", "household"),
+        ]));
+        let mut e = FormErrors::new();
+        let p = f.parties(today(), &mut e).expect("parties");
+        assert!(e.is_empty(), "{e:?}");
+        let got: Vec<(&str, &str)> = p
+            .members
+            .iter()
+            .map(|m| (m.person.name.as_str(), m.role))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Ola Nordmann", "co_tenant"),
+                ("Per Nordmann", "co_tenant"),
+                ("Lise Nordmann", "household")
+            ]
+        );
+        assert_eq!(
+            p.members[2].person.birth_date,
+            NaiveDate::from_ymd_opt(2012, 3, 15)
+        );
+    }
+
+    #[test]
+    fn a_rows_messages_name_the_row_and_the_input_is_kept() {
+        let adult = fnr("010280", 400);
+        let f = LeaseForm::from_pairs(&pairs(&[
+            ("tenant_name", "Kari Nordmann"),
+            ("tenant_national_id", &adult),
+            ("member_name_0", "Ola Nordmann"),
+            ("member_national_id_0", &adult),
+            ("member_relation_0", "co_tenant"),
+            ("member_name_1", "Lise Nordmann"),
+            ("member_birth_date_1", "01.01.2030"),
+            ("member_relation_1", "household"),
+            ("member_birth_date_2", "03.04.1979"),
+            ("member_relation_2", "household"),
+            ("member_name_3", "Uten rolle"),
+            ("member_birth_date_3", "03.04.1979"),
+        ]));
+        let mut e = FormErrors::new();
+        let p = f.parties(today(), &mut e);
+        assert!(p.is_some_and(|p| p.members.is_empty()));
+        assert_eq!(
+            e.get("member_national_id_0"),
+            Some("Medleietaker 1: Samme fødselsnummer er ført opp to ganger.")
+        );
+        assert!(e
+            .get("member_birth_date_1")
+            .is_some_and(|m| m.starts_with("Husstandsmedlem 2: Fødselsdatoen kan ikke")));
+        assert_eq!(
+            e.get("member_name_2"),
+            Some("Husstandsmedlem 3: Navn må fylles ut.")
+        );
+        assert_eq!(
+            e.get("member_relation_3"),
+            Some("Person 4: Velg om personen er medleietaker eller husstandsmedlem.")
+        );
+        // What was typed stays in the form to be shown again.
+        assert_eq!(f.members[1].birth_date, "01.01.2030");
+        assert_eq!(f.members[3].name, "Uten rolle");
+        assert!(f.members[4].is_blank() && f.members.len() == MEMBER_ROWS);
     }
 
     fn base() -> Vec<(String, String)> {
@@ -657,14 +794,14 @@ mod tests {
     fn a_tenant_needs_a_number_or_a_birth_date() {
         let mut e = FormErrors::new();
         let f = LeaseForm::from_pairs(&pairs(&[("tenant_name", "Kari Nordmann")]));
-        assert!(f.parties(&mut e).is_none());
+        assert!(f.parties(today(), &mut e).is_none());
         assert!(e.has("tenant_national_id"));
         let mut e = FormErrors::new();
         let f = LeaseForm::from_pairs(&pairs(&[
             ("tenant_name", "Kari Nordmann"),
             ("tenant_birth_date", "01.02.1980"),
         ]));
-        let p = f.parties(&mut e).expect("parties");
-        assert!(e.is_empty() && p.co_tenant.is_none());
+        let p = f.parties(today(), &mut e).expect("parties");
+        assert!(e.is_empty() && p.members.is_empty());
     }
 }

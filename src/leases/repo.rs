@@ -268,6 +268,49 @@ fn deposit_text(d: &Deposit, column: usize) -> String {
     }
 }
 
+/// Serialises writing drafts directly for `unit` until the transaction ends, so that two
+/// submits of the same form at once find each other's draft (see [`direct_draft`]).
+pub async fn lock_direct_drafts(conn: &mut PgConnection, unit: Uuid) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 1504))")
+        .bind(unit)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The draft written directly (not from an offer) for `unit` from `starts_on` whose
+/// tenant is `tenant`: the same national id, or without one the same name and date of
+/// birth (such a person is not looked up elsewhere, so a second submit creates a new
+/// one; `leases_direct_draft_key` holds the rule for the same person).
+pub async fn direct_draft(
+    conn: &mut PgConnection,
+    m: Uuid,
+    unit: Uuid,
+    starts_on: NaiveDate,
+    tenant: &super::model::PartyInput,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT l.id
+           FROM leases l
+           JOIN people p ON p.municipality_id = l.municipality_id AND p.id = l.tenant_id
+          WHERE l.municipality_id = $1 AND l.dwelling_id = $2 AND l.starts_on = $3
+            AND l.status = 'draft' AND l.offer_id IS NULL
+            AND (p.national_id = $4
+                 OR ($4 IS NULL AND p.national_id IS NULL AND p.birth_date = $5
+                     AND lower(btrim(p.name)) = lower(btrim($6))))
+          ORDER BY l.lease_no
+          LIMIT 1",
+    )
+    .bind(m)
+    .bind(unit)
+    .bind(starts_on)
+    .bind(tenant.national_id.as_ref().map(|n| n.as_str()))
+    .bind(tenant.birth_date)
+    .bind(&tenant.name)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Saves the terms of a draft over `version`; false when it is no longer that version
 /// or no longer a draft.
 pub async fn update_terms(

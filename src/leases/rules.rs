@@ -21,9 +21,18 @@ pub const WARN_DAYS_BEFORE_END: i64 = 90;
 pub const CPI_INTERVAL_MONTHS: u32 = 12;
 
 /// The last day of a lease of `months` months from `start` (a three-year lease from
-/// 1 January 2027 ends on 31 December 2029).
+/// 1 January 2027 ends on 31 December 2029): the day before the same date `months` later.
+/// When that date does not exist (29 February in 2031, 31 February), the term runs to the
+/// end of that month, as if the anniversary were the first of the next: a three-year
+/// lease from 29 February 2028 runs to 28 February 2031, not 27 February, so it is never
+/// shorter than the one from the day after (1 March 2028 → 28 February 2031).
 pub fn end_after(start: NaiveDate, months: u32) -> NaiveDate {
-    add_months(start, months).pred_opt().unwrap_or(start)
+    let same_date = add_months(start, months);
+    if same_date.day() == start.day() {
+        same_date.pred_opt().unwrap_or(start)
+    } else {
+        same_date
+    }
 }
 
 /// `date` plus whole months; the day is clamped to the month's last day (31 January + 1
@@ -217,8 +226,9 @@ mod tests {
         assert!(!is_short_term(start, Some(d(2029, 12, 31))));
         assert!(is_short_term(start, Some(d(2029, 12, 30))));
         assert!(!is_short_term(start, None));
-        // A lease from 29 February: three years later is 28 February.
-        assert_eq!(end_after(d(2028, 2, 29), 36), d(2031, 2, 27));
+        // A lease from 29 February runs three years to 28 February (see the month-end
+        // tests below).
+        assert_eq!(end_after(d(2028, 2, 29), 36), d(2031, 2, 28));
         assert!(months_need_basis(35) && !months_need_basis(36));
     }
 
@@ -288,6 +298,138 @@ mod tests {
         assert!(!cpi_due(d(2026, 3, 1), d(2027, 2, 28)));
         assert!(cpi_due(d(2026, 3, 1), d(2027, 3, 1)));
         assert_eq!(earliest_effective(d(2027, 1, 31)), d(2027, 2, 28));
+    }
+
+    // Month ends and leap days: the rules that do not depend on today's date.
+
+    #[test]
+    fn a_three_year_term_from_a_month_end_or_a_leap_day() {
+        // 31 January: the date exists three years on, so the term ends the day before.
+        assert_eq!(end_after(d(2027, 1, 31), 36), d(2030, 1, 30));
+        assert!(!is_short_term(d(2027, 1, 31), Some(d(2030, 1, 30))));
+        assert!(is_short_term(d(2027, 1, 31), Some(d(2030, 1, 29))));
+        // 29 February: 2031 has no 29 February; the term runs to 28 February, and a
+        // lease ending 27 February is shorter than three years and needs a § 11-1 ground.
+        assert_eq!(end_after(d(2028, 2, 29), 36), d(2031, 2, 28));
+        assert!(!is_short_term(d(2028, 2, 29), Some(d(2031, 2, 28))));
+        assert!(is_short_term(d(2028, 2, 29), Some(d(2031, 2, 27))));
+        // Never shorter than the term from the day after (1 March 2028 → 28 February 2031)
+        // nor than the one from the day before (28 February 2028 → 27 February 2031).
+        assert_eq!(end_after(d(2028, 3, 1), 36), d(2031, 2, 28));
+        assert_eq!(end_after(d(2028, 2, 28), 36), d(2031, 2, 27));
+        // 31 December: across the new year, to 30 December three years on.
+        assert_eq!(end_after(d(2027, 12, 31), 36), d(2030, 12, 30));
+        assert!(is_short_term(d(2027, 12, 31), Some(d(2030, 12, 29))));
+        assert!(!is_short_term(d(2027, 12, 31), Some(d(2030, 12, 30))));
+        // From 1 January the term ends on New Year's Eve.
+        assert_eq!(end_after(d(2027, 1, 1), 36), d(2029, 12, 31));
+        // And from 1 March of a year before a leap year into a leap February.
+        assert_eq!(end_after(d(2025, 3, 1), 36), d(2028, 2, 29));
+    }
+
+    #[test]
+    fn every_start_day_gets_a_term_no_shorter_than_a_later_start() {
+        // For every start day over six years (two leap days), the term of 12, 35 or 36
+        // months never ends before the term from the day before, and ends within a day
+        // of the anniversary.
+        let mut day = d(2026, 1, 1);
+        while day < d(2032, 1, 1) {
+            let next = day.succ_opt().expect("date");
+            for n in [1, 12, 35, 36] {
+                assert!(end_after(next, n) >= end_after(day, n), "{day} {n}");
+                let anniversary = add_months(day, n);
+                assert!(end_after(day, n) < anniversary || anniversary.day() < day.day());
+                assert!(end_after(day, n) >= anniversary.pred_opt().expect("date"));
+            }
+            day = next;
+        }
+    }
+
+    #[test]
+    fn notice_given_on_a_months_last_day_counts_from_the_next_month() {
+        // § 9-6: three whole calendar months after the month notice is given in.
+        assert_eq!(notice_effective_on(d(2027, 1, 31)), d(2027, 4, 30));
+        assert_eq!(notice_effective_on(d(2027, 2, 28)), d(2027, 5, 31));
+        assert_eq!(notice_effective_on(d(2028, 2, 29)), d(2028, 5, 31));
+        assert_eq!(notice_effective_on(d(2027, 4, 30)), d(2027, 7, 31));
+        assert_eq!(notice_effective_on(d(2027, 11, 30)), d(2028, 2, 29));
+        assert_eq!(notice_effective_on(d(2028, 11, 30)), d(2029, 2, 28));
+        assert_eq!(notice_effective_on(d(2027, 12, 31)), d(2028, 3, 31));
+        // A day later is the next month: the notice runs a month longer.
+        assert_eq!(notice_effective_on(d(2027, 2, 1)), d(2027, 5, 31));
+        assert_eq!(notice_effective_on(d(2028, 1, 1)), d(2028, 4, 30));
+        // Always a month's last day, and at least three months after the notice.
+        let mut day = d(2027, 1, 1);
+        while day < d(2030, 1, 1) {
+            let e = notice_effective_on(day);
+            assert_eq!(e.succ_opt().expect("date").day(), 1, "{day}");
+            assert!(e >= add_months(day, 3), "{day}");
+            day = day.succ_opt().expect("date");
+        }
+    }
+
+    #[test]
+    fn cpi_is_due_exactly_twelve_months_after_a_month_end_or_leap_day() {
+        // Set on 31 January: due on 31 January a year later, not a day before.
+        assert!(!cpi_due(d(2027, 1, 31), d(2028, 1, 30)));
+        assert!(cpi_due(d(2027, 1, 31), d(2028, 1, 31)));
+        // Set on 29 February: twelve months end on the last day of February (the
+        // date does not exist in 2029), the same as the CPI run's SQL
+        // (`effective_on + interval '12 months'`).
+        assert!(!cpi_due(d(2028, 2, 29), d(2029, 2, 27)));
+        assert!(cpi_due(d(2028, 2, 29), d(2029, 2, 28)));
+        // Set on 31 March: due 31 March, however short February is.
+        assert!(!cpi_due(d(2027, 3, 31), d(2028, 3, 30)));
+        assert!(cpi_due(d(2027, 3, 31), d(2028, 3, 31)));
+        // The notice month: a notice on 31 January lets the new rent apply from the last
+        // day of February at the earliest (in a leap year, 29 February).
+        assert_eq!(earliest_effective(d(2028, 1, 31)), d(2028, 2, 29));
+        assert_eq!(earliest_effective(d(2027, 12, 31)), d(2028, 1, 31));
+    }
+
+    #[test]
+    fn the_open_ended_window_from_a_month_end() {
+        // § 9-2: three months after an end on 30 November or 31 August end on the
+        // month's last day (February has no 30th, November no 31st).
+        assert_eq!(open_ended_on(d(2027, 11, 30)), d(2028, 2, 29));
+        assert_eq!(open_ended_on(d(2028, 11, 30)), d(2029, 2, 28));
+        assert_eq!(open_ended_on(d(2027, 8, 31)), d(2027, 11, 30));
+        let end = d(2027, 11, 30);
+        assert!(matches!(
+            open_ended_warning(Some(end), false, false, d(2027, 9, 1)),
+            Some(OpenEnded::Approaching { .. })
+        ));
+        // 90 days before the end is the first day warned; 91 days before is not.
+        assert!(open_ended_warning(Some(end), false, false, d(2027, 9, 1)).is_some());
+        assert_eq!(
+            open_ended_warning(Some(end), false, false, d(2027, 8, 31)),
+            None
+        );
+        assert!(matches!(
+            open_ended_warning(Some(end), false, false, d(2027, 11, 30)),
+            Some(OpenEnded::Approaching { .. })
+        ));
+        assert!(matches!(
+            open_ended_warning(Some(end), false, false, d(2027, 12, 1)),
+            Some(OpenEnded::Urgent { .. })
+        ));
+        assert!(matches!(
+            open_ended_warning(Some(end), false, false, d(2028, 2, 28)),
+            Some(OpenEnded::Urgent { open_ended_on, .. }) if open_ended_on == d(2028, 2, 29)
+        ));
+        assert!(matches!(
+            open_ended_warning(Some(end), false, false, d(2028, 2, 29)),
+            Some(OpenEnded::Lapsed { .. })
+        ));
+        let end = d(2027, 8, 31);
+        assert!(matches!(
+            open_ended_warning(Some(end), false, false, d(2027, 11, 29)),
+            Some(OpenEnded::Urgent { .. })
+        ));
+        assert!(matches!(
+            open_ended_warning(Some(end), false, false, d(2027, 11, 30)),
+            Some(OpenEnded::Lapsed { .. })
+        ));
     }
 
     proptest! {

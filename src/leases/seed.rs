@@ -362,8 +362,10 @@ pub async fn seed_leases(
                 rent, h, starts_on, starts_on - 5 AS signed_on, ended_on, short_term,
                 CASE WHEN short_term THEN (starts_on + interval '2 years')::date - 1
                      WHEN gen = 0 AND starts_on < $3 - 1000 THEN NULL
-                     WHEN gen = 0 THEN (starts_on + interval '3 years')::date - 1
-                     WHEN ended_on - starts_on < 1095 THEN (starts_on + interval '3 years')::date - 1
+                     WHEN gen = 0 THEN ((starts_on + interval '3 years')::date - 1
+                           + (extract(day FROM starts_on) <> extract(day FROM starts_on + interval '3 years'))::int)
+                     WHEN ended_on - starts_on < 1095 THEN ((starts_on + interval '3 years')::date - 1
+                           + (extract(day FROM starts_on) <> extract(day FROM starts_on + interval '3 years'))::int)
                      ELSE NULL END AS ends_on,
                 CASE WHEN gen > 0 THEN 'ended' WHEN ustatus = 'notice_given' THEN 'notice_given'
                      ELSE 'active' END AS status,

@@ -485,6 +485,22 @@ pub async fn due_counts(
     .await
 }
 
+/// How many ended leases are due by `today` (`bosak_lease_retention_schedule()`).
+pub async fn leases_due_count(
+    conn: &mut PgConnection,
+    m: Uuid,
+    today: NaiveDate,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM bosak_lease_retention_schedule()
+          WHERE municipality_id = $1 AND due_on <= $2",
+    )
+    .bind(m)
+    .bind(today)
+    .fetch_one(conn)
+    .await
+}
+
 /// The cases due by `today`, by due date, keyset-paginated after (due date, id).
 pub async fn due(
     conn: &mut PgConnection,

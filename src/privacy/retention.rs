@@ -58,6 +58,8 @@ pub struct RetentionPage {
     pub today: NaiveDate,
     pub due_count: i64,
     pub next_year_count: i64,
+    /// Ended leases past their period (with the people only they name).
+    pub leases_due_count: i64,
     pub due: Vec<Due>,
     pub next: Option<String>,
 }
@@ -102,6 +104,7 @@ async fn page(
     let mut tx = ctx.write_tx(m.id, Permission::Administer).await?;
     let (years, version) = repo::retention_years(&mut tx, m.id).await?;
     let counts = repo::due_counts(&mut tx, m.id, today).await?;
+    let leases_due_count = repo::leases_due_count(&mut tx, m.id, today).await?;
     let mut due = repo::due(&mut tx, m.id, today, after(&q.etter), PAGE_SIZE as i64 + 1).await?;
     let next = (due.len() > PAGE_SIZE).then(|| {
         due.truncate(PAGE_SIZE);
@@ -132,6 +135,7 @@ async fn page(
         today,
         due_count: counts.due,
         next_year_count: counts.next_year,
+        leases_due_count,
         due,
         next,
     })

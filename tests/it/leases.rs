@@ -984,3 +984,225 @@ async fn a_lease_signed_ahead_reserves_the_unit_until_it_starts() {
     .await;
     assert_eq!(noted, 1);
 }
+
+/// The fields of a lease written directly for a unit, with its tenant.
+fn direct_fields<'a>(
+    start: &'a str,
+    end: &'a str,
+    tenant: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut f = lease_fields(start, end, "8500");
+    f.extend_from_slice(tenant);
+    f
+}
+
+async fn drafts_of(app: &TestApp, unit: Uuid) -> i64 {
+    scalar(
+        app,
+        "SELECT count(*) FROM leases WHERE municipality_id = $1 AND dwelling_id = $2 AND status = 'draft'",
+        &[Arg::Municipality, unit.into()],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_second_submit_of_a_direct_lease_lands_on_the_first_draft_also_at_once() {
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let mut c2 = app.login("levanger.saksbehandler").await;
+    let unit = vacant_unit(&app).await;
+    let start = iso(app.today());
+    let end = iso(bosak::leases::rules::end_after(app.today(), 36));
+    let path = format!("/leiekontrakter/ny?bolig={unit}");
+    // Two submits at once of a tenant known by birth date only (no number to match on).
+    let f = direct_fields(
+        &start,
+        &end,
+        &[
+            ("tenant_name", "Kari Nordmann"),
+            ("tenant_birth_date", "01.02.1980"),
+        ],
+    );
+    let (a, b) = tokio::join!(c.post(&path, &f), c2.post(&path, &f));
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    assert_eq!(b.status, StatusCode::SEE_OTHER, "{}", b.text);
+    let first = id_of(&a.location);
+    assert_eq!(id_of(&b.location), first);
+    assert_eq!(drafts_of(&app, unit).await, 1);
+    // Again later: the same draft, and the page says so.
+    let again = c.post(&path, &f).await;
+    assert_eq!(id_of(&again.location), first);
+    assert!(again
+        .location
+        .as_deref()
+        .is_some_and(|l| l.ends_with("?melding=utkast")));
+    let page = c.get(again.location.as_deref().unwrap()).await;
+    assert!(page.text_of("#melding").contains("samme utkastet"));
+    assert_eq!(drafts_of(&app, unit).await, 1);
+    // A tenant with a national id: the same.
+    let nid = crate::applications::fnr("030475", 3);
+    let f = direct_fields(
+        &start,
+        &end,
+        &[("tenant_name", "Per Hansen"), ("tenant_national_id", &nid)],
+    );
+    let (a, b) = tokio::join!(c.post(&path, &f), c2.post(&path, &f));
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    assert_eq!(b.status, StatusCode::SEE_OTHER, "{}", b.text);
+    let second = id_of(&a.location);
+    assert_eq!(id_of(&b.location), second);
+    assert_ne!(second, first, "another tenant is another draft");
+    assert_eq!(drafts_of(&app, unit).await, 2);
+    // Another start date is another draft too.
+    let later = iso(app.today() + chrono::Duration::days(30));
+    let later_end = iso(bosak::leases::rules::end_after(
+        app.today() + chrono::Duration::days(30),
+        36,
+    ));
+    let f = direct_fields(
+        &later,
+        &later_end,
+        &[("tenant_name", "Per Hansen"), ("tenant_national_id", &nid)],
+    );
+    let res = c.post(&path, &f).await;
+    assert_ne!(id_of(&res.location), second);
+    assert_eq!(drafts_of(&app, unit).await, 3);
+    // The database holds the rule by itself: a copy of a draft for the same unit,
+    // tenant and start is refused.
+    let m = app.municipality_id("5037").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    let err = sqlx::query(
+        "INSERT INTO leases (municipality_id, id, lease_no, dwelling_id, tenant_id, starts_on, ends_on, monthly_rent)
+         SELECT municipality_id, gen_random_uuid(), 990201, dwelling_id, tenant_id, starts_on, ends_on, monthly_rent
+           FROM leases WHERE municipality_id = $1 AND id = $2",
+    )
+    .bind(m)
+    .bind(first)
+    .execute(&mut *tx)
+    .await
+    .expect_err("a second draft");
+    assert!(err.to_string().contains("leases_direct_draft_key"), "{err}");
+}
+
+#[tokio::test]
+async fn a_direct_lease_names_co_tenants_and_household_members() {
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let unit = vacant_unit(&app).await;
+    let start = iso(app.today());
+    let end = iso(bosak::leases::rules::end_after(app.today(), 36));
+    let path = format!("/leiekontrakter/ny?bolig={unit}");
+    let form = c.get(&path).await;
+    assert_eq!(
+        form.count("select[name^=member_relation_]"),
+        bosak::applications::model::MEMBER_ROWS
+    );
+    let (ola, lise) = (
+        crate::applications::fnr("030475", 5),
+        crate::applications::fnr("150312", 6),
+    );
+    let tenant = [
+        ("tenant_name", "Kari Nordmann"),
+        ("tenant_birth_date", "01.02.1980"),
+    ];
+    // A row in error: its message names it and sits next to it; everything typed stays;
+    // nothing is saved.
+    let mut f = direct_fields(&start, &end, &tenant);
+    f.extend([
+        ("member_name_0", "Ola Nordmann"),
+        ("member_national_id_0", ola.as_str()),
+        ("member_relation_0", "co_tenant"),
+        ("member_birth_date_1", "03.04.2015"),
+        ("member_relation_1", "household"),
+    ]);
+    let res = c.post(&path, &f).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert!(res
+        .texts("fieldset .ds-validation-message")
+        .contains(&"Husstandsmedlem 2: Navn må fylles ut.".to_string()));
+    assert_eq!(
+        res.attr("input[name=member_birth_date_1]", "value")
+            .as_deref(),
+        Some("03.04.2015")
+    );
+    assert_eq!(
+        res.attr("input[name=member_national_id_0]", "value"),
+        Some(ola.clone())
+    );
+    assert_eq!(
+        res.attr("select[name=member_relation_1] option[selected]", "value")
+            .as_deref(),
+        Some("household")
+    );
+    assert_eq!(drafts_of(&app, unit).await, 0);
+    // Two co-tenants and two household members.
+    let mut f = direct_fields(&start, &end, &tenant);
+    f.extend([
+        ("member_name_0", "Ola Nordmann"),
+        ("member_national_id_0", ola.as_str()),
+        ("member_relation_0", "co_tenant"),
+        ("member_name_1", "Siri Nordmann"),
+        ("member_birth_date_1", "05.06.1982"),
+        ("member_relation_1", "co_tenant"),
+        ("member_name_2", "Lise Nordmann"),
+        ("member_national_id_2", lise.as_str()),
+        ("member_relation_2", "household"),
+        ("member_name_4", "Jon Nordmann"),
+        ("member_birth_date_4", "03.04.2015"),
+        ("member_relation_4", "household"),
+    ]);
+    let res = c.post(&path, &f).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let lease = id_of(&res.location);
+    let roles: Vec<(String, String)> = {
+        let m = app.municipality_id("5037").await;
+        let mut tx = app.owner.begin().await.unwrap();
+        bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+        sqlx::query_as(
+            "SELECT p.name, lp.role FROM lease_parties lp
+               JOIN people p ON p.municipality_id = lp.municipality_id AND p.id = lp.person_id
+              WHERE lp.municipality_id = $1 AND lp.lease_id = $2 ORDER BY p.name",
+        )
+        .bind(m)
+        .bind(lease)
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap()
+    };
+    let roles: Vec<(&str, &str)> = roles
+        .iter()
+        .map(|(n, r)| (n.as_str(), r.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("Jon Nordmann", "household"),
+            ("Lise Nordmann", "household"),
+            ("Ola Nordmann", "co_tenant"),
+            ("Siri Nordmann", "co_tenant")
+        ]
+    );
+    // The lease page lists them with their role; the contract names them and the
+    // co-tenants' joint liability.
+    let page = c.get(&format!("/leiekontrakter/{lease}")).await;
+    let facts = page.texts(".bosak-facts dt, .bosak-facts dd").join(" | ");
+    assert!(
+        facts.contains("Medleietaker (solidarisk ansvarlig) | Ola Nordmann"),
+        "{facts}"
+    );
+    assert!(facts.contains("Husstandsmedlem | Jon Nordmann"), "{facts}");
+    let contract = c.get(&format!("/leiekontrakter/{lease}/kontrakt")).await;
+    assert!(contract
+        .text
+        .contains("Medleietaker: Siri Nordmann, født 05.06.1982"));
+    assert!(contract
+        .text
+        .contains("Husstandsmedlem: Lise Nordmann, født"));
+    assert!(contract
+        .text
+        .contains("Husstandsmedlem: Jon Nordmann, født 03.04.2015"));
+    assert!(contract.text.contains("solidarisk ansvarlige"));
+}

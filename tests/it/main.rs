@@ -16,6 +16,7 @@ mod jobs;
 mod leases;
 mod leases_cpi;
 mod leases_import;
+mod leases_retention;
 mod leases_seed;
 mod meetings;
 mod menu;
