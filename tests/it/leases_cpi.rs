@@ -1020,7 +1020,7 @@ async fn lease_numbers_of_every_page(c: &mut crate::common::Client, url: &str) -
         let page = c.get(&url).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.text);
         numbers.extend(page.texts("td a[href^='/leiekontrakter/']"));
-        match page.attr("a[href*='etter=']", "href") {
+        match page.attr("a[href*='etter=']:not([href*='.csv'])", "href") {
             Some(next) => url = next,
             None => return numbers,
         }
