@@ -1,24 +1,36 @@
--- The lease list (/leiekontrakter), first page (51 rows) of the current leases, newest
--- number first. The page's 51 leases are picked first, per municipality by an index walk
--- (LATERAL) and merged, in a materialized CTE; only those are joined to tenant, unit and
--- property, by primary key. (Joined to the LATERAL subquery directly, the planner scanned
--- a municipality's people for every row: 35-50 ms at factor 10.) The floor the schema
--- allows, written before src/leases/lists.rs landed: align it with the page's own query.
+-- The lease list (/leiekontrakter), first page (51 rows) of the running leases, newest
+-- number first: src/leases/repo.rs list (list_sql), with the page's default filter (no
+-- search text, statuses signed, active and notice given) and no cursor. The page's leases
+-- are picked per municipality by an index walk on leases_number_idx (LATERAL) and merged in
+-- a materialized CTE; only those are joined to tenant, unit, property and review.
 WITH l AS MATERIALIZED (
-  SELECT x.* FROM unnest(:municipalities::uuid[]) AS mm(id)
-    CROSS JOIN LATERAL (
+  SELECT x.* FROM unnest(:municipalities::uuid[]) AS mm (id)
+   CROSS JOIN LATERAL (
      SELECT e.municipality_id, e.id, e.lease_no, e.status, e.starts_on, e.ends_on, e.monthly_rent,
-            e.demand_to_move_on, e.tenant_id, e.dwelling_id
+            e.demand_to_move_on, e.notice_effective_on, e.tenant_id, e.dwelling_id
        FROM leases e
-      WHERE e.municipality_id = mm.id AND e.status IN ('signed', 'active', 'notice_given')
-      ORDER BY e.lease_no DESC
-      LIMIT 51) x
-   ORDER BY x.lease_no DESC
-   LIMIT 51)
-SELECT l.municipality_id, l.id, l.lease_no, l.status, l.starts_on, l.ends_on, l.monthly_rent,
-       l.demand_to_move_on, p.name AS tenant_name, pr.name AS property_name, d.unit_number
+      WHERE e.municipality_id = mm.id AND e.status = ANY('{signed,active,notice_given}'::lease_status[])
+        AND (e.lease_no, e.id) < (2147483647, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid)
+        AND ('' = ''
+             OR EXISTS (SELECT 1 FROM people pe WHERE pe.municipality_id = e.municipality_id
+                           AND pe.id = e.tenant_id AND pe.name ILIKE '%' || '' || '%')
+             OR EXISTS (SELECT 1 FROM dwellings d WHERE d.municipality_id = e.municipality_id
+                           AND d.id = e.dwelling_id AND d.unit_number = upper(''))
+             OR e.lease_no::text = '')
+      ORDER BY e.lease_no DESC, e.id DESC LIMIT 51) x
+   ORDER BY x.lease_no DESC, x.id DESC LIMIT 51)
+SELECT l.municipality_id, l.id, l.lease_no, l.status, l.starts_on, l.ends_on,
+       l.monthly_rent, pe.name AS tenant_name, (p.street_address || ' ' || d.unit_number) AS unit_label,
+       l.demand_to_move_on, l.notice_effective_on, r.outcome AS review_outcome, r.reviewed_on,
+       r.renewal_application_id, EXISTS (SELECT 1 FROM lease_reviews rv JOIN applications ra
+                 ON ra.municipality_id = rv.municipality_id AND ra.id = rv.renewal_application_id
+               WHERE rv.municipality_id = l.municipality_id AND rv.lease_id = l.id
+                 AND ra.status NOT IN ('rejected', 'withdrawn', 'closed_without_decision')) AS renewal_pending
   FROM l
-  JOIN people p ON p.municipality_id = l.municipality_id AND p.id = l.tenant_id
   JOIN dwellings d ON d.municipality_id = l.municipality_id AND d.id = l.dwelling_id
-  JOIN properties pr ON pr.municipality_id = d.municipality_id AND pr.id = d.property_id
- ORDER BY l.lease_no DESC;
+  JOIN properties p ON p.municipality_id = d.municipality_id AND p.id = d.property_id
+  JOIN people pe ON pe.municipality_id = l.municipality_id AND pe.id = l.tenant_id
+  LEFT JOIN LATERAL (SELECT x.outcome, x.reviewed_on, x.renewal_application_id FROM lease_reviews x
+                      WHERE x.municipality_id = l.municipality_id AND x.lease_id = l.id
+                      ORDER BY x.reviewed_on DESC, x.created_at DESC LIMIT 1) r ON true
+ ORDER BY l.lease_no DESC, l.id DESC;

@@ -805,23 +805,51 @@ pub struct ListFilter {
     pub ending: Option<(NaiveDate, NaiveDate)>,
 }
 
-const LIST_SQL: &str = "SELECT l.municipality_id, l.id, l.lease_no, l.status, l.starts_on, l.ends_on,
-        l.monthly_rent, pe.name AS tenant_name, (p.street_address || ' ' || d.unit_number) AS unit_label,
-        l.demand_to_move_on, l.notice_effective_on, r.outcome AS review_outcome, r.reviewed_on,
-        r.renewal_application_id, EXISTS (SELECT 1 FROM lease_reviews rv JOIN applications ra
-                  ON ra.municipality_id = rv.municipality_id AND ra.id = rv.renewal_application_id
-                WHERE rv.municipality_id = l.municipality_id AND rv.lease_id = l.id
-                  AND ra.status NOT IN ('rejected', 'withdrawn', 'closed_without_decision')) AS renewal_pending
-   FROM leases l
-   JOIN dwellings d ON d.municipality_id = l.municipality_id AND d.id = l.dwelling_id
-   JOIN properties p ON p.municipality_id = d.municipality_id AND p.id = d.property_id
-   JOIN people pe ON pe.municipality_id = l.municipality_id AND pe.id = l.tenant_id
-   LEFT JOIN LATERAL (SELECT x.outcome, x.reviewed_on, x.renewal_application_id FROM lease_reviews x
-                       WHERE x.municipality_id = l.municipality_id AND x.lease_id = l.id
-                       ORDER BY x.reviewed_on DESC, x.created_at DESC LIMIT 1) r ON true
-  WHERE l.municipality_id = ANY($1) AND l.status = ANY($2)
-    AND ($3 = '' OR pe.name ILIKE '%' || $3 || '%' OR d.unit_number = upper($3)
-         OR l.lease_no::text = $3)";
+/// A page of a lease list: `$1` the municipalities, `$2` the statuses, `$3` the search
+/// text; `pick` the condition on `e` (the leases) that places a lease after the cursor, and
+/// `order` the order of the page. The page's leases are picked first, per municipality by
+/// an index walk in that order (LATERAL over the municipalities; `municipality_id =
+/// ANY($1)` alone cannot walk an index in order, so the planner joined every lease of the
+/// municipalities to tenant, unit and property and sorted them for 51 rows), merged, and
+/// only those are joined to tenant, unit, property and review by key. `limit` is the
+/// placeholder of the page size.
+fn list_sql(pick: &str, order: &str, limit: &str) -> String {
+    let order_e = order.replace("{t}", "e");
+    let order_x = order.replace("{t}", "x");
+    let order_l = order.replace("{t}", "l");
+    format!(
+        "WITH l AS MATERIALIZED (
+           SELECT x.* FROM unnest($1::uuid[]) AS mm (id)
+            CROSS JOIN LATERAL (
+              SELECT e.municipality_id, e.id, e.lease_no, e.status, e.starts_on, e.ends_on, e.monthly_rent,
+                     e.demand_to_move_on, e.notice_effective_on, e.tenant_id, e.dwelling_id
+                FROM leases e
+               WHERE e.municipality_id = mm.id AND e.status = ANY($2) AND {pick}
+                 AND ($3 = ''
+                      OR EXISTS (SELECT 1 FROM people pe WHERE pe.municipality_id = e.municipality_id
+                                    AND pe.id = e.tenant_id AND pe.name ILIKE '%' || $3 || '%')
+                      OR EXISTS (SELECT 1 FROM dwellings d WHERE d.municipality_id = e.municipality_id
+                                    AND d.id = e.dwelling_id AND d.unit_number = upper($3))
+                      OR e.lease_no::text = $3)
+               ORDER BY {order_e} LIMIT {limit}) x
+            ORDER BY {order_x} LIMIT {limit})
+         SELECT l.municipality_id, l.id, l.lease_no, l.status, l.starts_on, l.ends_on,
+                l.monthly_rent, pe.name AS tenant_name, (p.street_address || ' ' || d.unit_number) AS unit_label,
+                l.demand_to_move_on, l.notice_effective_on, r.outcome AS review_outcome, r.reviewed_on,
+                r.renewal_application_id, EXISTS (SELECT 1 FROM lease_reviews rv JOIN applications ra
+                          ON ra.municipality_id = rv.municipality_id AND ra.id = rv.renewal_application_id
+                        WHERE rv.municipality_id = l.municipality_id AND rv.lease_id = l.id
+                          AND ra.status NOT IN ('rejected', 'withdrawn', 'closed_without_decision')) AS renewal_pending
+           FROM l
+           JOIN dwellings d ON d.municipality_id = l.municipality_id AND d.id = l.dwelling_id
+           JOIN properties p ON p.municipality_id = d.municipality_id AND p.id = d.property_id
+           JOIN people pe ON pe.municipality_id = l.municipality_id AND pe.id = l.tenant_id
+           LEFT JOIN LATERAL (SELECT x.outcome, x.reviewed_on, x.renewal_application_id FROM lease_reviews x
+                               WHERE x.municipality_id = l.municipality_id AND x.lease_id = l.id
+                               ORDER BY x.reviewed_on DESC, x.created_at DESC LIMIT 1) r ON true
+          ORDER BY {order_l}"
+    )
+}
 
 /// The lease list, newest lease number first, `limit` rows after `after` (keyset).
 pub async fn list(
@@ -832,8 +860,10 @@ pub async fn list(
     limit: i64,
 ) -> sqlx::Result<Vec<ListRow>> {
     let (no, id) = after.unwrap_or((i32::MAX, Uuid::max()));
-    sqlx::query_as(&format!(
-        "{LIST_SQL} AND (l.lease_no, l.id) < ($4, $5) ORDER BY l.lease_no DESC, l.id DESC LIMIT $6"
+    sqlx::query_as(&list_sql(
+        "(e.lease_no, e.id) < ($4, $5)",
+        "{t}.lease_no DESC, {t}.id DESC",
+        "$6",
     ))
     .bind(visible)
     .bind(&f.statuses)
@@ -858,9 +888,10 @@ pub async fn ending(
     let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
     let (from, to) = f.ending.unwrap_or((first, last));
     let (d, id) = after.unwrap_or((first, Uuid::nil()));
-    sqlx::query_as(&format!(
-        "{LIST_SQL} AND l.ends_on BETWEEN $4 AND $5 AND (l.ends_on, l.id) > ($6, $7)
-         ORDER BY l.ends_on, l.id LIMIT $8"
+    sqlx::query_as(&list_sql(
+        "e.ends_on BETWEEN $4 AND $5 AND (e.ends_on, e.id) > ($6, $7)",
+        "{t}.ends_on, {t}.id",
+        "$8",
     ))
     .bind(visible)
     .bind(&f.statuses)

@@ -1011,3 +1011,64 @@ async fn a_run_approved_after_its_notice_date_is_refused() {
         0
     );
 }
+
+/// Follows a list's "next page" links from `url`; the lease numbers of every row, in order.
+async fn lease_numbers_of_every_page(c: &mut crate::common::Client, url: &str) -> Vec<String> {
+    let mut url = url.to_string();
+    let mut numbers = Vec::new();
+    for _ in 0..10 {
+        let page = c.get(&url).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        numbers.extend(page.texts("td a[href^='/leiekontrakter/']"));
+        match page.attr("a[href*='etter=']:not([href*='.csv'])", "href") {
+            Some(next) => url = next,
+            None => return numbers,
+        }
+    }
+    panic!("more than ten pages from {url}");
+}
+
+/// The lease list and the expiry list pick each page's leases per municipality by an index
+/// walk and page by keyset: every running lease once, in the list's order, across pages
+/// (also where end dates tie), and the search narrows the same query.
+#[tokio::test]
+async fn the_lease_lists_page_through_every_running_lease_once_in_order() {
+    let app = TestApp::spawn().await;
+    let today = app.today();
+    leases(&app, "5037", "KL", 60, 850_000, months_back(today, 2), None).await;
+    let t = app.tenant("5037").await;
+    // Three-year terms (no § 11-1 ground needed), ending on seven different days.
+    t.exec(
+        "UPDATE leases SET ends_on = (starts_on + interval '3 years')::date + lease_no % 7
+          WHERE status = 'active'",
+        &[],
+    )
+    .await;
+    let by_number: String = t
+        .scalar(
+            "SELECT string_agg(lease_no::text, ',' ORDER BY lease_no DESC, id DESC) FROM leases WHERE status = 'active'",
+            &[],
+        )
+        .await;
+    let by_end: String = t
+        .scalar(
+            "SELECT string_agg(lease_no::text, ',' ORDER BY ends_on, id) FROM leases WHERE status = 'active'",
+            &[],
+        )
+        .await;
+    let mut c = app.login("levanger.saksbehandler").await;
+
+    let list = lease_numbers_of_every_page(&mut c, "/leiekontrakter").await;
+    assert_eq!(list.len(), 60);
+    assert_eq!(list.join(","), by_number);
+    let expiry = lease_numbers_of_every_page(&mut c, "/leiekontrakter/utlop?maneder=36").await;
+    assert_eq!(expiry.len(), 60);
+    assert_eq!(expiry.join(","), by_end);
+
+    // The search: a unit number finds its lease, a tenant's name part finds theirs.
+    let unit = c.get("/leiekontrakter?q=kl-17").await;
+    assert_eq!(unit.texts("td a[href^='/leiekontrakter/']").len(), 1);
+    let names = c.get("/leiekontrakter?q=Leietaker%20KL%201").await;
+    // "Leietaker KL 1", 10–19 and 1x…: 1, 10–19 (11 of the 60).
+    assert_eq!(names.texts("td a[href^='/leiekontrakter/']").len(), 11);
+}

@@ -149,12 +149,9 @@ pub async fn propose(
     effective_on: NaiveDate,
     index_tenths: i64,
 ) -> sqlx::Result<u64> {
-    // Compiling this one statement costs more than it saves.
-    sqlx::query("SET LOCAL jit = off")
-        .execute(&mut *conn)
-        .await?;
+    let before = batch_settings(conn, BATCH).await?;
     let new_rent = new_rent_expr("d.old_rent", "(d.base_value * 10)::int8", "$4::int8");
-    Ok(sqlx::query(&format!(
+    let proposed = sqlx::query(&format!(
         "WITH d AS MATERIALIZED ({DUE}),
          missing AS (
            INSERT INTO cpi_missing_index (municipality_id, run_id, lease_id, base_month)
@@ -170,9 +167,38 @@ pub async fn propose(
     .bind(effective_on)
     .bind(run)
     .bind(index_tenths)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
-    .rows_affected())
+    .rows_affected();
+    batch_settings(conn, [&before[0], &before[1], &before[2]]).await?;
+    Ok(proposed)
+}
+
+/// Planner settings for the run's one big statement: jit, enable_nestloop, work_mem. Under
+/// row level security the planner takes the municipality's leases for a handful of rows
+/// and probes every one of them through nested loops; hash joins over the whole set cost
+/// less. The sort by lease then fits in memory, and compiling the statement (jit) costs
+/// more than it saves.
+const BATCH: [&str; 3] = ["off", "off", "64MB"];
+
+/// Sets the three settings for this transaction and returns what they were, so the rest of
+/// the transaction (the scale seed goes on in it) is planned as before.
+async fn batch_settings(conn: &mut PgConnection, to: [&str; 3]) -> sqlx::Result<[String; 3]> {
+    let (jit, nestloop, work_mem): (String, String, String) = sqlx::query_as(
+        "SELECT current_setting('jit'), current_setting('enable_nestloop'), current_setting('work_mem')",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "SELECT set_config('jit', $1, true), set_config('enable_nestloop', $2, true),
+                set_config('work_mem', $3, true)",
+    )
+    .bind(to[0])
+    .bind(to[1])
+    .bind(to[2])
+    .execute(conn)
+    .await?;
+    Ok([jit, nestloop, work_mem])
 }
 
 /// `rules::cpi_adjusted` computed by the SQL the run uses, for each (øre, base, now): the
