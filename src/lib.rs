@@ -17,6 +17,7 @@ pub mod letters;
 pub mod meetings;
 pub mod municipalities;
 pub mod privacy;
+pub mod rent;
 pub mod seed;
 pub mod web;
 

@@ -1,0 +1,1 @@
+//! The arrears ladder (in progress).

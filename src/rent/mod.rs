@@ -1,0 +1,2 @@
+pub mod ladder;
+pub mod ocr;
