@@ -198,9 +198,11 @@ fn lines(text: &str) -> Vec<(usize, &str)> {
 }
 
 /// One record: its line number and its 80 characters.
-struct Rec {
+struct Rec<'a> {
     line: usize,
-    c: Vec<char>,
+    text: &'a str,
+    /// Characters are bytes (the usual case): fields are sliced by byte.
+    ascii: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,30 +230,42 @@ impl Kind {
     }
 }
 
-impl Rec {
-    fn new(line: usize, text: &str) -> Result<Rec, OcrError> {
-        let c: Vec<char> = text.chars().collect();
-        if c.len() != 80 {
+impl<'a> Rec<'a> {
+    fn new(line: usize, text: &'a str) -> Result<Rec<'a>, OcrError> {
+        let ascii = text.is_ascii();
+        let len = if ascii {
+            text.len()
+        } else {
+            text.chars().count()
+        };
+        if len != 80 {
             return fail(
                 line,
-                format!(
-                    "linjen har {} tegn; hver record i en OCR-fil skal ha nøyaktig 80 tegn",
-                    c.len()
-                ),
+                format!("linjen har {len} tegn; hver record i en OCR-fil skal ha nøyaktig 80 tegn"),
             );
         }
-        if let Some(pos) = c.iter().position(|ch| ch.is_control()) {
+        if let Some(pos) = text.chars().position(|ch| ch.is_control()) {
             return fail(
                 line,
                 format!("linjen har et kontrolltegn i posisjon {}", pos + 1),
             );
         }
-        Ok(Rec { line, c })
+        Ok(Rec { line, text, ascii })
     }
 
     /// Positions `from..=to`, 1-based as in the specification.
-    fn raw(&self, from: usize, to: usize) -> String {
-        self.c[from - 1..to].iter().collect()
+    fn raw(&self, from: usize, to: usize) -> &'a str {
+        if self.ascii {
+            return &self.text[from - 1..to];
+        }
+        let byte = |i: usize| {
+            self.text
+                .char_indices()
+                .nth(i)
+                .map(|(b, _)| b)
+                .unwrap_or(self.text.len())
+        };
+        &self.text[byte(from - 1)..byte(to)]
     }
 
     fn kind(&self) -> Result<Kind, OcrError> {
@@ -266,7 +280,7 @@ impl Rec {
         }
         let service = self.raw(3, 4);
         let record = self.raw(7, 8);
-        let kind = match (service.as_str(), record.as_str()) {
+        let kind = match (service, record) {
             ("00", "10") => Kind::TransmissionStart,
             ("00", "89") => Kind::TransmissionEnd,
             ("09", "20") => Kind::AssignmentStart,
@@ -310,9 +324,9 @@ impl Rec {
     }
 
     /// A numeric field: digits only.
-    fn digits(&self, from: usize, to: usize, what: &str) -> Result<String, OcrError> {
+    fn digits(&self, from: usize, to: usize, what: &str) -> Result<&'a str, OcrError> {
         let s = self.raw(from, to);
-        if s.chars().all(|c| c.is_ascii_digit()) {
+        if s.bytes().all(|c| c.is_ascii_digit()) {
             Ok(s)
         } else {
             fail(
@@ -325,12 +339,7 @@ impl Rec {
     fn number(&self, from: usize, to: usize, what: &str) -> Result<u64, OcrError> {
         let s = self.digits(from, to, what)?;
         // At most 17 digits: always fits.
-        s.parse::<u64>().or_else(|_| {
-            fail(
-                self.line,
-                format!("{what} i posisjon {from}–{to} er ikke et tall"),
-            )
-        })
+        Ok(s.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')))
     }
 
     /// A date as DDMMYY, in 2000–2099.
@@ -370,14 +379,14 @@ struct Records<'a> {
     next: usize,
 }
 
-impl Records<'_> {
+impl<'a> Records<'a> {
     fn last_line(&self) -> usize {
         self.lines.last().map(|(n, _)| *n).unwrap_or(1)
     }
 
     /// The next record and its kind; at the end of the file, a refusal naming what was
     /// expected.
-    fn take(&mut self, expected: &str) -> Result<(Rec, Kind), OcrError> {
+    fn take(&mut self, expected: &str) -> Result<(Rec<'a>, Kind), OcrError> {
         let Some(&(line, text)) = self.lines.get(self.next) else {
             return fail(self.last_line(), format!("filen slutter før {expected}"));
         };
@@ -399,7 +408,7 @@ impl Records<'_> {
     }
 }
 
-fn unexpected<T>(rec: &Rec, found: Kind, expected: &str) -> Result<T, OcrError> {
+fn unexpected<T>(rec: &Rec<'_>, found: Kind, expected: &str) -> Result<T, OcrError> {
     fail(
         rec.line,
         format!("ventet {expected}, men fant {}", found.name()),
@@ -427,9 +436,9 @@ pub fn parse(bytes: &[u8]) -> Result<Transmission, OcrError> {
             ),
         );
     }
-    let data_sender = start.digits(9, 16, "Dataavsender")?;
-    let number = start.digits(17, 23, "Forsendelsesnummer")?;
-    let data_recipient = start.digits(24, 31, "Datamottaker")?;
+    let data_sender = start.digits(9, 16, "Dataavsender")?.to_string();
+    let number = start.digits(17, 23, "Forsendelsesnummer")?.to_string();
+    let data_recipient = start.digits(24, 31, "Datamottaker")?.to_string();
 
     let mut assignments = Vec::new();
     let mut total_transactions: u64 = 0;
@@ -512,12 +521,12 @@ fn ore_text(ore: i128) -> String {
 /// One assignment from its start record to its end record; returns it with its number of
 /// records (start and end included) and its net sum.
 fn parse_assignment(
-    start: Rec,
+    start: Rec<'_>,
     records: &mut Records<'_>,
 ) -> Result<(Assignment, u64, i128), OcrError> {
-    let agreement_id = start.digits(9, 17, "Avtale-ID")?;
-    let number = start.digits(18, 24, "Oppdragsnummer")?;
-    let account = start.digits(25, 35, "Oppdragskonto")?;
+    let agreement_id = start.digits(9, 17, "Avtale-ID")?.to_string();
+    let number = start.digits(18, 24, "Oppdragsnummer")?.to_string();
+    let account = start.digits(25, 35, "Oppdragskonto")?.to_string();
 
     let mut transactions: Vec<Transaction> = Vec::new();
     // Transaction number → the line of its item 1, to refuse a number used twice.
@@ -621,7 +630,7 @@ fn date_text(d: Option<NaiveDate>) -> String {
 /// One transaction from its item 1: items 2 and (optional, types 20 and 21) 3 must follow
 /// with the same type and number. Returns it and its number of records.
 fn parse_transaction(
-    one: Rec,
+    one: Rec<'_>,
     records: &mut Records<'_>,
     seen: &mut std::collections::HashMap<u32, usize>,
 ) -> Result<(Transaction, u64), OcrError> {
@@ -646,7 +655,7 @@ fn parse_transaction(
     let day_code = one.number(24, 25, "Dagkode")? as u8;
     let partial_settlement = one.number(26, 26, "Delavregningsnummer")? as u8;
     let serial_number = one.number(27, 31, "Løpenummer")? as u32;
-    let negative = match one.c[31] {
+    let negative = match one.raw(32, 32).chars().next().unwrap_or(' ') {
         '0' => false,
         '-' => true,
         other => {
@@ -669,11 +678,12 @@ fn parse_transaction(
         return unexpected(&two, kind, &expected);
     }
     same_transaction(&two, item2, transaction_type, number)?;
-    let form_number = two.digits(16, 25, "Blankettnummer")?;
-    let archive_reference = two.digits(26, 34, "Arkivreferanse")?;
+    let form_number = two.digits(16, 25, "Blankettnummer")?.to_string();
+    let archive_reference = two.digits(26, 34, "Arkivreferanse")?.to_string();
     let ordered_on = two.optional_date(42, "Oppdragsdato")?;
     let payer_account = two.digits(48, 58, "Debetkonto")?;
-    let payer_account = (payer_account.bytes().any(|b| b != b'0')).then_some(payer_account);
+    let payer_account =
+        (payer_account.bytes().any(|b| b != b'0')).then(|| payer_account.to_string());
     let mut n_records = 2;
 
     let mut free_text = None;
@@ -717,7 +727,7 @@ fn parse_transaction(
 }
 
 /// Items 2 and 3 carry the type and number of the item 1 before them.
-fn same_transaction(rec: &Rec, name: &str, t: u8, number: u32) -> Result<(), OcrError> {
+fn same_transaction(rec: &Rec<'_>, name: &str, t: u8, number: u32) -> Result<(), OcrError> {
     let their_type = rec.number(5, 6, "Transaksjonstype")?;
     if their_type != t as u64 {
         return fail(
