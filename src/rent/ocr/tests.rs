@@ -702,3 +702,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn each_assignment_is_checked_against_its_own_end_record() {
+    let mut t = reference();
+    let mut second = t.assignments[0].clone();
+    second.number = "0000003".into();
+    second.transactions.truncate(1);
+    t.assignments.push(second);
+    let text = decode(&write(&t).expect("writable")).into_owned();
+    assert_eq!(parse(&cp1252(&text)), Ok(t.clone()));
+    let lines: Vec<&str> = text.lines().collect();
+    // Line 14 is the second assignment's end: 1 transaction of 1 020,00 kr.
+    assert!(lines[13].starts_with("NY090088000000010000000400000000000102000"));
+    let wrong = text.replacen(
+        "NY090088000000010000000400000000000102000",
+        "NY090088000000010000000400000000000148000",
+        1,
+    );
+    refused(
+        &cp1252(&wrong),
+        14,
+        "sluttrecord for oppdrag oppgir sum 1\u{a0}480,00\u{a0}kr",
+    );
+    // The transmission's end counts both assignments: 4 transactions, 15 records.
+    assert!(lines[14].starts_with("NY00008900000004000000150000000000025000"));
+}
