@@ -312,7 +312,7 @@ pub async fn insert_payments(
     let inserted = sqlx::query(
         "INSERT INTO rent_entries (municipality_id, id, lease_id, kind, amount, applies_on, payer, kid,
                                    settles_first, import_line_id, created_by, note)
-         SELECT $1, t.id, t.lease_id, 'payment', t.amount, t.applies_on, t.payer, t.kid,
+         SELECT $1, t.id, t.lease_id, 'payment'::rent_entry_kind, t.amount, t.applies_on, t.payer, t.kid,
                 t.settles_first, t.import_line_id, t.created_by, t.note
            FROM unnest($2::uuid[], $3::uuid[], $4::int8[], $5::date[], $6::text[], $7::text[],
                        $8::uuid[], $9::uuid[], $10::uuid[], $11::text[])
@@ -487,7 +487,7 @@ pub async fn charge_month(
          ins AS (
            INSERT INTO rent_entries (municipality_id, id, lease_id, kind, charge_kind, amount, applies_on,
                                      charge_month, period_from, period_to, kid, charge_run_id)
-           SELECT $1, gen_random_uuid(), a.lease_id, 'charge', 'rent', a.amount, a.period_from,
+           SELECT $1, gen_random_uuid(), a.lease_id, 'charge'::rent_entry_kind, 'rent', a.amount, a.period_from,
                   $2, a.period_from, a.period_to, a.kid, $3
              FROM amounts a WHERE a.amount > 0
             ORDER BY a.lease_id
@@ -519,8 +519,8 @@ const AMOUNTS: &str = "
      WHERE c.municipality_id = $1 AND c.effective_on < upper(mo.r)),
   amounts AS (
     SELECT l.id AS lease_id, l.kid, lower(l.occ) AS period_from, upper(l.occ) - 1 AS period_to,
-           ((sum(s.monthly_rent * (upper(s.r * l.occ) - lower(s.r * l.occ))) * 2 + mo.days)
-             / (2 * mo.days))::int8 AS amount
+           floor((sum(s.monthly_rent * (upper(s.r * l.occ) - lower(s.r * l.occ))) * 2 + mo.days)
+                 / (2 * mo.days))::int8 AS amount
       FROM l JOIN seg s ON s.lease_id = l.id AND s.r && l.occ
       CROSS JOIN mo
      GROUP BY l.id, l.kid, l.occ, mo.days)";
