@@ -289,7 +289,7 @@ async fn payments_settle_oldest_first_a_double_submit_records_one_and_overpaymen
         let v = sqlx::query_as(
             "SELECT e.charge_month, (e.amount - coalesce(sum(s.amount), 0))::int8
                FROM rent_entries e LEFT JOIN rent_settlements s ON s.debit_id = e.id
-              WHERE e.lease_id = $1 AND e.kind = 'charge' GROUP BY e.id ORDER BY e.charge_month",
+              WHERE e.lease_id = $1 AND e.kind = 'charge' GROUP BY e.id, e.charge_month, e.amount ORDER BY e.charge_month",
         )
         .bind(lease)
         .fetch_all(&mut *tx)
