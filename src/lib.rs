@@ -83,6 +83,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(allocation::routes())
         .merge(meetings::routes())
         .merge(leases::routes())
+        .merge(rent::routes())
         .merge(jobs::routes())
         .merge(letters::archive::routes())
         .merge(letters::mandatory::routes())
