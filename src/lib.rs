@@ -17,6 +17,7 @@ pub mod letters;
 pub mod meetings;
 pub mod municipalities;
 pub mod privacy;
+pub mod rent;
 pub mod seed;
 pub mod web;
 
@@ -82,6 +83,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(allocation::routes())
         .merge(meetings::routes())
         .merge(leases::routes())
+        .merge(rent::routes())
         .merge(jobs::routes())
         .merge(letters::archive::routes())
         .merge(letters::mandatory::routes())

@@ -37,6 +37,10 @@ pub enum Permission {
     /// Write, sign, renew and end leases; send lease letters. Reading a lease names the
     /// tenant, so it needs [`Permission::ReadCases`].
     ManageLeases,
+    /// Rent work: run the monthly charges, record payments, credits and corrections,
+    /// export for the accounts. Reading a lease's ledger names the tenant, so it needs
+    /// [`Permission::ReadCases`]; the auditor holds neither.
+    ManageRent,
     /// Read the municipality's audit log.
     ReadAudit,
     /// Administer the municipality: settings, rules, letter texts, reasons, retention.
@@ -57,6 +61,7 @@ impl Permission {
             Permission::ReadRegister => &[Admin, Caseworker, Team, Auditor],
             Permission::EditRegister => &[Admin, Caseworker],
             Permission::ManageLeases => &[Caseworker, Admin],
+            Permission::ManageRent => &[Caseworker, Admin],
             Permission::ReadAudit => &[Auditor, Admin],
             Permission::Administer => &[Admin],
         }
@@ -110,6 +115,7 @@ mod tests {
             Permission::OrganiseMeetings,
             Permission::EditRegister,
             Permission::ManageLeases,
+            Permission::ManageRent,
             Permission::Administer,
         ] {
             assert!(!p.roles().contains(&Auditor), "{p:?}");

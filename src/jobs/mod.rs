@@ -41,10 +41,12 @@ pub enum Job {
     ActivateLeases,
     /// The notices of an approved CPI adjustment not yet written (husleieloven § 4-2).
     CpiNotices,
+    /// The coming month's rent charges, from each municipality's charge day.
+    RentCharges,
 }
 
 impl Job {
-    pub const ALL: [Job; 7] = [
+    pub const ALL: [Job; 8] = [
         Job::CloseExpiredRefusals,
         Job::OverdueOffers,
         Job::InterimPromises,
@@ -52,6 +54,7 @@ impl Job {
         Job::Retention,
         Job::ActivateLeases,
         Job::CpiNotices,
+        Job::RentCharges,
     ];
 
     pub fn key(self) -> &'static str {
@@ -63,6 +66,7 @@ impl Job {
             Job::Retention => "retention",
             Job::ActivateLeases => "activate_leases",
             Job::CpiNotices => "cpi_notices",
+            Job::RentCharges => "rent_charges",
         }
     }
 
@@ -75,6 +79,7 @@ impl Job {
             Job::Retention => "Anonymisere saker etter oppbevaringstiden",
             Job::ActivateLeases => "Aktivere signerte leiekontrakter ved leiestart",
             Job::CpiNotices => "Skrive varsler om KPI-regulering",
+            Job::RentCharges => "Kjøre neste måneds husleietermin",
         }
     }
 
@@ -83,7 +88,8 @@ impl Job {
             Job::CloseExpiredRefusals
             | Job::OverdueOffers
             | Job::InterimPromises
-            | Job::ActivateLeases => Duration::from_secs(3600),
+            | Job::ActivateLeases
+            | Job::RentCharges => Duration::from_secs(3600),
             Job::ExpiredSessions => Duration::from_secs(900),
             Job::CpiNotices => Duration::from_secs(300),
             // Retention counts in years; once a day is early enough.
@@ -133,6 +139,10 @@ impl Job {
                     crate::leases::cpi::letters::write_due(&state.pool, Duration::from_secs(50))
                         .await?;
                 Ok(format!("{n} varsler om KPI-regulering skrevet"))
+            }
+            Job::RentCharges => {
+                let n = crate::rent::commands::run_due(&state.pool, today).await?;
+                Ok(format!("{n} husleiekrav ført"))
             }
         }
     }

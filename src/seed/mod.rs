@@ -179,6 +179,7 @@ pub async fn demo(owner: &PgPool, today: chrono::NaiveDate) -> anyhow::Result<bo
     crate::dwellings::seed_demo(&mut tx, &munis, today).await?;
     crate::applications::seed_demo(&mut tx, &munis, today).await?;
     crate::leases::seed::seed_demo(&mut tx, &munis, today).await?;
+    crate::rent::seed::seed_demo(&mut tx, &munis, today).await?;
     crate::decisions::seed::seed(&mut tx, &muni_ids, today).await?;
     crate::allocation::seed(&mut tx, &muni_ids).await?;
     for m in &muni_ids {

@@ -44,7 +44,7 @@ fn date(d: NaiveDate) -> String {
 /// first property with a tenant of its own, rent `rent` øre set (and in force) from
 /// `set_on`, tied to `index_month` when given. One INSERT … SELECT generate_series per
 /// table, so the benchmark can make 100 000. Returns the lease ids by lease number.
-async fn leases(
+pub(crate) async fn leases(
     app: &TestApp,
     number: &str,
     tag: &str,

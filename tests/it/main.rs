@@ -23,6 +23,7 @@ mod menu;
 pub mod privacy;
 mod production;
 mod provisioning;
+mod rent;
 mod request_login;
 mod retention_audit;
 mod scale;
