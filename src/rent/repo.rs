@@ -482,9 +482,9 @@ pub async fn charge_month(
     // The KIDs were issued in this transaction, so the statistics know nothing of them,
     // and a lease's days are a range overlap the planner cannot estimate: left to itself
     // it may nest loops over 100 000 leases. Hash joins are right for every size.
-    sqlx::query("SET LOCAL jit = off; SET LOCAL enable_nestloop = off")
-        .execute(&mut *conn)
-        .await?;
+    for setting in ["SET LOCAL jit = off", "SET LOCAL enable_nestloop = off"] {
+        sqlx::query(setting).execute(&mut *conn).await?;
+    }
     let (n, total): (Option<i64>, Option<i64>) = sqlx::query_as(&format!(
         "WITH {AMOUNTS},
          ins AS (
