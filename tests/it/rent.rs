@@ -195,14 +195,15 @@ async fn the_charge_run_counts_days_for_partial_months_and_rent_changes_as_the_r
     // And the SQL agrees with `model::month_charge` for every lease of the municipality
     // (the demo leases too, which the fixture ended), in this month and the next two.
     let mut tx = t.tx().await;
-    let all: Vec<(
+    type LeaseDates = (
         Uuid,
         NaiveDate,
         Option<NaiveDate>,
         Option<NaiveDate>,
         Option<NaiveDate>,
         String,
-    )> = sqlx::query_as(
+    );
+    let all: Vec<LeaseDates> = sqlx::query_as(
         "SELECT id, starts_on, ended_on, notice_effective_on, ends_on, status::text FROM leases",
     )
     .fetch_all(&mut *tx)
