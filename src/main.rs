@@ -246,6 +246,9 @@ async fn citus_distribute(owner: &sqlx::PgPool, print: bool) -> anyhow::Result<(
         );
     }
     let steps = citus::plan(&citus::tables(owner).await?)?;
+    if print {
+        println!("{}", citus::SESSION_SETTINGS);
+    }
     for step in &steps {
         match (step.sql(), print) {
             (Some(sql), true) => println!("{sql}"),
