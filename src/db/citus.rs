@@ -209,7 +209,8 @@ pub async fn has_citus(pool: &PgPool) -> anyhow::Result<bool> {
     )
 }
 
-/// Every table of the `public` schema (not partitions, not sqlx's migration table) with
+/// Every table of the `public` schema (not partitions, not Citus's shards, which it hides
+/// from most clients anyway, not sqlx's migration table) with
 /// what [`plan`] needs.
 pub async fn tables(pool: &PgPool) -> anyhow::Result<Vec<TableInfo>> {
     type Row = (
@@ -239,7 +240,7 @@ pub async fn tables(pool: &PgPool) -> anyhow::Result<Vec<TableInfo>> {
                         '{}')
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-           AND c.relname NOT LIKE '\_sqlx%'
+           AND c.relname NOT LIKE '\_sqlx%' AND NOT relation_is_a_known_shard(c.oid)
          ORDER BY c.relname
         "#,
     )
