@@ -118,6 +118,16 @@ pub fn dependency_order(tables: &[TableInfo]) -> anyhow::Result<Vec<String>> {
             .map(|(n, _)| *n)
             .collect();
         if ready.is_empty() {
+            // What is left is the cycles and the tables that depend on them; drop the
+            // latter (tables nothing left references), so the message names the cycles.
+            loop {
+                let referenced: BTreeSet<&str> = pending.values().flatten().copied().collect();
+                let before = pending.len();
+                pending.retain(|n, _| referenced.contains(n));
+                if pending.len() == before {
+                    break;
+                }
+            }
             let cycle: Vec<&str> = pending.keys().copied().collect();
             bail!(
                 "cannot order the tables: foreign keys form a cycle among {}",
@@ -336,6 +346,7 @@ mod tests {
             table("a", false, Some(false), &["b"]),
             table("b", false, Some(false), &["a"]),
             table("c", false, Some(false), &[]),
+            table("d", false, Some(false), &["a"]),
         ];
         let err = dependency_order(&tables).unwrap_err().to_string();
         assert!(err.contains("cycle among a, b"), "{err}");
