@@ -45,6 +45,22 @@ enum Command {
         #[command(subcommand)]
         what: PgCommand,
     },
+    /// A Citus cluster (scripts/citus start; docs/SCALING.md, "Citus: verified").
+    Citus {
+        #[command(subcommand)]
+        what: CitusCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CitusCommand {
+    /// Distribute every tenant table by municipality_id (co-located) and make every global
+    /// table a reference table, in foreign-key order. Idempotent.
+    Distribute {
+        /// Print the SQL without running it.
+        #[arg(long)]
+        print: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,7 +226,52 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Citus {
+            what: CitusCommand::Distribute { print },
+        } => {
+            let url = database_url(&config)?;
+            let owner = db::owner_pool(&url).await?;
+            citus_distribute(&owner, print).await
+        }
     }
+}
+
+/// `bosak citus distribute [--print]`: the plan of `db::citus`, printed or run step by step.
+async fn citus_distribute(owner: &sqlx::PgPool, print: bool) -> anyhow::Result<()> {
+    use db::citus::{self, Step};
+    if !citus::has_citus(owner).await? {
+        anyhow::bail!(
+            "the database has no Citus extension; start a cluster with scripts/citus start \
+             and point DATABASE_URL at its coordinator"
+        );
+    }
+    let steps = citus::plan(&citus::tables(owner).await?)?;
+    if print {
+        println!("{}", citus::SESSION_SETTINGS);
+    }
+    for step in &steps {
+        match (step.sql(), print) {
+            (Some(sql), true) => println!("{sql}"),
+            (Some(sql), false) => {
+                citus::run_step(owner, step).await?;
+                println!("{sql}");
+            }
+            (None, _) => {
+                let how = match step {
+                    Step::AlreadyReference(_) => "a reference table",
+                    _ => "distributed by municipality_id",
+                };
+                println!("-- {} is already {how}", step.table());
+            }
+        }
+    }
+    if !print {
+        let (distributed, reference, other) = citus::counts(owner).await?;
+        println!(
+            "-- {distributed} distributed (co-located by municipality_id), {reference} reference, {other} other Citus tables"
+        );
+    }
+    Ok(())
 }
 
 /// DATABASE_URL, or the private local cluster when it is not set.

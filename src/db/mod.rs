@@ -7,6 +7,7 @@
 //! a handler can never see another tenant's rows: the database itself refuses. Because the
 //! login role is not the owner either, `RESET ROLE` on a request connection gains nothing.
 
+pub mod citus;
 pub mod local_cluster;
 pub mod request_login;
 
