@@ -2,6 +2,7 @@
 //! corrections) with settlement of charges oldest first, the monthly charge run, payments
 //! by hand, and CSV exports for the accounts.
 
+pub mod bench;
 pub mod commands;
 pub mod handlers;
 pub mod kid;
