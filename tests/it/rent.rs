@@ -389,6 +389,49 @@ async fn payments_settle_oldest_first_a_double_submit_records_one_and_overpaymen
     let csv = c.get(&format!("{path}.csv")).await;
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(csv.text.lines().count(), 1 + 6);
+    // Without the form's one-time token nothing is recorded (a double submit could not be
+    // told from two payments); the form comes back with a fresh token.
+    let before = balance(&app, M, lease).await;
+    let res = c
+        .post(
+            &format!("{path}/innbetaling"),
+            &[
+                ("amount", "100"),
+                ("paid_on", paid_on.as_str()),
+                ("payer", "tenant"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text.contains(model::NO_TOKEN), "{}", res.text);
+    assert!(res
+        .attr("input[name=token]", "value")
+        .is_some_and(|v| !v.is_empty()));
+    assert_eq!(balance(&app, M, lease).await, before);
+    // A draft has no ledger: a payment to it is refused by the field.
+    let draft = ids[1];
+    t.exec(
+        "UPDATE leases SET status = 'draft', signed_on = NULL WHERE id = $1",
+        &[draft.into()],
+    )
+    .await;
+    let before = balance(&app, M, draft).await;
+    let page = c.get(&format!("/leiekontrakter/{draft}/husleie")).await;
+    let token = page.attr("input[name=token]", "value").expect("token");
+    let res = c
+        .post(
+            &format!("/leiekontrakter/{draft}/husleie/innbetaling"),
+            &[
+                ("amount", "100"),
+                ("paid_on", paid_on.as_str()),
+                ("payer", "tenant"),
+                ("token", token.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(res.text_of("#amount-err"), model::DRAFT_LEASE);
+    assert_eq!(balance(&app, M, draft).await, before);
     assert_open_items_agree(&app, M).await;
 }
 
@@ -431,6 +474,11 @@ async fn credits_and_corrections_are_new_entries_with_a_reason_and_the_ledger_re
     assert_eq!(res.attr("#adj_amount", "value"), Some("500".into()));
     assert_eq!(balance(&app, M, lease).await, 400_000);
     // A correction of the charge downwards, then a credit: both new entries.
+    let tok = c
+        .get(&path)
+        .await
+        .attr("input[name=adj_token]", "value")
+        .expect("token");
     let res = c
         .post(
             &format!("{path}/justering"),
@@ -440,10 +488,16 @@ async fn credits_and_corrections_are_new_entries_with_a_reason_and_the_ledger_re
                 ("adj_amount", "500"),
                 ("adj_on", on.as_str()),
                 ("reason", "Feil areal"),
+                ("adj_token", tok.as_str()),
             ],
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let tok = c
+        .get(&path)
+        .await
+        .attr("input[name=adj_token]", "value")
+        .expect("token");
     let res = c
         .post(
             &format!("{path}/justering"),
@@ -453,6 +507,7 @@ async fn credits_and_corrections_are_new_entries_with_a_reason_and_the_ledger_re
                 ("adj_amount", "250,25"),
                 ("adj_on", on.as_str()),
                 ("reason", "Vannlekkasje"),
+                ("adj_token", tok.as_str()),
             ],
         )
         .await;
