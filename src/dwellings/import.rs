@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use crate::web::csv_import;
 use crate::web::forms::acceptable_text;
 
 use super::model::{
@@ -226,50 +227,6 @@ impl Parsed {
     }
 }
 
-/// Text of the file: UTF-8 (a byte order mark is dropped) or else Windows-1252.
-pub fn decode(bytes: &[u8]) -> (String, &'static str) {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => (s.to_owned(), "UTF-8"),
-        Err(_) => {
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            (text.into_owned(), "Windows-1252")
-        }
-    }
-}
-
-/// Semicolon (Norwegian Excel) or comma, whichever the header line has more of.
-pub fn detect_delimiter(text: &str) -> u8 {
-    let header = text.lines().next().unwrap_or("");
-    let semi = header.matches(';').count();
-    let comma = header.matches(',').count();
-    let tab = header.matches('\t').count();
-    if tab > semi && tab > comma {
-        b'\t'
-    } else if comma > semi {
-        b','
-    } else {
-        b';'
-    }
-}
-
-fn normalise_header(h: &str) -> String {
-    h.trim()
-        .trim_start_matches('\u{feff}')
-        .to_lowercase()
-        .replace('²', "2")
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
-}
-
-fn column_of(header: &str) -> Option<Col> {
-    let h = normalise_header(header);
-    COLUMNS
-        .iter()
-        .find_map(|(c, names)| names.iter().any(|n| normalise_header(n) == h).then_some(*c))
-}
-
 /// Parses and validates the whole file.
 pub fn parse(bytes: &[u8], lookups: &Lookups, today: NaiveDate) -> Parsed {
     let mut out = Parsed::default();
@@ -281,57 +238,27 @@ pub fn parse(bytes: &[u8], lookups: &Lookups, today: NaiveDate) -> Parsed {
         ));
         return out;
     }
-    let (text, encoding) = decode(bytes);
-    out.encoding = encoding;
-    if text.trim().is_empty() {
-        out.file_errors.push("Filen er tom.".into());
-        return out;
-    }
-    let delimiter = detect_delimiter(&text);
-    out.delimiter = delimiter as char;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(_) => {
-            out.file_errors
-                .push("Første linje i filen kan ikke leses som kolonneoverskrifter.".into());
+    let columns = csv_import::Columns {
+        known: COLUMNS,
+        required: REQUIRED,
+        one_of: &[],
+        name: column_name,
+    };
+    let sheet = match csv_import::open(bytes, &columns) {
+        Ok(sheet) => sheet,
+        Err(e) => {
+            out.encoding = e.encoding;
+            out.delimiter = e.delimiter;
+            out.file_errors = e.errors;
             return out;
         }
     };
-    let mut index: HashMap<Col, usize> = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        if h.trim().is_empty() {
-            continue;
-        }
-        match column_of(h) {
-            Some(c) if index.contains_key(&c) => out.file_errors.push(format!(
-                "Kolonnen «{}» står to ganger i første linje.",
-                h.trim()
-            )),
-            Some(c) => {
-                index.insert(c, i);
-            }
-            None => out.file_errors.push(format!(
-                "Ukjent kolonne «{}». Bruk kolonnenavnene i malen.",
-                h.trim()
-            )),
-        }
-    }
-    for c in REQUIRED {
-        if !index.contains_key(c) {
-            out.file_errors.push(format!(
-                "Kolonnen «{}» mangler. Last ned malen for å se hvilke kolonner som trengs.",
-                column_name(*c)
-            ));
-        }
-    }
-    if !out.file_errors.is_empty() {
-        return out;
-    }
+    out.encoding = sheet.encoding;
+    out.delimiter = sheet.delimiter;
+    let index = sheet.index;
+    let mut reader = sheet.reader;
+    // Read already: the header line names a column in messages.
+    let headers = reader.headers().cloned().unwrap_or_default();
     let mut seen_units: HashMap<(String, String), usize> = HashMap::new();
     let mut seen_properties: HashMap<String, (usize, PropertyInput)> = HashMap::new();
     for (n, record) in reader.records().enumerate() {

@@ -3,6 +3,7 @@
 
 pub mod csrf;
 pub mod csv_export;
+pub mod csv_import;
 pub mod ctx;
 pub mod error;
 pub mod extract;

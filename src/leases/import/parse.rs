@@ -10,8 +10,8 @@ use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
 use crate::applications::model::{complete_national_id, NationalId};
-use crate::dwellings::import::{decode, detect_delimiter};
 use crate::leases::rules;
+use crate::web::csv_import;
 use crate::web::format::{date, kroner, parse_date, parse_kroner};
 use crate::web::forms::acceptable_text;
 
@@ -336,22 +336,6 @@ impl Grounds {
     }
 }
 
-fn normalise_header(h: &str) -> String {
-    h.trim()
-        .trim_start_matches('\u{feff}')
-        .to_lowercase()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
-}
-
-fn column_of(header: &str) -> Option<Col> {
-    let h = normalise_header(header);
-    COLUMNS
-        .iter()
-        .find_map(|(c, names)| names.iter().any(|n| normalise_header(n) == h).then_some(*c))
-}
-
 /// Parses and checks the whole file, line by line.
 pub fn parse(bytes: &[u8], grounds: &Grounds, today: NaiveDate) -> Parsed {
     let mut out = Parsed::default();
@@ -359,63 +343,28 @@ pub fn parse(bytes: &[u8], grounds: &Grounds, today: NaiveDate) -> Parsed {
         out.file_errors.push(TOO_LARGE.into());
         return out;
     }
-    let (text, encoding) = decode(bytes);
-    out.encoding = encoding;
-    if text.trim().is_empty() {
-        out.file_errors.push("Filen er tom.".into());
-        return out;
-    }
-    let delimiter = detect_delimiter(&text);
-    out.delimiter = delimiter as char;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(_) => {
-            out.file_errors
-                .push("Første linje i filen kan ikke leses som kolonneoverskrifter.".into());
+    let columns = csv_import::Columns {
+        known: COLUMNS,
+        required: REQUIRED,
+        one_of: &[(
+            &[Col::NationalId, Col::BirthDate],
+            "Filen må ha kolonnen «Fødselsnummer» eller «Fødselsdato» for å finne leietakeren.",
+        )],
+        name: column_name,
+    };
+    let sheet = match csv_import::open(bytes, &columns) {
+        Ok(sheet) => sheet,
+        Err(e) => {
+            out.encoding = e.encoding;
+            out.delimiter = e.delimiter;
+            out.file_errors = e.errors;
             return out;
         }
     };
-    let mut index: HashMap<Col, usize> = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        if h.trim().is_empty() {
-            continue;
-        }
-        match column_of(h) {
-            Some(c) if index.contains_key(&c) => out.file_errors.push(format!(
-                "Kolonnen «{}» står to ganger i første linje.",
-                h.trim()
-            )),
-            Some(c) => {
-                index.insert(c, i);
-            }
-            None => out.file_errors.push(format!(
-                "Ukjent kolonne «{}». Bruk kolonnenavnene i malen.",
-                h.trim()
-            )),
-        }
-    }
-    for c in REQUIRED {
-        if !index.contains_key(c) {
-            out.file_errors.push(format!(
-                "Kolonnen «{}» mangler. Last ned malen for å se hvilke kolonner som trengs.",
-                column_name(*c)
-            ));
-        }
-    }
-    if !index.contains_key(&Col::NationalId) && !index.contains_key(&Col::BirthDate) {
-        out.file_errors.push(
-            "Filen må ha kolonnen «Fødselsnummer» eller «Fødselsdato» for å finne leietakeren."
-                .into(),
-        );
-    }
-    if !out.file_errors.is_empty() {
-        return out;
-    }
+    out.encoding = sheet.encoding;
+    out.delimiter = sheet.delimiter;
+    let index = sheet.index;
+    let mut reader = sheet.reader;
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
         if out.rows.len() >= MAX_ROWS {
