@@ -25,7 +25,7 @@ use crate::web::layout::Layout;
 use crate::web::refusal::Refusal;
 use crate::web::{format, render, render_status};
 
-const NAV: &str = "husleie";
+const NAV: &str = "innbetalinger";
 const MANAGE: Permission = Permission::ManageRent;
 const IMPORTS_SHOWN: i64 = 50;
 const LINES_SHOWN: i64 = 200;

@@ -11,6 +11,7 @@
 //! `previewed`, the bytes in `content`): the confirm parses and matches it again, so what
 //! it imports is the file as it is matched at that moment.
 
+pub mod bench;
 pub mod commands;
 pub mod handlers;
 pub mod model;
