@@ -538,3 +538,86 @@ pub(crate) async fn stored_import(
     .unwrap();
     (import, ids)
 }
+
+/// The journey in a real browser: upload an OCR file, see the preview, confirm, and
+/// resolve the unmatched line from the queue by the lease number — each page checked for
+/// accessibility.
+#[tokio::test]
+async fn a_caseworker_imports_an_ocr_file_and_resolves_the_unmatched_line_in_a_browser() {
+    use crate::common::browser::{self, assert_accessible, click, fill, text, wait_for_text};
+    let _one_at_a_time = browser::BROWSER_LOCK.lock().await;
+    let app = TestApp::spawn().await;
+    let today = app.today();
+    let l = charged(&app, "B", 2).await;
+    let lease_no: i32 = app
+        .tenant(M)
+        .await
+        .scalar(
+            "SELECT lease_no FROM leases WHERE id = $1",
+            &[Arg::Id(l[1].0)],
+        )
+        .await;
+    let bytes = file(
+        "0000606",
+        &[
+            (Some(l[0].1.as_str()), RENT),
+            (Some(unknown_kid().as_str()), 400_000),
+        ],
+        today,
+    );
+    let dir = std::env::temp_dir().join(format!("bosak-ocr-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("OCR.D031226.txt");
+    std::fs::write(&path, &bytes).unwrap();
+
+    let c = browser::browser().await;
+    browser::login(&c, &app.base, USER).await;
+    c.goto(&format!("{}/husleie/innlesing", app.base))
+        .await
+        .unwrap();
+    assert_accessible(&c, "the OCR upload page").await;
+    // A malformed file first: the reason next to the field.
+    let bad = dir.join("feil.txt");
+    std::fs::write(&bad, b"NY000010 not a record\n").unwrap();
+    fill(&c, "#file", bad.to_str().unwrap()).await;
+    click(&c, "form[action='/husleie/innlesing'] button[type=submit]").await;
+    assert!(wait_for_text(&c, "#file-err", "Linje 1")
+        .await
+        .contains("Linje 1"));
+    assert_accessible(&c, "the OCR upload page with a refused file").await;
+
+    fill(&c, "#file", path.to_str().unwrap()).await;
+    click(&c, "form[action='/husleie/innlesing'] button[type=submit]").await;
+    wait_for_text(&c, "#import-klar", "Ingenting er lagret").await;
+    assert_eq!(
+        text(&c, "[data-matched]").await.split_whitespace().next(),
+        Some("1")
+    );
+    assert_eq!(text(&c, "[data-queued]").await, "1");
+    assert_accessible(&c, "the OCR preview").await;
+    click(&c, "#bekreft").await;
+    wait_for_text(&c, "#melding", "Filen er importert").await;
+    assert_accessible(&c, "the imported OCR file").await;
+    assert_eq!(balance(&app, l[0].0).await, 0);
+
+    c.goto(&format!("{}/husleie/innbetalinger", app.base))
+        .await
+        .unwrap();
+    assert_accessible(&c, "the payment queue").await;
+    click(&c, "#ko a[href^='/husleie/innbetalinger/']").await;
+    wait_for_text(&c, "#status", "Ukjent KID").await;
+    assert_accessible(&c, "a queued payment").await;
+    // No lease number: the message next to the field.
+    click(&c, "form[action$='/tildel'] button[type=submit]").await;
+    wait_for_text(&c, "#lease-err", "leiekontrakt").await;
+    assert_accessible(&c, "a queued payment with an error").await;
+    fill(&c, "#lease", &lease_no.to_string()).await;
+    click(&c, "form[action$='/tildel'] button[type=submit]").await;
+    wait_for_text(&c, "#melding", "ført på leiekontrakten").await;
+    assert!(text(&c, "#tom-ko")
+        .await
+        .contains("Ingen innbetalinger venter"));
+    assert_eq!(balance(&app, l[1].0).await, RENT - 400_000);
+    c.close().await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
