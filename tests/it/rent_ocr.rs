@@ -9,9 +9,10 @@ use chrono::{Datelike, Months, NaiveDate};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
+use bosak::rent::import::bench::payments_file;
 use bosak::rent::kid::{self, Modulus};
 use bosak::rent::model::month_field;
-use bosak::rent::ocr::{self, Assignment, Transaction, Transmission};
+use bosak::rent::ocr;
 
 use crate::common::fixtures::Arg;
 use crate::common::{Client, Page, TestApp};
@@ -46,45 +47,9 @@ pub(crate) async fn charged(app: &TestApp, tag: &str, n: i64) -> Vec<(Uuid, Stri
     out
 }
 
-pub(crate) fn transaction(n: u32, amount: i64, kid: Option<&str>, on: NaiveDate) -> Transaction {
-    Transaction {
-        number: n,
-        transaction_type: if amount < 0 { 18 } else { 10 },
-        settled_on: on,
-        centre_id: 1,
-        day_code: on.day() as u8,
-        partial_settlement: 1,
-        serial_number: n,
-        amount_ore: amount,
-        kid: kid.map(str::to_string),
-        form_number: "0".repeat(10),
-        archive_reference: format!("{n:09}"),
-        ordered_on: None,
-        payer_account: None,
-        free_text: None,
-    }
-}
-
 /// An OCR file (transmission `number`) of the payments (KID, øre), settled `on`.
 pub(crate) fn file(number: &str, payments: &[(Option<&str>, i64)], on: NaiveDate) -> Vec<u8> {
-    let t = Transmission {
-        number: number.into(),
-        data_sender: "00008080".into(),
-        data_recipient: "00012345".into(),
-        settled_on: on,
-        assignments: vec![Assignment {
-            agreement_id: "000000001".into(),
-            number: "0000001".into(),
-            account: "12345678903".into(),
-            settled_on: on,
-            transactions: payments
-                .iter()
-                .enumerate()
-                .map(|(i, (k, a))| transaction(i as u32 + 1, *a, *k, on))
-                .collect(),
-        }],
-    };
-    ocr::write(&t).expect("a valid file")
+    ocr::write(&payments_file(number, payments, on)).expect("a valid file")
 }
 
 /// A well-formed KID no lease has.

@@ -17,21 +17,26 @@ use super::{commands, repo};
 use crate::rent::ocr::{self, Assignment, Transaction, Transmission};
 use crate::seed::with_tenant;
 
-/// An OCR file of `kids.len()` payments of `amount` øre each, settled `on`.
-pub fn payments_file(number: &str, kids: &[String], amount: i64, on: NaiveDate) -> Transmission {
-    let transactions = kids
+/// An OCR file (transmission `number`, one assignment) of the payments (KID, øre; a
+/// negative amount is a reversal), settled `on`. The benchmark's file, and the tests'.
+pub fn payments_file(
+    number: &str,
+    payments: &[(Option<&str>, i64)],
+    on: NaiveDate,
+) -> Transmission {
+    let transactions = payments
         .iter()
         .enumerate()
-        .map(|(i, k)| Transaction {
+        .map(|(i, (k, amount))| Transaction {
             number: i as u32 + 1,
-            transaction_type: 10,
+            transaction_type: if *amount < 0 { 18 } else { 10 },
             settled_on: on,
             centre_id: 1,
             day_code: 1,
             partial_settlement: 1,
             serial_number: (i % 99_999) as u32 + 1,
-            amount_ore: amount,
-            kid: Some(k.clone()),
+            amount_ore: *amount,
+            kid: k.map(str::to_string),
             form_number: "0".repeat(10),
             archive_reference: format!("{:09}", i + 1),
             ordered_on: None,
@@ -104,7 +109,9 @@ pub async fn run(
         "municipality {number} has no active lease with a KID"
     );
     let kids: Vec<String> = kids.iter().cycle().take(lines).cloned().collect();
-    let t = payments_file("0900001", &kids, 650_000, today);
+    let payments: Vec<(Option<&str>, i64)> =
+        kids.iter().map(|k| (Some(k.as_str()), 650_000)).collect();
+    let t = payments_file("0900001", &payments, today);
     let bytes = ocr::write(&t).map_err(|e| anyhow::anyhow!("{}", e.0))?;
     println!(
         "file: {lines} payments to {} leases, {:.1} MB",
