@@ -71,6 +71,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Times the confirm of a bank OCR import of many payments (each run rolled back).
+    OcrImport {
+        /// The municipality number.
+        #[arg(long, default_value = "5037")]
+        municipality: String,
+        #[arg(long, default_value_t = 100_000)]
+        lines: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -158,6 +168,24 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        Command::Bench {
+            what:
+                BenchCommand::OcrImport {
+                    municipality,
+                    lines,
+                    runs,
+                },
+        } => {
+            let owner = db::owner_pool(&database_url(&config)?).await?;
+            bosak::rent::import::bench::run(
+                &owner,
+                &municipality,
+                lines,
+                runs,
+                config.clock.today(),
+            )
+            .await
+        }
         Command::Migrate => {
             let url = database_url(&config)?;
             let owner = db::owner_pool(&url).await?;

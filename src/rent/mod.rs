@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod commands;
 pub mod handlers;
+pub mod import;
 pub mod kid;
 pub mod ladder;
 pub mod model;
@@ -19,6 +20,7 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(import::routes())
         .route(
             "/husleie/terminer",
             get(handlers::runs).post(handlers::start_run),

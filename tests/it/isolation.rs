@@ -64,6 +64,7 @@ async fn verdal_fingerprint(app: &TestApp) -> Vec<i64> {
         "meetings",
         "meeting_items",
         "leases",
+        "rent_import_lines",
     ] {
         let (n, v): (i64, i64) = sqlx::query_as(&format!(
             "SELECT count(*), coalesce(sum(version), 0)::bigint FROM {table}"
@@ -242,6 +243,14 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
     let lease = verdal_lease(&app).await;
     let cpi_run = verdal_cpi_run(&app).await; // also seeds Verdal's § 11-1 grounds
     let ground = verdal_id(&app, "SELECT id FROM short_term_grounds LIMIT 1").await;
+    let (rent_import, rent_line) = {
+        let m = app.municipality_id("5038").await;
+        let mut tx = app.owner.begin().await.unwrap();
+        bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+        let (i, l) = crate::rent_ocr::stored_import(&mut tx, m, 1).await;
+        tx.commit().await.unwrap();
+        (i.to_string(), l[0].to_string())
+    };
     let ids = |entity: &str| -> Option<String> {
         Some(match entity {
             "application" => application.clone(),
@@ -268,6 +277,8 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
             "lease" => lease.clone(),
             "cpi_run" => cpi_run.clone(),
             "short_term_ground" => ground.clone(),
+            "rent_import" => rent_import.clone(),
+            "rent_import_line" => rent_line.clone(),
             _ => return None,
         })
     };

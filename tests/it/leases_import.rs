@@ -13,42 +13,16 @@ const HEADER: &str = "Eiendom;Bruksenhetsnummer;Leietaker;Fødselsnummer;Fødsel
 /// Uploads `bytes` as the user (choosing `municipality` when given) and follows to the
 /// preview; a refused upload is its 422 page.
 async fn upload(c: &mut Client, bytes: Vec<u8>, municipality: Option<&str>) -> Page {
-    if c.csrf.is_none() {
-        c.get("/leiekontrakter/import").await;
-    }
-    let mut form = reqwest::multipart::Form::new().text("csrf_token", c.csrf.clone().unwrap());
-    if let Some(m) = municipality {
-        form = form.text("municipality", m.to_string());
-    }
-    let form = form.part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes)
-            .file_name("leiekontrakter.csv")
-            .mime_str("text/csv")
-            .unwrap(),
-    );
-    let res = c
-        .http
-        .post(format!("{}/leiekontrakter/import", c.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    let location = res
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string());
-    let text = res.text().await.unwrap();
-    match location {
-        Some(l) => c.get(&l).await,
-        None => Page {
-            status,
-            location: None,
-            text,
-            headers: Default::default(),
-        },
-    }
+    let fields: Vec<(&str, &str)> = municipality
+        .map(|m| ("municipality", m))
+        .into_iter()
+        .collect();
+    c.post_file(
+        "/leiekontrakter/import",
+        &fields,
+        ("leiekontrakter.csv", "text/csv", bytes),
+    )
+    .await
 }
 
 fn confirm_path(preview: &Page) -> String {

@@ -676,7 +676,7 @@ async fn a_batch_of_payments_is_recorded_and_settled_in_one_go_and_kids_find_the
     assert!(found.iter().all(|f| ids.contains(&f.lease_id)));
     // Each lease pays 4 000 kr in two lines of 2 000 kr: the first month settled, 1 000 kr
     // of the second.
-    let lines: Vec<Uuid> = (0..ids.len() * 2).map(|_| Uuid::new_v4()).collect();
+    let lines = crate::rent_ocr::import_lines(&mut tx, t.id, ids.len() * 2).await;
     let payments: Vec<repo::NewPayment> = ids
         .iter()
         .flat_map(|l| [l, l])

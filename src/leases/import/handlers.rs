@@ -76,7 +76,9 @@ pub const UPLOAD_BODY_LIMIT: usize = parse::MAX_BYTES + 256 * 1024;
 
 /// The form's fields: the chosen municipality and the file, or None when the body was
 /// over the limit.
-async fn read_form(multipart: &mut Multipart) -> AppResult<Option<(String, String, Vec<u8>)>> {
+pub(crate) async fn read_form(
+    multipart: &mut Multipart,
+) -> AppResult<Option<(String, String, Vec<u8>)>> {
     let too_large =
         |e: &axum::extract::multipart::MultipartError| e.status() == StatusCode::PAYLOAD_TOO_LARGE;
     let (mut municipality, mut name, mut bytes) = (String::new(), String::new(), Vec::new());

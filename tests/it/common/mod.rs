@@ -279,6 +279,44 @@ impl Client {
         self.post_raw(path, &all).await
     }
 
+    /// POSTs a multipart form of `fields` and one file (with the session's CSRF token) and
+    /// follows a redirect; a page that does not redirect is returned as it is.
+    pub async fn post_file(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, Vec<u8>),
+    ) -> Page {
+        if self.csrf.is_none() {
+            self.get(path).await;
+        }
+        let mut form = reqwest::multipart::Form::new()
+            .text("csrf_token", self.csrf.clone().unwrap_or_default());
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        let (name, mime, bytes) = file;
+        let form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes)
+                .file_name(name.to_string())
+                .mime_str(mime)
+                .expect("mime type"),
+        );
+        let res = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST");
+        let page = self.page(res).await;
+        match (page.status.is_redirection(), page.location.clone()) {
+            (true, Some(next)) => self.get(&next).await,
+            _ => page,
+        }
+    }
+
     /// POSTs exactly the given fields (no CSRF token added).
     pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let res = self

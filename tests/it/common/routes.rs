@@ -90,6 +90,8 @@ pub fn fill(route: &str, ids: &dyn Fn(&str) -> Option<String>) -> Option<String>
             (_, "klager") => "appeal",
             (_, "boliger") => "dwelling",
             (_, "import") => "import",
+            (_, "innlesing") => "rent_import",
+            (_, "innbetalinger") => "rent_import_line",
             (_, "eiendommer") => "property",
             (_, "moter") => "meeting",
             (_, "tilbud") => "offer",
