@@ -2,6 +2,7 @@
 //! corrections) with settlement of charges oldest first, the monthly charge run, payments
 //! by hand, and CSV exports for the accounts.
 
+pub mod arrears;
 pub mod commands;
 pub mod handlers;
 pub mod kid;
@@ -36,4 +37,5 @@ pub fn routes() -> Router<AppState> {
             "/leiekontrakter/{id}/husleie/justering",
             post(handlers::adjust),
         )
+        .merge(arrears::routes())
 }

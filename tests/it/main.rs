@@ -24,6 +24,7 @@ pub mod privacy;
 mod production;
 mod provisioning;
 mod rent;
+mod rent_arrears;
 mod request_login;
 mod retention_audit;
 mod scale;
