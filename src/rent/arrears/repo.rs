@@ -361,14 +361,26 @@ pub struct OverviewRow {
 }
 
 /// The open debits due by `$2` of the leases in `$1` (municipality_id, lease_id, applies_on,
-/// open): the overview's one source of what is unpaid.
+/// open): the overview's one source of what is unpaid. The settlements are summed once per
+/// debit and hash-joined (a correlated sum per debit was twice as slow at 60 000 charges).
+/// To be replaced by `rent_open_items` (kept by triggers, only what is open) when it lands.
 const OPEN_DEBITS: &str = "
   open_debits AS (
-    SELECT e.municipality_id, e.lease_id, e.applies_on,
-           e.amount - coalesce((SELECT sum(s.amount) FROM rent_settlements s
-                                 WHERE s.municipality_id = e.municipality_id AND s.debit_id = e.id), 0) AS open
+    SELECT e.municipality_id, e.lease_id, e.applies_on, e.amount - coalesce(s.used, 0) AS open
       FROM rent_entries e
+      LEFT JOIN (SELECT x.municipality_id, x.debit_id, sum(x.amount) AS used FROM rent_settlements x
+                  WHERE x.municipality_id = ANY($1)
+                  GROUP BY x.municipality_id, x.debit_id) s
+        ON s.municipality_id = e.municipality_id AND s.debit_id = e.id
      WHERE e.municipality_id = ANY($1) AND e.amount > 0 AND e.applies_on <= $2)";
+
+/// The planner's estimate of the overview is far above its cost (the per-lease window and
+/// arrays), which makes PostgreSQL JIT-compile it: 3 s of compiling for 0.4 s of work at
+/// 5 000 leases. Off for the statement's transaction.
+async fn no_jit(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("SET LOCAL jit = off").execute(conn).await?;
+    Ok(())
+}
 
 /// Every lease in arrears (filtered) as one statement: the unpaid charges aged into buckets,
 /// the current case (its steps, its plan with the payments since), sorted by risk; keyset
@@ -381,6 +393,7 @@ pub async fn overview(
     after: Option<(i64, Uuid)>,
     limit: i64,
 ) -> sqlx::Result<Vec<OverviewRow>> {
+    no_jit(conn).await?;
     sqlx::query_as(&format!(
         "WITH {OPEN_DEBITS}, {ARREARS}
          SELECT a.*, l.lease_no, p.name AS tenant_name,
@@ -483,6 +496,7 @@ pub async fn totals(
     today: NaiveDate,
     f: &Filter,
 ) -> sqlx::Result<Vec<TotalRow>> {
+    no_jit(conn).await?;
     sqlx::query_as(&format!(
         "WITH {OPEN_DEBITS}, {ARREARS}
          SELECT municipality_id, count(*)::int8 AS leases, sum(total)::int8 AS total,
