@@ -509,3 +509,50 @@ async fn only_rent_managers_take_steps_and_other_municipalities_see_nothing() {
         .await;
     assert_eq!(page.status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn the_figures_count_the_years_plans_and_the_arrears_at_each_month_end() {
+    let app = TestApp::spawn().await;
+    let l = leases(&app, M, "T", 1, 500_000, ago(&app, 400), None).await[0];
+    charge(&app, M, l, ago(&app, 40), 500_000).await;
+    let mut c = app.login(USER).await;
+    ok_step(&mut c, l, "reminder", app.today(), &[]).await;
+    let plan = format!("{} 5 000,00", date(ahead(&app, 20)));
+    ok_step(
+        &mut c,
+        l,
+        "payment_plan",
+        app.today(),
+        &[("instalments", &plan)],
+    )
+    .await;
+    let page = c.get("/husleie/restanser/tall").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let m = app.municipality_id(M).await;
+    let sec = format!("section[data-municipality='{m}']");
+    assert_eq!(
+        page.attr(&format!("{sec} [data-plans]"), "data-plans")
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        page.attr(&format!("{sec} [data-plans-kept]"), "data-plans-kept")
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        page.attr(&format!("{sec} [data-nav]"), "data-nav")
+            .as_deref(),
+        Some("0")
+    );
+    // The last row is today: one lease owes 5 000 kr.
+    let today = format!("{sec} tr[data-month-end='{}']", date(app.today()));
+    assert_eq!(page.attr(&today, "data-tenants").as_deref(), Some("1"));
+    assert!(
+        page.text_of(&today).contains("5 000,00"),
+        "{}",
+        page.text_of(&today)
+    );
+    let page = c.get("/husleie/restanser/tall?ar=tull").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+}

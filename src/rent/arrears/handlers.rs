@@ -542,3 +542,70 @@ pub async fn overview(ctx: Ctx, Query(q): Query<OverviewQuery>) -> AppResult<Res
         more,
     })
 }
+
+// ---------------------------------------------------------------------------------------
+// Figures per municipality and year
+
+pub struct FigureView {
+    pub name: String,
+    pub f: repo::FigureRow,
+    /// (month end, owed, leases in arrears)
+    pub months: Vec<(String, String, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "rent/arrears_figures.html")]
+pub struct FiguresPage {
+    pub layout: Layout,
+    pub year: i32,
+    pub years: Vec<i32>,
+    pub figures: Vec<FigureView>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct YearQuery {
+    #[serde(default)]
+    ar: String,
+}
+
+/// `GET /husleie/restanser/tall?ar=yyyy`: the year's arrears figures per municipality.
+pub async fn figures(ctx: Ctx, Query(q): Query<YearQuery>) -> AppResult<Response> {
+    use chrono::Datelike;
+    let today = ctx.today();
+    let year = match q.ar.trim() {
+        "" => today.year(),
+        y => y
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (2000..=today.year()).contains(y))
+            .ok_or(AppError::NotFound)?,
+    };
+    let (mut tx, munis) = ctx.read_tx(Permission::ManageRent).await?;
+    let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
+    let rows = repo::figures(&mut tx, &ids, year, today).await?;
+    tx.commit().await?;
+    let figures = rows
+        .into_iter()
+        .map(|f| FigureView {
+            name: munis
+                .iter()
+                .find(|m| m.id == f.municipality_id)
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            months: f
+                .month_ends
+                .iter()
+                .zip(&f.owed)
+                .zip(&f.tenants)
+                .map(|((d, o), t)| (format::date(*d), format::kroner(*o), *t))
+                .collect(),
+            f,
+        })
+        .collect();
+    render(&FiguresPage {
+        layout: Layout::new(&ctx, OVERVIEW_NAV),
+        year,
+        years: (today.year() - 4..=today.year()).rev().collect(),
+        figures,
+    })
+}

@@ -19,6 +19,7 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/husleie/restanser", get(handlers::overview))
+        .route("/husleie/restanser/tall", get(handlers::figures))
         .route("/leiekontrakter/{id}/restanse", get(handlers::case))
         .route(
             "/leiekontrakter/{id}/restanse/trinn",

@@ -526,3 +526,91 @@ pub async fn caseworkers(
     .fetch_all(conn)
     .await
 }
+
+// ---------------------------------------------------------------------------------------
+// Figures per municipality and year
+
+/// A municipality's arrears figures for a year.
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct FigureRow {
+    pub municipality_id: Uuid,
+    /// The month ends of the year up to today, and at each what was owed (øre, the sum of
+    /// the leases' positive balances of entries due by then) and by how many leases.
+    pub month_ends: Vec<NaiveDate>,
+    pub owed: Vec<i64>,
+    pub tenants: Vec<i64>,
+    pub plans: i64,
+    /// Plans made in the year not broken by today (no instalment whose deadline has passed
+    /// with the payments since the plan short of the instalments due by then), as
+    /// `ladder::plan_state` judges with no grace days.
+    pub plans_kept: i64,
+    pub nav_notices: i64,
+    pub warnings: i64,
+    pub requests: i64,
+    pub carried_out: i64,
+    pub avoided: i64,
+}
+
+/// The figures of `year` for every municipality in `visible`, as one statement.
+pub async fn figures(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+    year: i32,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<FigureRow>> {
+    no_jit(conn).await?;
+    sqlx::query_as(
+        "WITH ends AS (
+           SELECT (make_date($2, 1, 1) + make_interval(months => k + 1))::date - 1 AS month_end
+             FROM generate_series(0, 11) k),
+         shown AS (SELECT month_end FROM ends WHERE month_end <= $3
+                   UNION SELECT $3 WHERE extract(year FROM $3) = $2 AND NOT EXISTS (SELECT 1 FROM ends WHERE month_end = $3)),
+         balances AS (
+           SELECT e.municipality_id, s.month_end, e.lease_id, sum(e.amount) AS balance
+             FROM shown s JOIN rent_entries e ON e.applies_on <= s.month_end
+            WHERE e.municipality_id = ANY($1)
+            GROUP BY e.municipality_id, s.month_end, e.lease_id),
+         per_month AS (
+           SELECT m.id AS municipality_id, s.month_end,
+                  coalesce(sum(b.balance) FILTER (WHERE b.balance > 0), 0)::int8 AS owed,
+                  count(b.lease_id) FILTER (WHERE b.balance > 0)::int8 AS tenants
+             FROM unnest($1::uuid[]) AS m (id) CROSS JOIN shown s
+             LEFT JOIN balances b ON b.municipality_id = m.id AND b.month_end = s.month_end
+            GROUP BY m.id, s.month_end),
+         steps AS (
+           SELECT s.municipality_id,
+                  count(*) FILTER (WHERE s.step = 'payment_plan')::int8 AS plans,
+                  count(*) FILTER (WHERE s.step = 'payment_plan' AND NOT EXISTS (
+                    SELECT 1 FROM rent_plan_instalments i
+                     WHERE i.municipality_id = s.municipality_id AND i.step_id = s.id AND i.due_on < $3
+                       AND (SELECT sum(j.amount) FROM rent_plan_instalments j
+                             WHERE j.municipality_id = i.municipality_id AND j.step_id = i.step_id AND j.no <= i.no)
+                           > coalesce((SELECT -sum(p.amount) FROM rent_entries p
+                                        WHERE p.municipality_id = s.municipality_id AND p.lease_id = s.lease_id
+                                          AND p.kind = 'payment' AND p.applies_on BETWEEN s.taken_on AND i.due_on), 0)))::int8
+                    AS plans_kept,
+                  count(*) FILTER (WHERE s.step = 'nav_notice')::int8 AS nav_notices,
+                  count(*) FILTER (WHERE s.step = 'warning')::int8 AS warnings,
+                  count(*) FILTER (WHERE s.step = 'enforcement_request')::int8 AS requests,
+                  count(*) FILTER (WHERE s.step = 'carried_out')::int8 AS carried_out,
+                  count(*) FILTER (WHERE s.step = 'avoided')::int8 AS avoided
+             FROM rent_arrears_steps s
+            WHERE s.municipality_id = ANY($1) AND extract(year FROM s.taken_on) = $2
+            GROUP BY s.municipality_id)
+         SELECT pm.municipality_id,
+                array_agg(pm.month_end ORDER BY pm.month_end) AS month_ends,
+                array_agg(pm.owed ORDER BY pm.month_end) AS owed,
+                array_agg(pm.tenants ORDER BY pm.month_end) AS tenants,
+                coalesce(max(st.plans), 0)::int8 AS plans, coalesce(max(st.plans_kept), 0)::int8 AS plans_kept,
+                coalesce(max(st.nav_notices), 0)::int8 AS nav_notices, coalesce(max(st.warnings), 0)::int8 AS warnings,
+                coalesce(max(st.requests), 0)::int8 AS requests, coalesce(max(st.carried_out), 0)::int8 AS carried_out,
+                coalesce(max(st.avoided), 0)::int8 AS avoided
+           FROM per_month pm LEFT JOIN steps st ON st.municipality_id = pm.municipality_id
+          GROUP BY pm.municipality_id ORDER BY pm.municipality_id",
+    )
+    .bind(visible)
+    .bind(year)
+    .bind(today)
+    .fetch_all(conn)
+    .await
+}
