@@ -50,6 +50,27 @@ enum Command {
         #[command(subcommand)]
         what: CitusCommand,
     },
+    /// Measure set-based runs on the data at hand (scripts/bench-rent; docs/BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The month's charge run and one payment per charge in one batch, for every running
+    /// lease of a municipality, each run rolled back.
+    Rent {
+        /// The municipality's number, e.g. 5037.
+        #[arg(long)]
+        municipality: String,
+        /// A user of that municipality the runs are attributed to.
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -232,6 +253,44 @@ async fn main() -> anyhow::Result<()> {
             let url = database_url(&config)?;
             let owner = db::owner_pool(&url).await?;
             citus_distribute(&owner, print).await
+        }
+        Command::Bench {
+            what:
+                BenchCommand::Rent {
+                    municipality,
+                    username,
+                    runs,
+                },
+        } => {
+            let url = database_url(&config)?;
+            let owner = db::owner_pool(&url).await?;
+            let (m, by): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+                "SELECT mu.id, u.id FROM municipalities mu, users u
+                  WHERE mu.number = $1 AND u.username = $2",
+            )
+            .bind(&municipality)
+            .bind(&username)
+            .fetch_optional(&owner)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no municipality {municipality} or user {username}"))?;
+            let pool = request_pool(&config, &owner, &url, 1).await?;
+            let report = bosak::rent::bench::rent(&pool, m, by, config.clock.today(), runs).await?;
+            println!(
+                "KIDs issued first (kept): {} in {:.0} ms",
+                report.kids_issued,
+                report.kid_issue.as_secs_f64() * 1000.0
+            );
+            for t in report.runs {
+                println!(
+                    "month {}: charge run {} charges {:.0} ms; payments {} in {:.0} ms",
+                    t.month,
+                    t.charges,
+                    t.charge_run.as_secs_f64() * 1000.0,
+                    t.payments,
+                    t.payment_batch.as_secs_f64() * 1000.0
+                );
+            }
+            Ok(())
         }
     }
 }

@@ -2,13 +2,9 @@
 -- and repo::totals), no filters, first page; today as current_date.
 SET LOCAL jit = off;
 WITH open_debits AS (
-    SELECT e.municipality_id, e.lease_id, e.applies_on, e.amount - coalesce(s.used, 0) AS open
-      FROM rent_entries e
-      LEFT JOIN (SELECT x.municipality_id, x.debit_id, sum(x.amount) AS used FROM rent_settlements x
-                  WHERE x.municipality_id = ANY(:municipalities)
-                  GROUP BY x.municipality_id, x.debit_id) s
-        ON s.municipality_id = e.municipality_id AND s.debit_id = e.id
-     WHERE e.municipality_id = ANY(:municipalities) AND e.amount > 0 AND e.applies_on <= current_date), per_lease AS (
+    SELECT o.municipality_id, o.lease_id, o.applies_on, o.open
+      FROM rent_open_items o
+     WHERE o.municipality_id = ANY(:municipalities) AND o.open > 0 AND o.applies_on <= current_date), per_lease AS (
     SELECT d.municipality_id, d.lease_id,
            sum(d.open)::int8 AS total,
            coalesce(sum(d.open) FILTER (WHERE current_date - d.applies_on <= 30), 0)::int8 AS b0,
@@ -74,13 +70,9 @@ WITH open_debits AS (
           ORDER BY a.risk DESC, a.lease_id DESC
           LIMIT 51;
 WITH open_debits AS (
-    SELECT e.municipality_id, e.lease_id, e.applies_on, e.amount - coalesce(s.used, 0) AS open
-      FROM rent_entries e
-      LEFT JOIN (SELECT x.municipality_id, x.debit_id, sum(x.amount) AS used FROM rent_settlements x
-                  WHERE x.municipality_id = ANY(:municipalities)
-                  GROUP BY x.municipality_id, x.debit_id) s
-        ON s.municipality_id = e.municipality_id AND s.debit_id = e.id
-     WHERE e.municipality_id = ANY(:municipalities) AND e.amount > 0 AND e.applies_on <= current_date), per_lease AS (
+    SELECT o.municipality_id, o.lease_id, o.applies_on, o.open
+      FROM rent_open_items o
+     WHERE o.municipality_id = ANY(:municipalities) AND o.open > 0 AND o.applies_on <= current_date), per_lease AS (
     SELECT d.municipality_id, d.lease_id,
            sum(d.open)::int8 AS total,
            coalesce(sum(d.open) FILTER (WHERE current_date - d.applies_on <= 30), 0)::int8 AS b0,

@@ -23,6 +23,17 @@ fn may_manage(actor: &Actor<'_>, m: Uuid) -> Outcome<()> {
     }
 }
 
+/// A draft has no ledger yet: nothing is charged before signing, so nothing is paid or
+/// adjusted either. A lease that has ended keeps its ledger (arrears are paid after moving
+/// out).
+fn has_ledger(lease: &LeaseRow, field: &'static str) -> Outcome<()> {
+    if lease.status == crate::leases::model::Status::Draft {
+        Err(Refusal::field(field, model::DRAFT_LEASE))
+    } else {
+        Ok(())
+    }
+}
+
 /// What a charge run made.
 #[derive(Debug, Clone, Copy)]
 pub struct RunDone {
@@ -94,6 +105,7 @@ pub async fn record_payment(
 ) -> Outcome<Option<Uuid>> {
     let m = lease.municipality_id;
     may_manage(&actor, m)?;
+    has_ledger(lease, "amount")?;
     repo::lock_ledger(tx, m).await?;
     let kid = repo::kid_of(tx, m, lease.id).await?;
     let id = Uuid::now_v7();
@@ -110,7 +122,7 @@ pub async fn record_payment(
         settles_first: None,
         note: x.note,
         created_by: Some(actor.user.id),
-        idempotency_key: x.token,
+        idempotency_key: Some(x.token),
     };
     if repo::insert_entry(tx, m, &entry).await?.is_none() {
         return Ok(None);
@@ -140,6 +152,7 @@ pub async fn record_adjustment(
 ) -> Outcome<Option<Uuid>> {
     let m = lease.municipality_id;
     may_manage(&actor, m)?;
+    has_ledger(lease, "adj_amount")?;
     repo::lock_ledger(tx, m).await?;
     if let Some(c) = x.corrects {
         if !repo::entry_exists(tx, m, lease.id, c).await? {
@@ -166,7 +179,7 @@ pub async fn record_adjustment(
         settles_first: x.corrects.filter(|_| x.amount < 0),
         note: x.note,
         created_by: Some(actor.user.id),
-        idempotency_key: x.token,
+        idempotency_key: Some(x.token),
     };
     if repo::insert_entry(tx, m, &entry).await?.is_none() {
         return Ok(None);

@@ -3,6 +3,7 @@
 //! by hand, and CSV exports for the accounts.
 
 pub mod arrears;
+pub mod bench;
 pub mod commands;
 pub mod handlers;
 pub mod kid;

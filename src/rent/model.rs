@@ -216,6 +216,10 @@ pub const NO_ENTRY: &str = "Velg posten som skal korrigeres.";
 pub const NO_DIRECTION: &str = "Velg om leietakeren skal skylde mer eller mindre.";
 pub const NO_MONTH: &str = "Velg en måned.";
 pub const MONTH_RUN: &str = "Terminen for denne måneden er allerede kjørt.";
+pub const NO_TOKEN: &str =
+    "Skjemaet manglet sin engangsnøkkel, så ingenting ble lagret. Kontroller verdiene og send på nytt.";
+pub const DRAFT_LEASE: &str =
+    "Leiekontrakten er et utkast. Innbetalinger og justeringer føres når den er signert.";
 
 /// The largest amount a form takes: ten million kroner.
 pub const MAX_AMOUNT: i64 = 1_000_000_000;
@@ -260,8 +264,12 @@ fn note(errors: &mut FormErrors, input: &str) -> String {
     n
 }
 
-fn token(input: &str) -> Option<Uuid> {
-    Uuid::parse_str(input.trim()).ok()
+/// The form's one-time token, required: without it a double submit would record twice.
+fn token(e: &mut FormErrors, field: &'static str, input: &str) -> Uuid {
+    Uuid::parse_str(input.trim()).unwrap_or_else(|_| {
+        e.add(field, NO_TOKEN);
+        Uuid::nil()
+    })
 }
 
 /// The payment form as typed.
@@ -286,7 +294,7 @@ pub struct PaymentInput {
     pub paid_on: NaiveDate,
     pub payer: Payer,
     pub note: String,
-    pub token: Option<Uuid>,
+    pub token: Uuid,
 }
 
 impl PaymentForm {
@@ -299,13 +307,14 @@ impl PaymentForm {
             e.add("payer", NO_PAYER);
         }
         let note = note(&mut e, &self.note);
+        let token = token(&mut e, "token", &self.token);
         match payer {
             Some(payer) if e.is_empty() => Ok(PaymentInput {
                 amount,
                 paid_on,
                 payer,
                 note,
-                token: token(&self.token),
+                token,
             }),
             _ => Err(e),
         }
@@ -341,7 +350,7 @@ pub struct AdjustInput {
     /// None: a credit.
     pub corrects: Option<Uuid>,
     pub note: String,
-    pub token: Option<Uuid>,
+    pub token: Uuid,
 }
 
 impl AdjustForm {
@@ -378,12 +387,13 @@ impl AdjustForm {
         } else if note.chars().count() > 2000 {
             e.add("reason", LONG_NOTE);
         }
+        let token = token(&mut e, "adj_token", &self.adj_token);
         ok_if_empty(e).map(|()| AdjustInput {
             amount: sign * a,
             applies_on,
             corrects,
             note,
-            token: token(&self.adj_token),
+            token,
         })
     }
 }

@@ -169,38 +169,43 @@ pub async fn leases_by_kid(
 /// `model::settle`, the same computation): laid end to end per lease — debits a credit
 /// names first, then by date and id; credits by date and id — each debit and each credit
 /// is an interval of øre, and a settlement row is each non-empty overlap. One statement,
-/// any number of leases; `leases` None means every lease of `m` that has an unspent
-/// credit. Returns the øre settled. Call it after every ledger write, under
-/// [`lock_ledger`].
+/// any number of leases; `leases` None means every lease of `m`. It reads only
+/// `rent_open_items` (what is open, kept by triggers), so its cost follows the open
+/// items, not the size of the ledger. Returns the øre settled. Call it after every ledger
+/// write, under [`lock_ledger`].
 pub async fn settle(
     conn: &mut PgConnection,
     m: Uuid,
     leases: Option<&[Uuid]>,
 ) -> sqlx::Result<i64> {
+    // The items were written in this transaction, so the statistics know nothing of them:
+    // left to itself the planner may nest loops over 100 000 credits and debits. Every
+    // input here is the open items of the leases in scope (found by index), so hash joins
+    // are right for every size.
+    sqlx::query("SET LOCAL enable_nestloop = off")
+        .execute(&mut *conn)
+        .await?;
     let settled: Option<i64> = sqlx::query_scalar(
-        "WITH e AS (
-           SELECT e.id, e.lease_id, e.amount, e.applies_on, e.settles_first
-             FROM rent_entries e
-            WHERE e.municipality_id = $1 AND ($2::uuid[] IS NULL OR e.lease_id = ANY($2))),
-         credits AS (
-           SELECT e.id, e.lease_id, e.applies_on, e.settles_first,
-                  -e.amount - coalesce((SELECT sum(s.amount) FROM rent_settlements s
-                                         WHERE s.municipality_id = $1 AND s.credit_id = e.id), 0) AS left_
-             FROM e WHERE e.amount < 0),
+        "WITH credits AS MATERIALIZED (
+           SELECT o.entry_id AS id, o.lease_id, o.applies_on, -o.open AS left_, o.settles_first
+             FROM rent_open_items o
+            WHERE o.municipality_id = $1 AND o.open < 0
+              AND ($2::uuid[] IS NULL OR o.lease_id = ANY($2))),
          c AS (
            SELECT x.*, sum(x.left_) OVER (PARTITION BY x.lease_id ORDER BY x.applies_on, x.id
                                           ROWS UNBOUNDED PRECEDING) - x.left_ AS start
-             FROM credits x WHERE x.left_ > 0),
+             FROM credits x),
+         named AS (SELECT DISTINCT settles_first AS id FROM credits WHERE settles_first IS NOT NULL),
          debits AS (
-           SELECT e.id, e.lease_id, e.applies_on,
-                  e.amount - coalesce((SELECT sum(s.amount) FROM rent_settlements s
-                                        WHERE s.municipality_id = $1 AND s.debit_id = e.id), 0) AS open,
-                  EXISTS (SELECT 1 FROM c WHERE c.settles_first = e.id) AS named
-             FROM e WHERE e.amount > 0 AND e.lease_id IN (SELECT lease_id FROM c)),
+           SELECT o.entry_id AS id, o.lease_id, o.applies_on, o.open, n.id IS NOT NULL AS named
+             FROM rent_open_items o
+             LEFT JOIN named n ON n.id = o.entry_id
+            WHERE o.municipality_id = $1 AND o.open > 0
+              AND o.lease_id IN (SELECT lease_id FROM credits)),
          d AS (
            SELECT x.*, sum(x.open) OVER (PARTITION BY x.lease_id ORDER BY x.named DESC, x.applies_on, x.id
                                          ROWS UNBOUNDED PRECEDING) - x.open AS start
-             FROM debits x WHERE x.open > 0),
+             FROM debits x),
          ins AS (
            INSERT INTO rent_settlements (municipality_id, debit_id, credit_id, lease_id, amount)
            SELECT $1, d.id, c.id, d.lease_id,
@@ -212,8 +217,11 @@ pub async fn settle(
     )
     .bind(m)
     .bind(leases)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
+    sqlx::query("SET LOCAL enable_nestloop = on")
+        .execute(conn)
+        .await?;
     Ok(settled.unwrap_or(0))
 }
 
@@ -301,6 +309,10 @@ pub async fn insert_payments(
         return Ok(0);
     }
     lock_ledger(conn, m).await?;
+    // A bank file of 100 000 lines sorts its settlement in memory, not on disk.
+    sqlx::query("SET LOCAL work_mem = '64MB'")
+        .execute(&mut *conn)
+        .await?;
     let col = |f: fn(&NewPayment) -> Option<Uuid>| payments.iter().map(f).collect::<Vec<_>>();
     let ids: Vec<Uuid> = payments.iter().map(|p| p.id).collect();
     let leases: Vec<Uuid> = payments.iter().map(|p| p.lease_id).collect();
@@ -392,13 +404,11 @@ pub async fn ledger(conn: &mut PgConnection, m: Uuid, lease: Uuid) -> sqlx::Resu
                 e.period_to, e.kid, e.payer, e.corrects_id, e.note, u.display_name AS created_by_name,
                 e.charge_run_id, e.import_line_id, e.created_at,
                 (sum(e.amount) OVER (ORDER BY e.applies_on, e.created_at, e.id))::int8 AS balance,
-                (abs(e.amount) - coalesce(s.used, 0))::int8 AS open
+                abs(coalesce(o.open, 0))::int8 AS open
            FROM rent_entries e
            LEFT JOIN users u ON u.id = e.created_by
-           LEFT JOIN LATERAL (
-             SELECT sum(x.amount) AS used FROM rent_settlements x
-              WHERE x.municipality_id = e.municipality_id
-                AND (x.debit_id = e.id OR x.credit_id = e.id)) s ON true
+           LEFT JOIN rent_open_items o ON o.municipality_id = e.municipality_id AND o.lease_id = e.lease_id
+                                      AND o.entry_id = e.id
           WHERE e.municipality_id = $1 AND e.lease_id = $2
           ORDER BY e.applies_on, e.created_at, e.id",
     )
@@ -482,7 +492,11 @@ pub async fn charge_month(
     // The KIDs were issued in this transaction, so the statistics know nothing of them,
     // and a lease's days are a range overlap the planner cannot estimate: left to itself
     // it may nest loops over 100 000 leases. Hash joins are right for every size.
-    for setting in ["SET LOCAL jit = off", "SET LOCAL enable_nestloop = off"] {
+    for setting in [
+        "SET LOCAL jit = off",
+        "SET LOCAL enable_nestloop = off",
+        "SET LOCAL work_mem = '64MB'",
+    ] {
         sqlx::query(setting).execute(&mut *conn).await?;
     }
     let (n, total): (Option<i64>, Option<i64>) = sqlx::query_as(&format!(
@@ -494,7 +508,7 @@ pub async fn charge_month(
                   $2, a.period_from, a.period_to, a.kid, $3
              FROM amounts a WHERE a.amount > 0
             ORDER BY a.lease_id
-           ON CONFLICT (municipality_id, lease_id, charge_month) WHERE charge_kind = 'rent' DO NOTHING
+           ON CONFLICT (municipality_id, charge_month, lease_id) WHERE charge_kind = 'rent' DO NOTHING
            RETURNING amount)
          SELECT count(*)::int8, sum(amount)::int8 FROM ins"
     ))
@@ -607,9 +621,10 @@ pub async fn month_charges(
 ) -> sqlx::Result<Vec<ChargeCsvRow>> {
     sqlx::query_as(
         "SELECT l.lease_no, p.name AS tenant_name, e.kid, e.period_from, e.period_to, e.amount,
-                (e.amount - coalesce((SELECT sum(s.amount) FROM rent_settlements s
-                                       WHERE s.municipality_id = e.municipality_id AND s.debit_id = e.id), 0))::int8 AS open
+                coalesce(o.open, 0)::int8 AS open
            FROM rent_entries e
+           LEFT JOIN rent_open_items o ON o.municipality_id = e.municipality_id AND o.lease_id = e.lease_id
+                                      AND o.entry_id = e.id
            JOIN leases l ON l.municipality_id = e.municipality_id AND l.id = e.lease_id
            JOIN people p ON p.municipality_id = l.municipality_id AND p.id = l.tenant_id
           WHERE e.municipality_id = $1 AND e.charge_month = $2 AND e.charge_kind = 'rent'

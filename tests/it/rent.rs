@@ -6,8 +6,6 @@
 //! sees exactly the fixtures); every date is relative to the app's today. Runs are
 //! started in Stjørdal, whose demo leases have no ledgers (Levanger's and Verdal's do).
 
-use std::time::Instant;
-
 use chrono::{Datelike, Months, NaiveDate};
 use reqwest::StatusCode;
 use uuid::Uuid;
@@ -61,6 +59,38 @@ async fn balance(app: &TestApp, number: &str, lease: Uuid) -> i64 {
             &[Arg::Id(lease)],
         )
         .await
+}
+
+/// Each statement (binding `lease` as $1) fails, each in a savepoint of `tx`.
+async fn assert_each_refused(tx: &mut sqlx::PgConnection, lease: Uuid, sqls: &[&str]) {
+    for sql in sqls {
+        let mut sp = sqlx::Connection::begin(&mut *tx).await.unwrap();
+        let r = sqlx::query(sql).bind(lease).execute(&mut *sp).await;
+        assert!(r.is_err(), "{sql} must be refused");
+        sp.rollback().await.unwrap();
+    }
+}
+
+/// Every open item of municipality `number` is what its entry's amount minus its
+/// settlement rows leaves, and every entry with something left has its item: the table the
+/// triggers keep agrees with the append-only rows it is derived from.
+async fn assert_open_items_agree(app: &TestApp, number: &str) {
+    let wrong: i64 = app
+        .tenant(number)
+        .await
+        .scalar(
+            "WITH calc AS (
+               SELECT e.id, e.amount - sign(e.amount) * coalesce(
+                        (SELECT sum(s.amount) FROM rent_settlements s
+                          WHERE s.municipality_id = e.municipality_id
+                            AND (s.debit_id = e.id OR s.credit_id = e.id)), 0) AS open
+                 FROM rent_entries e)
+             SELECT count(*) FROM calc FULL JOIN rent_open_items o ON o.entry_id = calc.id
+              WHERE coalesce(calc.open, 0) <> coalesce(o.open, 0)",
+            &[],
+        )
+        .await;
+    assert_eq!(wrong, 0, "open items disagree with the ledger in {number}");
 }
 
 #[tokio::test]
@@ -359,6 +389,50 @@ async fn payments_settle_oldest_first_a_double_submit_records_one_and_overpaymen
     let csv = c.get(&format!("{path}.csv")).await;
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(csv.text.lines().count(), 1 + 6);
+    // Without the form's one-time token nothing is recorded (a double submit could not be
+    // told from two payments); the form comes back with a fresh token.
+    let before = balance(&app, M, lease).await;
+    let res = c
+        .post(
+            &format!("{path}/innbetaling"),
+            &[
+                ("amount", "100"),
+                ("paid_on", paid_on.as_str()),
+                ("payer", "tenant"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text.contains(model::NO_TOKEN), "{}", res.text);
+    assert!(res
+        .attr("input[name=token]", "value")
+        .is_some_and(|v| !v.is_empty()));
+    assert_eq!(balance(&app, M, lease).await, before);
+    // A draft has no ledger: a payment to it is refused by the field.
+    let draft = ids[1];
+    t.exec(
+        "UPDATE leases SET status = 'draft', signed_on = NULL WHERE id = $1",
+        &[draft.into()],
+    )
+    .await;
+    let before = balance(&app, M, draft).await;
+    let page = c.get(&format!("/leiekontrakter/{draft}/husleie")).await;
+    let token = page.attr("input[name=token]", "value").expect("token");
+    let res = c
+        .post(
+            &format!("/leiekontrakter/{draft}/husleie/innbetaling"),
+            &[
+                ("amount", "100"),
+                ("paid_on", paid_on.as_str()),
+                ("payer", "tenant"),
+                ("token", token.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(res.text_of("#amount-err"), model::DRAFT_LEASE);
+    assert_eq!(balance(&app, M, draft).await, before);
+    assert_open_items_agree(&app, M).await;
 }
 
 #[tokio::test]
@@ -400,6 +474,11 @@ async fn credits_and_corrections_are_new_entries_with_a_reason_and_the_ledger_re
     assert_eq!(res.attr("#adj_amount", "value"), Some("500".into()));
     assert_eq!(balance(&app, M, lease).await, 400_000);
     // A correction of the charge downwards, then a credit: both new entries.
+    let tok = c
+        .get(&path)
+        .await
+        .attr("input[name=adj_token]", "value")
+        .expect("token");
     let res = c
         .post(
             &format!("{path}/justering"),
@@ -409,10 +488,16 @@ async fn credits_and_corrections_are_new_entries_with_a_reason_and_the_ledger_re
                 ("adj_amount", "500"),
                 ("adj_on", on.as_str()),
                 ("reason", "Feil areal"),
+                ("adj_token", tok.as_str()),
             ],
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let tok = c
+        .get(&path)
+        .await
+        .attr("input[name=adj_token]", "value")
+        .expect("token");
     let res = c
         .post(
             &format!("{path}/justering"),
@@ -422,6 +507,7 @@ async fn credits_and_corrections_are_new_entries_with_a_reason_and_the_ledger_re
                 ("adj_amount", "250,25"),
                 ("adj_on", on.as_str()),
                 ("reason", "Vannlekkasje"),
+                ("adj_token", tok.as_str()),
             ],
         )
         .await;
@@ -459,19 +545,20 @@ async fn credits_and_corrections_are_new_entries_with_a_reason_and_the_ledger_re
     assert_eq!(open, 400_000 - 50_000 - 25_025);
     // Append-only for everybody, the owner included.
     let mut tx = t.tx().await;
-    for sql in [
-        "UPDATE rent_entries SET amount = 1 WHERE lease_id = $1",
-        "DELETE FROM rent_entries WHERE lease_id = $1",
-        "DELETE FROM rent_settlements WHERE lease_id = $1",
-    ] {
-        let mut sp = sqlx::Connection::begin(&mut *tx).await.unwrap();
-        let r = sqlx::query(sql).bind(lease).execute(&mut *sp).await;
-        assert!(r.is_err(), "{sql} must be refused");
-        sp.rollback().await.unwrap();
-    }
+    assert_each_refused(
+        &mut tx,
+        lease,
+        &[
+            "UPDATE rent_entries SET amount = 1 WHERE lease_id = $1",
+            "DELETE FROM rent_entries WHERE lease_id = $1",
+            "DELETE FROM rent_settlements WHERE lease_id = $1",
+        ],
+    )
+    .await;
     tx.rollback().await.unwrap();
     assert!(app.audit_count("rent.correction_recorded").await >= 1);
     assert!(app.audit_count("rent.credit_recorded").await >= 1);
+    assert_open_items_agree(&app, M).await;
 }
 
 #[tokio::test]
@@ -635,81 +722,102 @@ async fn a_batch_of_payments_is_recorded_and_settled_in_one_go_and_kids_find_the
     let second = start.checked_add_months(Months::new(1)).unwrap();
     assert_eq!(open, vec![(start, 0), (second, 200_000 * ids.len() as i64)]);
     tx.commit().await.unwrap();
+    assert_open_items_agree(&app, M).await;
 }
 
-/// The measurement: 100 000 running leases in one municipality, the month's charge run
-/// over HTTP, then 100 000 payments through the set-based insert. Run with
-/// `cargo test --test it rent::charge_run_and_payments_for_100_000_leases -- --ignored --nocapture`.
 #[tokio::test]
-#[ignore]
-async fn charge_run_and_payments_for_100_000_leases() {
-    const N: i64 = 100_000;
+async fn open_items_follow_settlement_and_the_database_refuses_paying_more_than_is_open() {
     let app = TestApp::spawn().await;
     let today = app.today();
-    let start = first_of(today.checked_sub_months(Months::new(2)).unwrap());
-    let seeded = Instant::now();
-    let ids = leases(&app, M, "M", N, 650_000, start, None).await;
-    // A rent change in the middle of next month for every tenth lease.
-    let month = model::next_month(today);
-    app.tenant(M)
-        .await
-        .exec(
-            "INSERT INTO lease_rent_changes (municipality_id, id, lease_id, effective_on, set_on, monthly_rent, reason)
-             SELECT $1, gen_random_uuid(), l.id, $2, $2, 700000, 'other'
-               FROM leases l WHERE l.lease_no % 10 = 0 AND l.status = 'active'",
-            &[Arg::Municipality, month.with_day(15).unwrap().into()],
-        )
-        .await;
-    let t = app.tenant(M).await;
-    let mut tx = t.tx().await;
-    sqlx::query("ANALYZE").execute(&mut *tx).await.unwrap();
-    tx.commit().await.unwrap();
-    println!("seeded {N} leases in {:?}", seeded.elapsed());
+    let start = first_of(today);
+    let lease = leases(&app, M, "O", 1, 500_000, start, None).await[0];
     let mut c = app.login(USER).await;
-    let mut timings = Vec::new();
-    for mo in [start, model::next_month(start), month] {
-        let started = Instant::now();
-        let res = run_month(&mut c, mo).await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
-        timings.push((mo, started.elapsed()));
-    }
-    for (mo, d) in &timings {
-        println!("charge run {mo}: {d:?}");
-    }
-    let charged: i64 = t
+    assert_eq!(run_month(&mut c, start).await.status, StatusCode::SEE_OTHER);
+    let t = app.tenant(M).await;
+    let charge: Uuid = t
         .scalar(
-            "SELECT count(*) FROM rent_entries WHERE charge_month = $1",
-            &[month.into()],
+            "SELECT id FROM rent_entries WHERE lease_id = $1 AND kind = 'charge'",
+            &[lease.into()],
         )
         .await;
-    assert_eq!(charged, N);
-    // 100 000 payments (one per lease, 6 500 kr) in one call.
-    let payments: Vec<repo::NewPayment> = ids
-        .iter()
-        .map(|l| repo::NewPayment {
-            id: Uuid::now_v7(),
-            lease_id: *l,
-            amount: 650_000,
-            paid_on: today,
-            payer: "tenant",
-            kid: None,
-            settles_first: None,
-            import_line_id: Some(Uuid::new_v4()),
-            created_by: None,
-            note: String::new(),
-        })
-        .collect();
-    let mut tx = bosak::db::scoped_tx(&app.state.pool, &[t.id])
+    let user: Uuid = t
+        .scalar("SELECT id FROM users WHERE username = $1", &[USER.into()])
+        .await;
+    let mut tx = t.tx().await;
+    let add_credit = |id: Uuid, amount: i64| {
+        sqlx::query(
+            "INSERT INTO rent_entries (municipality_id, id, lease_id, kind, amount, applies_on, note, created_by)
+             SELECT municipality_id, $2, id, 'credit', $3, $4, 'test', $5 FROM leases WHERE id = $1",
+        )
+        .bind(lease)
+        .bind(id)
+        .bind(-amount)
+        .bind(today)
+        .bind(user)
+    };
+    let settle = |credit: Uuid, amount: i64| {
+        sqlx::query(
+            "INSERT INTO rent_settlements (municipality_id, debit_id, credit_id, lease_id, amount)
+             SELECT municipality_id, $2, $3, id, $4 FROM leases WHERE id = $1",
+        )
+        .bind(lease)
+        .bind(charge)
+        .bind(credit)
+        .bind(amount)
+    };
+    let credit = Uuid::now_v7();
+    add_credit(credit, 100_000).execute(&mut *tx).await.unwrap();
+    // 2 000 kr from a credit of 1 000 kr: refused by the database.
+    let mut sp = sqlx::Connection::begin(&mut *tx).await.unwrap();
+    let err = settle(credit, 200_000).execute(&mut *sp).await.unwrap_err();
+    assert!(err.to_string().contains("rent_open_items_open"), "{err}");
+    sp.rollback().await.unwrap();
+    // 1 000 kr: the credit is spent (its item gone), the charge has 4 000 kr open.
+    settle(credit, 100_000).execute(&mut *tx).await.unwrap();
+    let open: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT entry_id, open FROM rent_open_items WHERE lease_id = $1 ORDER BY entry_id",
+    )
+    .bind(lease)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(open, vec![(charge, 400_000)]);
+    // The rest paid: the charge leaves the open items; settling it once more is refused.
+    let rest = Uuid::now_v7();
+    add_credit(rest, 400_000).execute(&mut *tx).await.unwrap();
+    settle(rest, 400_000).execute(&mut *tx).await.unwrap();
+    let more = Uuid::now_v7();
+    add_credit(more, 100).execute(&mut *tx).await.unwrap();
+    let mut sp = sqlx::Connection::begin(&mut *tx).await.unwrap();
+    let err = settle(more, 1).execute(&mut *sp).await.unwrap_err();
+    assert!(err.to_string().contains("nothing open"), "{err}");
+    sp.rollback().await.unwrap();
+    let open: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT entry_id, open FROM rent_open_items WHERE lease_id = $1 ORDER BY entry_id",
+    )
+    .bind(lease)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(open, vec![(more, -100)]);
+    // Requests may read the open items, never write them.
+    sqlx::query("SET LOCAL ROLE bosak_app")
+        .execute(&mut *tx)
         .await
         .unwrap();
-    let started = Instant::now();
-    let n = repo::insert_payments(&mut tx, t.id, &payments)
-        .await
-        .unwrap();
+    assert_each_refused(
+        &mut tx,
+        lease,
+        &[
+            "UPDATE rent_open_items SET open = 1 WHERE lease_id = $1",
+            "DELETE FROM rent_open_items WHERE lease_id = $1",
+        ],
+    )
+    .await;
     tx.commit().await.unwrap();
-    println!("insert_payments of {n}: {:?}", started.elapsed());
-    assert_eq!(n, N as u64);
-    for (mo, d) in &timings {
-        assert!(d.as_secs_f64() < 2.0, "charge run {mo} took {d:?}");
-    }
+    // The ledger page reads what is open from the items: nothing unpaid, 1 kr to the good.
+    let page = c.get(&format!("/leiekontrakter/{lease}/husleie")).await;
+    assert_eq!(page.attr("#saldo", "data-ore"), Some("-100".into()));
+    assert_eq!(page.count("#ubetalt-tabell tbody tr"), 0);
+    assert_open_items_agree(&app, M).await;
 }

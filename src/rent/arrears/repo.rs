@@ -53,10 +53,8 @@ pub async fn ledger_state(
             GROUP BY e.applies_on),
          run AS (SELECT applies_on, sum(amount) OVER (ORDER BY applies_on) AS balance FROM days)
          SELECT coalesce((SELECT sum(amount) FROM days), 0)::int8 AS outstanding,
-                (SELECT min(e.applies_on) FROM rent_entries e
-                  WHERE e.municipality_id = $1 AND e.lease_id = $2 AND e.amount > 0 AND e.applies_on <= $3
-                    AND e.amount > coalesce((SELECT sum(s.amount) FROM rent_settlements s
-                                              WHERE s.municipality_id = $1 AND s.debit_id = e.id), 0))
+                (SELECT min(o.applies_on) FROM rent_open_items o
+                  WHERE o.municipality_id = $1 AND o.lease_id = $2 AND o.open > 0 AND o.applies_on <= $3)
                   AS oldest_unpaid_due,
                 (SELECT max(applies_on) FROM run WHERE balance <= 0) AS last_clear",
     )
@@ -361,18 +359,13 @@ pub struct OverviewRow {
 }
 
 /// The open debits due by `$2` of the leases in `$1` (municipality_id, lease_id, applies_on,
-/// open): the overview's one source of what is unpaid. The settlements are summed once per
-/// debit and hash-joined (a correlated sum per debit was twice as slow at 60 000 charges).
-/// To be replaced by `rent_open_items` (kept by triggers, only what is open) when it lands.
+/// open): the overview's one source of what is unpaid, `rent_open_items` (kept by triggers
+/// in the ledger's transactions; only what is open).
 const OPEN_DEBITS: &str = "
   open_debits AS (
-    SELECT e.municipality_id, e.lease_id, e.applies_on, e.amount - coalesce(s.used, 0) AS open
-      FROM rent_entries e
-      LEFT JOIN (SELECT x.municipality_id, x.debit_id, sum(x.amount) AS used FROM rent_settlements x
-                  WHERE x.municipality_id = ANY($1)
-                  GROUP BY x.municipality_id, x.debit_id) s
-        ON s.municipality_id = e.municipality_id AND s.debit_id = e.id
-     WHERE e.municipality_id = ANY($1) AND e.amount > 0 AND e.applies_on <= $2)";
+    SELECT o.municipality_id, o.lease_id, o.applies_on, o.open
+      FROM rent_open_items o
+     WHERE o.municipality_id = ANY($1) AND o.open > 0 AND o.applies_on <= $2)";
 
 /// The planner's estimate of the overview is far above its cost (the per-lease window and
 /// arrays), which makes PostgreSQL JIT-compile it: 3 s of compiling for 0.4 s of work at
