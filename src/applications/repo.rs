@@ -1023,6 +1023,18 @@ pub struct Letterhead {
     pub email: String,
 }
 
+impl Letterhead {
+    /// The sender's address under its name: street, then postcode and place.
+    pub fn address_lines(&self) -> Vec<String> {
+        let place = format!("{} {}", self.postcode, self.postal_place);
+        [self.street_address.trim(), place.trim()]
+            .into_iter()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
 pub async fn letterhead(conn: &mut PgConnection, municipality: Uuid) -> sqlx::Result<Letterhead> {
     Ok(sqlx::query_as(
         "SELECT letterhead_name, street_address, postcode, postal_place, phone, email

@@ -42,6 +42,14 @@ pub enum Kind {
     DemandToMove,
     /// Husleieloven § 4-2: notice of the CPI adjustment.
     RentAdjustment,
+    /// The arrears ladder (`rent::arrears`): reminder, notice to NAV (husleieloven § 9-11,
+    /// copy to the tenant), payment plan, warning (tvangsfullbyrdelsesloven § 4-18),
+    /// request to the enforcement officer.
+    ArrearsReminder,
+    ArrearsNavNotice,
+    ArrearsPaymentPlan,
+    ArrearsWarning,
+    ArrearsEnforcementRequest,
 }
 
 impl Kind {
@@ -59,6 +67,11 @@ impl Kind {
             Kind::LeaseNotice => "lease_notice",
             Kind::DemandToMove => "demand_to_move",
             Kind::RentAdjustment => "rent_adjustment",
+            Kind::ArrearsReminder => "arrears_reminder",
+            Kind::ArrearsNavNotice => "arrears_nav_notice",
+            Kind::ArrearsPaymentPlan => "arrears_payment_plan",
+            Kind::ArrearsWarning => "arrears_warning",
+            Kind::ArrearsEnforcementRequest => "arrears_enforcement_request",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! corrections) with settlement of charges oldest first, the monthly charge run, payments
 //! by hand, and CSV exports for the accounts.
 
+pub mod arrears;
 pub mod bench;
 pub mod commands;
 pub mod handlers;
@@ -39,4 +40,5 @@ pub fn routes() -> Router<AppState> {
             "/leiekontrakter/{id}/husleie/justering",
             post(handlers::adjust),
         )
+        .merge(arrears::routes())
 }

@@ -25,6 +25,7 @@ mod production;
 mod provisioning;
 mod rent;
 mod rent_ocr;
+mod rent_arrears;
 mod request_login;
 mod retention_audit;
 mod scale;
