@@ -141,7 +141,9 @@ pub fn parse_instalments(input: &str) -> Result<Vec<Instalment>, &'static str> {
     for line in input.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let (d, a) = line.split_once(char::is_whitespace).ok_or(BAD_INSTALMENT)?;
         let due = parse_date(d.trim()).ok_or(BAD_INSTALMENT)?;
-        let amount_ore = parse_kroner(a.trim()).ok_or(BAD_INSTALMENT)?;
+        let amount_ore = parse_kroner(a.trim())
+            .filter(|o| *o <= crate::rent::model::MAX_AMOUNT)
+            .ok_or(BAD_INSTALMENT)?;
         out.push(Instalment { due, amount_ore });
     }
     if out.len() > 120 {
@@ -295,6 +297,11 @@ mod tests {
         );
         assert_eq!(parse_instalments("1.2. mye"), Err(BAD_INSTALMENT));
         assert_eq!(parse_instalments("01.02.2027"), Err(BAD_INSTALMENT));
+        // More than the ledger takes in one amount: refused by the field, not by the database.
+        assert_eq!(
+            parse_instalments("01.02.2027 999999999999999"),
+            Err(BAD_INSTALMENT)
+        );
     }
 
     #[test]

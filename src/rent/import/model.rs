@@ -264,7 +264,10 @@ pub const CANNOT_ASSIGN: &str =
     "Dette er ikke en innbetaling (reversering eller beløp 0), og kan ikke føres på en leiekontrakt. Returner linjen med en begrunnelse.";
 
 impl AssignForm {
-    /// A number of up to 9 digits is a lease number; a longer one is a KID.
+    /// A KID Bosak issues has 9 digits or more, written with its leading zeros; a lease
+    /// number is shorter and starts with no zero. So a number of 9 digits or more, or one
+    /// that starts with 0, is a KID, and a shorter one a lease number: a typed KID is never
+    /// taken for another tenant's lease number.
     pub fn parse(&self) -> Result<LeaseRef, FormErrors> {
         let mut e = FormErrors::new();
         let s: String = self.lease.chars().filter(|c| !c.is_whitespace()).collect();
@@ -277,7 +280,7 @@ impl AssignForm {
             return Err(e);
         }
         match s.parse::<i32>() {
-            Ok(n) if s.len() <= 9 => Ok(LeaseRef::Number(n)),
+            Ok(n) if s.len() < 9 && !s.starts_with('0') => Ok(LeaseRef::Number(n)),
             _ => Ok(LeaseRef::Kid(s)),
         }
     }
@@ -400,6 +403,9 @@ mod tests {
             .parse()
         };
         assert_eq!(f(" 12 ").ok(), Some(LeaseRef::Number(12)));
+        // Bosak's own KIDs are 9 digits with leading zeros: never a lease number.
+        assert_eq!(f("000000018").ok(), Some(LeaseRef::Kid("000000018".into())));
+        assert_eq!(f("018").ok(), Some(LeaseRef::Kid("018".into())));
         assert_eq!(
             f("1234567890").ok(),
             Some(LeaseRef::Kid("1234567890".into()))
