@@ -69,11 +69,36 @@ async fn step(c: &mut Client, lease: Uuid, fields: &[(&str, &str)]) -> Page {
         .await
 }
 
-async fn ok_step(c: &mut Client, lease: Uuid, key: &str, on: NaiveDate, more: &[(&str, &str)]) {
-    let on = date(on);
-    let mut fields = vec![("step", key), ("taken_on", on.as_str())];
+/// Takes a step on day `on`: the server's clock is that day while the step is recorded (a
+/// letter step is dated the day its letter is sent), then back.
+async fn step_on(
+    app: &TestApp,
+    c: &mut Client,
+    lease: Uuid,
+    key: &str,
+    on: NaiveDate,
+    more: &[(&str, &str)],
+) -> Page {
+    let today = app.today();
+    let day = date(on);
+    let mut fields = vec![("step", key), ("taken_on", day.as_str())];
     fields.extend_from_slice(more);
+    app.set_today(on.min(today));
     let page = step(c, lease, &fields).await;
+    app.set_today(today);
+    page
+}
+
+async fn ok_step(
+    app: &TestApp,
+    c: &mut Client,
+    lease: Uuid,
+    key: &str,
+    on: NaiveDate,
+    more: &[(&str, &str)],
+) {
+    let page = step_on(app, c, lease, key, on, more).await;
+    let on = date(on);
     assert_eq!(
         page.status,
         StatusCode::SEE_OTHER,
@@ -84,16 +109,15 @@ async fn ok_step(c: &mut Client, lease: Uuid, key: &str, on: NaiveDate, more: &[
 
 /// Takes a step that must be refused (422): the page with the messages.
 async fn refused(
+    app: &TestApp,
     c: &mut Client,
     lease: Uuid,
     key: &str,
     on: NaiveDate,
     more: &[(&str, &str)],
 ) -> Page {
+    let page = step_on(app, c, lease, key, on, more).await;
     let on = date(on);
-    let mut fields = vec![("step", key), ("taken_on", on.as_str())];
-    fields.extend_from_slice(more);
-    let page = step(c, lease, &fields).await;
     assert_eq!(
         page.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -139,7 +163,7 @@ async fn a_step_taken_too_early_is_refused_with_the_reason_and_nothing_is_stored
     charge(&app, M, l, ago(&app, 40), 500_000).await;
     let mut c = app.login(USER).await;
     // A notice to NAV before any reminder: refused, it needs the reminder first.
-    let page = refused(&mut c, l, "nav_notice", app.today(), &[]).await;
+    let page = refused(&app, &mut c, l, "nav_notice", app.today(), &[]).await;
     assert!(
         page.text_of("#taken_on-err")
             .contains("purring er registrert først"),
@@ -147,9 +171,24 @@ async fn a_step_taken_too_early_is_refused_with_the_reason_and_nothing_is_stored
         page.text_of("#taken_on-err")
     );
     assert_eq!(count(&app, STEPS, l).await, 0);
-    ok_step(&mut c, l, "reminder", ago(&app, 5), &[]).await;
+    // A reminder dated before today: its letter is sent today, so its deadline may not run
+    // from an earlier day. Refused; nothing stored.
+    let back = date(ago(&app, 5));
+    let page = step(
+        &mut c,
+        l,
+        &[("step", "reminder"), ("taken_on", back.as_str())],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        page.text_of("#taken_on-err"),
+        bosak::rent::arrears::model::LETTER_TODAY
+    );
+    assert_eq!(count(&app, STEPS, l).await, 0);
+    ok_step(&app, &mut c, l, "reminder", ago(&app, 5), &[]).await;
     // Nine days after the reminder: its 14-day deadline has not passed.
-    let page = refused(&mut c, l, "nav_notice", app.today(), &[]).await;
+    let page = refused(&app, &mut c, l, "nav_notice", app.today(), &[]).await;
     let err = page.text_of("#taken_on-err");
     assert!(err.contains("For tidlig"), "{err}");
     assert!(
@@ -185,7 +224,7 @@ async fn a_step_taken_too_early_is_refused_with_the_reason_and_nothing_is_stored
     assert!(err.contains("needs enforcement_request"), "{err}");
     drop(tx);
     // A request without a warning: refused.
-    refused(&mut c, l, "enforcement_request", app.today(), &[]).await;
+    refused(&app, &mut c, l, "enforcement_request", app.today(), &[]).await;
     assert_eq!(count(&app, STEPS, l).await, 1);
 }
 
@@ -195,8 +234,9 @@ async fn the_ladder_runs_reminder_nav_notice_plan_warning_request_with_letters_a
     let l = leases(&app, M, "H", 1, 500_000, ago(&app, 400), None).await[0];
     charge(&app, M, l, ago(&app, 130), 1_000_000).await;
     let mut c = app.login(USER).await;
-    ok_step(&mut c, l, "reminder", ago(&app, 100), &[]).await;
+    ok_step(&app, &mut c, l, "reminder", ago(&app, 100), &[]).await;
     ok_step(
+        &app,
         &mut c,
         l,
         "contact",
@@ -204,7 +244,7 @@ async fn the_ladder_runs_reminder_nav_notice_plan_warning_request_with_letters_a
         &[("note", "Samtale med leietaker.")],
     )
     .await;
-    ok_step(&mut c, l, "nav_notice", ago(&app, 86), &[]).await;
+    ok_step(&app, &mut c, l, "nav_notice", ago(&app, 86), &[]).await;
     let plan = format!(
         "{} 5 000,00\n{} 5 000,00",
         date(ago(&app, 60)),
@@ -213,6 +253,7 @@ async fn the_ladder_runs_reminder_nav_notice_plan_warning_request_with_letters_a
     // A plan that does not cover the arrears is refused next to the instalments.
     let short = format!("{} 100,00", date(ago(&app, 60)));
     let page = refused(
+        &app,
         &mut c,
         l,
         "payment_plan",
@@ -222,6 +263,7 @@ async fn the_ladder_runs_reminder_nav_notice_plan_warning_request_with_letters_a
     .await;
     assert!(page.text_of("#instalments-err").contains("dekker ikke"));
     ok_step(
+        &app,
         &mut c,
         l,
         "payment_plan",
@@ -235,12 +277,13 @@ async fn the_ladder_runs_reminder_nav_notice_plan_warning_request_with_letters_a
         page.attr("#plan-status", "data-state").as_deref(),
         Some("broken")
     );
-    ok_step(&mut c, l, "warning", ago(&app, 50), &[]).await;
+    ok_step(&app, &mut c, l, "warning", ago(&app, 50), &[]).await;
     // The request: not before the warning + 14 days.
-    let page = refused(&mut c, l, "enforcement_request", ago(&app, 37), &[]).await;
+    let page = refused(&app, &mut c, l, "enforcement_request", ago(&app, 37), &[]).await;
     assert!(page.text_of("#taken_on-err").contains("§ 4-18"));
-    ok_step(&mut c, l, "enforcement_request", ago(&app, 36), &[]).await;
+    ok_step(&app, &mut c, l, "enforcement_request", ago(&app, 36), &[]).await;
     ok_step(
+        &app,
         &mut c,
         l,
         "eviction_date",
@@ -299,16 +342,16 @@ async fn payment_in_full_closes_the_case_and_new_arrears_open_a_new_one() {
     let l = leases(&app, M, "P", 1, 500_000, ago(&app, 400), None).await[0];
     charge(&app, M, l, ago(&app, 20), 300_000).await;
     let mut c = app.login(USER).await;
-    ok_step(&mut c, l, "reminder", ago(&app, 10), &[]).await;
+    ok_step(&app, &mut c, l, "reminder", ago(&app, 10), &[]).await;
     pay(&mut c, l, ago(&app, 2), "3 000,00").await;
     let page = c.get(&format!("/leiekontrakter/{l}/restanse")).await;
     assert_eq!(page.attr("#sak", "data-open").as_deref(), Some("false"));
     assert_eq!(page.count("[data-next]"), 0);
     // Paid in full: no step may be taken.
-    refused(&mut c, l, "contact", app.today(), &[]).await;
+    refused(&app, &mut c, l, "contact", app.today(), &[]).await;
     // New arrears: a new case; the old one is closed as paid.
     charge(&app, M, l, ago(&app, 1), 200_000).await;
-    ok_step(&mut c, l, "reminder", app.today(), &[]).await;
+    ok_step(&app, &mut c, l, "reminder", app.today(), &[]).await;
     let cases: Vec<String> = app
         .tenant(M)
         .await
@@ -338,7 +381,7 @@ async fn the_reminder_fee_is_capped_and_never_charged_under_a_kept_plan() {
     let mut c = app.login(USER).await;
     let fees = "SELECT count(*) FROM rent_entries WHERE lease_id = $1 AND kind = 'fee'";
     // 100 kr is above 1/10 of the inkassosats (70 kr): refused, nothing stored.
-    let page = refused(&mut c, a, "reminder", app.today(), &[("fee", "1")]).await;
+    let page = refused(&app, &mut c, a, "reminder", app.today(), &[("fee", "1")]).await;
     assert!(
         page.text_of("#fee-err").contains("høyst 70,00"),
         "{}",
@@ -351,7 +394,7 @@ async fn the_reminder_fee_is_capped_and_never_charged_under_a_kept_plan() {
         &[Arg::Municipality],
     )
     .await;
-    ok_step(&mut c, a, "reminder", app.today(), &[("fee", "1")]).await;
+    ok_step(&app, &mut c, a, "reminder", app.today(), &[("fee", "1")]).await;
     let fee: i64 = t
         .scalar(
             "SELECT amount FROM rent_entries WHERE lease_id = $1 AND kind = 'fee'",
@@ -363,13 +406,14 @@ async fn the_reminder_fee_is_capped_and_never_charged_under_a_kept_plan() {
     assert!(letter.contains("purregebyr på 50,00"), "{letter}");
     // A kept plan: no fee, and no warning.
     charge(&app, M, b, ago(&app, 60), 600_000).await;
-    ok_step(&mut c, b, "reminder", ago(&app, 50), &[]).await;
+    ok_step(&app, &mut c, b, "reminder", ago(&app, 50), &[]).await;
     let plan = format!(
         "{} 3 000,00\n{} 3 000,00",
         date(ago(&app, 30)),
         date(ahead(&app, 30))
     );
     ok_step(
+        &app,
         &mut c,
         b,
         "payment_plan",
@@ -383,12 +427,12 @@ async fn the_reminder_fee_is_capped_and_never_charged_under_a_kept_plan() {
         page.attr("#plan-status", "data-state").as_deref(),
         Some("kept")
     );
-    let page = refused(&mut c, b, "reminder", app.today(), &[("fee", "1")]).await;
+    let page = refused(&app, &mut c, b, "reminder", app.today(), &[("fee", "1")]).await;
     assert!(page
         .text_of("#fee-err")
         .contains("betalingsplanen overholdes"));
     assert_eq!(count(&app, fees, b).await, 0);
-    let page = refused(&mut c, b, "warning", app.today(), &[]).await;
+    let page = refused(&app, &mut c, b, "warning", app.today(), &[]).await;
     assert!(page.text_of("#taken_on-err").contains("overholdes"));
 }
 
@@ -436,7 +480,7 @@ async fn the_overview_ages_every_unpaid_charge_and_totals_per_municipality() {
     assert_eq!(total("data-b0").as_deref(), Some("130000"));
     assert_eq!(total("data-b3").as_deref(), Some("400000"));
     // The step filter: after a reminder on b, "reminder" shows b only, "none" a only.
-    ok_step(&mut c, b, "reminder", app.today(), &[]).await;
+    ok_step(&app, &mut c, b, "reminder", app.today(), &[]).await;
     let page = c.get("/husleie/restanser?trinn=reminder").await;
     assert_eq!(page.count("#restanser-tabell tbody tr"), 1);
     assert_eq!(
@@ -496,7 +540,7 @@ async fn only_rent_managers_take_steps_and_other_municipalities_see_nothing() {
     let mut c = app.login("levanger.saksbehandler").await;
     let page = c.get("/husleie/restanser").await;
     assert_eq!(page.count(&format!("tr[data-lease='{l}']")), 1);
-    ok_step(&mut c, l, "reminder", app.today(), &[]).await;
+    ok_step(&app, &mut c, l, "reminder", app.today(), &[]).await;
     let page = c
         .post(
             &format!("/leiekontrakter/{l}/restanse/trinn"),
@@ -516,9 +560,10 @@ async fn the_figures_count_the_years_plans_and_the_arrears_at_each_month_end() {
     let l = leases(&app, M, "T", 1, 500_000, ago(&app, 400), None).await[0];
     charge(&app, M, l, ago(&app, 40), 500_000).await;
     let mut c = app.login(USER).await;
-    ok_step(&mut c, l, "reminder", app.today(), &[]).await;
+    ok_step(&app, &mut c, l, "reminder", app.today(), &[]).await;
     let plan = format!("{} 5 000,00", date(ahead(&app, 20)));
     ok_step(
+        &app,
         &mut c,
         l,
         "payment_plan",

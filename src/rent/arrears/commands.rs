@@ -143,6 +143,9 @@ pub async fn take_step(
     if x.version != st.case.as_ref().map(|c| c.version) {
         return Err(Refusal::Stale);
     }
+    if model::sends_letter(x.step) && x.taken_on != today {
+        return Err(Refusal::field("taken_on", model::LETTER_TODAY));
+    }
     let rules = Rules::default();
     let taken = Taken {
         step: x.step,

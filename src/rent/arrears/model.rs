@@ -75,6 +75,11 @@ pub const PLAN_TEXT: &str = "Betales ikke et avdrag innen forfall, er betalingsp
 pub const NO_STEP: &str = "Velg trinnet som skal registreres.";
 pub const NO_DATE: &str = "Skriv datoen som dd.mm.åååå.";
 pub const FUTURE_DATE: &str = "Datoen kan ikke være etter i dag.";
+/// The ladder's periods run from the day a letter is sent, and Bosak sends it the day the
+/// step is recorded: a letter step dated earlier would start its period before the tenant
+/// had the letter.
+pub const LETTER_TODAY: &str =
+    "Et trinn som sender brev, får dagens dato: fristene regnes fra dagen brevet sendes.";
 pub const NO_EVICTION_DATE: &str =
     "Skriv datoen namsmannen har berammet utkastelsen til (dd.mm.åååå).";
 pub const EVICTION_BEFORE: &str =
