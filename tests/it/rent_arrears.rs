@@ -291,6 +291,14 @@ async fn the_ladder_runs_reminder_nav_notice_plan_warning_request_with_letters_a
         &[("eviction_on", &date(ahead(&app, 10)))],
     )
     .await;
+    // Carried out before the day set for the eviction: refused, with that day.
+    let page = refused(&app, &mut c, l, "carried_out", app.today(), &[]).await;
+    assert!(
+        page.text_of("#taken_on-err")
+            .contains(&date(ahead(&app, 10))),
+        "{}",
+        page.text_of("#taken_on-err")
+    );
     assert_eq!(count(&app, STEPS, l).await, 7);
     // Five letters, archived as sent, each with its legally required text.
     assert_eq!(count(&app, LETTERS, l).await, 5);

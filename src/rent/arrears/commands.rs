@@ -153,6 +153,24 @@ pub async fn take_step(
         copy_to_tenant: x.step == Step::NavNotice,
     };
     ladder::check(&st.ladder, &taken, &rules).map_err(|r| Refusal::field("taken_on", r.message))?;
+    // An eviction is carried out on the day set for it, not before.
+    if x.step == Step::CarriedOut {
+        let set_for = st
+            .steps
+            .iter()
+            .filter(|s| s.step == model::step_key(Step::EvictionDate))
+            .filter_map(|s| s.eviction_on)
+            .max();
+        if let Some(day) = set_for.filter(|d| x.taken_on < *d) {
+            return Err(Refusal::field(
+                "taken_on",
+                format!(
+                    "Utkastelsen er berammet til {}; den kan ikke registreres som gjennomført før den dagen.",
+                    crate::web::format::date(day)
+                ),
+            ));
+        }
+    }
     let settings = repo::settings(tx, m).await?;
     if x.step == Step::PaymentPlan {
         let plan = PaymentPlan {
