@@ -395,6 +395,12 @@ pub async fn update(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &LeaseFor
         .collect();
     let mut errors = FormErrors::new();
     let terms = form.terms(&grounds, &mut errors);
+    // A lease written directly names its parties on the form; one from an offer takes them
+    // from its case.
+    let parties = match l.offer_id {
+        None => form.parties(actor.today, &mut errors),
+        Some(_) => None,
+    };
     Refusal::unless_empty(errors)?;
     let terms = terms.ok_or(AppError::BadRequest)?;
     let unit = dwellings::unit(tx, &[m], l.dwelling_id)
@@ -407,6 +413,32 @@ pub async fn update(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &LeaseFor
     {
         return Err(Refusal::Stale);
     }
+    let mut named = serde_json::Value::Null;
+    if let Some(p) = &parties {
+        let before = repo::party_people(tx, m, l.id).await?;
+        let t = &p.tenant;
+        let tenant = match known(&before, &t.name, t.national_id.as_ref(), t.birth_date) {
+            Some(id) => id,
+            None => person_of(tx, m, t, &p.phone, &p.email).await?,
+        };
+        let mut members = Vec::new();
+        for x in &p.members {
+            let who = &x.person;
+            let id = match known(&before, &who.name, who.national_id.as_ref(), who.birth_date) {
+                Some(id) => id,
+                None => apps::upsert_person(tx, m, who, false).await?,
+            };
+            members.push((id, x.role));
+        }
+        repo::replace_parties(tx, m, l.id, tenant, &members)
+            .await
+            .map_err(refused)?;
+        named = serde_json::json!({
+            "tenant": tenant,
+            "before": before.iter().map(|b| (b.person_id, b.role.clone())).collect::<Vec<_>>(),
+            "after": members,
+        });
+    }
     audited(
         tx,
         &actor,
@@ -415,11 +447,33 @@ pub async fn update(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &LeaseFor
         serde_json::json!({
             "starts_on": terms.starts_on, "ends_on": terms.ends_on,
             "monthly_rent": terms.monthly_rent, "deposit": terms.deposit.amount(),
-            "version": form.version() + 1,
+            "version": form.version() + 1, "parties": named,
         }),
     )
     .await?;
     Ok(())
+}
+
+/// A person already on the draft with this name and date of birth and no national id:
+/// kept as the same person (one without a number cannot be looked up by it, and saving
+/// the draft again must not make a second of them).
+fn known(
+    before: &[repo::PartyPerson],
+    name: &str,
+    national_id: Option<&crate::applications::model::NationalId>,
+    birth_date: Option<NaiveDate>,
+) -> Option<Uuid> {
+    if national_id.is_some() {
+        return None;
+    }
+    before
+        .iter()
+        .find(|b| {
+            b.national_id.is_none()
+                && b.birth_date == birth_date
+                && b.name.trim().eq_ignore_ascii_case(name.trim())
+        })
+        .map(|b| b.person_id)
 }
 
 /// A dated action typed on the lease page.

@@ -271,7 +271,9 @@ async fn edit_page_of(
             action: format!("/leiekontrakter/{}/rediger", l.id),
             unit,
             offer: None,
-            ask_parties: false,
+            // A lease written directly names its parties here; one from an offer has them
+            // from its case.
+            ask_parties: l.offer_id.is_none(),
             grounds,
             form,
             errors,
@@ -281,12 +283,48 @@ async fn edit_page_of(
 }
 
 pub async fn edit_page(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
-    let (tx, l) = ctx.load_for_write::<LeaseRow>(READ, WRITE, id).await?;
-    tx.commit().await?;
+    let (mut tx, l) = ctx.load_for_write::<LeaseRow>(READ, WRITE, id).await?;
     if l.status != Status::Draft {
+        tx.commit().await?;
         return Ok(Redirect::to(&lease_path(id)).into_response());
     }
-    edit_page_of(&ctx, &l, form_of(&l), FormErrors::new(), StatusCode::OK).await
+    let mut form = form_of(&l);
+    if l.offer_id.is_none() {
+        let people = repo::party_people(&mut tx, l.municipality_id, l.id).await?;
+        fill_parties(&mut form, &people);
+        audit::record(
+            &mut tx,
+            &ctx,
+            Event::new("lease.parties_viewed")
+                .municipality(l.municipality_id)
+                .entity("lease", l.id),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    edit_page_of(&ctx, &l, form, FormErrors::new(), StatusCode::OK).await
+}
+
+/// The draft's tenant and other parties into the form, as typed when it was written.
+fn fill_parties(form: &mut LeaseForm, people: &[repo::PartyPerson]) {
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let rows_wanted = crate::applications::model::MEMBER_ROWS.max(people.len());
+    form.members.resize(rows_wanted, Default::default());
+    let mut rows = form.members.iter_mut();
+    for p in people {
+        if p.role == "tenant" {
+            form.tenant_name = p.name.clone();
+            form.tenant_national_id = p.national_id.clone().unwrap_or_default();
+            form.tenant_birth_date = date(p.birth_date);
+            form.tenant_phone = p.phone.clone();
+            form.tenant_email = p.email.clone();
+        } else if let Some(row) = rows.next() {
+            row.name = p.name.clone();
+            row.national_id = p.national_id.clone().unwrap_or_default();
+            row.birth_date = date(p.birth_date);
+            row.relation = p.role.clone();
+        }
+    }
 }
 
 pub async fn update(

@@ -191,6 +191,76 @@ pub async fn add_party(
     Ok(())
 }
 
+/// A person named on a lease, with what the lease form shows of them: the tenant
+/// (`role` "tenant") and each co-tenant and household member.
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct PartyPerson {
+    pub person_id: Uuid,
+    pub role: String,
+    pub name: String,
+    pub national_id: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub phone: String,
+    pub email: String,
+}
+
+pub async fn party_people(
+    conn: &mut PgConnection,
+    m: Uuid,
+    lease: Uuid,
+) -> sqlx::Result<Vec<PartyPerson>> {
+    sqlx::query_as(
+        "SELECT p.id AS person_id, x.role, p.name, p.national_id, p.birth_date, p.phone, p.email
+           FROM (SELECT l.tenant_id AS person_id, 'tenant' AS role, 0 AS o
+                   FROM leases l WHERE l.municipality_id = $1 AND l.id = $2
+                 UNION ALL
+                 SELECT lp.person_id, lp.role, 1 FROM lease_parties lp
+                  WHERE lp.municipality_id = $1 AND lp.lease_id = $2) x
+           JOIN people p ON p.municipality_id = $1 AND p.id = x.person_id
+          ORDER BY x.o, x.role, p.birth_date NULLS LAST, p.name",
+    )
+    .bind(m)
+    .bind(lease)
+    .fetch_all(conn)
+    .await
+}
+
+/// A draft's parties as edited: the tenant, and exactly `members` besides.
+pub async fn replace_parties(
+    conn: &mut PgConnection,
+    m: Uuid,
+    lease: Uuid,
+    tenant: Uuid,
+    members: &[(Uuid, &str)],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE leases SET tenant_id = $3 WHERE municipality_id = $1 AND id = $2 AND status = 'draft'",
+    )
+    .bind(m)
+    .bind(lease)
+    .bind(tenant)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM lease_parties WHERE municipality_id = $1 AND lease_id = $2")
+        .bind(m)
+        .bind(lease)
+        .execute(&mut *conn)
+        .await?;
+    let (people, roles): (Vec<Uuid>, Vec<&str>) = members.iter().copied().unzip();
+    sqlx::query(
+        "INSERT INTO lease_parties (municipality_id, lease_id, person_id, role)
+         SELECT $1, $2, t.person_id, t.role FROM unnest($3::uuid[], $4::text[]) AS t (person_id, role)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(m)
+    .bind(lease)
+    .bind(&people)
+    .bind(&roles)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The next lease number of the municipality (row-locked, so concurrent creations get
 /// different numbers).
 pub async fn next_lease_no(conn: &mut PgConnection, m: Uuid) -> sqlx::Result<i32> {

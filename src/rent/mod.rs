@@ -12,7 +12,9 @@ pub mod ladder;
 pub mod model;
 pub mod ocr;
 pub mod repo;
+pub mod scale;
 pub mod seed;
+pub mod settings;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -41,4 +43,5 @@ pub fn routes() -> Router<AppState> {
             post(handlers::adjust),
         )
         .merge(arrears::routes())
+        .merge(settings::routes())
 }

@@ -16,12 +16,41 @@ const WITH_LEDGERS: [&str; 2] = ["5037", "5038"];
 /// Months charged before this one.
 const MONTHS_BACK: u32 = 4;
 
+/// The demo rent account of the municipality with `number`: "1503" and the number, then
+/// the first sequence number that gives a valid mod 11 check digit (some give 10).
+pub fn demo_account(number: &str) -> String {
+    (0..10u32)
+        .map(|i| format!("1503{:0>4}{i:02}", &number[..number.len().min(4)]))
+        .map(|base| {
+            let sum: u32 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]
+                .iter()
+                .zip(base.bytes())
+                .map(|(w, c)| w * u32::from(c.wrapping_sub(b'0') % 10))
+                .sum();
+            (base, (11 - sum % 11) % 11)
+        })
+        .find(|(_, check)| *check < 10)
+        .map(|(base, check)| format!("{base}{check}"))
+        .unwrap_or_else(|| "15030000000".to_owned())
+}
+
 pub async fn seed_demo(
     conn: &mut PgConnection,
     municipalities: &[(Uuid, String, String)],
     today: NaiveDate,
 ) -> anyhow::Result<()> {
     for (m, number, _) in municipalities {
+        with_tenant(conn, *m).await?;
+        sqlx::query(
+            "INSERT INTO rent_bank_accounts (municipality_id, account_no, label, created_by)
+             SELECT $1, $2, 'Husleie (demo)', g.user_id FROM memberships g
+              WHERE g.municipality_id = $1 ORDER BY g.role, g.user_id LIMIT 1
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(m)
+        .bind(demo_account(number))
+        .execute(&mut *conn)
+        .await?;
         if WITH_LEDGERS.contains(&number.as_str()) {
             demo_one(conn, *m, today).await?;
         }

@@ -82,6 +82,12 @@ pub async fn scale(
     crate::dwellings::seed_scale(&mut tx, &ids, factor, today).await?;
     crate::applications::seed_scale(&mut tx, &ids, factor, today).await?;
     crate::leases::seed::seed_scale(&mut tx, &ids, factor, today).await?;
+    let numbered: Vec<(uuid::Uuid, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, format!("{:04}", 9001 + i)))
+        .collect();
+    crate::rent::scale::seed_scale(&mut tx, &numbered, today).await?;
     crate::decisions::seed::seed(&mut tx, &ids, today).await?;
     crate::allocation::seed(&mut tx, &ids).await?;
     crate::meetings::seed_scale(&mut tx, &ids, today).await?;

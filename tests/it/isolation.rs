@@ -81,6 +81,7 @@ async fn verdal_fingerprint(app: &TestApp) -> Vec<i64> {
         "areas",
         "dwelling_status_changes",
         "application_documents",
+        "rent_bank_accounts",
     ] {
         let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
             .fetch_one(&mut *tx)
@@ -279,6 +280,7 @@ async fn every_route_with_another_municipalitys_ids_is_403_or_404() {
             "short_term_ground" => ground.clone(),
             "rent_import" => rent_import.clone(),
             "rent_import_line" => rent_line.clone(),
+            "rent_account" => bosak::rent::seed::demo_account("5038"),
             _ => return None,
         })
     };

@@ -996,6 +996,29 @@ fn direct_fields<'a>(
     f
 }
 
+/// A Levanger lease's co-tenants and household members (name, role), by name.
+async fn parties_of(app: &TestApp, lease: Uuid) -> Vec<(String, String)> {
+    let m = app.municipality_id("5037").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    bosak::seed::with_tenant(&mut tx, m).await.unwrap();
+    sqlx::query_as(
+        "SELECT p.name, lp.role FROM lease_parties lp
+           JOIN people p ON p.municipality_id = lp.municipality_id AND p.id = lp.person_id
+          WHERE lp.municipality_id = $1 AND lp.lease_id = $2 ORDER BY p.name",
+    )
+    .bind(m)
+    .bind(lease)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
 async fn drafts_of(app: &TestApp, unit: Uuid) -> i64 {
     scalar(
         app,
@@ -1157,33 +1180,14 @@ async fn a_direct_lease_names_co_tenants_and_household_members() {
     let res = c.post(&path, &f).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
     let lease = id_of(&res.location);
-    let roles: Vec<(String, String)> = {
-        let m = app.municipality_id("5037").await;
-        let mut tx = app.owner.begin().await.unwrap();
-        bosak::seed::with_tenant(&mut tx, m).await.unwrap();
-        sqlx::query_as(
-            "SELECT p.name, lp.role FROM lease_parties lp
-               JOIN people p ON p.municipality_id = lp.municipality_id AND p.id = lp.person_id
-              WHERE lp.municipality_id = $1 AND lp.lease_id = $2 ORDER BY p.name",
-        )
-        .bind(m)
-        .bind(lease)
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap()
-    };
-    let roles: Vec<(&str, &str)> = roles
-        .iter()
-        .map(|(n, r)| (n.as_str(), r.as_str()))
-        .collect();
     assert_eq!(
-        roles,
-        [
+        parties_of(&app, lease).await,
+        pairs(&[
             ("Jon Nordmann", "household"),
             ("Lise Nordmann", "household"),
             ("Ola Nordmann", "co_tenant"),
             ("Siri Nordmann", "co_tenant")
-        ]
+        ])
     );
     // The lease page lists them with their role; the contract names them and the
     // co-tenants' joint liability.
@@ -1205,4 +1209,96 @@ async fn a_direct_lease_names_co_tenants_and_household_members() {
         .text
         .contains("Husstandsmedlem: Jon Nordmann, født 03.04.2015"));
     assert!(contract.text.contains("solidarisk ansvarlige"));
+}
+
+#[tokio::test]
+async fn a_saved_draft_has_its_parties_edited_and_a_person_without_a_number_stays_one() {
+    let app = TestApp::spawn().await;
+    lease_settings(&app).await;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let unit = vacant_unit(&app).await;
+    let start = iso(app.today());
+    let end = iso(bosak::leases::rules::end_after(app.today(), 36));
+    let tenant = [
+        ("tenant_name", "Kari Nordmann"),
+        ("tenant_birth_date", "01.02.1980"),
+    ];
+    let mut f = direct_fields(&start, &end, &tenant);
+    f.extend([
+        ("member_name_0", "Siri Nordmann"),
+        ("member_birth_date_0", "05.06.1982"),
+        ("member_relation_0", "co_tenant"),
+    ]);
+    let res = c
+        .post(&format!("/leiekontrakter/ny?bolig={unit}"), &f)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let lease = id_of(&res.location);
+    let edit_path = format!("/leiekontrakter/{lease}/rediger");
+    // The draft's edit form shows its parties as written.
+    let edit = c.get(&edit_path).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert_eq!(
+        edit.attr("#tenant_name", "value").as_deref(),
+        Some("Kari Nordmann")
+    );
+    assert_eq!(
+        edit.attr("input[name=member_name_0]", "value").as_deref(),
+        Some("Siri Nordmann")
+    );
+    assert_eq!(
+        edit.attr("select[name=member_relation_0] option[selected]", "value")
+            .as_deref(),
+        Some("co_tenant")
+    );
+    let version = edit
+        .attr("input[name=version]", "value")
+        .unwrap_or_default();
+    // A row in error: refused with the row named, nothing changed.
+    let mut bad = direct_fields(&start, &end, &tenant);
+    bad.extend([
+        ("version", version.as_str()),
+        ("member_relation_0", "co_tenant"),
+    ]);
+    bad.extend([("member_birth_date_0", "05.06.1982")]);
+    let res = c.post(&edit_path, &bad).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text.contains("Medleietaker 1") || res.text.contains("Husstandsmedlem 1"));
+    assert_eq!(
+        parties_of(&app, lease).await,
+        pairs(&[("Siri Nordmann", "co_tenant")])
+    );
+    // Siri lives there without signing; Ola signs with her.
+    let ola = crate::applications::fnr("030475", 5);
+    let mut f = direct_fields(&start, &end, &tenant);
+    f.extend([
+        ("version", version.as_str()),
+        ("member_name_0", "Siri Nordmann"),
+        ("member_birth_date_0", "1982-06-05"),
+        ("member_relation_0", "household"),
+        ("member_name_1", "Ola Nordmann"),
+        ("member_national_id_1", ola.as_str()),
+        ("member_relation_1", "co_tenant"),
+    ]);
+    let res = c.post(&edit_path, &f).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    assert_eq!(
+        parties_of(&app, lease).await,
+        pairs(&[
+            ("Ola Nordmann", "co_tenant"),
+            ("Siri Nordmann", "household")
+        ])
+    );
+    // Known by birth date only, Siri and Kari are still one person each.
+    let people: i64 = scalar(
+        &app,
+        "SELECT count(*) FROM people WHERE municipality_id = $1 AND name IN ('Siri Nordmann', 'Kari Nordmann')",
+        &[Arg::Municipality],
+    )
+    .await;
+    assert_eq!(people, 2);
+    // The form of a colleague who opened it before: refused as stale, nothing overwritten.
+    let res = c.post(&edit_path, &f).await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert_eq!(parties_of(&app, lease).await.len(), 2);
 }

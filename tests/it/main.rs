@@ -26,6 +26,7 @@ mod provisioning;
 mod rent;
 mod rent_arrears;
 mod rent_ocr;
+mod rent_settings;
 mod request_login;
 mod retention_audit;
 mod scale;

@@ -16,20 +16,20 @@ use crate::leases_cpi::leases;
 const M: &str = "5035";
 const USER: &str = "stjordal.saksbehandler";
 
-fn ago(app: &TestApp, days: u64) -> NaiveDate {
+pub(crate) fn ago(app: &TestApp, days: u64) -> NaiveDate {
     app.today().checked_sub_days(Days::new(days)).unwrap()
 }
 
-fn ahead(app: &TestApp, days: u64) -> NaiveDate {
+pub(crate) fn ahead(app: &TestApp, days: u64) -> NaiveDate {
     app.today().checked_add_days(Days::new(days)).unwrap()
 }
 
-fn date(d: NaiveDate) -> String {
+pub(crate) fn date(d: NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
 }
 
 /// A charge (another charge, by the Stjørdal caseworker) due on `due`.
-async fn charge(app: &TestApp, number: &str, lease: Uuid, due: NaiveDate, ore: i64) {
+pub(crate) async fn charge(app: &TestApp, number: &str, lease: Uuid, due: NaiveDate, ore: i64) {
     app.tenant(number)
         .await
         .exec(
@@ -57,7 +57,7 @@ async fn pay(c: &mut Client, lease: Uuid, on: NaiveDate, kroner: &str) {
 }
 
 /// Takes a step with the case's version from its page.
-async fn step(c: &mut Client, lease: Uuid, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn step(c: &mut Client, lease: Uuid, fields: &[(&str, &str)]) -> Page {
     let page = c.get(&format!("/leiekontrakter/{lease}/restanse")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     let version = page
@@ -71,7 +71,7 @@ async fn step(c: &mut Client, lease: Uuid, fields: &[(&str, &str)]) -> Page {
 
 /// Takes a step on day `on`: the server's clock is that day while the step is recorded (a
 /// letter step is dated the day its letter is sent), then back.
-async fn step_on(
+pub(crate) async fn step_on(
     app: &TestApp,
     c: &mut Client,
     lease: Uuid,
@@ -89,7 +89,7 @@ async fn step_on(
     page
 }
 
-async fn ok_step(
+pub(crate) async fn ok_step(
     app: &TestApp,
     c: &mut Client,
     lease: Uuid,
@@ -342,6 +342,32 @@ async fn the_ladder_runs_reminder_nav_notice_plan_warning_request_with_letters_a
         .await;
     assert!(copied);
     assert!(app.audit_count("rent.arrears_step_taken").await >= 7);
+
+    // The tenant pays in full before the eviction: payment stops the case at any step, and
+    // the eviction avoided is what is recorded on it — the only step left.
+    let owed: i64 = app
+        .tenant(M)
+        .await
+        .scalar(
+            "SELECT sum(amount)::int8 FROM rent_entries WHERE lease_id = $1",
+            &[l.into()],
+        )
+        .await;
+    pay(&mut c, l, app.today(), &bosak::web::format::kroner(owed)).await;
+    let page = c.get(&format!("/leiekontrakter/{l}/restanse")).await;
+    assert_eq!(page.count("[data-next]"), 1, "{}", page.text_of("main"));
+    assert_eq!(page.count("[data-next=avoided]"), 1);
+    refused(&app, &mut c, l, "carried_out", ahead(&app, 10), &[]).await;
+    ok_step(&app, &mut c, l, "avoided", app.today(), &[]).await;
+    let closed: String = app
+        .tenant(M)
+        .await
+        .scalar(
+            "SELECT closed_reason FROM rent_arrears_cases WHERE lease_id = $1",
+            &[l.into()],
+        )
+        .await;
+    assert_eq!(closed, "avoided");
 }
 
 #[tokio::test]

@@ -13,6 +13,8 @@ use bosak::rent::import::bench::payments_file;
 use bosak::rent::kid::{self, Modulus};
 use bosak::rent::model::month_field;
 use bosak::rent::ocr;
+use bosak::rent::seed::demo_account;
+use bosak::rent::settings::model::account_text;
 
 use crate::common::fixtures::Arg;
 use crate::common::{Client, Page, TestApp};
@@ -49,7 +51,7 @@ pub(crate) async fn charged(app: &TestApp, tag: &str, n: i64) -> Vec<(Uuid, Stri
 
 /// An OCR file (transmission `number`) of the payments (KID, øre), settled `on`.
 pub(crate) fn file(number: &str, payments: &[(Option<&str>, i64)], on: NaiveDate) -> Vec<u8> {
-    ocr::write(&payments_file(number, payments, on)).expect("a valid file")
+    ocr::write(&payments_file(&demo_account(M), number, payments, on)).expect("a valid file")
 }
 
 /// A well-formed KID no lease has.
@@ -585,4 +587,94 @@ async fn a_caseworker_imports_an_ocr_file_and_resolves_the_unmatched_line_in_a_b
     assert_eq!(balance(&app, l[1].0).await, RENT - 400_000);
     c.close().await.unwrap();
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Uploads `bytes` into the municipality with `number` (for users serving several).
+async fn upload_into(c: &mut Client, number: &str, bytes: Vec<u8>) -> Page {
+    c.post_file(
+        "/husleie/innlesing",
+        &[("municipality", number)],
+        ("OCR.D031226.txt", "text/plain", bytes),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_file_imports_only_where_its_account_is_registered_and_once_in_all_of_bosak() {
+    let app = TestApp::spawn().await;
+    let today = app.today();
+    let l = charged(&app, "K", 1).await;
+    // Stjørdal's file: KIDs start at 1 everywhere, so Levanger's leases have these KIDs too.
+    let bytes = file("0000301", &[(Some(l[0].1.as_str()), RENT)], today);
+    let imports_in = |n: &'static str| {
+        let app = &app;
+        async move {
+            app.tenant(n)
+                .await
+                .scalar::<i64>("SELECT count(*) FROM rent_imports", &[])
+                .await
+        }
+    };
+    let mut levanger = app.login("levanger.saksbehandler").await;
+    let refused = upload(&mut levanger, bytes.clone()).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let err = refused.text_of("#file-err");
+    assert!(err.contains(&account_text(&demo_account(M))), "{err}");
+    assert!(err.contains("ikke registrert som husleiekonto"), "{err}");
+    // An office user cannot put it into one of its municipalities either.
+    let mut office = app.login("kontor.saksbehandler").await;
+    for number in ["5037", "5038"] {
+        let page = upload_into(&mut office, number, bytes.clone()).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{number}");
+    }
+    assert_eq!(imports_in("5037").await + imports_in("5038").await, 0);
+
+    // Imported where it belongs.
+    let mut c = app.login(USER).await;
+    let preview = upload(&mut c, bytes.clone()).await;
+    let done = c.post(&confirm_path(&preview), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    assert_eq!(count(&app, PAYMENTS).await, 1);
+    // The same transmission from the same sender, paid into Levanger's account, is the same
+    // file: refused in Levanger too.
+    let twin = ocr::write(&payments_file(
+        &demo_account("5037"),
+        "0000301",
+        &[(Some("1"), 100)],
+        today,
+    ))
+    .expect("a valid file");
+    let page = upload(&mut levanger, twin).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text_of("#file-err").contains("forsendelse 0000301"),
+        "{}",
+        page.text_of("#file-err")
+    );
+    assert_eq!(imports_in("5037").await, 0);
+
+    // An account removed between the preview and the confirm: refused at the confirm, nothing
+    // imported.
+    let next = file("0000302", &[(Some(l[0].1.as_str()), 100)], today);
+    let preview = upload(&mut c, next).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    app.tenant(M)
+        .await
+        .exec(
+            "DELETE FROM rent_bank_accounts WHERE municipality_id = $1",
+            &[Arg::Municipality],
+        )
+        .await;
+    let late = c.post(&confirm_path(&preview), &[]).await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(late.text.contains("ikke registrert som husleiekonto"));
+    assert_eq!(count(&app, PAYMENTS).await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM rent_imports WHERE status = 'imported'"
+        )
+        .await,
+        1
+    );
 }

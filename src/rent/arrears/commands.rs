@@ -15,7 +15,7 @@ use crate::audit::{self, Event};
 use crate::auth::policy::Permission;
 use crate::db::Tx;
 use crate::leases::repo::LeaseRow;
-use crate::rent::ladder::{self, FeeRules, Instalment, PaymentPlan, PlanState, Rules, Step, Taken};
+use crate::rent::ladder::{self, FeeRules, Instalment, PaymentPlan, PlanState, Step, Taken};
 use crate::rent::repo as ledger;
 use crate::web::ctx::Actor;
 use crate::web::error::AppError;
@@ -37,6 +37,8 @@ pub struct CaseState {
     /// The case's payment plan: (agreed on, instalments).
     pub plan: Option<PaymentPlan>,
     pub ladder: ladder::Case,
+    /// The municipality's arrears settings, and so the ladder's rules for this case.
+    pub settings: repo::Settings,
 }
 
 impl CaseState {
@@ -54,17 +56,26 @@ pub async fn case_state(
     today: NaiveDate,
     lock: bool,
 ) -> sqlx::Result<CaseState> {
+    let settings = repo::settings(conn, m).await?;
     let led = repo::ledger_state(conn, m, lease, today).await?;
     let open = repo::open_case(conn, m, lease, lock).await?;
-    let (case, paid_case) = match open {
-        Some(c) if led.last_clear.is_some_and(|d| c.opened_on <= d) || led.outstanding <= 0 => {
-            (None, Some(c))
-        }
-        other => (other, None),
-    };
-    let steps = match &case {
+    let steps_of_open = match &open {
         Some(c) => repo::steps(conn, m, c.id).await?,
         None => Vec::new(),
+    };
+    // A case the arrears were paid in full since is over, except that once eviction was
+    // requested the payment is what avoided it: the case stays current, with its history,
+    // while nothing is owed, so "avoided" can be recorded on it (`ladder::bounds` allows
+    // only that step then).
+    let requested = steps_of_open
+        .iter()
+        .any(|s| s.step == "enforcement_request");
+    let (case, paid_case, steps) = match open {
+        Some(c) if requested && led.outstanding <= 0 => (Some(c), None, steps_of_open),
+        Some(c) if led.last_clear.is_some_and(|d| c.opened_on <= d) || led.outstanding <= 0 => {
+            (None, Some(c), Vec::new())
+        }
+        other => (other, None, steps_of_open),
     };
     let mut plan = None;
     let mut state = None;
@@ -75,7 +86,7 @@ pub async fn case_state(
             instalments,
         };
         let paid = repo::payments_since(conn, m, lease, p.taken_on, today).await?;
-        state = Some(ladder::plan_state(&pp, &paid, today, &Rules::default()));
+        state = Some(ladder::plan_state(&pp, &paid, today, &settings.rules()));
         plan = Some(pp);
     }
     let history = steps
@@ -102,6 +113,7 @@ pub async fn case_state(
         ledger: led,
         plan,
         ladder,
+        settings,
     })
 }
 
@@ -146,7 +158,7 @@ pub async fn take_step(
     if model::sends_letter(x.step) && x.taken_on != today {
         return Err(Refusal::field("taken_on", model::LETTER_TODAY));
     }
-    let rules = Rules::default();
+    let rules = st.settings.rules();
     let taken = Taken {
         step: x.step,
         on: x.taken_on,
@@ -171,7 +183,7 @@ pub async fn take_step(
             ));
         }
     }
-    let settings = repo::settings(tx, m).await?;
+    let settings = &st.settings;
     if x.step == Step::PaymentPlan {
         let plan = PaymentPlan {
             agreed_on: x.taken_on,

@@ -125,7 +125,6 @@ async fn case_page(
     let today = ctx.today();
     let st: CaseState = commands::case_state(&mut tx, m, l.id, today, false).await?;
     let closed = repo::closed_cases(&mut tx, m, l.id).await?;
-    let settings = repo::settings(&mut tx, m).await?;
     audit::record(
         &mut tx,
         ctx,
@@ -135,7 +134,7 @@ async fn case_page(
     )
     .await?;
     tx.commit().await?;
-    let rules = Rules::default();
+    let rules = st.settings.rules();
     let next: Vec<NextView> = if st.ledger.outstanding > 0 || st.case.is_some() {
         ladder::next_steps(&st.ladder, &rules)
             .into_iter()
@@ -233,7 +232,7 @@ async fn case_page(
             .collect(),
         may_write: ctx.may(Permission::ManageRent, m),
         step_options,
-        fee_available: settings.reminder_fee.is_some(),
+        fee_available: st.settings.reminder_fee.is_some(),
         form,
         refusal: refusal.unwrap_or_default(),
         version,
@@ -321,14 +320,13 @@ pub struct Row {
 }
 
 /// The next step on the ladder after the current one, and its earliest date.
-fn next_of(r: &OverviewRow, today: NaiveDate) -> Option<ladder::Next> {
+fn next_of(r: &OverviewRow, today: NaiveDate, rules: &Rules) -> Option<ladder::Next> {
     let history: Vec<Taken> = r
         .steps
         .iter()
         .zip(&r.step_dates)
         .filter_map(|(k, d)| model::parse_step(k).map(|s| Taken::new(s, *d)))
         .collect();
-    let rules = Rules::default();
     let plan = history
         .iter()
         .find(|t| t.step == Step::PaymentPlan)
@@ -351,7 +349,7 @@ fn next_of(r: &OverviewRow, today: NaiveDate) -> Option<ladder::Next> {
                 .copied()
                 .zip(r.paid_amounts.iter().copied())
                 .collect();
-            ladder::plan_state(&p, &paid, today, &rules)
+            ladder::plan_state(&p, &paid, today, rules)
         });
     let case = ladder::Case {
         history,
@@ -361,7 +359,7 @@ fn next_of(r: &OverviewRow, today: NaiveDate) -> Option<ladder::Next> {
         plan,
     };
     let current = case.current().map(|t| t.step);
-    let next = ladder::next_steps(&case, &rules);
+    let next = ladder::next_steps(&case, rules);
     next.iter()
         .find(|n| n.step != Step::Contact && Some(n.step) > current)
         .or_else(|| next.first())
@@ -470,6 +468,7 @@ pub async fn overview(ctx: Ctx, Query(q): Query<OverviewQuery>) -> AppResult<Res
     let mut rows = repo::overview(&mut tx, &ids, today, &filter, after, PAGE_SIZE + 1).await?;
     let totals = repo::totals(&mut tx, &ids, today, &filter).await?;
     let caseworkers = repo::caseworkers(&mut tx, &ids).await?;
+    let rules = repo::rules_of(&mut tx, &ids).await?;
     audit::record(
         &mut tx,
         &ctx,
@@ -496,7 +495,12 @@ pub async fn overview(ctx: Ctx, Query(q): Query<OverviewQuery>) -> AppResult<Res
     let rows = rows
         .into_iter()
         .map(|r| {
-            let next = next_of(&r, today);
+            let defaults = Rules::default();
+            let next = next_of(
+                &r,
+                today,
+                rules.get(&r.municipality_id).unwrap_or(&defaults),
+            );
             Row {
                 municipality: name(r.municipality_id),
                 current: r

@@ -6,23 +6,135 @@ use chrono::NaiveDate;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::rent::ladder::Instalment;
+use crate::rent::ladder::{Instalment, Rules};
 
-#[derive(sqlx::FromRow, Clone, Debug, Default)]
+/// The municipality's arrears routine: the reminder fee, the NAV office notices go to, and
+/// its own periods of the ladder (the law's periods are fixed in `ladder::Rules`).
+#[derive(sqlx::FromRow, Clone, Debug)]
 pub struct Settings {
     pub reminder_fee: Option<i64>,
     pub nav_office: String,
+    pub reminder_after_due_days: i16,
+    pub reminder_deadline_days: i16,
+    pub require_nav_notice: bool,
+    pub instalment_grace_days: i16,
+    /// 0 when nothing is saved yet (the defaults are shown).
+    pub version: i32,
 }
 
-/// The municipality's arrears settings (no fee, no NAV office named, when none are saved).
+impl Default for Settings {
+    fn default() -> Self {
+        let r = Rules::default();
+        Settings {
+            reminder_fee: None,
+            nav_office: String::new(),
+            reminder_after_due_days: r.reminder_after_due_days as i16,
+            reminder_deadline_days: r.reminder_deadline_days as i16,
+            require_nav_notice: r.require_nav_notice,
+            instalment_grace_days: r.instalment_grace_days as i16,
+            version: 0,
+        }
+    }
+}
+
+impl Settings {
+    /// The ladder's rules with the municipality's own periods.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            reminder_after_due_days: self.reminder_after_due_days.max(1) as u64,
+            reminder_deadline_days: self.reminder_deadline_days.max(14) as u64,
+            require_nav_notice: self.require_nav_notice,
+            instalment_grace_days: self.instalment_grace_days.max(0) as u64,
+            ..Rules::default()
+        }
+    }
+}
+
+const SETTINGS_COLUMNS: &str = "reminder_fee, nav_office, reminder_after_due_days, \
+     reminder_deadline_days, require_nav_notice, instalment_grace_days, version";
+
+/// The municipality's arrears settings (the defaults, version 0, when none are saved).
 pub async fn settings(conn: &mut PgConnection, m: Uuid) -> sqlx::Result<Settings> {
-    Ok(sqlx::query_as(
-        "SELECT reminder_fee, nav_office FROM rent_arrears_settings WHERE municipality_id = $1",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT {SETTINGS_COLUMNS} FROM rent_arrears_settings WHERE municipality_id = $1"
+    ))
     .bind(m)
     .fetch_optional(conn)
     .await?
     .unwrap_or_default())
+}
+
+/// The ladder's rules of each municipality in `ms` (the defaults where none are saved).
+pub async fn rules_of(
+    conn: &mut PgConnection,
+    ms: &[Uuid],
+) -> sqlx::Result<std::collections::HashMap<Uuid, Rules>> {
+    let rows: Vec<(Uuid, Settings)> = sqlx::query_as::<_, SettingsOf>(&format!(
+        "SELECT municipality_id, {SETTINGS_COLUMNS} FROM rent_arrears_settings
+          WHERE municipality_id = ANY($1)"
+    ))
+    .bind(ms)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.municipality_id, r.settings))
+    .collect();
+    Ok(rows.into_iter().map(|(m, s)| (m, s.rules())).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct SettingsOf {
+    municipality_id: Uuid,
+    #[sqlx(flatten)]
+    settings: Settings,
+}
+
+/// Saves the settings when they are still at `version` (0: none saved yet); false when a
+/// colleague saved in between.
+pub async fn save_settings(
+    conn: &mut PgConnection,
+    m: Uuid,
+    s: &Settings,
+    version: i32,
+) -> sqlx::Result<bool> {
+    let saved: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO rent_arrears_settings AS s (municipality_id, reminder_fee, nav_office,
+                reminder_after_due_days, reminder_deadline_days, require_nav_notice,
+                instalment_grace_days, version)
+         SELECT $1, $2, $3, $4, $5, $6, $7, 1 WHERE $8 = 0
+         ON CONFLICT (municipality_id) DO NOTHING
+         RETURNING version",
+    )
+    .bind(m)
+    .bind(s.reminder_fee)
+    .bind(&s.nav_office)
+    .bind(s.reminder_after_due_days)
+    .bind(s.reminder_deadline_days)
+    .bind(s.require_nav_notice)
+    .bind(s.instalment_grace_days)
+    .bind(version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if saved.is_some() {
+        return Ok(true);
+    }
+    let updated = sqlx::query(
+        "UPDATE rent_arrears_settings SET reminder_fee = $2, nav_office = $3,
+                reminder_after_due_days = $4, reminder_deadline_days = $5,
+                require_nav_notice = $6, instalment_grace_days = $7, version = version + 1
+          WHERE municipality_id = $1 AND version = $8 AND $8 > 0",
+    )
+    .bind(m)
+    .bind(s.reminder_fee)
+    .bind(&s.nav_office)
+    .bind(s.reminder_after_due_days)
+    .bind(s.reminder_deadline_days)
+    .bind(s.require_nav_notice)
+    .bind(s.instalment_grace_days)
+    .bind(version)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -17,9 +17,11 @@ use super::{commands, repo};
 use crate::rent::ocr::{self, Assignment, Transaction, Transmission};
 use crate::seed::with_tenant;
 
-/// An OCR file (transmission `number`, one assignment) of the payments (KID, øre; a
-/// negative amount is a reversal), settled `on`. The benchmark's file, and the tests'.
+/// An OCR file (transmission `number`, one assignment paid into `account`) of the payments
+/// (KID, øre; a negative amount is a reversal), settled `on`. The benchmark's file, and the
+/// tests'.
 pub fn payments_file(
+    account: &str,
     number: &str,
     payments: &[(Option<&str>, i64)],
     on: NaiveDate,
@@ -52,7 +54,7 @@ pub fn payments_file(
         assignments: vec![Assignment {
             agreement_id: "000000001".into(),
             number: "0000001".into(),
-            account: "12345678903".into(),
+            account: account.into(),
             settled_on: on,
             transactions,
         }],
@@ -111,7 +113,8 @@ pub async fn run(
     let kids: Vec<String> = kids.iter().cycle().take(lines).cloned().collect();
     let payments: Vec<(Option<&str>, i64)> =
         kids.iter().map(|k| (Some(k.as_str()), 650_000)).collect();
-    let t = payments_file("0900001", &payments, today);
+    let account = crate::rent::seed::demo_account(number);
+    let t = payments_file(&account, "0900001", &payments, today);
     let bytes = ocr::write(&t).map_err(|e| anyhow::anyhow!("{}", e.0))?;
     println!(
         "file: {lines} payments to {} leases, {:.1} MB",
@@ -131,6 +134,16 @@ pub async fn run(
         let import = repo::import(&mut tx, &[m], id)
             .await?
             .context("the import")?;
+        // The fixture's municipality pays into the demo account (rolled back with the run).
+        sqlx::query(
+            "INSERT INTO rent_bank_accounts (municipality_id, account_no, created_by)
+             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(m)
+        .bind(&account)
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
         let started = Instant::now();
         let done = commands::import_file(&mut tx, m, &import, user, chrono::Utc::now())
             .await

@@ -14,6 +14,7 @@ use crate::auth::policy::Permission;
 use crate::db::Tx;
 use crate::rent::ocr::{self, Transmission};
 use crate::rent::repo::{self as ledger, NewPayment};
+use crate::rent::settings::repo as settings;
 use crate::web::ctx::Actor;
 use crate::web::error::AppError;
 use crate::web::format;
@@ -27,14 +28,13 @@ fn may_manage(actor: &Actor<'_>, m: Uuid) -> Outcome<()> {
     }
 }
 
-/// Refused when the same file was imported in `m` before.
+/// Refused when the same file was imported before, in any municipality.
 async fn not_imported_before(
     tx: &mut sqlx::PgConnection,
-    m: Uuid,
     t: &Transmission,
     hash: &[u8],
 ) -> Outcome<()> {
-    match repo::imported_before(tx, m, &t.data_sender, &t.number, hash).await? {
+    match repo::imported_before(tx, &t.data_sender, &t.number, hash).await? {
         Some((no, at)) => Err(Refusal::field(
             "file",
             model::already_imported(&no, &format::datetime(at)),
@@ -43,8 +43,30 @@ async fn not_imported_before(
     }
 }
 
+/// Refused unless every account the file pays into is one of `m`'s rent accounts: KIDs
+/// start at 1 in every municipality, so only the account says whose payments these are.
+async fn accounts_are_ours<'a>(
+    tx: &mut sqlx::PgConnection,
+    m: Uuid,
+    accounts: impl Iterator<Item = (&'a str, Option<i32>)>,
+) -> Outcome<()> {
+    let mut seen: Vec<(String, Option<i32>)> = Vec::new();
+    for (a, line) in accounts {
+        if !seen.iter().any(|(x, _)| x == a) {
+            seen.push((a.to_owned(), line));
+        }
+    }
+    let numbers: Vec<String> = seen.iter().map(|(a, _)| a.clone()).collect();
+    let foreign = settings::foreign_accounts(tx, m, &numbers).await?;
+    match seen.iter().find(|(a, _)| foreign.contains(a)) {
+        Some((a, line)) => Err(Refusal::field("file", model::foreign_account(a, *line))),
+        None => Ok(()),
+    }
+}
+
 /// Stores an uploaded file that parsed, for its preview: nothing is imported yet. A file
-/// imported before in `m` is refused (next to the file field) and not stored.
+/// imported before (anywhere), or paying into an account that is not `m`'s, is refused
+/// (next to the file field) and not stored.
 pub async fn upload(
     tx: &mut Tx,
     actor: Actor<'_>,
@@ -55,7 +77,13 @@ pub async fn upload(
 ) -> Outcome<Uuid> {
     may_manage(&actor, m)?;
     let hash = ocr::content_hash(content);
-    not_imported_before(tx, m, t, &hash).await?;
+    not_imported_before(tx, t, &hash).await?;
+    accounts_are_ours(
+        tx,
+        m,
+        t.assignments.iter().map(|a| (a.account.as_str(), None)),
+    )
+    .await?;
     let id = Uuid::now_v7();
     repo::insert_import(tx, m, id, t, &hash, file_name, content, actor.user.id).await?;
     audit::record(
@@ -146,6 +174,7 @@ pub async fn import_file(
     const KEYS: &[(&str, &str, &str)] = &[
         ("rent_imports_transmission_key", "file", IMPORTED_TWICE),
         ("rent_imports_content_key", "file", IMPORTED_TWICE),
+        ("rent_import_fingerprints_pkey", "file", IMPORTED_TWICE),
     ];
     let claimed = repo::mark_imported(tx, m, import.id, by, at)
         .await
@@ -155,6 +184,15 @@ pub async fn import_file(
     }
     let clock = std::time::Instant::now();
     let lines = plan(tx, import).await?;
+    // Checked again at the confirm: an account may have been removed since the preview.
+    accounts_are_ours(
+        tx,
+        m,
+        lines
+            .iter()
+            .map(|l| (l.assignment_account.as_str(), Some(l.line_no))),
+    )
+    .await?;
     let counts = model::counts(&lines);
     let planned = clock.elapsed().as_secs_f64();
     let ids = repo::insert_lines(tx, m, import.id, &lines).await?;

@@ -228,6 +228,16 @@ pub fn already_imported(transmission: &str, on: &str) -> String {
     )
 }
 
+/// The file pays into an account the municipality has not registered: it is another
+/// municipality's file, or the account is missing in the settings.
+pub fn foreign_account(account: &str, line: Option<i32>) -> String {
+    let at = line.map(|l| format!("Linje {l}: ")).unwrap_or_default();
+    format!(
+        "{at}oppdragskontoen {} er ikke registrert som husleiekonto for denne kommunen, så filen er ikke lest inn. Velg riktig kommune, eller registrer kontoen under Innstillinger → Husleie og restanser.",
+        crate::rent::settings::model::account_text(account)
+    )
+}
+
 // ---------------------------------------------------------------------------------------
 // Resolving a queue line
 

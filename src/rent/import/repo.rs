@@ -74,18 +74,17 @@ impl crate::web::load::Located for ImportRow {
 /// imported in `m`: (transmission number, when).
 pub async fn imported_before(
     conn: &mut PgConnection,
-    m: Uuid,
     sender: &str,
     transmission: &str,
     hash: &[u8],
 ) -> sqlx::Result<Option<(String, DateTime<Utc>)>> {
+    // Across every municipality (the fingerprints are global): the same file is imported
+    // once in all of Bosak.
     sqlx::query_as(
-        "SELECT transmission_no, imported_at FROM rent_imports
-          WHERE municipality_id = $1 AND status = 'imported'
-            AND (data_sender = $2 AND transmission_no = $3 OR content_hash = $4)
+        "SELECT transmission_no, imported_at FROM rent_import_fingerprints
+          WHERE fingerprint IN ('tx:' || $1 || ':' || $2, 'sha256:' || encode($3, 'hex'))
           ORDER BY imported_at LIMIT 1",
     )
-    .bind(m)
     .bind(sender)
     .bind(transmission)
     .bind(hash)

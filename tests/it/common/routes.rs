@@ -92,6 +92,7 @@ pub fn fill(route: &str, ids: &dyn Fn(&str) -> Option<String>) -> Option<String>
             (_, "import") => "import",
             (_, "innlesing") => "rent_import",
             (_, "innbetalinger") => "rent_import_line",
+            (_, "kontoer") => "rent_account",
             (_, "eiendommer") => "property",
             (_, "moter") => "meeting",
             (_, "tilbud") => "offer",
