@@ -26,6 +26,8 @@ mod provisioning;
 mod rent;
 mod rent_arrears;
 mod rent_ocr;
+mod reporting;
+mod reporting_browser;
 mod request_login;
 mod retention_audit;
 mod scale;
