@@ -3,12 +3,10 @@
 //! figures describe casework; the lists name people) and shows only the municipalities
 //! in view where the user holds it; `?kommune=` narrows to one of them (404 otherwise).
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::extract::Query;
 use axum::response::Response;
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -106,7 +104,8 @@ async fn figures_data(ctx: &Ctx, q: &FilterForm) -> AppResult<FiguresData> {
     let visible = ids(&munis);
     let statuses = repo::open_by_status(&mut tx, &visible).await?;
     let figures = repo::figures(&mut tx, &visible, today, period.from, period.to).await?;
-    let trend = arrears_trend(&mut tx, &visible, today).await?;
+    let database = ctx.state.config.database_url.clone().unwrap_or_default();
+    let mut trend = super::trend::past_month_ends(&mut tx, &database, &visible, today).await?;
     tx.commit().await?;
 
     // Columns: each municipality, then the total row (municipality NULL) when several.
@@ -223,6 +222,9 @@ async fn figures_data(ctx: &Ctx, q: &FilterForm) -> AppResult<FiguresData> {
         false,
         &|c| fig(c).evictions.to_string(),
     );
+    // Today's point is the live one (the open items), as in the table above.
+    let now = fig(&columns[columns.len() - 1]);
+    trend.push((today, now.arrears_total, now.arrears_leases));
     let status_totals = repo::OPEN_STATUSES
         .iter()
         .map(|s| {
@@ -238,29 +240,6 @@ async fn figures_data(ctx: &Ctx, q: &FilterForm) -> AppResult<FiguresData> {
         status_totals,
         trend,
     })
-}
-
-/// Arrears at each month end of the last twelve months and today, summed over `visible`,
-/// from the rent context's yearly figures (`rent::arrears::repo::figures`).
-async fn arrears_trend(
-    tx: &mut Tx,
-    visible: &[Uuid],
-    today: NaiveDate,
-) -> AppResult<Vec<(NaiveDate, i64, i64)>> {
-    let start = today.checked_sub_months(Months::new(12)).unwrap_or(today);
-    let mut by_day: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
-    for year in start.year()..=today.year() {
-        for f in crate::rent::arrears::repo::figures(tx, visible, year, today).await? {
-            for ((d, o), t) in f.month_ends.iter().zip(&f.owed).zip(&f.tenants) {
-                if *d > start && *d <= today {
-                    let e = by_day.entry(*d).or_default();
-                    e.0 += o;
-                    e.1 += t;
-                }
-            }
-        }
-    }
-    Ok(by_day.into_iter().map(|(d, (o, t))| (d, o, t)).collect())
 }
 
 #[derive(Template)]

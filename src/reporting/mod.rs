@@ -9,6 +9,7 @@ pub mod model;
 pub mod planning;
 pub mod repo;
 pub mod today;
+pub mod trend;
 
 use axum::routing::{get, post};
 use axum::Router;

@@ -212,11 +212,11 @@ fn group_of(m: &str, a: &str, wheel: &str) -> (String, String) {
 const KOSTRA_SQL: &str = "
 WITH dw AS (
   SELECT d.municipality_id, d.id, d.unit_number, p.owner_type::text AS owner_type, d.wheelchair_accessible,
-         coalesce((SELECT sc.to_status FROM dwelling_status_changes sc
-                    WHERE sc.municipality_id = d.municipality_id AND sc.dwelling_id = d.id AND sc.effective_on <= $3
-                    ORDER BY sc.effective_on DESC, sc.changed_at DESC LIMIT 1),
-                  CASE WHEN d.status_since <= $3 THEN d.status END)::text AS status_then
+         coalesce(sc.to_status, CASE WHEN d.status_since <= $3 THEN d.status END)::text AS status_then
     FROM dwellings d JOIN properties p ON p.municipality_id = d.municipality_id AND p.id = d.property_id
+    LEFT JOIN LATERAL (SELECT sc.to_status FROM dwelling_status_changes sc
+                        WHERE sc.municipality_id = d.municipality_id AND sc.dwelling_id = d.id AND sc.effective_on <= $3
+                        ORDER BY sc.effective_on DESC, sc.changed_at DESC LIMIT 1) sc ON true
    WHERE d.municipality_id = ANY($1)),
 held AS (SELECT * FROM dw WHERE status_then IS NOT NULL AND status_then <> 'sold'),
 new_leases AS (
@@ -230,14 +230,16 @@ households AS (
     LEFT JOIN applications a ON a.municipality_id = nl.municipality_id AND a.id = nl.application_id
     {group_join}
    WHERE a.renews_lease_id IS NULL
+     -- Two anti joins, each on an index (tenant, or party), rather than one with an OR.
      AND NOT EXISTS (
        SELECT 1 FROM leases o
-        WHERE o.municipality_id = nl.municipality_id AND o.id <> nl.id AND o.status <> 'draft'
-          AND o.starts_on < nl.starts_on AND o.occupancy @> (nl.starts_on - 1)
-          AND (o.tenant_id = nl.tenant_id
-               OR EXISTS (SELECT 1 FROM lease_parties lp
-                           WHERE lp.municipality_id = o.municipality_id AND lp.lease_id = o.id
-                             AND lp.person_id = nl.tenant_id)))),
+        WHERE o.municipality_id = nl.municipality_id AND o.tenant_id = nl.tenant_id AND o.id <> nl.id
+          AND o.status <> 'draft' AND o.starts_on < nl.starts_on AND o.occupancy @> (nl.starts_on - 1))
+     AND NOT EXISTS (
+       SELECT 1 FROM lease_parties lp
+         JOIN leases o ON o.municipality_id = lp.municipality_id AND o.id = lp.lease_id
+        WHERE lp.municipality_id = nl.municipality_id AND lp.person_id = nl.tenant_id AND o.id <> nl.id
+          AND o.status <> 'draft' AND o.starts_on < nl.starts_on AND o.occupancy @> (nl.starts_on - 1))),
 received AS (
   SELECT a.municipality_id, a.id, a.case_number, a.received_on, a.renews_lease_id, pe.name
     FROM applications a JOIN people pe ON pe.municipality_id = a.municipality_id AND pe.id = a.applicant_id
