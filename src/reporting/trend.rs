@@ -16,8 +16,10 @@ use crate::web::error::AppResult;
 
 /// (database, municipality): several test servers share one process.
 type Key = (String, Uuid);
-/// The day computed, and its points (month end, øre owed, leases in arrears).
-type Points = (NaiveDate, Vec<(NaiveDate, i64, i64)>);
+/// A month end, the øre owed then, and the leases in arrears.
+pub type Point = (NaiveDate, i64, i64);
+/// The day computed, and its points.
+type Points = (NaiveDate, Vec<Point>);
 
 fn cache() -> &'static Mutex<HashMap<Key, Points>> {
     static CACHE: OnceLock<Mutex<HashMap<Key, Points>>> = OnceLock::new();
@@ -30,8 +32,8 @@ pub async fn past_month_ends(
     database: &str,
     visible: &[Uuid],
     today: NaiveDate,
-) -> AppResult<Vec<(NaiveDate, i64, i64)>> {
-    let mut points: Vec<(Uuid, Vec<(NaiveDate, i64, i64)>)> = Vec::new();
+) -> AppResult<Vec<Point>> {
+    let mut points: Vec<(Uuid, Vec<Point>)> = Vec::new();
     let mut missing = Vec::new();
     {
         let c = cache().lock().unwrap_or_else(|e| e.into_inner());
@@ -44,7 +46,7 @@ pub async fn past_month_ends(
     }
     if !missing.is_empty() {
         let start = today.checked_sub_months(Months::new(12)).unwrap_or(today);
-        let mut fresh: HashMap<Uuid, Vec<(NaiveDate, i64, i64)>> = HashMap::new();
+        let mut fresh: HashMap<Uuid, Vec<Point>> = HashMap::new();
         for year in start.year()..=today.year() {
             for f in crate::rent::arrears::repo::figures(tx, &missing, year, today).await? {
                 let p = fresh.entry(f.municipality_id).or_default();
