@@ -18,6 +18,7 @@ pub mod meetings;
 pub mod municipalities;
 pub mod privacy;
 pub mod rent;
+pub mod reporting;
 pub mod seed;
 pub mod web;
 
@@ -84,6 +85,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(meetings::routes())
         .merge(leases::routes())
         .merge(rent::routes())
+        .merge(reporting::routes())
         .merge(jobs::routes())
         .merge(letters::archive::routes())
         .merge(letters::mandatory::routes())

@@ -583,6 +583,18 @@ pub const DEFAULT_REASONS: &[&str] = &[
     "Uegnet bolig eller bomiljø",
 ];
 
+/// The KOSTRA form 13 group a default reason counts towards (`application_reasons.kostra_group`,
+/// read by `reporting`); other reasons count as "other".
+pub fn default_kostra_group(reason: &str) -> Option<&'static str> {
+    match reason {
+        "Flyktning / bosetting" => Some("refugee"),
+        "Psykiske helseproblemer" => Some("mental_health"),
+        "Rusproblemer" => Some("substance"),
+        "Fysisk funksjonsnedsettelse" | "Behov for tilrettelagt bolig (alder)" => Some("adapted"),
+        _ => None,
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Forms
 

@@ -34,13 +34,15 @@ pub async fn ensure_defaults(conn: &mut PgConnection, municipality: Uuid) -> sql
     }
     for (i, name) in DEFAULT_REASONS.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO application_reasons (municipality_id, id, name, sort_order) VALUES ($1, $2, $3, $4)
+            "INSERT INTO application_reasons (municipality_id, id, name, sort_order, kostra_group)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (municipality_id, lower(name)) DO NOTHING",
         )
         .bind(municipality)
         .bind(Uuid::now_v7())
         .bind(name)
         .bind((i as i32 + 1) * 10)
+        .bind(super::model::default_kostra_group(name))
         .execute(&mut *conn)
         .await?;
     }

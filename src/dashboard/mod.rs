@@ -60,6 +60,10 @@ pub struct StartPage {
     pub layout: Layout,
     pub cards: Vec<MunicipalityCard>,
     pub notice: Option<&'static str>,
+    /// What needs me today (`reporting::today`): the first items and how many in all.
+    pub items: Vec<crate::reporting::today::DueView>,
+    pub due_total: i64,
+    pub several: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -72,6 +76,13 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
     let (mut tx, munis) = ctx.read_tx_or_empty(&Role::ALL).await?;
     let visible: Vec<uuid::Uuid> = munis.iter().map(|m| m.id).collect();
     let rows = repo::figures(&mut tx, &visible, ctx.user.id, ctx.today(), ctx.now()).await?;
+    let (items, due_total) = crate::reporting::today::due(
+        &mut tx,
+        &ctx,
+        ctx.today(),
+        crate::reporting::today::START_PAGE_ITEMS,
+    )
+    .await?;
     tx.commit().await?;
     let cards = munis
         .iter()
@@ -114,7 +125,10 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
     };
     render(&StartPage {
         layout: Layout::new(&ctx, "oversikt"),
+        several: munis.len() > 1,
         cards,
         notice,
+        items,
+        due_total,
     })
 }

@@ -26,6 +26,8 @@ pub struct Nav {
     pub meetings: bool,
     pub leases: bool,
     pub rent: bool,
+    /// Reports: figures, KOSTRA, mapping, need overview (`reporting`).
+    pub reports: bool,
     pub users: bool,
     pub settings: bool,
     pub audit: bool,
@@ -49,6 +51,7 @@ impl Layout {
             meetings: ctx.may_in_view(Permission::ReadCases),
             leases: ctx.may_in_view(Permission::ReadCases),
             rent: ctx.may_in_view(Permission::ManageRent),
+            reports: ctx.may_in_view(Permission::ReadCases),
             users: !ctx.user.admin_scopes().is_empty(),
             settings: ctx.may_in_view(Permission::Administer),
             audit: ctx.may_in_view(Permission::ReadAudit),

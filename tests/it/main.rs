@@ -27,6 +27,8 @@ mod rent;
 mod rent_arrears;
 mod rent_ocr;
 mod rent_settings;
+mod reporting;
+mod reporting_browser;
 mod request_login;
 mod retention_audit;
 mod scale;
