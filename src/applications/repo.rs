@@ -853,6 +853,23 @@ pub async fn assessments(
     .await
 }
 
+/// Locks a case's row for the rest of the transaction, so that commands that add one
+/// record per case (a decision draft) serialise; false when there is no such case.
+pub async fn lock_case(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+) -> sqlx::Result<bool> {
+    let locked: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM applications WHERE municipality_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(municipality)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(locked.is_some())
+}
+
 /// Saves a new version on top of `based_on`; None when someone saved a newer version in
 /// the meantime (the unique index also catches two saves at the same moment).
 pub async fn insert_assessment(
@@ -862,19 +879,21 @@ pub async fn insert_assessment(
     a: &AssessmentInput,
     by: Uuid,
 ) -> sqlx::Result<Option<(Uuid, i32)>> {
-    // Serialise concurrent saves of the same case on its row.
-    let current: Option<i32> = sqlx::query_scalar(
-        "SELECT (SELECT coalesce(max(version_no), 0) FROM assessments
-                  WHERE municipality_id = $1 AND application_id = $2)
-           FROM applications WHERE municipality_id = $1 AND id = $2 FOR UPDATE",
+    // Serialise concurrent saves of the same case on its row, then read the newest
+    // version in a statement of its own: its snapshot is taken after the lock, so it sees
+    // a save that committed while this one waited (one statement would not, and two saves
+    // of the same version at once would collide on the unique key: a 500).
+    if !lock_case(&mut *conn, municipality, application).await? {
+        return Ok(None);
+    }
+    let current: i32 = sqlx::query_scalar(
+        "SELECT coalesce(max(version_no), 0) FROM assessments
+          WHERE municipality_id = $1 AND application_id = $2",
     )
     .bind(municipality)
     .bind(application)
-    .fetch_optional(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    let Some(current) = current else {
-        return Ok(None);
-    };
     if current != a.based_on {
         return Ok(None);
     }

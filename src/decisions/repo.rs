@@ -304,6 +304,26 @@ pub async fn decisions_of_application(
     .await
 }
 
+/// Locks sent decision `id` against a concurrent correction and returns the correction
+/// that exists now (read after the lock, so a colleague's committed one is seen: two
+/// corrections started at once make one).
+pub async fn lock_for_correction(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query("SELECT 1 FROM decisions WHERE municipality_id = $1 AND id = $2 FOR UPDATE")
+        .bind(municipality)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_scalar("SELECT id FROM decisions WHERE municipality_id = $1 AND replaces_id = $2")
+        .bind(municipality)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
 pub async fn insert_decision(
     conn: &mut PgConnection,
     municipality: Uuid,

@@ -222,7 +222,13 @@ pub async fn cancel(
     m: &MeetingRow,
     version: i32,
     reason: &str,
-) -> Outcome<()> {
+) -> Outcome<Done> {
+    // Cancelled already (a colleague or a double click): what was asked is done, and the
+    // meeting's page shows by whom and why. A refusal would promise the reason typed in a
+    // form that a cancelled meeting no longer shows.
+    if m.cancelled_at.is_some() {
+        return Ok(Done::Already);
+    }
     let mut e = FormErrors::new();
     let reason = text(&mut e, "cancel_reason", reason, true, 2000, "Begrunnelsen");
     Refusal::unless_empty(e)?;
@@ -238,7 +244,7 @@ pub async fn cancel(
         serde_json::json!({ "reason": reason }),
     )
     .await?;
-    Ok(())
+    Ok(Done::Changed)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -653,7 +653,7 @@ pub async fn cancel(ctx: Ctx, Id(id): Id, Form(f): Form<CancelForm>) -> AppResul
     let (mut tx, m) = organise(&ctx, id).await?;
     let version = extract::version(&f.version);
     let outcome = commands::cancel(&mut tx, ctx.actor(), &m, version, &f.cancel_reason).await;
-    let done = db::commit(tx, outcome).await.map(|()| Done::Changed);
+    let done = db::commit(tx, outcome).await;
     // The form again keeps the reason typed.
     let typed = vec![
         ("version".to_string(), f.version),

@@ -48,6 +48,22 @@ pub async fn request_id_on_errors(req: Request, next: Next) -> Response {
         }
         return ErrorPage::response(StatusCode::INTERNAL_SERVER_ERROR, "internal", request_id);
     }
+    // A body no form of ours sends (a field twice, bytes that are not UTF-8, a missing
+    // content type) is refused by axum's extractors with an English plain-text line; the
+    // user gets our Norwegian page instead. Our own refusals are HTML.
+    let rejected = matches!(
+        res.status(),
+        StatusCode::BAD_REQUEST
+            | StatusCode::UNPROCESSABLE_ENTITY
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE
+    ) && res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if rejected {
+        return ErrorPage::response(StatusCode::BAD_REQUEST, "bad_request", String::new());
+    }
     res
 }
 

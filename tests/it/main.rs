@@ -23,6 +23,7 @@ mod menu;
 pub mod privacy;
 mod production;
 mod provisioning;
+mod reliability;
 mod rent;
 mod rent_arrears;
 mod rent_ocr;

@@ -106,6 +106,9 @@ pub async fn create(tx: &mut Tx, actor: Actor<'_>, app: &ApplicationDetail) -> O
         return Err(conflict());
     }
     repo::ensure_defaults(tx, m).await?;
+    // Two drafts started at once (a double click): the second waits for the first and
+    // then finds its draft (read after the lock, in a statement of its own).
+    apps::lock_case(tx, m, app.id).await?;
     let existing = repo::decisions_of_application(tx, m, app.id).await?;
     if let Some(d) = existing.iter().find(|d| d.status != Status::Sent) {
         return Ok(d.id);
@@ -499,6 +502,10 @@ pub async fn correct(tx: &mut Tx, actor: Actor<'_>, d: &Decision) -> Outcome<Uui
         return Err(conflict());
     }
     if let Some(existing) = d.replaced_by_id {
+        return Ok(existing);
+    }
+    // Two corrections started at once (a double click): the second finds the first's.
+    if let Some(existing) = repo::lock_for_correction(tx, m, d.id).await? {
         return Ok(existing);
     }
     let new_id = repo::insert_decision(tx, m, d.application_id, actor.user.id, Some(d.id)).await?;

@@ -2,6 +2,8 @@
 //! cookie-keeping HTTP client that parses HTML.
 
 pub mod browser;
+pub mod catalog;
+pub mod crawl;
 pub mod db;
 pub mod fixtures;
 pub mod routes;
