@@ -417,10 +417,12 @@ pub async fn update(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &LeaseFor
     if let Some(p) = &parties {
         let before = repo::party_people(tx, m, l.id).await?;
         let t = &p.tenant;
+        // The form showed the tenant's phone and e-mail: what it sends back is what they are.
         let tenant = match known(&before, &t.name, t.national_id.as_ref(), t.birth_date) {
             Some(id) => id,
             None => person_of(tx, m, t, &p.phone, &p.email).await?,
         };
+        repo::set_contact(tx, m, tenant, &p.phone, &p.email).await?;
         let mut members = Vec::new();
         for x in &p.members {
             let who = &x.person;

@@ -225,6 +225,27 @@ pub async fn party_people(
     .await
 }
 
+/// The phone and e-mail of a lease's tenant as the draft's form sent them.
+pub async fn set_contact(
+    conn: &mut PgConnection,
+    m: Uuid,
+    person: Uuid,
+    phone: &str,
+    email: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE people SET phone = $3, email = $4, version = version + 1, updated_at = now()
+          WHERE municipality_id = $1 AND id = $2 AND (phone, email) IS DISTINCT FROM ($3, $4)",
+    )
+    .bind(m)
+    .bind(person)
+    .bind(phone)
+    .bind(email)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A draft's parties as edited: the tenant, and exactly `members` besides.
 pub async fn replace_parties(
     conn: &mut PgConnection,

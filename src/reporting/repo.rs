@@ -252,7 +252,10 @@ points AS (
     FROM decisions d
     JOIN decision_points dp ON dp.municipality_id = d.municipality_id AND dp.decision_id = d.id
     JOIN decision_kinds k ON k.municipality_id = dp.municipality_id AND k.id = dp.kind_id
-   WHERE d.municipality_id = ANY($1) AND d.status = 'sent' AND d.decided_on BETWEEN $2 AND $3),
+   WHERE d.municipality_id = ANY($1) AND d.status = 'sent' AND d.decided_on BETWEEN $2 AND $3
+     -- A decision replaced by a sent correction counts as the correction says.
+     AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.municipality_id = d.municipality_id
+                        AND r.replaces_id = d.id AND r.status = 'sent')),
 decided AS (
   SELECT DISTINCT ON (pt.municipality_id, pt.application_id, pt.fig)
          pt.fig, pt.municipality_id, pt.application_id, pt.decided_on, a.case_number, pe.name
@@ -396,12 +399,15 @@ pub async fn due_items(
                                  AND d.application_id = n.application_id AND d.status = 'sent' AND d.decided_on >= n.sent_on)
            UNION ALL
            -- § 29: appeal deadlines of the user's decisions ending within a week.
-           SELECT DISTINCT ON (d.municipality_id, d.id) 'appeal_deadline', d.municipality_id, '/vedtak/' || d.id, a.case_number, p.appeal_deadline
+           (SELECT DISTINCT ON (d.municipality_id, d.id) 'appeal_deadline', d.municipality_id, '/vedtak/' || d.id, a.case_number, p.appeal_deadline
              FROM applications a
              JOIN decisions d ON d.municipality_id = a.municipality_id AND d.application_id = a.id AND d.status = 'sent'
              JOIN decision_points p ON p.municipality_id = d.municipality_id AND p.decision_id = d.id
             WHERE a.municipality_id = ANY($1) AND a.caseworker_id = $4 AND NOT d.closed_without_appeal
               AND p.appeal_deadline BETWEEN $5 AND $5 + 7
+              AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.municipality_id = d.municipality_id
+                                 AND r.replaces_id = d.id AND r.status = 'sent')
+            ORDER BY d.municipality_id, d.id, p.appeal_deadline)
            UNION ALL
            SELECT 'offer', o.municipality_id, '/tilbud/' || o.id, a.case_number, o.answer_due
              FROM offers o JOIN applications a ON a.municipality_id = o.municipality_id AND a.id = o.application_id

@@ -1273,6 +1273,7 @@ async fn a_saved_draft_has_its_parties_edited_and_a_person_without_a_number_stay
     let mut f = direct_fields(&start, &end, &tenant);
     f.extend([
         ("version", version.as_str()),
+        ("tenant_phone", "90012345"),
         ("member_name_0", "Siri Nordmann"),
         ("member_birth_date_0", "1982-06-05"),
         ("member_relation_0", "household"),
@@ -1297,6 +1298,14 @@ async fn a_saved_draft_has_its_parties_edited_and_a_person_without_a_number_stay
     )
     .await;
     assert_eq!(people, 2);
+    // The tenant's phone typed on the draft is the tenant's phone.
+    let phone: String = scalar(
+        &app,
+        "SELECT phone FROM people WHERE municipality_id = $1 AND name = 'Kari Nordmann'",
+        &[Arg::Municipality],
+    )
+    .await;
+    assert_eq!(phone, "90012345");
     // The form of a colleague who opened it before: refused as stale, nothing overwritten.
     let res = c.post(&edit_path, &f).await;
     assert_eq!(res.status, StatusCode::CONFLICT);

@@ -77,13 +77,14 @@ pub async fn upload(
 ) -> Outcome<Uuid> {
     may_manage(&actor, m)?;
     let hash = ocr::content_hash(content);
-    not_imported_before(tx, t, &hash).await?;
+    // The accounts first: another municipality's file learns nothing of its imports.
     accounts_are_ours(
         tx,
         m,
         t.assignments.iter().map(|a| (a.account.as_str(), None)),
     )
     .await?;
+    not_imported_before(tx, t, &hash).await?;
     let id = Uuid::now_v7();
     repo::insert_import(tx, m, id, t, &hash, file_name, content, actor.user.id).await?;
     audit::record(
