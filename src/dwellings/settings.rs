@@ -1,7 +1,7 @@
 //! Administration of the municipality's dwelling types and adaptations (admins only).
 
 use askama::Template;
-use axum::extract::{Form, Path};
+use axum::extract::{Form, Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -10,7 +10,9 @@ use super::repo::{self, ListItem, ListKind};
 use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
 use crate::db;
-use crate::municipalities::views::{admin_target, ChoosePage};
+use crate::municipalities::views::{
+    admin_target_for, posted_admin_target, ChoosePage, ForMunicipality,
+};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::parse_id;
@@ -80,8 +82,8 @@ async fn lists_page(
     })
 }
 
-pub async fn page(ctx: Ctx) -> AppResult<Response> {
-    let Some(m) = admin_target(&ctx)? else {
+pub async fn page(ctx: Ctx, Query(target): Query<ForMunicipality>) -> AppResult<Response> {
+    let Some(m) = admin_target_for(&ctx, &target)? else {
         return render(&ChoosePage {
             layout: Layout::new(&ctx, "boliger"),
         });
@@ -123,22 +125,30 @@ async fn refused(
     render_status(status, &page)
 }
 
-fn back_to(kind: ListKind) -> Response {
+fn back_to(m: &MunicipalityRef, kind: ListKind) -> Response {
     let anchor = match kind {
         ListKind::Types => "boligtyper",
         ListKind::Adaptations => "tilpasninger",
     };
-    Redirect::to(&format!("/innstillinger/boligtyper#{anchor}")).into_response()
+    Redirect::to(&format!(
+        "/innstillinger/boligtyper?kommune={}#{anchor}",
+        m.id
+    ))
+    .into_response()
 }
 
-pub async fn add(ctx: Ctx, Form(form): Form<AddForm>) -> AppResult<Response> {
-    let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
+pub async fn add(
+    ctx: Ctx,
+    Query(target): Query<ForMunicipality>,
+    Form(form): Form<AddForm>,
+) -> AppResult<Response> {
+    let m = posted_admin_target(&ctx, &target)?;
     let (kind, field) = kind_of(&form.kind)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome =
         commands::add_list_item(&mut tx, ctx.actor(), m.id, kind, field, &form.name).await;
     match db::commit(tx, outcome).await {
-        Ok(()) => Ok(back_to(kind)),
+        Ok(()) => Ok(back_to(&m, kind)),
         Err(refusal) => refused(&ctx, m, kind, form.name, refusal).await,
     }
 }
@@ -152,38 +162,53 @@ pub struct ItemForm {
 pub async fn rename(
     ctx: Ctx,
     Path((kind, id)): Path<(String, String)>,
+    Query(target): Query<ForMunicipality>,
     Form(form): Form<ItemForm>,
 ) -> AppResult<Response> {
-    let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
+    let m = posted_admin_target(&ctx, &target)?;
     let (kind, field) = kind_of(&kind)?;
     let id = parse_id(&id)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome =
         commands::rename_list_item(&mut tx, ctx.actor(), m.id, kind, field, id, &form.name).await;
     match db::commit(tx, outcome).await {
-        Ok(()) => Ok(back_to(kind)),
+        Ok(()) => Ok(back_to(&m, kind)),
         // The rename field is in the list; the add field stays empty.
         Err(refusal) => refused(&ctx, m, kind, String::new(), refusal).await,
     }
 }
 
-async fn set_active(ctx: Ctx, kind: String, id: String, active: bool) -> AppResult<Response> {
-    let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
+async fn set_active(
+    ctx: Ctx,
+    target: ForMunicipality,
+    kind: String,
+    id: String,
+    active: bool,
+) -> AppResult<Response> {
+    let m = posted_admin_target(&ctx, &target)?;
     let (kind, _) = kind_of(&kind)?;
     let id = parse_id(&id)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome =
         commands::set_list_item_active(&mut tx, ctx.actor(), m.id, kind, id, active).await;
     match db::commit(tx, outcome).await {
-        Ok(()) => Ok(back_to(kind)),
+        Ok(()) => Ok(back_to(&m, kind)),
         Err(refusal) => refused(&ctx, m, kind, String::new(), refusal).await,
     }
 }
 
-pub async fn deactivate(ctx: Ctx, Path((kind, id)): Path<(String, String)>) -> AppResult<Response> {
-    set_active(ctx, kind, id, false).await
+pub async fn deactivate(
+    ctx: Ctx,
+    Path((kind, id)): Path<(String, String)>,
+    Query(target): Query<ForMunicipality>,
+) -> AppResult<Response> {
+    set_active(ctx, target, kind, id, false).await
 }
 
-pub async fn activate(ctx: Ctx, Path((kind, id)): Path<(String, String)>) -> AppResult<Response> {
-    set_active(ctx, kind, id, true).await
+pub async fn activate(
+    ctx: Ctx,
+    Path((kind, id)): Path<(String, String)>,
+    Query(target): Query<ForMunicipality>,
+) -> AppResult<Response> {
+    set_active(ctx, target, kind, id, true).await
 }

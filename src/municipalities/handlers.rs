@@ -1,7 +1,7 @@
 //! HTTP handlers: municipality switcher and settings.
 
 use askama::Template;
-use axum::extract::Form;
+use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::commands;
 use super::model::SettingsForm;
 use super::repo::{self, Area};
-use super::views::{admin_target, ChoosePage};
+use super::views::{admin_target_for, posted_admin_target, ChoosePage, ForMunicipality};
 use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
 use crate::auth::session;
@@ -117,9 +117,10 @@ pub struct SettingsQuery {
 
 pub async fn settings_page(
     ctx: Ctx,
-    axum::extract::Query(q): axum::extract::Query<SettingsQuery>,
+    Query(q): Query<SettingsQuery>,
+    Query(target): Query<ForMunicipality>,
 ) -> AppResult<Response> {
-    let Some(m) = admin_target(&ctx)? else {
+    let Some(m) = admin_target_for(&ctx, &target)? else {
         return render(&ChoosePage {
             layout: Layout::new(&ctx, "innstillinger"),
         });
@@ -137,12 +138,18 @@ pub async fn settings_page(
     render(&page)
 }
 
-pub async fn save_settings(ctx: Ctx, Form(form): Form<SettingsForm>) -> AppResult<Response> {
-    let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
+pub async fn save_settings(
+    ctx: Ctx,
+    Query(target): Query<ForMunicipality>,
+    Form(form): Form<SettingsForm>,
+) -> AppResult<Response> {
+    let m = posted_admin_target(&ctx, &target)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome = commands::save_settings(&mut tx, ctx.actor(), m.id, &form).await;
     match db::commit(tx, outcome).await {
-        Ok(()) => Ok(Redirect::to("/innstillinger?lagret=1").into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/innstillinger?kommune={}&lagret=1", m.id)).into_response())
+        }
         Err(refusal) => {
             let shown = refusal.shown()?;
             let status = shown.status();
@@ -173,12 +180,18 @@ pub struct AreaForm {
     area_name: String,
 }
 
-pub async fn add_area(ctx: Ctx, Form(form): Form<AreaForm>) -> AppResult<Response> {
-    let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
+pub async fn add_area(
+    ctx: Ctx,
+    Query(target): Query<ForMunicipality>,
+    Form(form): Form<AreaForm>,
+) -> AppResult<Response> {
+    let m = posted_admin_target(&ctx, &target)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome = commands::add_area(&mut tx, ctx.actor(), m.id, &form.area_name).await;
     match db::commit(tx, outcome).await {
-        Ok(()) => Ok(Redirect::to("/innstillinger#omrader").into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/innstillinger?kommune={}#omrader", m.id)).into_response())
+        }
         Err(refusal) => {
             let shown = refusal.shown()?;
             let status = shown.status();
@@ -197,12 +210,18 @@ pub async fn add_area(ctx: Ctx, Form(form): Form<AreaForm>) -> AppResult<Respons
     }
 }
 
-pub async fn remove_area(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
-    let m = admin_target(&ctx)?.ok_or(AppError::NotFound)?;
+pub async fn remove_area(
+    ctx: Ctx,
+    Id(id): Id,
+    Query(target): Query<ForMunicipality>,
+) -> AppResult<Response> {
+    let m = posted_admin_target(&ctx, &target)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome = commands::remove_area(&mut tx, ctx.actor(), m.id, id).await;
     match db::commit(tx, outcome).await {
-        Ok(()) => Ok(Redirect::to("/innstillinger#omrader").into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/innstillinger?kommune={}#omrader", m.id)).into_response())
+        }
         Err(refusal) => Err(refusal.into()),
     }
 }

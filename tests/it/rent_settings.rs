@@ -9,6 +9,7 @@ use bosak::rent::seed::demo_account;
 use bosak::rent::settings::commands::{ACCOUNT_ELSEWHERE, ACCOUNT_HERE};
 use bosak::rent::settings::model::account_text;
 
+use crate::common::crawl::Form;
 use crate::common::fixtures::Arg;
 use crate::common::{Client, Page, TestApp};
 use crate::leases_cpi::leases;
@@ -223,4 +224,84 @@ async fn only_admins_reach_the_rent_settings() {
         .scalar("SELECT count(*) FROM rent_bank_accounts", &[])
         .await;
     assert_eq!(accounts, 1);
+}
+
+#[tokio::test]
+async fn a_form_saves_into_the_municipality_it_was_opened_for_and_a_stale_one_can_be_sent_again() {
+    let app = TestApp::spawn().await;
+    // Nils administers Verdal as well.
+    let levanger = app.municipality_id(LEVANGER).await;
+    let verdal = app.municipality_id("5038").await;
+    let nils = app.user_id(ADMIN).await;
+    app.tenant("5038")
+        .await
+        .exec(
+            "INSERT INTO memberships (id, user_id, municipality_id, role) VALUES (gen_random_uuid(), $1, $2, 'admin')",
+            &[nils.into(), verdal.into()],
+        )
+        .await;
+    let mut admin = app.login(ADMIN).await;
+    let choose = |number: &'static str| [("municipality", number), ("return_to", "/")];
+    let res = admin.post("/velg-kommune", &choose(LEVANGER)).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let opened = admin.get(PAGE).await;
+    assert!(opened.text_of("h1").contains("Levanger"));
+    let form = arrears_form(&opened);
+    assert_eq!(form.action, format!("{PAGE}/restanser?kommune={levanger}"));
+    // Verdal is chosen in another tab; the Levanger form saves into Levanger.
+    let res = admin.post("/velg-kommune", &choose("5038")).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res = send(&mut admin, &form, "28").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    assert_eq!(deadline_days(&app, LEVANGER).await, 28);
+    assert_ne!(deadline_days(&app, "5038").await, 28);
+    // The same form sent again is stale: refused with what was typed and the current
+    // version, so sending it once more is a deliberate overwrite.
+    let stale = send(&mut admin, &form, "35").await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(stale.text_of("h1").contains("Levanger"));
+    let shown = arrears_form(&stale);
+    assert!(shown
+        .fields
+        .contains(&("reminder_deadline_days".into(), "35".into())));
+    let res = send(&mut admin, &shown, "35").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    assert_eq!(deadline_days(&app, LEVANGER).await, 35);
+    // A form naming a municipality the user does not administer is not found.
+    let stjordal = app.municipality_id("5035").await;
+    let mut elsewhere = shown.clone();
+    elsewhere.action = format!("{PAGE}/restanser?kommune={stjordal}");
+    let res = send(&mut admin, &elsewhere, "40").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_ne!(deadline_days(&app, "5035").await, 40);
+}
+
+fn arrears_form(page: &Page) -> Form {
+    crate::common::crawl::forms(&page.html(), PAGE)
+        .into_iter()
+        .find(|f| f.action.contains("/restanser"))
+        .expect("the arrears form")
+}
+
+/// The form as shown, with the payment deadline changed to `days`.
+async fn send(c: &mut Client, form: &Form, days: &str) -> Page {
+    let fields: Vec<(&str, &str)> = form
+        .fields
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "reminder_deadline_days" => (k.as_str(), days),
+            _ => (k.as_str(), v.as_str()),
+        })
+        .collect();
+    c.post(&form.action, &fields).await
+}
+
+async fn deadline_days(app: &TestApp, number: &str) -> i64 {
+    app.tenant(number)
+        .await
+        .scalar(
+            "SELECT coalesce(max(reminder_deadline_days), 0)::int8 FROM rent_arrears_settings WHERE municipality_id = $1",
+            &[Arg::Municipality],
+        )
+        .await
 }

@@ -12,7 +12,9 @@ use super::repo::{self, AccountRow};
 use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
 use crate::db;
-use crate::municipalities::views::{admin_target, ChoosePage};
+use crate::municipalities::views::{
+    admin_target_for, posted_admin_target, ChoosePage, ForMunicipality,
+};
 use crate::rent::arrears::repo as arrears;
 use crate::rent::ladder::{self, FeeRules};
 use crate::rent::repo as ledger;
@@ -93,7 +95,15 @@ enum Sent {
     Account(AccountForm, FormErrors),
 }
 
-async fn page(ctx: &Ctx, m: MunicipalityRef, sent: Sent, saved: bool) -> AppResult<SettingsPage> {
+/// `stale`: the sent form lost to a colleague's save; it is shown with what was typed and
+/// the current version, so saving again is a deliberate overwrite.
+async fn page(
+    ctx: &Ctx,
+    m: MunicipalityRef,
+    sent: Sent,
+    saved: bool,
+    stale: bool,
+) -> AppResult<SettingsPage> {
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let forms = saved_forms(&mut tx, m.id).await?;
     let accounts = repo::accounts(&mut tx, m.id).await?;
@@ -116,19 +126,25 @@ async fn page(ctx: &Ctx, m: MunicipalityRef, sent: Sent, saved: bool) -> AppResu
     };
     match sent {
         Sent::Nothing => {}
-        Sent::Ledger(f, e) => (p.ledger, p.ledger_errors) = (f, e),
-        Sent::Arrears(f, e) => (p.arrears, p.arrears_errors) = (f, e),
+        Sent::Ledger(mut f, e) => {
+            if stale {
+                f.ledger_version = p.ledger.ledger_version.clone();
+            }
+            (p.ledger, p.ledger_errors) = (f, e);
+        }
+        Sent::Arrears(mut f, e) => {
+            if stale {
+                f.arrears_version = p.arrears.arrears_version.clone();
+            }
+            (p.arrears, p.arrears_errors) = (f, e);
+        }
         Sent::Account(f, e) => (p.account, p.account_errors) = (f, e),
     }
     Ok(p)
 }
 
-fn target(ctx: &Ctx) -> AppResult<MunicipalityRef> {
-    admin_target(ctx)?.ok_or(AppError::NotFound)
-}
-
-fn saved(anchor: &str) -> Response {
-    Redirect::to(&format!("{PAGE}?lagret=1#{anchor}")).into_response()
+fn saved(m: &MunicipalityRef, anchor: &str) -> Response {
+    Redirect::to(&format!("{PAGE}?kommune={}&lagret=1#{anchor}", m.id)).into_response()
 }
 
 /// A refused form on the page again, with its messages and what was typed.
@@ -140,7 +156,11 @@ async fn refused(
 ) -> AppResult<Response> {
     let shown = r.shown()?;
     let status = shown.status();
-    render_status(status, &page(ctx, m, sent(shown.errors), false).await?)
+    let stale = status == axum::http::StatusCode::CONFLICT;
+    render_status(
+        status,
+        &page(ctx, m, sent(shown.errors), false, stale).await?,
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -150,18 +170,26 @@ pub struct SavedQuery {
 }
 
 /// `GET /innstillinger/husleie`
-pub async fn show(ctx: Ctx, Query(q): Query<SavedQuery>) -> AppResult<Response> {
-    let Some(m) = admin_target(&ctx)? else {
+pub async fn show(
+    ctx: Ctx,
+    Query(q): Query<SavedQuery>,
+    Query(target): Query<ForMunicipality>,
+) -> AppResult<Response> {
+    let Some(m) = admin_target_for(&ctx, &target)? else {
         return render(&ChoosePage {
             layout: Layout::new(&ctx, NAV),
         });
     };
-    render(&page(&ctx, m, Sent::Nothing, !q.lagret.is_empty()).await?)
+    render(&page(&ctx, m, Sent::Nothing, !q.lagret.is_empty(), false).await?)
 }
 
 /// `POST /innstillinger/husleie`: KID scheme and charge day.
-pub async fn save_ledger(ctx: Ctx, Form(f): Form<LedgerForm>) -> AppResult<Response> {
-    let m = target(&ctx)?;
+pub async fn save_ledger(
+    ctx: Ctx,
+    Query(target): Query<ForMunicipality>,
+    Form(f): Form<LedgerForm>,
+) -> AppResult<Response> {
+    let m = posted_admin_target(&ctx, &target)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome = match f.parse() {
         Ok(x) => {
@@ -170,14 +198,18 @@ pub async fn save_ledger(ctx: Ctx, Form(f): Form<LedgerForm>) -> AppResult<Respo
         Err(e) => Err(Refusal::Invalid(e)),
     };
     match db::commit(tx, outcome).await {
-        Ok(()) => Ok(saved("kid")),
+        Ok(()) => Ok(saved(&m, "kid")),
         Err(r) => refused(&ctx, m, r, |e| Sent::Ledger(f, e)).await,
     }
 }
 
 /// `POST /innstillinger/husleie/restanser`: the arrears routine.
-pub async fn save_arrears(ctx: Ctx, Form(f): Form<ArrearsForm>) -> AppResult<Response> {
-    let m = target(&ctx)?;
+pub async fn save_arrears(
+    ctx: Ctx,
+    Query(target): Query<ForMunicipality>,
+    Form(f): Form<ArrearsForm>,
+) -> AppResult<Response> {
+    let m = posted_admin_target(&ctx, &target)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome = match f.parse(ctx.today()) {
         Ok(x) => {
@@ -186,33 +218,41 @@ pub async fn save_arrears(ctx: Ctx, Form(f): Form<ArrearsForm>) -> AppResult<Res
         Err(e) => Err(Refusal::Invalid(e)),
     };
     match db::commit(tx, outcome).await {
-        Ok(()) => Ok(saved("restanser")),
+        Ok(()) => Ok(saved(&m, "restanser")),
         Err(r) => refused(&ctx, m, r, |e| Sent::Arrears(f, e)).await,
     }
 }
 
 /// `POST /innstillinger/husleie/kontoer`: a new rent account.
-pub async fn add_account(ctx: Ctx, Form(f): Form<AccountForm>) -> AppResult<Response> {
-    let m = target(&ctx)?;
+pub async fn add_account(
+    ctx: Ctx,
+    Query(target): Query<ForMunicipality>,
+    Form(f): Form<AccountForm>,
+) -> AppResult<Response> {
+    let m = posted_admin_target(&ctx, &target)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome = match f.parse() {
         Ok(x) => commands::add_account(&mut tx, ctx.actor(), m.id, x).await,
         Err(e) => Err(Refusal::Invalid(e)),
     };
     match db::commit(tx, outcome).await {
-        Ok(()) => Ok(saved("kontoer")),
+        Ok(()) => Ok(saved(&m, "kontoer")),
         Err(r) => refused(&ctx, m, r, |e| Sent::Account(f, e)).await,
     }
 }
 
 /// `POST /innstillinger/husleie/kontoer/{konto}/fjern`
-pub async fn remove_account(ctx: Ctx, Path(account): Path<String>) -> AppResult<Response> {
-    let m = target(&ctx)?;
+pub async fn remove_account(
+    ctx: Ctx,
+    Path(account): Path<String>,
+    Query(target): Query<ForMunicipality>,
+) -> AppResult<Response> {
+    let m = posted_admin_target(&ctx, &target)?;
     let account = parse_account(&account).ok_or(AppError::NotFound)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome = commands::remove_account(&mut tx, ctx.actor(), m.id, &account).await;
     match db::commit(tx, outcome).await {
-        Ok(()) => Ok(saved("kontoer")),
+        Ok(()) => Ok(saved(&m, "kontoer")),
         Err(r) => Err(r.into()),
     }
 }
