@@ -604,6 +604,9 @@ pub const MEMBER_ROWS: usize = 6;
 /// What the user typed for one person; kept as typed to re-render the form.
 #[derive(Clone, Debug, Default)]
 pub struct PersonForm {
+    /// The person the row was filled from, when a saved record is edited (a lease draft's
+    /// parties): a corrected name stays the same person.
+    pub person: String,
     pub name: String,
     pub national_id: String,
     pub birth_date: String,
@@ -713,6 +716,7 @@ pub fn member_pair(members: &mut [PersonForm], key: &str, value: String) -> bool
         "national_id" => m.national_id = value,
         "birth_date" => m.birth_date = value,
         "relation" => m.relation = value,
+        "person" => m.person = value,
         _ => return false,
     }
     true

@@ -418,7 +418,7 @@ pub async fn update(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &LeaseFor
         let before = repo::party_people(tx, m, l.id).await?;
         let t = &p.tenant;
         // The form showed the tenant's phone and e-mail: what it sends back is what they are.
-        let tenant = match known(&before, &t.name, t.national_id.as_ref(), t.birth_date) {
+        let tenant = match same_person(tx, m, &before, p.tenant_shown, t).await? {
             Some(id) => id,
             None => person_of(tx, m, t, &p.phone, &p.email).await?,
         };
@@ -426,7 +426,12 @@ pub async fn update(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &LeaseFor
         let mut members = Vec::new();
         for x in &p.members {
             let who = &x.person;
-            let id = match known(&before, &who.name, who.national_id.as_ref(), who.birth_date) {
+            let typed = model::PartyInput {
+                name: who.name.clone(),
+                national_id: who.national_id.clone(),
+                birth_date: who.birth_date,
+            };
+            let id = match same_person(tx, m, &before, x.shown, &typed).await? {
                 Some(id) => id,
                 None => apps::upsert_person(tx, m, who, false).await?,
             };
@@ -454,6 +459,36 @@ pub async fn update(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &LeaseFor
     )
     .await?;
     Ok(())
+}
+
+/// The person a row of a saved draft's form is, when it is one already on the draft
+/// without a national id: the one the row was filled from (corrected as typed, so a typo
+/// fixed in a name stays the same person), or one of the same name and date of birth (a
+/// form without the hidden ids). None: look the person up by national id or add them.
+async fn same_person(
+    tx: &mut Tx,
+    m: Uuid,
+    before: &[repo::PartyPerson],
+    shown: Option<Uuid>,
+    typed: &model::PartyInput,
+) -> Result<Option<Uuid>, Refusal> {
+    let national_id = typed.national_id.as_ref();
+    if let Some(b) = shown.and_then(|id| before.iter().find(|b| b.person_id == id)) {
+        let corrected = repo::correct_person(
+            tx,
+            m,
+            b.person_id,
+            &typed.name,
+            national_id.map(|n| n.as_str()),
+            typed.birth_date,
+        )
+        .await
+        .map_err(refused)?;
+        if corrected {
+            return Ok(Some(b.person_id));
+        }
+    }
+    Ok(known(before, &typed.name, national_id, typed.birth_date))
 }
 
 /// A person already on the draft with this name and date of birth and no national id:

@@ -313,12 +313,14 @@ fn fill_parties(form: &mut LeaseForm, people: &[repo::PartyPerson]) {
     let mut rows = form.members.iter_mut();
     for p in people {
         if p.role == "tenant" {
+            form.tenant_person = p.person_id.to_string();
             form.tenant_name = p.name.clone();
             form.tenant_national_id = p.national_id.clone().unwrap_or_default();
             form.tenant_birth_date = date(p.birth_date);
             form.tenant_phone = p.phone.clone();
             form.tenant_email = p.email.clone();
         } else if let Some(row) = rows.next() {
+            row.person = p.person_id.to_string();
             row.name = p.name.clone();
             row.national_id = p.national_id.clone().unwrap_or_default();
             row.birth_date = date(p.birth_date);

@@ -144,6 +144,8 @@ pub const DEPOSIT_TOO_HIGH: &str =
 #[derive(Clone, Debug, Default)]
 pub struct LeaseForm {
     pub version: String,
+    /// The tenant the draft's form was filled with (see `PersonForm::person`).
+    pub tenant_person: String,
     pub tenant_name: String,
     pub tenant_national_id: String,
     pub tenant_birth_date: String,
@@ -183,6 +185,7 @@ impl LeaseForm {
         LeaseForm {
             members,
             version: field(&f, "version"),
+            tenant_person: field(&f, "tenant_person"),
             tenant_name: field(&f, "tenant_name"),
             tenant_national_id: field(&f, "tenant_national_id"),
             tenant_birth_date: field(&f, "tenant_birth_date"),
@@ -428,11 +431,16 @@ impl LeaseForm {
                 errors.add(f, format!("{label} {}: {message}", i + 1));
             }
             if let (Some(person), Some((role, _)), true) = (person, role, e.is_empty()) {
-                members.push(Member { person, role });
+                members.push(Member {
+                    person,
+                    role,
+                    shown: shown_person(&row.person),
+                });
             }
         }
         Some(Parties {
             tenant: tenant?,
+            tenant_shown: shown_person(&self.tenant_person),
             phone,
             email,
             members,
@@ -572,6 +580,8 @@ impl Terms {
 #[derive(Clone, Debug)]
 pub struct Parties {
     pub tenant: PartyInput,
+    /// The person the tenant fields were filled from (a saved draft's form).
+    pub tenant_shown: Option<Uuid>,
     pub phone: String,
     pub email: String,
     pub members: Vec<Member>,
@@ -590,6 +600,13 @@ pub struct Member {
     pub person: PersonInput,
     /// A key of [`PARTY_ROLES`].
     pub role: &'static str,
+    /// The person the row was filled from (a saved draft's form).
+    pub shown: Option<Uuid>,
+}
+
+/// A hidden person id sent back by the form; anything else is no person.
+fn shown_person(raw: &str) -> Option<Uuid> {
+    Uuid::parse_str(raw.trim()).ok()
 }
 
 /// A date typed into an action form: required, and not after today when it records

@@ -246,6 +246,45 @@ pub async fn set_contact(
     Ok(())
 }
 
+/// A correction of a person without a national id, typed on a saved draft's form: the
+/// name and date of birth as typed, and the national id when one is typed that nobody in
+/// the municipality has yet. False when the person has a national id or the one typed
+/// belongs to someone else: then the row names another person.
+pub async fn correct_person(
+    conn: &mut PgConnection,
+    m: Uuid,
+    person: Uuid,
+    name: &str,
+    national_id: Option<&str>,
+    birth_date: Option<NaiveDate>,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "WITH target AS (
+           SELECT p.id FROM people p
+            WHERE p.municipality_id = $1 AND p.id = $2 AND p.national_id IS NULL
+              AND ($4::text IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM people q WHERE q.municipality_id = $1 AND q.national_id = $4))
+         ), changed AS (
+           UPDATE people p
+              SET name = $3, national_id = $4, birth_date = coalesce($5, p.birth_date),
+                  version = p.version + 1, updated_at = now()
+             FROM target t
+            WHERE p.municipality_id = $1 AND p.id = t.id
+              AND (p.name, p.national_id, p.birth_date)
+                  IS DISTINCT FROM ($3, $4, coalesce($5, p.birth_date))
+           RETURNING p.id
+         )
+         SELECT EXISTS (SELECT 1 FROM target)",
+    )
+    .bind(m)
+    .bind(person)
+    .bind(name)
+    .bind(national_id)
+    .bind(birth_date)
+    .fetch_one(conn)
+    .await
+}
+
 /// A draft's parties as edited: the tenant, and exactly `members` besides.
 pub async fn replace_parties(
     conn: &mut PgConnection,

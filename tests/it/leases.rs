@@ -1304,6 +1304,55 @@ async fn a_saved_draft_has_its_parties_edited_and_a_person_without_a_number_stay
     )
     .await;
     assert_eq!(phone, "90012345");
+    // A typo fixed in the name of Siri, who has no number, corrects her; then she gets a
+    // number: still the same person, in no other record twice.
+    let edit = c.get(&edit_path).await;
+    let siri = edit
+        .attr("input[name=member_person_1]", "value")
+        .unwrap_or_default();
+    let siri_number = crate::applications::fnr("050682", 9);
+    for (name, number) in [
+        ("Siri Nordmann-Berg", ""),
+        ("Siri Nordmann-Berg", siri_number.as_str()),
+    ] {
+        let edit = c.get(&edit_path).await;
+        let current = edit
+            .attr("input[name=version]", "value")
+            .unwrap_or_default();
+        let shown: Vec<(String, String)> = crate::common::crawl::forms(&edit.html(), &edit_path)
+            .into_iter()
+            .find(|f| f.action == edit_path)
+            .expect("the edit form")
+            .fields;
+        let sent: Vec<(&str, &str)> = shown
+            .iter()
+            .map(|(k, v)| match k.as_str() {
+                "member_name_1" => (k.as_str(), name),
+                "member_national_id_1" => (k.as_str(), number),
+                "member_birth_date_1" if !number.is_empty() => (k.as_str(), ""),
+                _ => (k.as_str(), v.as_str()),
+            })
+            .collect();
+        assert!(sent.contains(&("version", current.as_str())));
+        let res = c.post(&edit_path, &sent).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let (id, stored_name, stored_number): (String, String, String) = (
+            scalar(&app, "SELECT lp.person_id::text FROM lease_parties lp WHERE lp.lease_id = $1 AND lp.role = 'household'", &[Arg::Id(lease)]).await,
+            scalar(&app, "SELECT p.name FROM lease_parties lp JOIN people p ON p.id = lp.person_id WHERE lp.lease_id = $1 AND lp.role = 'household'", &[Arg::Id(lease)]).await,
+            scalar(&app, "SELECT coalesce(p.national_id, '') FROM lease_parties lp JOIN people p ON p.id = lp.person_id WHERE lp.lease_id = $1 AND lp.role = 'household'", &[Arg::Id(lease)]).await,
+        );
+        assert_eq!(
+            (id.as_str(), stored_name.as_str(), stored_number.as_str()),
+            (siri.as_str(), name, number)
+        );
+    }
+    let people_now: i64 = scalar(
+        &app,
+        "SELECT count(*) FROM people WHERE municipality_id = $1 AND name IN ('Siri Nordmann', 'Siri Nordmann-Berg', 'Kari Nordmann')",
+        &[Arg::Municipality],
+    )
+    .await;
+    assert_eq!(people_now, people_before + 2);
     // The form of a colleague who opened it before: refused as stale, nothing overwritten.
     let res = c.post(&edit_path, &f).await;
     assert_eq!(res.status, StatusCode::CONFLICT);
