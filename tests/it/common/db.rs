@@ -91,6 +91,7 @@ pub async fn fresh_database(today: chrono::NaiveDate) -> String {
         .execute(&mut admin)
         .await
         .unwrap();
+    sweep_leftovers(&base, &migrated, build);
     from_template(&mut admin, &migrated, |building| {
         let base = base.clone();
         async move {
@@ -129,11 +130,61 @@ pub async fn fresh_database(today: chrono::NaiveDate) -> String {
         .execute(&mut admin)
         .await
         .unwrap();
-    let name = format!("bosak_test_{}", uuid::Uuid::new_v4().simple());
+    let name = format!(
+        "bosak_test_{}_{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
     sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{seeded}\""))
         .execute(&mut admin)
         .await
         .expect("clone template database");
     admin.close().await.ok();
     with_database(&base, &name)
+}
+
+/// Once per test process, on a thread of its own while the tests run: drops what earlier
+/// runs left on the server (every test's copy, and templates of other migration sets or
+/// builds), so repeated runs do not fill the disk. A database in use is left alone.
+fn sweep_leftovers(base: &str, migrated: &str, build: u64) {
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if SWEPT.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let (base, migrated) = (base.to_string(), migrated.to_string());
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async move {
+            let Ok(mut admin) = PgConnection::connect(&base).await else {
+                return;
+            };
+            let mine = format!("bosak_test_{}_%", std::process::id());
+            let current_demo = format!("{migrated}_demo_%_{build}");
+            let stale: Vec<String> = sqlx::query_scalar(
+                "SELECT d.datname FROM pg_database d
+                  WHERE ((d.datname LIKE 'bosak\\_test\\_%' AND d.datname NOT LIKE $1)
+                         OR (d.datname LIKE 'bosak\\_tpl\\_%' AND d.datname <> $2
+                             AND d.datname NOT LIKE $3
+                             AND d.datname NOT LIKE '%\\_building'))
+                    AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
+            )
+            .bind(&mine)
+            .bind(&migrated)
+            .bind(&current_demo)
+            .fetch_all(&mut admin)
+            .await
+            .unwrap_or_default();
+            for db in stale {
+                // One that became busy meanwhile stays; a later run sweeps it.
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\""))
+                    .execute(&mut admin)
+                    .await;
+            }
+        });
+    });
 }
