@@ -38,23 +38,9 @@ async fn one(
     today: NaiveDate,
 ) -> anyhow::Result<()> {
     with_tenant(conn, m).await?;
-    let by: Uuid = sqlx::query_scalar(
-        "SELECT u.id FROM users u JOIN memberships g ON g.user_id = u.id
-          WHERE g.municipality_id = $1 AND g.role = 'caseworker' ORDER BY u.username LIMIT 1",
-    )
-    .bind(m)
-    .fetch_one(&mut *conn)
-    .await?;
+    let by = seed::caseworker(conn, m).await?;
+    seed::register_demo_account(conn, m, number).await?;
     let account = seed::demo_account(number);
-    sqlx::query(
-        "INSERT INTO rent_bank_accounts (municipality_id, account_no, label, created_by)
-         VALUES ($1, $2, 'Husleie', $3) ON CONFLICT DO NOTHING",
-    )
-    .bind(m)
-    .bind(&account)
-    .bind(by)
-    .execute(&mut *conn)
-    .await?;
     let this = model::month_of(today);
     let mut month = this
         .checked_sub_months(chrono::Months::new(MONTHS - 1))

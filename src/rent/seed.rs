@@ -34,6 +34,37 @@ pub fn demo_account(number: &str) -> String {
         .unwrap_or_else(|| "15030000000".to_owned())
 }
 
+/// Registers the demo rent account of the municipality (in the tenant transaction), so its
+/// demo and scale bank files import.
+pub(super) async fn register_demo_account(
+    conn: &mut PgConnection,
+    m: Uuid,
+    number: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO rent_bank_accounts (municipality_id, account_no, label, created_by)
+         SELECT $1, $2, 'Husleie (demo)', g.user_id FROM memberships g
+          WHERE g.municipality_id = $1 ORDER BY g.role, g.user_id LIMIT 1
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(m)
+    .bind(demo_account(number))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The municipality's first caseworker, who is credited with seeded payments.
+pub(super) async fn caseworker(conn: &mut PgConnection, m: Uuid) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(
+        "SELECT u.id FROM users u JOIN memberships g ON g.user_id = u.id
+          WHERE g.municipality_id = $1 AND g.role = 'caseworker' ORDER BY u.username LIMIT 1",
+    )
+    .bind(m)
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn seed_demo(
     conn: &mut PgConnection,
     municipalities: &[(Uuid, String, String)],
@@ -41,16 +72,7 @@ pub async fn seed_demo(
 ) -> anyhow::Result<()> {
     for (m, number, _) in municipalities {
         with_tenant(conn, *m).await?;
-        sqlx::query(
-            "INSERT INTO rent_bank_accounts (municipality_id, account_no, label, created_by)
-             SELECT $1, $2, 'Husleie (demo)', g.user_id FROM memberships g
-              WHERE g.municipality_id = $1 ORDER BY g.role, g.user_id LIMIT 1
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(m)
-        .bind(demo_account(number))
-        .execute(&mut *conn)
-        .await?;
+        register_demo_account(conn, *m, number).await?;
         if WITH_LEDGERS.contains(&number.as_str()) {
             demo_one(conn, *m, today).await?;
         }
@@ -69,13 +91,7 @@ async fn demo_one(conn: &mut PgConnection, m: Uuid, today: NaiveDate) -> anyhow:
         commands::charge_run(conn, m, month, None).await?;
         month = model::next_month(month);
     }
-    let by: Uuid = sqlx::query_scalar(
-        "SELECT u.id FROM users u JOIN memberships g ON g.user_id = u.id
-          WHERE g.municipality_id = $1 AND g.role = 'caseworker' ORDER BY u.username LIMIT 1",
-    )
-    .bind(m)
-    .fetch_one(&mut *conn)
-    .await?;
+    let by = caseworker(conn, m).await?;
     // Each lease's rent charges, oldest first.
     let charges: Vec<(Uuid, i32, NaiveDate, i64)> = sqlx::query_as(
         "SELECT e.lease_id, l.lease_no, e.applies_on, e.amount

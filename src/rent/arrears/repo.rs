@@ -97,12 +97,21 @@ pub async fn save_settings(
     s: &Settings,
     version: i32,
 ) -> sqlx::Result<bool> {
+    // Version 0 is the form of a municipality that has saved nothing yet: it inserts. A
+    // row saved meanwhile (any version ≥ 1) makes it stale, as does any other version.
     let saved: Option<i32> = sqlx::query_scalar(
         "INSERT INTO rent_arrears_settings AS s (municipality_id, reminder_fee, nav_office,
                 reminder_after_due_days, reminder_deadline_days, require_nav_notice,
                 instalment_grace_days, version)
-         SELECT $1, $2, $3, $4, $5, $6, $7, 1 WHERE $8 = 0
-         ON CONFLICT (municipality_id) DO NOTHING
+         SELECT $1, $2, $3, $4, $5, $6, $7, 1 WHERE $8 >= 0
+         ON CONFLICT (municipality_id) DO UPDATE
+            SET reminder_fee = EXCLUDED.reminder_fee, nav_office = EXCLUDED.nav_office,
+                reminder_after_due_days = EXCLUDED.reminder_after_due_days,
+                reminder_deadline_days = EXCLUDED.reminder_deadline_days,
+                require_nav_notice = EXCLUDED.require_nav_notice,
+                instalment_grace_days = EXCLUDED.instalment_grace_days,
+                version = s.version + 1
+          WHERE s.version = $8
          RETURNING version",
     )
     .bind(m)
@@ -113,28 +122,9 @@ pub async fn save_settings(
     .bind(s.require_nav_notice)
     .bind(s.instalment_grace_days)
     .bind(version)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?;
-    if saved.is_some() {
-        return Ok(true);
-    }
-    let updated = sqlx::query(
-        "UPDATE rent_arrears_settings SET reminder_fee = $2, nav_office = $3,
-                reminder_after_due_days = $4, reminder_deadline_days = $5,
-                require_nav_notice = $6, instalment_grace_days = $7, version = version + 1
-          WHERE municipality_id = $1 AND version = $8 AND $8 > 0",
-    )
-    .bind(m)
-    .bind(s.reminder_fee)
-    .bind(&s.nav_office)
-    .bind(s.reminder_after_due_days)
-    .bind(s.reminder_deadline_days)
-    .bind(s.require_nav_notice)
-    .bind(s.instalment_grace_days)
-    .bind(version)
-    .execute(conn)
-    .await?;
-    Ok(updated.rows_affected() == 1)
+    Ok(saved.is_some())
 }
 
 // ---------------------------------------------------------------------------------------
