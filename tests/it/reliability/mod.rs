@@ -2,6 +2,7 @@
 //! crawling, stale edits and double submits, hostile input, sessions, crash safety under
 //! SIGKILL, a soak, backup and restore. Each test prints its numbers so a regression shows.
 
+mod backup;
 mod crash;
 mod crawl;
 mod db_isolation;
