@@ -9,6 +9,7 @@ mod db_isolation;
 mod hostile;
 mod server;
 mod sessions;
+mod soak;
 mod stale;
 
 use bosak::auth::roles::Role;
