@@ -178,17 +178,65 @@ fn decision_version(p: &Page) -> Option<String> {
     )
 }
 
-/// One step of a decision: Ok(true) done, Ok(false) connection lost (try the case again
-/// from the start: a second draft request lands on the same draft), Err an answer that
-/// is neither.
-async fn decide(c: &mut Client, application: Uuid, today: &str, acks: &Shared) -> Result<bool, ()> {
-    let Some(p) = try_post(c, &format!("/soknader/{application}/vedtak"), &[]).await else {
+/// What one step of a decision came to: the page (a 303 for a form), None when the
+/// connection was lost, Err for an answer that is neither (recorded).
+type Step = Result<Option<Page>, ()>;
+
+async fn post_step(c: &mut Client, path: &str, fields: &[(&str, &str)], acks: &Shared) -> Step {
+    match try_post(c, path, fields).await {
+        Some(p) if p.status == StatusCode::SEE_OTHER => Ok(Some(p)),
+        Some(p) => {
+            unexpected(acks, path, &p);
+            Err(())
+        }
+        None => Ok(None),
+    }
+}
+
+/// The decision page and the version its forms carry.
+async fn version_step(
+    c: &mut Client,
+    path: &str,
+    acks: &Shared,
+) -> Result<Option<(Page, String)>, ()> {
+    let Some(page) = try_get(c, path).await else {
+        return Ok(None);
+    };
+    match decision_version(&page) {
+        Some(v) => Ok(Some((page, v))),
+        None => {
+            unexpected(acks, path, &page);
+            Err(())
+        }
+    }
+}
+
+/// Posts `fields` to the decision's form `action` with the version the page has now:
+/// Ok(false) when a connection was lost.
+async fn post_versioned(
+    c: &mut Client,
+    path: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+    acks: &Shared,
+) -> Result<bool, ()> {
+    let Some((_, v)) = version_step(c, path, acks).await? else {
         return Ok(false);
     };
-    if p.status != StatusCode::SEE_OTHER {
-        unexpected(acks, "decision draft", &p);
-        return Err(());
-    }
+    let mut all = vec![("version", v.as_str())];
+    all.extend_from_slice(fields);
+    Ok(post_step(c, &format!("{path}/{action}"), &all, acks)
+        .await?
+        .is_some())
+}
+
+/// A decision from draft to sent: Ok(true) sent, Ok(false) a connection was lost (the
+/// case is tried again from the start: a second draft request lands on the same draft),
+/// Err an answer that is neither.
+async fn decide(c: &mut Client, application: Uuid, today: &str, acks: &Shared) -> Result<bool, ()> {
+    let Some(p) = post_step(c, &format!("/soknader/{application}/vedtak"), &[], acks).await? else {
+        return Ok(false);
+    };
     let path = p.location.clone().unwrap_or_default();
     let id: Uuid = path
         .trim_start_matches("/vedtak/")
@@ -202,15 +250,14 @@ async fn decide(c: &mut Client, application: Uuid, today: &str, acks: &Shared) -
             a.drafts.push(id);
         }
     }
-    let Some(page) = try_get(c, &path).await else {
+    let Some((page, v)) = version_step(c, &path, acks).await? else {
         return Ok(false);
     };
     // A point already saved by an earlier attempt (whose answer was lost) is enough.
     if page.count("article.bosak-point") == 0 {
-        let (Some(kind), Some(type_box), Some(v)) = (
+        let (Some(kind), Some(type_box)) = (
             option_value(&page, "#kind_id", "Kommunal bolig"),
             page.attr("#dwelling_types input[type=checkbox]", "name"),
-            decision_version(&page),
         ) else {
             unexpected(acks, "decision page", &page);
             return Err(());
@@ -224,25 +271,15 @@ async fn decide(c: &mut Client, application: Uuid, today: &str, acks: &Shared) -
             ("rooms", "2"),
             ("lease_months", "36"),
         ];
-        match try_post(c, &format!("{path}/punkter"), &fields).await {
-            Some(p) if p.status == StatusCode::SEE_OTHER => {}
-            Some(p) => {
-                unexpected(acks, "decision point", &p);
-                return Err(());
-            }
-            None => return Ok(false),
+        if post_step(c, &format!("{path}/punkter"), &fields, acks)
+            .await?
+            .is_none()
+        {
+            return Ok(false);
         }
     }
     // The grounds (fvl. § 25), saved again on a retry: a save of the same text is harmless.
-    let Some(page) = try_get(c, &path).await else {
-        return Ok(false);
-    };
-    let Some(v) = decision_version(&page) else {
-        unexpected(acks, "decision before the grounds", &page);
-        return Err(());
-    };
-    let fields = [
-        ("version", v.as_str()),
+    let grounds = [
         (
             "grounds_rules",
             "Kommunen tildeler boliger etter sine tildelingsregler.",
@@ -254,37 +291,15 @@ async fn decide(c: &mut Client, application: Uuid, today: &str, acks: &Shared) -
         ("grounds_considerations", "Behovet ditt for bolig er stort."),
         ("representative", ""),
     ];
-    match try_post(c, &format!("{path}/begrunnelse"), &fields).await {
-        Some(p) if p.status == StatusCode::SEE_OTHER => {}
-        Some(p) => {
-            unexpected(acks, "decision grounds", &p);
-            return Err(());
-        }
-        None => return Ok(false),
-    }
-    let Some(page) = try_get(c, &path).await else {
+    if !post_versioned(c, &path, "begrunnelse", &grounds, acks).await? {
         return Ok(false);
-    };
-    let Some(v) = decision_version(&page) else {
-        unexpected(acks, "decision before sending", &page);
-        return Err(());
-    };
-    let fields = [
-        ("version", v.as_str()),
-        ("dispatched_on", today),
-        ("channel", "digital"),
-    ];
-    match try_post(c, &format!("{path}/send"), &fields).await {
-        Some(p) if p.status == StatusCode::SEE_OTHER => {
-            acks.lock().unwrap().sent.push(id);
-            Ok(true)
-        }
-        Some(p) => {
-            unexpected(acks, "decision send", &p);
-            Err(())
-        }
-        None => Ok(false),
     }
+    let send = [("dispatched_on", today), ("channel", "digital")];
+    if !post_versioned(c, &path, "send", &send, acks).await? {
+        return Ok(false);
+    }
+    acks.lock().unwrap().sent.push(id);
+    Ok(true)
 }
 
 /// Decides the registered cases as they come: a draft, a granted point, sent digitally
@@ -624,20 +639,7 @@ async fn verify(app: &TestApp, acks: &Acks, before: &Before, year: i32) -> usize
     // The ledgers balance: every open item is its entry less its settlements, each
     // lease's balance (the sum of its entries) is the sum of its open items, and no lease
     // has money unspent while a debit is open (payments settle at once).
-    let wrong: i64 = t
-        .scalar(
-            "WITH calc AS (
-               SELECT e.id, e.amount - sign(e.amount) * coalesce(
-                        (SELECT sum(s.amount) FROM rent_settlements s
-                          WHERE s.municipality_id = e.municipality_id
-                            AND (s.debit_id = e.id OR s.credit_id = e.id)), 0) AS open
-                 FROM rent_entries e)
-             SELECT count(*) FROM calc FULL JOIN rent_open_items o ON o.entry_id = calc.id
-              WHERE coalesce(calc.open, 0) <> coalesce(o.open, 0)",
-            &[],
-        )
-        .await;
-    assert_eq!(wrong, 0, "open items disagree with the ledger");
+    crate::rent::assert_open_items_agree(app, M).await;
     let unbalanced: i64 = t
         .scalar(
             "SELECT count(*) FROM (

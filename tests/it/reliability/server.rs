@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::common::{Client, Page};
+use crate::common::{read_page, Client, Page};
 
 pub struct Server {
     child: Option<Child>,
@@ -165,8 +165,8 @@ impl Drop for Server {
     }
 }
 
-/// GET that reports a failed connection (None: the server was killed before it answered)
-/// instead of panicking.
+/// GET that reports a failed connection (None: the server was killed before it answered,
+/// or while it sent the page) instead of panicking.
 pub async fn try_get(c: &mut Client, path: &str) -> Option<Page> {
     let res = c
         .http
@@ -174,10 +174,8 @@ pub async fn try_get(c: &mut Client, path: &str) -> Option<Page> {
         .send()
         .await
         .ok()?;
-    let page = page(res).await?;
-    if let Some(tok) = page.attr("input[name=csrf_token]", "value") {
-        c.csrf = Some(tok);
-    }
+    let page = read_page(res).await.ok()?;
+    c.keep_csrf(&page);
     Some(page)
 }
 
@@ -197,22 +195,5 @@ pub async fn try_post(c: &mut Client, path: &str, fields: &[(&str, &str)]) -> Op
         .send()
         .await
         .ok()?;
-    page(res).await
-}
-
-async fn page(res: reqwest::Response) -> Option<Page> {
-    let status = res.status();
-    let headers = res.headers().clone();
-    let location = headers
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    // A body cut off by the kill is an unknown outcome too.
-    let text = res.text().await.ok()?;
-    Some(Page {
-        status,
-        location,
-        text,
-        headers,
-    })
+    read_page(res).await.ok()
 }
