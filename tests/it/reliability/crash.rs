@@ -36,6 +36,9 @@ struct Acks {
     sent: Vec<Uuid>,
     /// Answers that were neither success nor a failed connection: each fails the test.
     unexpected: Vec<String>,
+    /// Requests that got no answer: cut off by a kill, or refused while the server was
+    /// down (the writers try again every 30 ms).
+    lost: usize,
 }
 
 impl Acks {
@@ -58,8 +61,10 @@ fn unexpected(acks: &Shared, what: &str, p: &Page) {
         .push(format!("{what}: {} {summary}", p.status));
 }
 
-/// Waits a moment after a failed connection: the server is being restarted.
-async fn pause() {
+/// Counts a request whose answer the kill took, and waits a moment: the server is being
+/// restarted.
+async fn lost(acks: &Shared) {
+    acks.lock().unwrap().lost += 1;
     tokio::time::sleep(Duration::from_millis(30)).await;
 }
 
@@ -90,7 +95,7 @@ async fn register(
                 let _ = cases.send(id);
             }
             Some(p) => unexpected(&acks, "registration", &p),
-            None => pause().await,
+            None => lost(&acks).await,
         }
     }
 }
@@ -105,7 +110,7 @@ async fn pay(mut c: Client, leases: Vec<Uuid>, today: String, stop: Arc<AtomicBo
         i += 1;
         let path = format!("/leiekontrakter/{lease}/husleie");
         let Some(page) = try_get(&mut c, &path).await else {
-            pause().await;
+            lost(&acks).await;
             continue;
         };
         let Some(token) = page.attr("input[name=token]", "value") else {
@@ -126,7 +131,7 @@ async fn pay(mut c: Client, leases: Vec<Uuid>, today: String, stop: Arc<AtomicBo
                 acks.lock().unwrap().payments.push((lease, token));
             }
             Some(p) => unexpected(&acks, "payment", &p),
-            None => pause().await,
+            None => lost(&acks).await,
         }
     }
 }
@@ -155,7 +160,7 @@ async fn charge_runs(mut c: Client, months: Vec<NaiveDate>, stop: Arc<AtomicBool
                     unexpected(&acks, "charge run", &p);
                     break;
                 }
-                None => pause().await,
+                None => lost(&acks).await,
             }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -318,7 +323,7 @@ async fn decisions(
             }
             match decide(&mut c, application, &today, &acks).await {
                 Ok(true) | Err(()) => break,
-                Ok(false) => pause().await,
+                Ok(false) => lost(&acks).await,
             }
         }
     }
@@ -393,14 +398,22 @@ async fn acknowledged_writes_survive_sigkill_and_no_write_is_partial() {
     let mut server = Server::start(&app.db_url, 8).await;
     let stop = Arc::new(AtomicBool::new(false));
     let acks: Shared = Default::default();
-    let (cases_tx, cases_rx) = tokio::sync::mpsc::unbounded_channel();
     let day = app.day(0);
     let mut writers = tokio::task::JoinSet::new();
+    // Two registration writers, each handing its cases to a decision writer of its own.
     for w in 0..2 {
+        let (cases_tx, cases_rx) = tokio::sync::mpsc::unbounded_channel();
         let c = server.login(USER).await;
-        writers.spawn(register(c, w, stop.clone(), acks.clone(), cases_tx.clone()));
+        writers.spawn(register(c, w, stop.clone(), acks.clone(), cases_tx));
+        let c = server.login(USER).await;
+        writers.spawn(decisions(
+            c,
+            day.clone(),
+            stop.clone(),
+            acks.clone(),
+            cases_rx,
+        ));
     }
-    drop(cases_tx);
     for half in leases.chunks(leases.len().div_ceil(2)) {
         let c = server.login(USER).await;
         writers.spawn(pay(
@@ -413,14 +426,6 @@ async fn acknowledged_writes_survive_sigkill_and_no_write_is_partial() {
     }
     let c = server.login(USER).await;
     writers.spawn(charge_runs(c, months, stop.clone(), acks.clone()));
-    let c = server.login(USER).await;
-    writers.spawn(decisions(
-        c,
-        day.clone(),
-        stop.clone(),
-        acks.clone(),
-        cases_rx,
-    ));
 
     // Kills at random moments while the writers work, each after the server has been up
     // between 0.5 and 2.5 s.
@@ -437,7 +442,7 @@ async fn acknowledged_writes_survive_sigkill_and_no_write_is_partial() {
         );
     }
     // The writers work on after the last restart, then stop.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     stop.store(true, Ordering::Relaxed);
     while let Some(r) = writers.join_next().await {
         r.expect("a writer panicked");
@@ -457,13 +462,15 @@ async fn acknowledged_writes_survive_sigkill_and_no_write_is_partial() {
     let verified = verify(&app, &acks, &before, year).await;
     println!(
         "crash: writes acknowledged {} (registrations {}, payments {}, charge runs {}, drafts {}, \
-         decisions sent {}), writes verified {verified}, kills survived {kills}, {:.1} s",
+         decisions sent {}), writes verified {verified}, requests without an answer (cut off \
+         by a kill or refused while down) {}, kills survived {kills}, {:.1} s",
         acks.total(),
         acks.registrations.len(),
         acks.payments.len(),
         acks.runs.len(),
         acks.drafts.len(),
         acks.sent.len(),
+        acks.lost,
         started.elapsed().as_secs_f64()
     );
     assert_eq!(verified, acks.total());
