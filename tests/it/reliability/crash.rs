@@ -1,6 +1,6 @@
 //! Crash safety (ARCHITECTURE §8): concurrent writers over real HTTP against the real
 //! `bosak serve` binary, which is killed with SIGKILL at random moments (a seeded RNG; the
-//! seed is printed, `BOSAK_CRASH_SEED` replays it) and started again, while the writers
+//! seed is printed, `BOSAK_CRASH_SEED` replays the intervals between kills) and started again, while the writers
 //! carry on. Then: every write that got its success answer is in the database, and no
 //! write is partial, also those the kill cut off before the answer: each registration
 //! has its household and audit event and the case numbers have no gap; each payment its
@@ -238,7 +238,25 @@ async fn post_versioned(
 /// A decision from draft to sent: Ok(true) sent, Ok(false) a connection was lost (the
 /// case is tried again from the start: a second draft request lands on the same draft),
 /// Err an answer that is neither.
-async fn decide(c: &mut Client, application: Uuid, today: &str, acks: &Shared) -> Result<bool, ()> {
+///
+/// `draft` is the decision an earlier attempt started: when a kill took the answer to its
+/// sending, it is sent already (its page has no forms left), and a new draft request would
+/// start a second decision.
+async fn decide(
+    c: &mut Client,
+    application: Uuid,
+    draft: &mut Option<Uuid>,
+    today: &str,
+    acks: &Shared,
+) -> Result<bool, ()> {
+    if let Some(id) = *draft {
+        let Some(page) = try_get(c, &format!("/vedtak/{id}")).await else {
+            return Ok(false);
+        };
+        if page.status == StatusCode::OK && decision_version(&page).is_none() {
+            return Ok(true);
+        }
+    }
     let Some(p) = post_step(c, &format!("/soknader/{application}/vedtak"), &[], acks).await? else {
         return Ok(false);
     };
@@ -248,6 +266,7 @@ async fn decide(c: &mut Client, application: Uuid, today: &str, acks: &Shared) -
         .get(..36)
         .and_then(|s| s.parse().ok())
         .ok_or(())?;
+    *draft = Some(id);
     {
         // A retry lands on the same draft: it counts once.
         let mut a = acks.lock().unwrap();
@@ -317,11 +336,12 @@ async fn decisions(
     mut cases: tokio::sync::mpsc::UnboundedReceiver<Uuid>,
 ) {
     while let Some(application) = cases.recv().await {
+        let mut draft = None;
         loop {
             if stop.load(Ordering::Relaxed) {
                 return;
             }
-            match decide(&mut c, application, &today, &acks).await {
+            match decide(&mut c, application, &mut draft, &today, &acks).await {
                 Ok(true) | Err(()) => break,
                 Ok(false) => lost(&acks).await,
             }
@@ -364,7 +384,7 @@ async fn acknowledged_writes_survive_sigkill_and_no_write_is_partial() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(rand::random);
-    println!("crash: seed {seed} (BOSAK_CRASH_SEED={seed} replays the kill times)");
+    println!("crash: seed {seed} (BOSAK_CRASH_SEED={seed} replays the intervals between kills)");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let today = app.today();
     let year = today.year();
