@@ -74,7 +74,7 @@ async fn assert_each_refused(tx: &mut sqlx::PgConnection, lease: Uuid, sqls: &[&
 /// Every open item of municipality `number` is what its entry's amount minus its
 /// settlement rows leaves, and every entry with something left has its item: the table the
 /// triggers keep agrees with the append-only rows it is derived from.
-async fn assert_open_items_agree(app: &TestApp, number: &str) {
+pub(crate) async fn assert_open_items_agree(app: &TestApp, number: &str) {
     let wrong: i64 = app
         .tenant(number)
         .await

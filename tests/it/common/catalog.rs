@@ -50,12 +50,17 @@ pub async fn tenant_tables(owner: &PgPool) -> Vec<String> {
 /// municipality, and the global tables users change): equal fingerprints mean that no row
 /// was added, removed or changed.
 pub async fn fingerprint(app: &TestApp) -> BTreeMap<String, (i64, String)> {
+    fingerprint_of(&app.owner).await
+}
+
+/// [`fingerprint`] of the database `owner` connects to (a restored copy, say).
+pub async fn fingerprint_of(owner: &PgPool) -> BTreeMap<String, (i64, String)> {
     let all: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM municipalities")
-        .fetch_all(&app.owner)
+        .fetch_all(owner)
         .await
         .unwrap();
-    let tables = fingerprint_tables(&app.owner).await;
-    hash_tables(app, &all, tables.into_iter()).await
+    let tables = fingerprint_tables(owner).await;
+    hash_tables(owner, &all, tables.into_iter()).await
 }
 
 /// The tables a fingerprint covers: all but the volatile global ones.
@@ -74,15 +79,15 @@ pub async fn tenant_fingerprint(
     municipality: Uuid,
 ) -> BTreeMap<String, (i64, String)> {
     let tables = tenant_tables(&app.owner).await;
-    hash_tables(app, &[municipality], tables.into_iter()).await
+    hash_tables(&app.owner, &[municipality], tables.into_iter()).await
 }
 
 async fn hash_tables(
-    app: &TestApp,
+    owner: &PgPool,
     visible: &[Uuid],
     tables: impl Iterator<Item = String>,
 ) -> BTreeMap<String, (i64, String)> {
-    let mut tx = bosak::db::scoped_tx(&app.owner, visible).await.unwrap();
+    let mut tx = bosak::db::scoped_tx(owner, visible).await.unwrap();
     let mut out = BTreeMap::new();
     for table in tables {
         let row: (i64, String) = sqlx::query_as(&format!(

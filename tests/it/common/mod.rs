@@ -174,6 +174,24 @@ pub fn weekday_nb(d: chrono::NaiveDate) -> &'static str {
     ][d.weekday().num_days_from_monday() as usize]
 }
 
+/// A response read into a [`Page`]; an error when the body could not be read (the server
+/// went away while sending it).
+pub async fn read_page(res: reqwest::Response) -> reqwest::Result<Page> {
+    let status = res.status();
+    let headers = res.headers().clone();
+    let location = headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = res.text().await?;
+    Ok(Page {
+        status,
+        location,
+        text,
+        headers,
+    })
+}
+
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,
@@ -251,23 +269,16 @@ impl Client {
     }
 
     async fn page(&mut self, res: reqwest::Response) -> Page {
-        let status = res.status();
-        let headers = res.headers().clone();
-        let location = headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let text = res.text().await.unwrap_or_default();
-        let page = Page {
-            status,
-            location,
-            text,
-            headers,
-        };
+        let page = read_page(res).await.expect("response body");
+        self.keep_csrf(&page);
+        page
+    }
+
+    /// Keeps the CSRF token of a page that has one.
+    pub fn keep_csrf(&mut self, page: &Page) {
         if let Some(tok) = page.attr("input[name=csrf_token]", "value") {
             self.csrf = Some(tok);
         }
-        page
     }
 
     /// POSTs a form with the session's CSRF token added.

@@ -1,11 +1,15 @@
 //! The reliability suite (issue 18, ARCHITECTURE §8): tenant isolation per table and by
-//! crawling, stale edits and double submits, hostile input, sessions. Each test prints
-//! its numbers so a regression shows.
+//! crawling, stale edits and double submits, hostile input, sessions, crash safety under
+//! SIGKILL, a soak, backup and restore. Each test prints its numbers so a regression shows.
 
+mod backup;
+mod crash;
 mod crawl;
 mod db_isolation;
 mod hostile;
+mod server;
 mod sessions;
+mod soak;
 mod stale;
 
 use bosak::auth::roles::Role;
