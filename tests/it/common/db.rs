@@ -163,14 +163,16 @@ fn sweep_leftovers(base: &str, migrated: &str, build: u64) {
             let Ok(mut admin) = PgConnection::connect(&base).await else {
                 return;
             };
-            let mine = format!("bosak_test_{}_%", std::process::id());
+            // Copies carry the process id: this process's own are in use.
+            let mine = format!("bosak\\_%\\_{}\\_%", std::process::id());
             let current_demo = format!("{migrated}_demo_%_{build}");
             let stale: Vec<String> = sqlx::query_scalar(
                 "SELECT d.datname FROM pg_database d
-                  WHERE ((d.datname LIKE 'bosak\\_test\\_%' AND d.datname NOT LIKE $1)
-                         OR (d.datname LIKE 'bosak\\_tpl\\_%' AND d.datname <> $2
+                  WHERE ((d.datname LIKE 'bosak\\_test\\_%' OR d.datname LIKE 'bosak\\_restored\\_%')
+                          AND d.datname NOT LIKE $1
+                         OR d.datname LIKE 'bosak\\_tpl\\_%' AND d.datname <> $2
                              AND d.datname NOT LIKE $3
-                             AND d.datname NOT LIKE '%\\_building'))
+                             AND d.datname NOT LIKE '%\\_building')
                     AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
             )
             .bind(&mine)

@@ -151,7 +151,11 @@ async fn a_dump_restores_into_a_fresh_database_that_serves_the_same_figures() {
     let size = std::fs::metadata(&file).unwrap().len();
 
     // Restore as the owner into a fresh, empty database it owns.
-    let name = format!("bosak_restored_{}", Uuid::new_v4().simple());
+    let name = format!(
+        "bosak_restored_{}_{}",
+        std::process::id(),
+        Uuid::new_v4().simple()
+    );
     let mut admin = PgConnection::connect(&db::base_url()).await.unwrap();
     sqlx::query(&format!("CREATE DATABASE \"{name}\""))
         .execute(&mut admin)
