@@ -2,7 +2,8 @@
 //! past month end come from the whole ledger (`rent::arrears::repo::figures` sums every
 //! entry up to each month end), far too much to read per request; past month ends hardly
 //! change, so they are computed once a day per municipality and kept in this process.
-//! Today's point is not cached: the page adds the live figure from the open items.
+//! Today's point is not cached: the page adds it live by the same definition (net balances
+//! by lease, positive ones counted: `repo::net_arrears_today`).
 //! A payment entered today with an earlier date shows in the past points tomorrow.
 
 use std::collections::{BTreeMap, HashMap};
