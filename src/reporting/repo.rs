@@ -194,6 +194,50 @@ pub async fn net_arrears_today(
     .await
 }
 
+/// What was owed at each of `ends` (month ends, ascending) by the definition of
+/// `rent::arrears::repo::figures`: per lease the net balance of the entries that apply by
+/// the day, counted where positive; (municipality, day, øre, leases). One pass over the
+/// ledger: each entry is summed into the first of `ends` on or after its day (all earlier
+/// entries into the first), and a running sum per lease gives its balance at each end —
+/// rather than summing the whole ledger again for every month end. (A query on rent
+/// tables, kept here because src/rent is another's.)
+pub async fn net_arrears_at(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+    ends: &[NaiveDate],
+) -> sqlx::Result<Vec<(Uuid, NaiveDate, i64, i64)>> {
+    let (Some(first), Some(last)) = (ends.first(), ends.last()) else {
+        return Ok(Vec::new());
+    };
+    no_jit(conn).await?;
+    sqlx::query_as(
+        "WITH ends AS (SELECT d AS month_end FROM unnest($2::date[]) d),
+         sums AS (
+           SELECT e.municipality_id, e.lease_id,
+                  greatest($3, (date_trunc('month', e.applies_on) + interval '1 month - 1 day')::date) AS bucket,
+                  sum(e.amount) AS amount
+             FROM rent_entries e
+            WHERE e.municipality_id = ANY($1) AND e.applies_on <= $4
+            GROUP BY 1, 2, 3),
+         leases_seen AS (SELECT DISTINCT municipality_id, lease_id FROM sums),
+         grid AS (
+           SELECT l.municipality_id, x.month_end,
+                  sum(coalesce(s.amount, 0)) OVER (PARTITION BY l.municipality_id, l.lease_id ORDER BY x.month_end) AS balance
+             FROM leases_seen l CROSS JOIN ends x
+             LEFT JOIN sums s ON s.municipality_id = l.municipality_id AND s.lease_id = l.lease_id
+                             AND s.bucket = x.month_end)
+         SELECT municipality_id, month_end, coalesce(sum(balance) FILTER (WHERE balance > 0), 0)::int8,
+                count(*) FILTER (WHERE balance > 0)::int8
+           FROM grid GROUP BY municipality_id, month_end",
+    )
+    .bind(visible)
+    .bind(ends)
+    .bind(*first)
+    .bind(*last)
+    .fetch_all(conn)
+    .await
+}
+
 // ---------------------------------------------------------------------------------------
 // KOSTRA form 13
 

@@ -979,6 +979,28 @@ async fn the_arrears_trend_counts_today_as_it_counts_the_month_ends() {
     // "Arrears now" in the table is the unpaid charges due (the arrears list's figure).
     assert_eq!(now(&page) - before_now, 300_000);
     assert!(page.text_of("#trend-definisjon").contains("netto saldo"));
+    // Each past point is that month end's positive net balances, from the whole ledger.
+    let rows = page.texts("#restanse-trend tbody tr:first-child td");
+    let day = NaiveDate::parse_from_str(&rows[0], "%d.%m.%Y").expect("a date");
+    let (owed, leases): (i64, i64) = {
+        let o: i64 = lev
+            .scalar(
+                "SELECT coalesce(sum(b) FILTER (WHERE b > 0), 0)::int8 FROM
+                   (SELECT sum(amount) AS b FROM rent_entries WHERE applies_on <= $1 GROUP BY lease_id) x",
+                &[day.into()],
+            )
+            .await;
+        let n: i64 = lev
+            .scalar(
+                "SELECT count(*) FILTER (WHERE b > 0)::int8 FROM
+                   (SELECT sum(amount) AS b FROM rent_entries WHERE applies_on <= $1 GROUP BY lease_id) x",
+                &[day.into()],
+            )
+            .await;
+        (o, n)
+    };
+    assert_eq!(ore(&rows[1]), owed);
+    assert_eq!(rows[2].parse::<i64>().unwrap_or(-1), leases);
 }
 
 #[tokio::test]
