@@ -9,7 +9,7 @@ mod reasons;
 mod registration;
 
 pub use interim::{mark_interim_sent, save_interim};
-pub use reasons::{add_default_reasons, add_reason, set_reason_active};
+pub use reasons::{add_default_reasons, add_reason, set_reason_active, set_reason_kostra_group};
 pub use registration::{register, submit_publicly, Registered};
 
 use uuid::Uuid;

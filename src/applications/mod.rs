@@ -82,6 +82,10 @@ pub fn routes() -> Router<AppState> {
             post(reasons::activate),
         )
         .route(
+            "/innstillinger/soknadsgrunner/{id}/kostra",
+            post(reasons::set_group),
+        )
+        .route(
             "/soknad/{kommune}",
             get(public::form_page).post(public::submit),
         )

@@ -583,6 +583,27 @@ pub const DEFAULT_REASONS: &[&str] = &[
     "Uegnet bolig eller bomiljø",
 ];
 
+/// The KOSTRA form 13 groups a reason can point to, as an administrator chooses them
+/// (`application_reasons.kostra_group`; "" is stored as NULL and counts as "other"). A
+/// case with both a mental health and a substance reason counts as "both".
+pub const KOSTRA_GROUPS: &[(&str, &str)] = &[
+    ("", "Annet (ingen særskilt gruppe)"),
+    ("refugee", "Flyktninger"),
+    ("mental_health", "Psykiske lidelser"),
+    ("substance", "Rusproblemer"),
+    ("adapted", "Behov for tilpasset bolig"),
+];
+
+/// The label of a stored KOSTRA group.
+pub fn kostra_group_label(group: Option<&str>) -> &'static str {
+    let key = group.unwrap_or("");
+    KOSTRA_GROUPS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, l)| *l)
+        .unwrap_or("Annet (ingen særskilt gruppe)")
+}
+
 /// The KOSTRA form 13 group a default reason counts towards (`application_reasons.kostra_group`,
 /// read by `reporting`); other reasons count as "other".
 pub fn default_kostra_group(reason: &str) -> Option<&'static str> {

@@ -18,6 +18,9 @@ pub struct Reason {
     pub id: Uuid,
     pub name: String,
     pub active: bool,
+    /// The KOSTRA form 13 group it points to (None: other), and the row's version.
+    pub kostra_group: Option<String>,
+    pub version: i32,
 }
 
 /// Seeds the default reason categories once; later calls change nothing (reasons an
@@ -55,7 +58,7 @@ pub async fn reasons(
     only_active: bool,
 ) -> sqlx::Result<Vec<Reason>> {
     sqlx::query_as(
-        "SELECT id, name, active FROM application_reasons
+        "SELECT id, name, active, kostra_group, version FROM application_reasons
           WHERE municipality_id = $1 AND (active OR NOT $2)
           ORDER BY sort_order, lower(name)",
     )
@@ -79,7 +82,7 @@ pub async fn reasons_of(
         reason: Reason,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT r.municipality_id, r.id, r.name, r.active
+        "SELECT r.municipality_id, r.id, r.name, r.active, r.kostra_group, r.version
            FROM application_reasons r
            JOIN unnest($1::uuid[]) WITH ORDINALITY AS mm(id, ord) ON mm.id = r.municipality_id
           WHERE r.municipality_id = ANY($1) AND (r.active OR NOT $2)
@@ -129,6 +132,40 @@ pub async fn set_reason_active(
     .bind(active)
     .fetch_optional(conn)
     .await
+}
+
+/// A reason's name, KOSTRA group and version, locked for a change.
+pub async fn lock_reason(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<(String, Option<String>, i32)>> {
+    sqlx::query_as(
+        "SELECT name, kostra_group, version FROM application_reasons
+          WHERE municipality_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(municipality)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_reason_kostra_group(
+    conn: &mut PgConnection,
+    municipality: Uuid,
+    id: Uuid,
+    group: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE application_reasons SET kostra_group = $3, version = version + 1
+          WHERE municipality_id = $1 AND id = $2",
+    )
+    .bind(municipality)
+    .bind(id)
+    .bind(group)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 #[derive(sqlx::FromRow, Clone, Debug)]

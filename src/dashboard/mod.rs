@@ -76,9 +76,11 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
     let (mut tx, munis) = ctx.read_tx_or_empty(&Role::ALL).await?;
     let visible: Vec<uuid::Uuid> = munis.iter().map(|m| m.id).collect();
     let rows = repo::figures(&mut tx, &visible, ctx.user.id, ctx.today(), ctx.now()).await?;
+    // The transaction sees every role's municipalities, a superset of the due scope's.
     let (items, due_total) = crate::reporting::today::due(
         &mut tx,
         &ctx,
+        &crate::reporting::today::Scope::of(&ctx),
         ctx.today(),
         crate::reporting::today::START_PAGE_ITEMS,
     )

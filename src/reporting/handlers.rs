@@ -106,6 +106,8 @@ async fn figures_data(ctx: &Ctx, q: &FilterForm) -> AppResult<FiguresData> {
     let figures = repo::figures(&mut tx, &visible, today, period.from, period.to).await?;
     let database = ctx.state.config.database_url.clone().unwrap_or_default();
     let mut trend = super::trend::past_month_ends(&mut tx, &database, &visible, today).await?;
+    let (owed, leases) = repo::net_arrears_today(&mut tx, &visible, today).await?;
+    let net_today = (today, owed, leases);
     tx.commit().await?;
 
     // Columns: each municipality, then the total row (municipality NULL) when several.
@@ -222,9 +224,8 @@ async fn figures_data(ctx: &Ctx, q: &FilterForm) -> AppResult<FiguresData> {
         false,
         &|c| fig(c).evictions.to_string(),
     );
-    // Today's point is the live one (the open items), as in the table above.
-    let now = fig(&columns[columns.len() - 1]);
-    trend.push((today, now.arrears_total, now.arrears_leases));
+    // Today's point by the past points' definition (net balances), read live.
+    trend.push(net_today);
     let status_totals = repo::OPEN_STATUSES
         .iter()
         .map(|s| {
@@ -340,7 +341,15 @@ pub struct KostraQuery {
     pub kommune: String,
     #[serde(default)]
     pub tall: String,
+    /// The list's keyset: reference and id of the last record shown.
+    #[serde(default)]
+    pub etter: String,
+    #[serde(default)]
+    pub etter_id: String,
 }
+
+/// Records on one page of a figure's list.
+pub const LIST_PAGE: i64 = 500;
 
 pub struct KostraRow {
     pub no: usize,
@@ -493,6 +502,9 @@ pub struct KostraListPage {
     pub label: &'static str,
     pub municipality: String,
     pub records: Vec<RecordView>,
+    /// The figure (every record it counts), and the next page when there is one.
+    pub total: i64,
+    pub next: Option<String>,
     pub back: String,
 }
 
@@ -510,7 +522,26 @@ pub async fn kostra_list(ctx: Ctx, Query(q): Query<KostraQuery>) -> AppResult<Re
     }
     let (mut tx, munis) = scope(&ctx, &q.kommune).await?;
     let m = munis.into_iter().next().ok_or(AppError::NotFound)?;
-    let records = repo::kostra_records(&mut tx, m.id, year, key).await?;
+    // A keyset that does not parse starts from the beginning.
+    let after = q
+        .etter_id
+        .parse::<Uuid>()
+        .ok()
+        .map(|id| (q.etter.as_str(), id));
+    let records = repo::kostra_records(&mut tx, m.id, year, key, after, LIST_PAGE).await?;
+    let total = records.first().map(|r| r.total).unwrap_or(0);
+    let next = records
+        .last()
+        .filter(|_| records.len() as i64 == LIST_PAGE)
+        .map(|r| {
+            let mut s = url::form_urlencoded::Serializer::new(String::new());
+            s.append_pair("aar", &year.to_string());
+            s.append_pair("tall", key);
+            s.append_pair("kommune", &m.number);
+            s.append_pair("etter", &r.reference);
+            s.append_pair("etter_id", &r.id.to_string());
+            format!("/rapporter/kostra/liste?{}", s.finish())
+        });
     audit::record(
         &mut tx,
         &ctx,
@@ -520,7 +551,8 @@ pub async fn kostra_list(ctx: Ctx, Query(q): Query<KostraQuery>) -> AppResult<Re
             .details(json!({
                 "year": year,
                 "figure": key,
-                "count": records.len(),
+                "count": total,
+                "shown": records.len(),
                 "records": records.iter().map(|r| r.id).collect::<Vec<_>>(),
             })),
     )
@@ -548,6 +580,8 @@ pub async fn kostra_list(ctx: Ctx, Query(q): Query<KostraQuery>) -> AppResult<Re
         label: label.trim_start_matches("– "),
         municipality: m.name,
         records,
+        total,
+        next,
         back: format!("/rapporter/kostra?aar={year}"),
     })
 }

@@ -11,8 +11,9 @@ use uuid::Uuid;
 use super::repo::{self, DueItem, DueScope};
 use crate::audit::{self, Event};
 use crate::auth::policy::Permission;
+use crate::db;
 use crate::web::ctx::Ctx;
-use crate::web::error::AppResult;
+use crate::web::error::{AppError, AppResult};
 use crate::web::format;
 use crate::web::layout::Layout;
 use crate::web::render;
@@ -46,29 +47,60 @@ pub fn label(kind: &str) -> &'static str {
     }
 }
 
-/// The user's due items in the municipalities in view, at most `limit`, and how many
-/// there are in all.
+/// Where the user's deadlines come from: the municipalities in view where they may read
+/// cases, approve decisions and work on rent. The start page's count and the full list
+/// both come from [`due`] with this scope, so they always agree.
+pub struct Scope {
+    cases: Vec<Uuid>,
+    approve: Vec<Uuid>,
+    rent: Vec<Uuid>,
+}
+
+impl Scope {
+    pub fn of(ctx: &Ctx) -> Self {
+        let of = |p: Permission| -> Vec<Uuid> {
+            ctx.visible_with_role(p).into_iter().map(|m| m.id).collect()
+        };
+        Scope {
+            cases: of(Permission::ReadCases),
+            approve: of(Permission::WriteDecisions),
+            rent: of(Permission::ManageRent),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cases.is_empty() && self.approve.is_empty() && self.rent.is_empty()
+    }
+
+    /// Every municipality an item can come from: what the transaction must see.
+    pub fn municipalities(&self) -> Vec<Uuid> {
+        let mut all: Vec<Uuid> = [&self.cases, &self.approve, &self.rent]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+}
+
+/// The user's due items in `scope`, at most `limit`, and how many there are in all. The
+/// transaction must see `scope.municipalities()`.
 pub async fn due(
     conn: &mut PgConnection,
     ctx: &Ctx,
+    scope: &Scope,
     today: NaiveDate,
     limit: i64,
 ) -> sqlx::Result<(Vec<DueView>, i64)> {
-    let of = |p: Permission| -> Vec<Uuid> {
-        ctx.visible_with_role(p).into_iter().map(|m| m.id).collect()
-    };
-    let (cases, approve, rent) = (
-        of(Permission::ReadCases),
-        of(Permission::WriteDecisions),
-        of(Permission::ManageRent),
-    );
-    if cases.is_empty() {
+    if scope.is_empty() {
         return Ok((Vec::new(), 0));
     }
     let scope = DueScope {
-        cases: &cases,
-        approve: &approve,
-        rent: &rent,
+        cases: &scope.cases,
+        approve: &scope.approve,
+        rent: &scope.rent,
     };
     let items = repo::due_items(conn, &scope, ctx.user.id, today, limit).await?;
     let total = items.first().map(|i| i.total).unwrap_or(0);
@@ -98,19 +130,27 @@ pub async fn due(
 pub struct DuePage {
     pub layout: Layout,
     pub items: Vec<DueView>,
+    pub total: i64,
     pub several: bool,
 }
 
 /// `GET /rapporter/frister`: all of the user's due items. It names cases, so it is audited.
+/// Same query and scope as the start page's count ([`Scope`]): the transaction sees every
+/// municipality an item can come from, not only those where the user reads cases.
 pub async fn due_list(ctx: Ctx) -> AppResult<Response> {
-    let (mut tx, munis) = ctx.read_tx(Permission::ReadCases).await?;
-    let (items, total) = due(&mut tx, &ctx, ctx.today(), ALL_ITEMS).await?;
+    let scope = Scope::of(&ctx);
+    if scope.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let visible = scope.municipalities();
+    let mut tx = db::scoped_tx(&ctx.state.pool, &visible).await?;
+    let (items, total) = due(&mut tx, &ctx, &scope, ctx.today(), ALL_ITEMS).await?;
     audit::record(
         &mut tx,
         &ctx,
         Event::new("reporting.due_list_viewed").details(json!({
             "count": total,
-            "municipalities": munis.iter().map(|m| m.id).collect::<Vec<_>>(),
+            "municipalities": visible,
         })),
     )
     .await?;
@@ -118,6 +158,7 @@ pub async fn due_list(ctx: Ctx) -> AppResult<Response> {
     render(&DuePage {
         layout: Layout::new(&ctx, "oversikt"),
         items,
-        several: munis.len() > 1,
+        total,
+        several: visible.len() > 1,
     })
 }

@@ -1,14 +1,16 @@
-//! The arrears trend: what was owed at each of the last twelve month ends. Balances at a
-//! past month end come from the whole ledger (`rent::arrears::repo::figures` sums every
-//! entry up to each month end), far too much to read per request; past month ends hardly
-//! change, so they are computed once a day per municipality and kept in this process.
-//! Today's point is not cached: the page adds the live figure from the open items.
+//! The arrears trend: what was owed at each of the last twelve month ends, by the
+//! definition of `rent::arrears::repo::figures` (positive net balances of the leases).
+//! Balances at a past month end come from the whole ledger (`repo::net_arrears_at`, one
+//! pass), too much to read per request; past month ends hardly change, so they are
+//! computed once a day per municipality and kept in this process.
+//! Today's point is not cached: the page adds it live by the same definition (net balances
+//! by lease, positive ones counted: `repo::net_arrears_today`).
 //! A payment entered today with an earlier date shows in the past points tomorrow.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, OnceLock};
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use uuid::Uuid;
 
 use crate::db::Tx;
@@ -46,17 +48,35 @@ pub async fn past_month_ends(
     }
     if !missing.is_empty() {
         let start = today.checked_sub_months(Months::new(12)).unwrap_or(today);
-        let mut fresh: HashMap<Uuid, Vec<Point>> = HashMap::new();
-        for year in start.year()..=today.year() {
-            for f in crate::rent::arrears::repo::figures(tx, &missing, year, today).await? {
-                let p = fresh.entry(f.municipality_id).or_default();
-                for ((d, o), t) in f.month_ends.iter().zip(&f.owed).zip(&f.tenants) {
-                    if *d > start && *d < today {
-                        p.push((*d, *o, *t));
-                    }
-                }
-            }
-        }
+        // The month ends after a year ago and before today.
+        let ends: Vec<NaiveDate> = (1..=12)
+            .filter_map(|k| start.checked_add_months(Months::new(k)))
+            .filter_map(|d| {
+                NaiveDate::from_ymd_opt(d.year(), d.month(), 1)
+                    .and_then(|f| f.checked_sub_days(Days::new(1)))
+            })
+            .filter(|d| *d > start && *d < today)
+            .collect();
+        let owed: HashMap<(Uuid, NaiveDate), (i64, i64)> =
+            super::repo::net_arrears_at(tx, &missing, &ends)
+                .await?
+                .into_iter()
+                .map(|(m, d, o, t)| ((m, d), (o, t)))
+                .collect();
+        // Every month end for every municipality, 0 where nothing was owed.
+        let mut fresh: HashMap<Uuid, Vec<Point>> = missing
+            .iter()
+            .map(|m| {
+                let p = ends
+                    .iter()
+                    .map(|d| {
+                        let (o, t) = owed.get(&(*m, *d)).copied().unwrap_or((0, 0));
+                        (*d, o, t)
+                    })
+                    .collect();
+                (*m, p)
+            })
+            .collect();
         let mut c = cache().lock().unwrap_or_else(|e| e.into_inner());
         // Yesterday's entries are worth nothing today.
         c.retain(|_, (day, _)| *day == today);

@@ -307,14 +307,17 @@ async fn kostra_fixtures(app: &TestApp, number: &str, y: i32, tag: &str) {
             "guarantee",
             true,
         ),
+        // Signed on 22 December (start − 10) for next year, under three years: the form
+        // counts a short-term contract in the year it was entered into, so it is this
+        // year's (and no household of this year).
         (
             3,
             "F",
             ymd(y + 1, 1, 1),
-            Some(ymd(y + 4, 12, 31)),
+            Some(ymd(y + 2, 12, 31)),
             None,
             "none",
-            false,
+            true,
         ),
     ];
     for (unit, who, start, end, app, deposit, short) in leases_then {
@@ -463,7 +466,7 @@ async fn kostra_figures_follow_the_forms_definitions_and_list_what_they_count() 
         ("applications_new", 2),
         ("applications_renewed", 1),
         ("refusals", 1),
-        ("short_term_contracts", 1),
+        ("short_term_contracts", 2),
         ("temporary_accommodation", 1),
         ("deposits", 1),
         ("guarantees", 1),
@@ -485,18 +488,50 @@ async fn kostra_figures_follow_the_forms_definitions_and_list_what_they_count() 
         .filter(|t| t.starts_with("KX-"))
         .collect();
     assert_eq!(ours, vec!["KX-D1", "KX-D2", "KX-D7", "KX-D8"]);
-    let households = c
+    assert_eq!(list.text_of("#antall").trim(), after[5].to_string());
+    // The list pages by (reference, id): after the first row comes the second.
+    let refs = list.texts("#poster tbody td:first-child");
+    let first_id = list
+        .attr("#poster tbody a", "href")
+        .and_then(|h| h.rsplit('/').next().map(str::to_owned))
+        .expect("the first record's id");
+    let rest = c
         .get(&format!(
-            "/rapporter/kostra/liste?aar={y}&tall=households_new&kommune=5037"
+            "{href}&etter={}&etter_id={first_id}",
+            url_encode(&refs[0])
         ))
         .await;
-    let names = households.texts("#poster tbody td:nth-child(2)");
+    assert_eq!(
+        rest.texts("#poster tbody td:first-child"),
+        refs[1..].to_vec()
+    );
+    assert_eq!(rest.text_of("#antall").trim(), after[5].to_string());
+    let list_of =
+        |figure: &str| format!("/rapporter/kostra/liste?aar={y}&tall={figure}&kommune=5037");
+    let names = c
+        .get(&list_of("households_new"))
+        .await
+        .texts("#poster tbody td:nth-child(2)");
     assert!(names.contains(&"Person A KX".to_string()), "{names:?}");
     assert!(names.contains(&"Person E KX".to_string()), "{names:?}");
     assert!(!names
         .iter()
         .any(|n| n == "Person B KX" || n == "Person C KX" || n == "Person F KX"));
-    assert_eq!(app.audit_count("reporting.kostra_list_viewed").await, 2);
+    assert_eq!(app.audit_count("reporting.kostra_list_viewed").await, 3);
+    // Short-term contracts by signing date: F's, signed this year to start next year.
+    let short = c.get(&list_of("short_term_contracts")).await;
+    let names = short.texts("#poster tbody td:nth-child(2)");
+    assert!(names.contains(&"Person E KX".to_string()), "{names:?}");
+    assert!(names.contains(&"Person F KX".to_string()), "{names:?}");
+    let dates = short.texts("#poster tbody td:nth-child(3)");
+    assert!(
+        dates.contains(
+            &(ymd(y + 1, 1, 1) - chrono::Duration::days(10))
+                .format("%d.%m.%Y")
+                .to_string()
+        ),
+        "{dates:?}"
+    );
 
     // Tenant isolation: Verdal's figures did not move; a Verdal user cannot open
     // Levanger's list, and Levanger's caseworker cannot ask for Verdal.
@@ -863,4 +898,265 @@ async fn the_annual_mapping_counts_the_period_by_reason_and_its_setting_is_the_a
     );
     let csv = cw.get("/rapporter/behov.csv").await;
     assert!(csv.text.contains("Søkere på venteliste"));
+}
+
+/// Øre from a kroner cell ("12 345,00 kr"): its digits, negative when it starts with −.
+fn ore(cell: &str) -> i64 {
+    let digits: String = cell.chars().filter(char::is_ascii_digit).collect();
+    let v: i64 = digits.parse().unwrap_or(0);
+    if cell.trim_start().starts_with('−') {
+        -v
+    } else {
+        v
+    }
+}
+
+#[tokio::test]
+async fn the_arrears_trend_counts_today_as_it_counts_the_month_ends() {
+    let app = TestApp::spawn().await;
+    let lev = app.tenant("5037").await;
+    let today = app.today();
+    let user = app.user_id("levanger.saksbehandler").await;
+    // A running lease, and its net balance today (entries dated ahead left out).
+    let lease: Uuid = lev
+        .scalar(
+            "SELECT id FROM leases WHERE status = 'active' ORDER BY lease_no LIMIT 1",
+            &[],
+        )
+        .await;
+    let b0: i64 = lev
+        .scalar(
+            "SELECT coalesce(sum(amount), 0)::int8 FROM rent_entries WHERE lease_id = $1 AND applies_on <= $2",
+            &[lease.into(), today.into()],
+        )
+        .await;
+    let b1 = b0 + 200_000;
+    let mut c = app.login("levanger.saksbehandler").await;
+    let last = |p: &Page| {
+        let cells = p.texts("#restanse-trend tbody tr:last-child td");
+        (ore(&cells[1]), cells[2].parse::<i64>().unwrap_or(-1))
+    };
+    let now = |p: &Page| ore(&p.texts("#nokkeltall tr[data-key='arrears_total'] td")[0]);
+    let page = c.get("/rapporter").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let (before, before_now) = (last(&page), now(&page));
+    // A charge of 3 000 kr due ten days ago, a credit of 1 000 kr not set against it (both
+    // stay open), and a charge of 500 kr due tomorrow.
+    let entry = |kind: &str, amount: i64, on: NaiveDate| {
+        let note = if kind == "credit" { "Kreditnota" } else { "" };
+        (kind.to_string(), amount, on, note.to_string())
+    };
+    for (kind, amount, on, note) in [
+        entry("charge", 300_000, today - chrono::Duration::days(10)),
+        entry("credit", -100_000, today - chrono::Duration::days(5)),
+        entry("charge", 50_000, today + chrono::Duration::days(1)),
+    ] {
+        lev.exec(
+            "INSERT INTO rent_entries (municipality_id, id, lease_id, kind, charge_kind, amount, applies_on, note, created_by)
+             VALUES ($1, gen_random_uuid(), $2, $3::rent_entry_kind, CASE WHEN $3 = 'charge' THEN 'other' END, $4, $5, $6, $7)",
+            &[
+                Arg::Municipality,
+                lease.into(),
+                kind.as_str().into(),
+                amount.into(),
+                on.into(),
+                note.as_str().into(),
+                user.into(),
+            ],
+        )
+        .await;
+    }
+    let page = c.get("/rapporter").await;
+    // Today's point nets the lease's entries up to today, as each month end does: 2 000 kr
+    // more on its balance, not the 3 000 kr charge, and nothing of tomorrow's.
+    let after = last(&page);
+    assert_eq!(
+        after.0 - before.0,
+        b1.max(0) - b0.max(0),
+        "{before:?} → {after:?}"
+    );
+    assert_eq!(after.1 - before.1, i64::from(b1 > 0) - i64::from(b0 > 0));
+    // "Arrears now" in the table is the unpaid charges due (the arrears list's figure).
+    assert_eq!(now(&page) - before_now, 300_000);
+    assert!(page.text_of("#trend-definisjon").contains("netto saldo"));
+    // Each past point is that month end's positive net balances, from the whole ledger.
+    let rows = page.texts("#restanse-trend tbody tr:first-child td");
+    let day = NaiveDate::parse_from_str(&rows[0], "%d.%m.%Y").expect("a date");
+    let (owed, leases): (i64, i64) = {
+        let o: i64 = lev
+            .scalar(
+                "SELECT coalesce(sum(b) FILTER (WHERE b > 0), 0)::int8 FROM
+                   (SELECT sum(amount) AS b FROM rent_entries WHERE applies_on <= $1 GROUP BY lease_id) x",
+                &[day.into()],
+            )
+            .await;
+        let n: i64 = lev
+            .scalar(
+                "SELECT count(*) FILTER (WHERE b > 0)::int8 FROM
+                   (SELECT sum(amount) AS b FROM rent_entries WHERE applies_on <= $1 GROUP BY lease_id) x",
+                &[day.into()],
+            )
+            .await;
+        (o, n)
+    };
+    assert_eq!(ore(&rows[1]), owed);
+    assert_eq!(rows[2].parse::<i64>().unwrap_or(-1), leases);
+}
+
+#[tokio::test]
+async fn my_deadlines_list_as_many_as_the_start_page_counts() {
+    let app = TestApp::spawn().await;
+    let lev = app.tenant("5037").await;
+    let me = app.user_id("levanger.saksbehandler").await;
+    let today = app.today();
+    // Twelve of my cases with the interim reply overdue: more than the start page shows.
+    let n = lev
+        .exec(
+            "UPDATE applications SET caseworker_id = $1, received_on = $2, interim_due_on = $2 + 31,
+                    interim_sent_on = NULL, decided_on = NULL
+              WHERE id IN (SELECT id FROM applications WHERE status IN ('received', 'under_assessment')
+                            ORDER BY case_number LIMIT 12)",
+            &[me.into(), (today - chrono::Duration::days(45)).into()],
+        )
+        .await;
+    assert!(n >= 11, "{n}");
+    let mut c = app.login("levanger.saksbehandler").await;
+    let start = c.get("/").await;
+    assert_eq!(start.count("#frister tbody tr"), 10);
+    let link = start.text_of("#alle-frister");
+    let counted: i64 = link
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .expect("the count in the link");
+    let all = c.get("/rapporter/frister").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(all.count("#frister tbody tr") as i64, counted);
+    assert_eq!(all.text_of("#antall-frister").trim(), counted.to_string());
+    // Someone with no role that has deadlines is refused, not shown an empty list.
+    let mut revisor = app.login("revisor").await;
+    assert_eq!(
+        revisor.get("/rapporter/frister").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+const GROUP_SET: &str = "application.reason_kostra_group_set";
+
+/// A reason's stored KOSTRA group and version.
+async fn reason_row(t: &crate::common::fixtures::Tenant<'_>, id: Uuid) -> (Option<String>, i32) {
+    let group: Option<String> = t
+        .scalar(
+            "SELECT kostra_group FROM application_reasons WHERE id = $1",
+            &[id.into()],
+        )
+        .await;
+    let version: i32 = t
+        .scalar(
+            "SELECT version FROM application_reasons WHERE id = $1",
+            &[id.into()],
+        )
+        .await;
+    (group, version)
+}
+
+#[tokio::test]
+async fn the_admin_chooses_each_reasons_kostra_group() {
+    let app = TestApp::spawn().await;
+    let lev = app.tenant("5037").await;
+    let mut a = app.login("levanger.admin").await;
+    let page = a.get("/innstillinger/soknadsgrunner").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let id: Uuid = lev
+        .scalar(
+            "SELECT id FROM application_reasons WHERE name = 'Rusproblemer'",
+            &[],
+        )
+        .await;
+    let (_, version) = reason_row(&lev, id).await;
+    // The stored group is the one selected, labelled in Norwegian.
+    let select = format!("#kostra-{id} option[selected]");
+    assert_eq!(page.text_of(&select).trim(), "Rusproblemer");
+    assert_eq!(
+        page.attr(
+            &format!("tr[data-reason='{id}'] input[name=version]"),
+            "value"
+        ),
+        Some(version.to_string())
+    );
+    let path = format!("/innstillinger/soknadsgrunner/{id}/kostra");
+    let v = version.to_string();
+    let res = a
+        .post(&path, &[("kostra_group", "mental_health"), ("version", &v)])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let (stored, _) = reason_row(&lev, id).await;
+    assert_eq!(stored.as_deref(), Some("mental_health"));
+    assert_eq!(app.audit_count(GROUP_SET).await, 1);
+    // A double submit changes nothing more.
+    let again = a
+        .post(&path, &[("kostra_group", "mental_health"), ("version", &v)])
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.audit_count(GROUP_SET).await, 1);
+    // The old version with another choice is a stale edit: refused with the one wording,
+    // the choice kept in its row, nothing saved.
+    let stale = a
+        .post(&path, &[("kostra_group", "refugee"), ("version", &v)])
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(stale.text.contains("endret av noen andre"));
+    assert_eq!(stale.text_of(&select).trim(), "Flyktninger");
+    // A value not in the list: the message by the field.
+    let (_, now) = reason_row(&lev, id).await;
+    let bad = a
+        .post(
+            &path,
+            &[("kostra_group", "everyone"), ("version", &now.to_string())],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text_of(&format!("#kostra-{id}-err")).contains("Velg"));
+    // "None" stores NULL (counted as other).
+    let none = a
+        .post(
+            &path,
+            &[("kostra_group", ""), ("version", &now.to_string())],
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::SEE_OTHER);
+    let (stored, _) = reason_row(&lev, id).await;
+    assert_eq!(stored, None);
+    // Only the admin; another municipality's reason is not found.
+    let mut c = app.login("levanger.saksbehandler").await;
+    assert_eq!(
+        c.post(&path, &[("kostra_group", "refugee"), ("version", "1")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // Another municipality's reason is not found (nor changed).
+    let ver = app.tenant("5038").await;
+    let theirs: Uuid = ver
+        .scalar(
+            "SELECT id FROM application_reasons WHERE name = 'Rusproblemer'",
+            &[],
+        )
+        .await;
+    let (before, _) = reason_row(&ver, theirs).await;
+    assert_eq!(
+        a.post(
+            &format!("/innstillinger/soknadsgrunner/{theirs}/kostra"),
+            &[("kostra_group", "refugee"), ("version", "1")]
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(reason_row(&ver, theirs).await.0, before);
+}
+
+fn url_encode(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::super::model::parse_reason_name;
+use super::super::model::{kostra_group_label, parse_reason_name, KOSTRA_GROUPS};
 use super::super::repo;
 use crate::audit::{self, Event};
 use crate::db::Tx;
@@ -53,6 +53,52 @@ pub async fn set_reason_active(
         .municipality(m)
         .entity("application_reason", id)
         .details(serde_json::json!({ "name": name })),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the KOSTRA form 13 group a reason counts towards ("" for none). A stale
+/// version is refused; asking for the group it already has changes nothing (a double
+/// submit is harmless).
+pub async fn set_reason_kostra_group(
+    tx: &mut Tx,
+    actor: Actor<'_>,
+    m: Uuid,
+    id: Uuid,
+    raw_group: &str,
+    version: i32,
+) -> Outcome<()> {
+    let Some((key, _)) = KOSTRA_GROUPS.iter().find(|(k, _)| *k == raw_group.trim()) else {
+        return Err(Refusal::field(
+            "kostra_group",
+            "Velg en av gruppene i listen.",
+        ));
+    };
+    let group = (!key.is_empty()).then_some(*key);
+    let Some((name, current, current_version)) = repo::lock_reason(tx, m, id).await? else {
+        return Err(AppError::NotFound.into());
+    };
+    if current.as_deref() == group {
+        return Ok(());
+    }
+    if current_version != version {
+        return Err(Refusal::Stale);
+    }
+    repo::set_reason_kostra_group(tx, m, id, group).await?;
+    audit::record(
+        tx,
+        &actor,
+        Event::new("application.reason_kostra_group_set")
+            .municipality(m)
+            .entity("application_reason", id)
+            .details(serde_json::json!({
+                "name": name,
+                "from": current,
+                "to": group,
+                "from_label": kostra_group_label(current.as_deref()),
+                "to_label": kostra_group_label(group),
+            })),
     )
     .await?;
     Ok(())
