@@ -34,6 +34,7 @@ struct Acks {
     runs: Vec<NaiveDate>,
     drafts: Vec<Uuid>,
     sent: Vec<Uuid>,
+    offers: Vec<Uuid>,
     /// Answers that were neither success nor a failed connection: each fails the test.
     unexpected: Vec<String>,
     /// Requests that got no answer: cut off by a kill, or refused while the server was
@@ -48,6 +49,7 @@ impl Acks {
             + self.runs.len()
             + self.drafts.len()
             + self.sent.len()
+            + self.offers.len()
     }
 }
 
@@ -132,6 +134,60 @@ async fn pay(mut c: Client, leases: Vec<Uuid>, today: String, stop: Arc<AtomicBo
             }
             Some(p) => unexpected(&acks, "payment", &p),
             None => lost(&acks).await,
+        }
+    }
+}
+
+/// Offers each vacant unit to its first candidate. A request whose answer was lost is
+/// sent again for the same applicant: an offer made then is found open and answered as
+/// made.
+async fn offers(mut c: Client, units: Vec<Uuid>, stop: Arc<AtomicBool>, acks: Shared) {
+    for unit in units {
+        let mut tried: Option<String> = None;
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let applicant = match tried.clone() {
+                Some(a) => a,
+                None => {
+                    let path = format!("/boliger/{unit}/kandidater");
+                    let Some(page) = try_get(&mut c, &path).await else {
+                        lost(&acks).await;
+                        continue;
+                    };
+                    if page.status != StatusCode::OK {
+                        unexpected(&acks, "candidates", &page);
+                        break;
+                    }
+                    match page.attr("tr.bosak-candidate", "data-application") {
+                        Some(a) => a,
+                        None => break,
+                    }
+                }
+            };
+            let path = format!("/boliger/{unit}/tilbud");
+            match try_post(&mut c, &path, &[("application_id", applicant.as_str())]).await {
+                Some(p) if p.status == StatusCode::SEE_OTHER => {
+                    let loc = p.location.clone().unwrap_or_default();
+                    let id = loc
+                        .strip_prefix("/tilbud/")
+                        .and_then(|r| Uuid::parse_str(r.get(..36)?).ok());
+                    match id {
+                        Some(id) => acks.lock().unwrap().offers.push(id),
+                        None => unexpected(&acks, "offer (not to the offer)", &p),
+                    }
+                    break;
+                }
+                Some(p) => {
+                    unexpected(&acks, "offer", &p);
+                    break;
+                }
+                None => {
+                    tried = Some(applicant);
+                    lost(&acks).await;
+                }
+            }
         }
     }
 }
@@ -355,6 +411,7 @@ struct Before {
     payments: Vec<Uuid>,
     runs: Vec<Uuid>,
     sent: Vec<Uuid>,
+    offers: Vec<Uuid>,
 }
 
 async fn before(app: &TestApp, year: i32) -> Before {
@@ -373,6 +430,7 @@ async fn before(app: &TestApp, year: i32) -> Before {
         sent: t
             .column("SELECT id FROM decisions WHERE status = 'sent'", &[])
             .await,
+        offers: t.column("SELECT id FROM offers", &[]).await,
     }
 }
 
@@ -409,6 +467,13 @@ async fn acknowledged_writes_survive_sigkill_and_no_write_is_partial() {
     let months: Vec<NaiveDate> = (0..3)
         .map(|k| first.checked_add_months(chrono::Months::new(k)).unwrap())
         .collect();
+    // Vacant units, each offered to its first candidate.
+    let vacant: Vec<Uuid> = t
+        .column(
+            "SELECT id FROM dwellings WHERE status = 'vacant' ORDER BY id",
+            &[],
+        )
+        .await;
     let before = before(&app, year).await;
 
     println!(
@@ -446,6 +511,8 @@ async fn acknowledged_writes_survive_sigkill_and_no_write_is_partial() {
     }
     let c = server.login(USER).await;
     writers.spawn(charge_runs(c, months, stop.clone(), acks.clone()));
+    let c = server.login(USER).await;
+    writers.spawn(offers(c, vacant, stop.clone(), acks.clone()));
 
     // Kills at random moments while the writers work, each after the server has been up
     // between 0.5 and 2.5 s.
@@ -482,7 +549,7 @@ async fn acknowledged_writes_survive_sigkill_and_no_write_is_partial() {
     let verified = verify(&app, &acks, &before, year).await;
     println!(
         "crash: writes acknowledged {} (registrations {}, payments {}, charge runs {}, drafts {}, \
-         decisions sent {}), writes verified {verified}, requests without an answer (cut off \
+         decisions sent {}, offers {}), writes verified {verified}, requests without an answer (cut off \
          by a kill or refused while down) {}, kills survived {kills}, {:.1} s",
         acks.total(),
         acks.registrations.len(),
@@ -490,6 +557,7 @@ async fn acknowledged_writes_survive_sigkill_and_no_write_is_partial() {
         acks.runs.len(),
         acks.drafts.len(),
         acks.sent.len(),
+        acks.offers.len(),
         acks.lost,
         started.elapsed().as_secs_f64()
     );
@@ -500,6 +568,7 @@ async fn acknowledged_writes_survive_sigkill_and_no_write_is_partial() {
         ("payments", acks.payments.len()),
         ("charge runs", acks.runs.len()),
         ("decisions sent", acks.sent.len()),
+        ("offers", acks.offers.len()),
     ] {
         assert!(
             n > 0,
@@ -662,6 +731,47 @@ async fn verify(app: &TestApp, acks: &Acks, before: &Before, year: i32) -> usize
         partial, 0,
         "sent decisions without their archived letter or audit event"
     );
+
+    // Offers: each acknowledged one is there; every new one reserved its unit, moved its
+    // case to "offered", and has its archived letter and audit event.
+    let found: i64 = t
+        .scalar(
+            "SELECT count(*) FROM offers WHERE id = ANY($1::uuid[])",
+            &[ids(&acks.offers)],
+        )
+        .await;
+    assert_eq!(
+        found as usize,
+        acks.offers.len(),
+        "acknowledged offers lost"
+    );
+    verified += found as usize;
+    let partial: i64 = t
+        .scalar(
+            "SELECT count(*) FROM offers o
+              WHERE NOT (o.id = ANY($1::uuid[]))
+                AND (NOT EXISTS (SELECT 1 FROM dwellings d WHERE d.id = o.dwelling_id AND d.status = 'reserved')
+                  OR NOT EXISTS (SELECT 1 FROM applications a WHERE a.id = o.application_id AND a.status = 'offered')
+                  OR NOT EXISTS (SELECT 1 FROM sent_letters l
+                                  WHERE l.entity_id = o.id AND l.kind = 'offer' AND length(l.pdf) > 0
+                                    AND l.sha256 = encode(sha256(l.pdf), 'hex'))
+                  OR NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.action = 'offer.created'
+                                    AND e.entity_id = o.id::text))",
+            &[ids(&before.offers)],
+        )
+        .await;
+    assert_eq!(
+        partial, 0,
+        "offers without their reserved unit, offered case, archived letter or audit event"
+    );
+    let twice: i64 = t
+        .scalar(
+            "SELECT count(*) FROM (SELECT dwelling_id FROM offers WHERE status = 'open'
+                                     GROUP BY dwelling_id HAVING count(*) > 1) x",
+            &[],
+        )
+        .await;
+    assert_eq!(twice, 0, "a unit with two open offers");
 
     // The ledgers balance: every open item is its entry less its settlements, each
     // lease's balance (the sum of its entries) is the sum of its open items, and no lease
