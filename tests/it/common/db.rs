@@ -13,19 +13,13 @@ pub fn base_url() -> String {
     )
 }
 
+/// The migrations this binary embeds (not the folder on disk, which a checkout can change
+/// while a built test binary runs): a template is only reused by the same migration set.
 fn migrations_fingerprint() -> String {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("migrations dir")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
     let mut h = Sha256::new();
-    for f in files {
-        h.update(f.file_name().unwrap().to_string_lossy().as_bytes());
-        h.update(std::fs::read(&f).expect("read migration"));
+    for m in bosak::db::MIGRATOR.iter() {
+        h.update(m.version.to_le_bytes());
+        h.update(&m.checksum);
     }
     h.finalize()
         .iter()
