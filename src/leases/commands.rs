@@ -462,9 +462,11 @@ pub async fn update(tx: &mut Tx, actor: Actor<'_>, l: &LeaseRow, form: &LeaseFor
 }
 
 /// The person a row of a saved draft's form is, when it is one already on the draft
-/// without a national id: the one the row was filled from (corrected as typed, so a typo
-/// fixed in a name stays the same person), or one of the same name and date of birth (a
-/// form without the hidden ids). None: look the person up by national id or add them.
+/// without a national id: the one the row was filled from, when the row still has their
+/// date of birth (typed, or in a national id typed now) — a typo fixed in the name, or the
+/// number they got, corrects them; another date is another person typed over the row —
+/// or one of the same name and date of birth (a form without the hidden ids). None: look
+/// the person up by national id or add them.
 async fn same_person(
     tx: &mut Tx,
     m: Uuid,
@@ -473,7 +475,11 @@ async fn same_person(
     typed: &model::PartyInput,
 ) -> Result<Option<Uuid>, Refusal> {
     let national_id = typed.national_id.as_ref();
-    if let Some(b) = shown.and_then(|id| before.iter().find(|b| b.person_id == id)) {
+    let born = typed
+        .birth_date
+        .or_else(|| national_id.and_then(|n| n.birth_date()));
+    let shown = shown.and_then(|id| before.iter().find(|b| b.person_id == id));
+    if let Some(b) = shown.filter(|b| born.is_some() && b.birth_date == born) {
         let corrected = repo::correct_person(
             tx,
             m,

@@ -249,7 +249,8 @@ pub async fn set_contact(
 /// A correction of a person without a national id, typed on a saved draft's form: the
 /// name and date of birth as typed, and the national id when one is typed that nobody in
 /// the municipality has yet. False when the person has a national id or the one typed
-/// belongs to someone else: then the row names another person.
+/// belongs to someone else (also when someone registers it meanwhile: the savepoint keeps
+/// the transaction usable): then the row names another person.
 pub async fn correct_person(
     conn: &mut PgConnection,
     m: Uuid,
@@ -258,7 +259,8 @@ pub async fn correct_person(
     national_id: Option<&str>,
     birth_date: Option<NaiveDate>,
 ) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
+    let mut savepoint = sqlx::Connection::begin(&mut *conn).await?;
+    let corrected = sqlx::query_scalar(
         "WITH target AS (
            SELECT p.id FROM people p
             WHERE p.municipality_id = $1 AND p.id = $2 AND p.national_id IS NULL
@@ -281,8 +283,19 @@ pub async fn correct_person(
     .bind(name)
     .bind(national_id)
     .bind(birth_date)
-    .fetch_one(conn)
-    .await
+    .fetch_one(&mut *savepoint)
+    .await;
+    match corrected {
+        Ok(c) => {
+            savepoint.commit().await?;
+            Ok(c)
+        }
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            savepoint.rollback().await?;
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A draft's parties as edited: the tenant, and exactly `members` besides.

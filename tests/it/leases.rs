@@ -1346,6 +1346,31 @@ async fn a_saved_draft_has_its_parties_edited_and_a_person_without_a_number_stay
             (siri.as_str(), name, number)
         );
     }
+    // Someone else typed over her row (another date of birth) is another person: Siri
+    // keeps her name and number.
+    let edit = c.get(&edit_path).await;
+    let shown: Vec<(String, String)> = crate::common::crawl::forms(&edit.html(), &edit_path)
+        .into_iter()
+        .find(|f| f.action == edit_path)
+        .expect("the edit form")
+        .fields;
+    let sent: Vec<(&str, &str)> = shown
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "member_name_1" => (k.as_str(), "Per Hansen"),
+            "member_national_id_1" => (k.as_str(), ""),
+            "member_birth_date_1" => (k.as_str(), "02.03.1990"),
+            _ => (k.as_str(), v.as_str()),
+        })
+        .collect();
+    let res = c.post(&edit_path, &sent).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let (siri_now, per): (String, String) = (
+        scalar(&app, "SELECT name || ' ' || coalesce(national_id, '') FROM people WHERE id = $1", &[Arg::Id(siri.parse().expect("an id"))]).await,
+        scalar(&app, "SELECT p.id::text FROM lease_parties lp JOIN people p ON p.id = lp.person_id WHERE lp.lease_id = $1 AND lp.role = 'household'", &[Arg::Id(lease)]).await,
+    );
+    assert_eq!(siri_now, format!("Siri Nordmann-Berg {siri_number}"));
+    assert_ne!(per, siri);
     let people_now: i64 = scalar(
         &app,
         "SELECT count(*) FROM people WHERE municipality_id = $1 AND name IN ('Siri Nordmann', 'Siri Nordmann-Berg', 'Kari Nordmann')",

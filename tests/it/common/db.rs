@@ -175,11 +175,34 @@ fn sweep_leftovers(base: &str, migrated: &str, build: u64) {
             .fetch_all(&mut admin)
             .await
             .unwrap_or_default();
+            // Another process's copies stay while it runs (one it has just made may not be
+            // connected yet); templates are dropped under the lock their builders take.
+            let running = |db: &str| {
+                db.split('_')
+                    .nth(2)
+                    .and_then(|pid| pid.parse::<u32>().ok())
+                    .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+            };
+            let stale: Vec<String> = stale
+                .into_iter()
+                .filter(|db| db.starts_with("bosak_tpl_") || !running(db))
+                .collect();
             for db in stale {
+                let template = db.starts_with("bosak_tpl_");
+                if template {
+                    let _ = sqlx::query("SELECT pg_advisory_lock(777001)")
+                        .execute(&mut admin)
+                        .await;
+                }
                 // One that became busy meanwhile stays; a later run sweeps it.
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\""))
                     .execute(&mut admin)
                     .await;
+                if template {
+                    let _ = sqlx::query("SELECT pg_advisory_unlock(777001)")
+                        .execute(&mut admin)
+                        .await;
+                }
             }
         });
     });

@@ -167,7 +167,16 @@ async fn offers(mut c: Client, units: Vec<Uuid>, stop: Arc<AtomicBool>, acks: Sh
                 }
             };
             let path = format!("/boliger/{unit}/tilbud");
-            match try_post(&mut c, &path, &[("application_id", applicant.as_str())]).await {
+            // New grants can outrank the applicant between the page and the offer: the
+            // justification keeps a rank change from refusing it.
+            let fields = [
+                ("application_id", applicant.as_str()),
+                (
+                    "justification",
+                    "Krasjtest: første kandidat da siden ble lest.",
+                ),
+            ];
+            match try_post(&mut c, &path, &fields).await {
                 Some(p) if p.status == StatusCode::SEE_OTHER => {
                     let loc = p.location.clone().unwrap_or_default();
                     let id = loc
