@@ -13,7 +13,9 @@ use crate::auth::policy::Permission;
 use crate::auth::roles::MunicipalityRef;
 use crate::db;
 use crate::leases::rules::index_text;
-use crate::municipalities::views::{admin_target, ChoosePage};
+use crate::municipalities::views::{
+    admin_target_for, posted_admin_target, ChoosePage, ForMunicipality,
+};
 use crate::web::ctx::Ctx;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{version, Id};
@@ -25,9 +27,9 @@ use crate::web::{format, render, render_status};
 const ADMINISTER: Permission = Permission::Administer;
 const NAV: &str = "innstillinger";
 
-/// The municipality a POST administers (the page asked to choose when there are several).
-fn target(ctx: &Ctx) -> AppResult<MunicipalityRef> {
-    admin_target(ctx)?.ok_or(AppError::NotFound)
+/// The municipality a POST administers: the one its form was opened for.
+fn target(ctx: &Ctx, q: &ForMunicipality) -> AppResult<MunicipalityRef> {
+    posted_admin_target(ctx, q)
 }
 
 fn choose(ctx: &Ctx) -> AppResult<Response> {
@@ -113,8 +115,12 @@ async fn kpi_page(
 }
 
 /// `GET /innstillinger/kpi` (`?rett=10.2026` opens the correction of that month).
-pub async fn kpi(ctx: Ctx, Query(q): Query<SavedQuery>) -> AppResult<Response> {
-    let Some(m) = admin_target(&ctx)? else {
+pub async fn kpi(
+    ctx: Ctx,
+    Query(q): Query<SavedQuery>,
+    Query(named): Query<ForMunicipality>,
+) -> AppResult<Response> {
+    let Some(m) = admin_target_for(&ctx, &named)? else {
         return choose(&ctx);
     };
     let mut correct = None;
@@ -150,8 +156,12 @@ fn kpi_saved() -> Response {
 }
 
 /// `POST /innstillinger/kpi`: a new month's value.
-pub async fn record_kpi(ctx: Ctx, Form(f): Form<KpiForm>) -> AppResult<Response> {
-    let m = target(&ctx)?;
+pub async fn record_kpi(
+    ctx: Ctx,
+    Query(named): Query<ForMunicipality>,
+    Form(f): Form<KpiForm>,
+) -> AppResult<Response> {
+    let m = target(&ctx, &named)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome = match f.parse() {
         Ok(x) => commands::record_kpi(&mut tx, ctx.actor(), m.id, x).await,
@@ -168,8 +178,12 @@ pub async fn record_kpi(ctx: Ctx, Form(f): Form<KpiForm>) -> AppResult<Response>
 }
 
 /// `POST /innstillinger/kpi/rett`: a correction of a recorded value.
-pub async fn correct_kpi(ctx: Ctx, Form(f): Form<KpiForm>) -> AppResult<Response> {
-    let m = target(&ctx)?;
+pub async fn correct_kpi(
+    ctx: Ctx,
+    Query(named): Query<ForMunicipality>,
+    Form(f): Form<KpiForm>,
+) -> AppResult<Response> {
+    let m = target(&ctx, &named)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome = match f.parse() {
         Ok(x) => commands::correct_kpi(&mut tx, ctx.actor(), m.id, x, version(&f.version)).await,
@@ -222,8 +236,12 @@ async fn grounds_page(
 }
 
 /// `GET /innstillinger/korttidsgrunnlag`
-pub async fn grounds(ctx: Ctx, Query(q): Query<SavedQuery>) -> AppResult<Response> {
-    let Some(m) = admin_target(&ctx)? else {
+pub async fn grounds(
+    ctx: Ctx,
+    Query(q): Query<SavedQuery>,
+    Query(named): Query<ForMunicipality>,
+) -> AppResult<Response> {
+    let Some(m) = admin_target_for(&ctx, &named)? else {
         return choose(&ctx);
     };
     let page = grounds_page(
@@ -238,8 +256,12 @@ pub async fn grounds(ctx: Ctx, Query(q): Query<SavedQuery>) -> AppResult<Respons
 }
 
 /// `POST /innstillinger/korttidsgrunnlag`: a new ground.
-pub async fn add_ground(ctx: Ctx, Form(f): Form<GroundForm>) -> AppResult<Response> {
-    let m = target(&ctx)?;
+pub async fn add_ground(
+    ctx: Ctx,
+    Query(named): Query<ForMunicipality>,
+    Form(f): Form<GroundForm>,
+) -> AppResult<Response> {
+    let m = target(&ctx, &named)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome = match f.parse(true) {
         Ok(x) => commands::add_ground(&mut tx, ctx.actor(), m.id, x).await,
@@ -272,7 +294,8 @@ impl GroundPage {
 /// The ground being edited, in a write transaction on the administered municipality:
 /// another municipality's ground is a 404.
 async fn ground_of(ctx: &Ctx, id: uuid::Uuid) -> AppResult<(db::Tx, GroundRow)> {
-    let m = target(ctx)?;
+    // The ground's id names its municipality: one not in view is not found.
+    let m = target(ctx, &ForMunicipality::default())?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let g = repo::ground(&mut tx, &[m.id], id)
         .await?
@@ -378,8 +401,12 @@ async fn house_rules_page(
 }
 
 /// `GET /innstillinger/husordensregler`
-pub async fn house_rules(ctx: Ctx, Query(q): Query<SavedQuery>) -> AppResult<Response> {
-    let Some(m) = admin_target(&ctx)? else {
+pub async fn house_rules(
+    ctx: Ctx,
+    Query(q): Query<SavedQuery>,
+    Query(named): Query<ForMunicipality>,
+) -> AppResult<Response> {
+    let Some(m) = admin_target_for(&ctx, &named)? else {
         return choose(&ctx);
     };
     let page = house_rules_page(&ctx, m, None, FormErrors::new(), !q.lagret.is_empty()).await?;
@@ -387,8 +414,12 @@ pub async fn house_rules(ctx: Ctx, Query(q): Query<SavedQuery>) -> AppResult<Res
 }
 
 /// `POST /innstillinger/husordensregler`: a new version.
-pub async fn add_house_rules(ctx: Ctx, Form(f): Form<HouseRulesForm>) -> AppResult<Response> {
-    let m = target(&ctx)?;
+pub async fn add_house_rules(
+    ctx: Ctx,
+    Query(named): Query<ForMunicipality>,
+    Form(f): Form<HouseRulesForm>,
+) -> AppResult<Response> {
+    let m = target(&ctx, &named)?;
     let mut tx = ctx.write_tx(m.id, ADMINISTER).await?;
     let outcome = match f.parse() {
         Ok(x) => commands::add_house_rules(&mut tx, ctx.actor(), m.id, x, version(&f.based_on))
