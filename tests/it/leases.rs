@@ -1319,11 +1319,7 @@ async fn a_saved_draft_has_its_parties_edited_and_a_person_without_a_number_stay
         let current = edit
             .attr("input[name=version]", "value")
             .unwrap_or_default();
-        let shown: Vec<(String, String)> = crate::common::crawl::forms(&edit.html(), &edit_path)
-            .into_iter()
-            .find(|f| f.action == edit_path)
-            .expect("the edit form")
-            .fields;
+        let shown = edit_form_fields(&edit, &edit_path);
         let sent: Vec<(&str, &str)> = shown
             .iter()
             .map(|(k, v)| match k.as_str() {
@@ -1348,12 +1344,7 @@ async fn a_saved_draft_has_its_parties_edited_and_a_person_without_a_number_stay
     }
     // Someone else typed over her row (another date of birth) is another person: Siri
     // keeps her name and number.
-    let edit = c.get(&edit_path).await;
-    let shown: Vec<(String, String)> = crate::common::crawl::forms(&edit.html(), &edit_path)
-        .into_iter()
-        .find(|f| f.action == edit_path)
-        .expect("the edit form")
-        .fields;
+    let shown = edit_form_fields(&c.get(&edit_path).await, &edit_path);
     let sent: Vec<(&str, &str)> = shown
         .iter()
         .map(|(k, v)| match k.as_str() {
@@ -1382,4 +1373,13 @@ async fn a_saved_draft_has_its_parties_edited_and_a_person_without_a_number_stay
     let res = c.post(&edit_path, &f).await;
     assert_eq!(res.status, StatusCode::CONFLICT);
     assert_eq!(parties_of(&app, lease).await.len(), 2);
+}
+
+/// The fields of a draft's edit form as the page fills them (hidden ids included).
+fn edit_form_fields(page: &crate::common::Page, path: &str) -> Vec<(String, String)> {
+    crate::common::crawl::forms(&page.html(), path)
+        .into_iter()
+        .find(|f| f.action == path)
+        .expect("the edit form")
+        .fields
 }
