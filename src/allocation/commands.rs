@@ -24,16 +24,14 @@ pub fn offer_path(id: Uuid) -> String {
     format!("/tilbud/{id}")
 }
 
-/// What an offer or answer did, when it did not refuse. `Busy` changes nothing: the unit,
-/// the applicant or the offer is already taken by another offer or answer, which the page
-/// shows with 409 and the reason (nothing is written before that is known).
+/// What an offer or answer did, when it did not refuse. A unit, applicant or offer
+/// already taken by another offer or answer is `Refusal::Conflict`: the page shows 409 and
+/// the reason, and nothing is written before that is known.
 pub enum Done {
     /// The offer made, or the offer answered.
     Changed(Uuid),
     /// The same change again (a second click): the offer it made.
     Already(Uuid),
-    /// Taken by another offer or answer.
-    Busy(String),
 }
 
 // ---------------------------------------------------------------------------------------
@@ -107,8 +105,8 @@ pub async fn make_offer(
         return Ok(open);
     }
     if !offerable(u) {
-        return Ok(Done::Busy(
-            "Boligen er ikke ledig eller i ferd med å bli ledig.".into(),
+        return Err(Refusal::conflict(
+            "Boligen er ikke ledig eller i ferd med å bli ledig.",
         ));
     }
     let today = actor.today;
@@ -147,9 +145,9 @@ pub async fn make_offer(
     };
     let Some(offer_id) = repo::insert_offer(tx, m, actor.user.id, &new).await? else {
         // Lost a race with an identical submit (nothing inserted): show the offer that won.
-        return Ok(already_open(tx, u, app_id).await?.unwrap_or_else(|| {
-            Done::Busy("Boligen eller søkeren har allerede et åpent tilbud.".into())
-        }));
+        return already_open(tx, u, app_id).await?.ok_or_else(|| {
+            Refusal::conflict("Boligen eller søkeren har allerede et åpent tilbud.")
+        });
     };
     if u.status == UnitStatus::Vacant {
         let change = StatusChange {
@@ -245,20 +243,17 @@ pub async fn make_offer(
 
 /// An open offer of this unit or to this applicant: the same offer again, or what keeps
 /// the unit or the applicant busy.
-async fn already_open(tx: &mut Tx, u: &UnitFacts, app_id: Uuid) -> sqlx::Result<Option<Done>> {
-    let open = repo::open_offer(tx, u.municipality_id, Some(u.id), Some(app_id)).await?;
-    Ok(open.map(|(oid, d, a)| {
-        if d == u.id && a == app_id {
-            Done::Already(oid)
-        } else if d == u.id {
-            Done::Busy(
-                "Boligen har allerede et åpent tilbud. Registrer svaret på det før du gir et nytt."
-                    .into(),
-            )
-        } else {
-            Done::Busy("Søkeren har allerede et åpent tilbud på en annen bolig.".into())
-        }
-    }))
+async fn already_open(tx: &mut Tx, u: &UnitFacts, app_id: Uuid) -> Outcome<Option<Done>> {
+    match repo::open_offer(tx, u.municipality_id, Some(u.id), Some(app_id)).await? {
+        None => Ok(None),
+        Some((oid, d, a)) if d == u.id && a == app_id => Ok(Some(Done::Already(oid))),
+        Some((_, d, _)) if d == u.id => Err(Refusal::conflict(
+            "Boligen har allerede et åpent tilbud. Registrer svaret på det før du gir et nytt.",
+        )),
+        Some(_) => Err(Refusal::conflict(
+            "Søkeren har allerede et åpent tilbud på en annen bolig.",
+        )),
+    }
 }
 
 /// The answer as typed; `version` None answers the offer as it is now.
@@ -277,7 +272,7 @@ pub async fn answer(tx: &mut Tx, actor: Actor<'_>, o: &OfferRow, input: &Answer)
         if model::field(&input.fields, "answer") == o.status().key() {
             return Ok(Done::Already(o.id));
         }
-        return Ok(Done::Busy(format!(
+        return Err(Refusal::conflict(format!(
             "Tilbudet er allerede besvart ({}).",
             o.status().label().to_lowercase()
         )));

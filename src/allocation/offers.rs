@@ -191,18 +191,7 @@ pub async fn make_offer(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResul
     let outcome = commands::make_offer(&mut tx, ctx.actor(), &u, input).await;
     match db::commit(tx, outcome).await {
         Ok(Done::Changed(o) | Done::Already(o)) => Ok(Redirect::to(&offer_path(o)).into_response()),
-        Ok(Done::Busy(msg)) => refuse_offer(&ctx, id, f, busy(msg)).await,
         Err(refusal) => refuse_offer(&ctx, id, f, refusal.shown()?).await,
-    }
-}
-
-/// Taken by another offer or answer: 409 with the reason.
-fn busy(message: String) -> Shown {
-    let mut errors = FormErrors::new();
-    errors.general = Some(message);
-    Shown {
-        errors,
-        status: Some(axum::http::StatusCode::CONFLICT),
     }
 }
 
@@ -313,7 +302,6 @@ pub async fn answer(ctx: Ctx, Id(id): Id, Form(f): Form<Fields>) -> AppResult<Re
         Ok(Done::Changed(_) | Done::Already(_)) => {
             return Ok(Redirect::to(&offer_path(id)).into_response())
         }
-        Ok(Done::Busy(msg)) => busy(msg),
         Err(refusal) => refusal.shown()?,
     };
     let status = shown.status();

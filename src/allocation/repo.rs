@@ -696,30 +696,6 @@ pub async fn mark_overdue_noted(
     .await
 }
 
-impl crate::web::load::Located for UnitFacts {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        unit(conn, visible, id).await
-    }
+crate::web::load::located!(UnitFacts => unit);
 
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
-
-impl crate::web::load::Located for OfferRow {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        offer(conn, visible, id).await
-    }
-
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
+crate::web::load::located!(OfferRow => offer);

@@ -1443,16 +1443,4 @@ pub async fn count_public_submission(conn: &mut PgConnection, address: &str) -> 
     .await
 }
 
-impl crate::web::load::Located for ApplicationDetail {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        application(conn, visible, id).await
-    }
-
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
+crate::web::load::located!(ApplicationDetail => application);

@@ -301,7 +301,6 @@ pub(super) async fn finish<T>(
     match db::commit(tx, outcome).await {
         Ok(Done::Made(x)) => Ok(Redirect::to(&done(x)).into_response()),
         Ok(Done::Already) => Ok(Redirect::to(&appeal_path(id)).into_response()),
-        Ok(Done::Blocked(e)) => refuse(ctx, id, f, e, StatusCode::CONFLICT).await,
         Err(refusal) => {
             let shown = refusal.shown()?;
             let status = shown.status();

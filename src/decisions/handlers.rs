@@ -79,7 +79,7 @@ pub async fn create(ctx: Ctx, Id(app_id): Id) -> AppResult<Response> {
 pub(super) fn refused(r: Refusal) -> AppError {
     match r {
         Refusal::Error(e) => e,
-        Refusal::Stale | Refusal::Invalid(_) => AppError::Conflict,
+        Refusal::Stale | Refusal::Conflict(_) | Refusal::Invalid(_) => AppError::Conflict,
     }
 }
 

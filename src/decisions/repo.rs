@@ -1493,30 +1493,6 @@ pub async fn close_expired_refusals(
 // ---------------------------------------------------------------------------------------
 // The loader
 
-impl crate::web::load::Located for Decision {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        decision(conn, visible, id).await
-    }
+crate::web::load::located!(Decision => decision);
 
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
-
-impl crate::web::load::Located for Appeal {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        appeal(conn, visible, id).await
-    }
-
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
+crate::web::load::located!(Appeal => appeal);

@@ -1324,44 +1324,8 @@ pub async fn import_update_unit(
     Ok(changed)
 }
 
-impl crate::web::load::Located for PropertyRow {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        property(conn, visible, id).await
-    }
+crate::web::load::located!(PropertyRow => property);
 
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
+crate::web::load::located!(UnitRow => unit);
 
-impl crate::web::load::Located for UnitRow {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        unit(conn, visible, id).await
-    }
-
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
-
-impl crate::web::load::Located for ImportFile {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        import_file(conn, visible, id).await
-    }
-
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
+crate::web::load::located!(ImportFile => import_file);

@@ -135,19 +135,7 @@ pub async fn lease(
     .await
 }
 
-impl crate::web::load::Located for LeaseRow {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        lease(conn, visible, id).await
-    }
-
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
+crate::web::load::located!(LeaseRow => lease);
 
 #[derive(sqlx::FromRow, Clone, Debug)]
 pub struct Party {

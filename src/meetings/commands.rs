@@ -20,14 +20,13 @@ use crate::web::format;
 use crate::web::forms::{text, FormErrors};
 use crate::web::refusal::{Outcome, Refusal};
 
-/// What a command did, when it did not refuse. `Closed` changes nothing: the meeting is
-/// approved or cancelled, or the item concluded, which the page shows with 409 and the
-/// reason (nothing is written before that is known).
+/// What a command did, when it did not refuse. A meeting approved or cancelled, or an item
+/// concluded, is `Refusal::Conflict`: the page shows 409 and the reason, and nothing is
+/// written before that is known.
 pub enum Done {
     Changed,
     /// The same change again (a double click): nothing to do.
     Already,
-    Closed(String),
 }
 
 /// Records an audit event in every part of the meeting the transaction wrote to (or read),
@@ -162,9 +161,7 @@ pub async fn update(
     let people = repo::invitable(tx, &m.covers).await?;
     let v = model::validate_meeting(form, &m.covers, |u| people.iter().any(|p| p.id == u))?;
     if !m.is_open() {
-        return Ok(Done::Closed(
-            "Møtet er avsluttet og kan ikke endres.".into(),
-        ));
+        return Err(Refusal::conflict("Møtet er avsluttet og kan ikke endres."));
     }
     let version = form.version.trim().parse().unwrap_or(0);
     let participants = participants_of(&v.users, &people, v.external, &m.participants.0);
@@ -271,8 +268,8 @@ pub async fn add_items(
     input: &AddItems,
 ) -> Outcome<Done> {
     if !m.is_open() {
-        return Ok(Done::Closed(
-            "Møtet er avsluttet, og sakslisten kan ikke endres.".into(),
+        return Err(Refusal::conflict(
+            "Møtet er avsluttet, og sakslisten kan ikke endres.",
         ));
     }
     let mut errors = FormErrors::new();
@@ -498,7 +495,7 @@ pub async fn remove_item(
         .await?
         .ok_or(AppError::NotFound)?;
     if row.conclusion.is_some() {
-        return Ok(Done::Closed(format!(
+        return Err(Refusal::conflict(format!(
             "Punkt {} har en konklusjon og kan ikke fjernes fra sakslisten.",
             row.position
         )));
@@ -571,8 +568,8 @@ pub async fn conclude(
 ) -> Outcome<Done> {
     let (id, item, muni) = (m.id, row.id, row.municipality_id);
     if !m.is_open() || !repo::lock_open_part(tx, muni, id).await? {
-        return Ok(Done::Closed(
-            "Protokollen er godkjent eller møtet avlyst. Konklusjonen kan ikke endres.".into(),
+        return Err(Refusal::conflict(
+            "Protokollen er godkjent eller møtet avlyst. Konklusjonen kan ikke endres.",
         ));
     }
     let ranking = match (row.kind, row.dwelling_id) {
@@ -678,7 +675,7 @@ pub async fn save_minutes(
         })
         .collect();
     if !m.is_open() {
-        return Ok(Done::Closed("Protokollen er godkjent og låst.".into()));
+        return Err(Refusal::conflict("Protokollen er godkjent og låst."));
     }
     let changed = repo::save_minutes(tx, m.id, input.version, &notes, &participants).await?;
     if changed != m.covers.len() as u64 {

@@ -45,16 +45,6 @@ pub async fn organise(ctx: &Ctx, id: Uuid) -> AppResult<(Tx, MeetingRow)> {
         .await
 }
 
-/// The page again with the reason the meeting's state refused the change: 409.
-pub fn closed(message: String) -> Shown {
-    let mut errors = FormErrors::new();
-    errors.general = Some(message);
-    Shown {
-        errors,
-        status: Some(StatusCode::CONFLICT),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // List
 
@@ -291,7 +281,6 @@ pub async fn update(ctx: Ctx, Id(id): Id, Form(p): Form<Pairs>) -> AppResult<Res
         Ok(Done::Changed | Done::Already) => {
             return Ok(Redirect::to(&meeting_path(id)).into_response())
         }
-        Ok(Done::Closed(msg)) => closed(msg),
         Err(refusal) => refusal.shown()?,
     };
     // After a conflict: keep the input, against the meeting as it is now.
@@ -576,7 +565,6 @@ async fn after(
 ) -> AppResult<Response> {
     let shown = match done {
         Ok(Done::Changed | Done::Already) => return Ok(Redirect::to(&then).into_response()),
-        Ok(Done::Closed(msg)) => closed(msg),
         Err(refusal) => refusal.shown()?,
     };
     refuse(ctx, id, add, shown).await

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
 use super::commands::{self, audit_parts, Done};
-use super::handlers::{can_organise, closed, item_views, organise, read_meeting};
+use super::handlers::{can_organise, item_views, organise, read_meeting};
 use super::model::{self, first, Pairs, Participant};
 use super::repo::{self, MeetingRow};
 use super::views::{self, meeting_path, ItemView};
@@ -326,7 +326,6 @@ pub async fn save_minutes(ctx: Ctx, Id(id): Id, Form(p): Form<Pairs>) -> AppResu
                 Redirect::to(&format!("/moter/{id}/protokoll?melding=lagret")).into_response(),
             )
         }
-        Ok(Done::Closed(msg)) => closed(msg),
         Err(refusal) => refusal.shown()?,
     };
     let mut p = p;
@@ -358,7 +357,6 @@ pub async fn approve(ctx: Ctx, Id(id): Id, Form(f): Form<ApproveForm>) -> AppRes
                 Redirect::to(&format!("/moter/{id}/protokoll?melding=godkjent")).into_response(),
             )
         }
-        Ok(Done::Closed(msg)) => closed(msg),
         Err(refusal) => refusal.shown()?,
     };
     let status = shown.status();

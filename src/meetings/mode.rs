@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
 use super::commands::{self, Done};
-use super::handlers::{closed, item_views, read_meeting};
+use super::handlers::{item_views, read_meeting};
 use super::model::{self, Conclusion, ConclusionForm, ItemKind};
 use super::repo::{self, MeetingRow};
 use super::views::{self, ItemView};
@@ -472,7 +472,6 @@ pub async fn conclude(
             ))
             .into_response());
         }
-        Ok(Done::Closed(msg)) => (closed(msg), false),
         Err(refusal) => {
             let stale = matches!(refusal, Refusal::Stale);
             (refusal.shown()?, stale)

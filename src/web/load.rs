@@ -31,6 +31,28 @@ pub trait Located: Sized + Send {
     fn owners(&self) -> Vec<Uuid>;
 }
 
+/// `Located` for a record of one municipality (its `municipality_id` field), found by a
+/// repo function `find(conn, visible, id) -> sqlx::Result<Option<T>>`: the shape of every
+/// record except a shared office's meeting.
+macro_rules! located {
+    ($record:ty => $find:path) => {
+        impl $crate::web::load::Located for $record {
+            async fn find(
+                conn: &mut ::sqlx::PgConnection,
+                visible: &[::uuid::Uuid],
+                id: ::uuid::Uuid,
+            ) -> ::sqlx::Result<Option<Self>> {
+                $find(conn, visible, id).await
+            }
+
+            fn owners(&self) -> Vec<::uuid::Uuid> {
+                vec![self.municipality_id]
+            }
+        }
+    };
+}
+pub(crate) use located;
+
 impl Ctx {
     /// The record in a read transaction over the municipalities where the user holds
     /// `read`: 404 when it is not among them.

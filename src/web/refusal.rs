@@ -18,6 +18,9 @@ pub enum Refusal {
     Invalid(FormErrors),
     /// A colleague changed the record since the form was opened (409).
     Stale,
+    /// The record is taken or past the step the form is for: another offer holds the
+    /// unit, the minutes are locked, the appeal has moved on (409 with the reason).
+    Conflict(FormErrors),
     /// Not a matter for the form: not found, forbidden, or a fault (its own page).
     Error(AppError),
 }
@@ -53,6 +56,13 @@ impl Refusal {
         Refusal::Invalid(errors)
     }
 
+    /// Taken or past the step, with the reason for the form as a whole (409).
+    pub fn conflict(message: impl Into<String>) -> Self {
+        let mut errors = FormErrors::new();
+        errors.general = Some(message.into());
+        Refusal::Conflict(errors)
+    }
+
     /// Ok when there is nothing to refuse.
     pub fn unless_empty(errors: FormErrors) -> Outcome<()> {
         if errors.is_empty() {
@@ -69,6 +79,10 @@ impl Refusal {
             Refusal::Invalid(errors) => Ok(Shown {
                 errors,
                 status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+            }),
+            Refusal::Conflict(errors) => Ok(Shown {
+                errors,
+                status: Some(StatusCode::CONFLICT),
             }),
             Refusal::Stale => {
                 let mut errors = FormErrors::new();
@@ -88,7 +102,7 @@ impl Refusal {
 impl From<Refusal> for AppError {
     fn from(r: Refusal) -> Self {
         match r {
-            Refusal::Stale => AppError::Conflict,
+            Refusal::Stale | Refusal::Conflict(_) => AppError::Conflict,
             Refusal::Invalid(_) => AppError::BadRequest,
             Refusal::Error(e) => e,
         }

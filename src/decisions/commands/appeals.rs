@@ -32,7 +32,9 @@ use crate::web::format;
 use crate::web::forms::{text, FormErrors};
 use crate::web::refusal::{Outcome, Refusal};
 
-/// What a change to an appeal came to, when it was not refused.
+/// What a change to an appeal came to, when it was not refused. A step where the appeal
+/// stands does not allow (a late appeal not yet taken up, an appeal no longer with us) is
+/// `Refusal::Conflict`: nothing is changed and the form shows why (409).
 #[derive(Debug)]
 pub enum Done<T> {
     /// The change was made.
@@ -40,9 +42,6 @@ pub enum Done<T> {
     /// Nothing to do: a second submit of a form already acted on, or a step the appeal
     /// is past. The page shows where it stands.
     Already,
-    /// Not made: where the appeal stands does not allow it (a late appeal not yet taken
-    /// up, an appeal no longer with us). Nothing was changed; the form shows why (409).
-    Blocked(FormErrors),
 }
 
 /// The appeal with its decision and that decision's points: what every step reads.
@@ -204,7 +203,7 @@ pub async fn reverse(
     let Case { d, points } = case_of(tx, a).await?;
     let state = late_state(&d, &points, a);
     if !cleared(state) {
-        return Ok(Done::Blocked(not_cleared(state)));
+        return Err(Refusal::Conflict(not_cleared(state)));
     }
     let mut e = FormErrors::new();
     let Some(on) = forms::required_date(&mut e, "date", date, "Dato") else {
@@ -286,7 +285,7 @@ pub async fn forward(
     let Case { d, points } = case_of(tx, a).await?;
     let state = late_state(&d, &points, a);
     if !cleared(state) {
-        return Ok(Done::Blocked(not_cleared(state)));
+        return Err(Refusal::Conflict(not_cleared(state)));
     }
     let all = groups(repo::appeal_points(tx, m, id).await?);
     let mut e = FormErrors::new();
@@ -399,7 +398,7 @@ pub async fn outcome(
     let Case { d, points } = case_of(tx, a).await?;
     let state = late_state(&d, &points, a);
     if !cleared(state) {
-        return Ok(Done::Blocked(not_cleared(state)));
+        return Err(Refusal::Conflict(not_cleared(state)));
     }
     if a.status != "forwarded" {
         return Ok(Done::Already);
@@ -670,7 +669,7 @@ pub async fn interim_reply(
             "interim_reason",
             "Klagen er ikke lenger til behandling hos oss, så det sendes ikke foreløpig svar herfra.",
         );
-        return Ok(Done::Blocked(e));
+        return Err(Refusal::Conflict(e));
     }
     claim(tx, a, input.version).await?;
     let app = apps::application(tx, &[m], a.application_id)

@@ -83,19 +83,7 @@ pub async fn run(
     .await
 }
 
-impl crate::web::load::Located for RunRow {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        run(conn, visible, id).await
-    }
-
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
+crate::web::load::located!(RunRow => run);
 
 /// The newest runs of `visible` (about one a year each: a short list).
 pub async fn runs(

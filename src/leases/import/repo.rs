@@ -75,19 +75,7 @@ pub async fn mark_applied(
     Ok(r.rows_affected() == 1)
 }
 
-impl crate::web::load::Located for ImportFile {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        import_file(conn, visible, id).await
-    }
-
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
+crate::web::load::located!(ImportFile => import_file);
 
 // ----- What the lines refer to -----------------------------------------------------------
 

@@ -56,19 +56,7 @@ pub async fn import(
     .await
 }
 
-impl crate::web::load::Located for ImportRow {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        import(conn, visible, id).await
-    }
-
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
+crate::web::load::located!(ImportRow => import);
 
 /// When the same file — by its sender and transmission number, or by its content — was
 /// imported in `m`: (transmission number, when).
@@ -315,19 +303,7 @@ pub async fn line(
     .await
 }
 
-impl crate::web::load::Located for LineRow {
-    async fn find(
-        conn: &mut PgConnection,
-        visible: &[Uuid],
-        id: Uuid,
-    ) -> sqlx::Result<Option<Self>> {
-        line(conn, visible, id).await
-    }
-
-    fn owners(&self) -> Vec<Uuid> {
-        vec![self.municipality_id]
-    }
-}
+crate::web::load::located!(LineRow => line);
 
 /// The lines of an import by line number (keyset: after `after`).
 pub async fn lines_of(
