@@ -122,6 +122,7 @@ pub async fn record_payment(
         settles_first: None,
         note: x.note,
         created_by: Some(actor.user.id),
+        import_line_id: None,
         idempotency_key: Some(x.token),
     };
     if repo::insert_entry(tx, m, &entry).await?.is_none() {
@@ -179,6 +180,7 @@ pub async fn record_adjustment(
         settles_first: x.corrects.filter(|_| x.amount < 0),
         note: x.note,
         created_by: Some(actor.user.id),
+        import_line_id: None,
         idempotency_key: Some(x.token),
     };
     if repo::insert_entry(tx, m, &entry).await?.is_none() {

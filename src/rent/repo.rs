@@ -256,6 +256,8 @@ pub struct NewEntry {
     pub settles_first: Option<Uuid>,
     pub note: String,
     pub created_by: Option<Uuid>,
+    /// The line of a bank file it was recorded from (a reversal's correction).
+    pub import_line_id: Option<Uuid>,
     pub idempotency_key: Option<Uuid>,
 }
 
@@ -268,8 +270,9 @@ pub async fn insert_entry(
 ) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
         "INSERT INTO rent_entries (municipality_id, id, lease_id, kind, charge_kind, amount, applies_on,
-                                   kid, payer, corrects_id, settles_first, note, created_by, idempotency_key)
-         VALUES ($1, $2, $3, $4::rent_entry_kind, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                   kid, payer, corrects_id, settles_first, note, created_by, idempotency_key,
+                                   import_line_id)
+         VALUES ($1, $2, $3, $4::rent_entry_kind, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (municipality_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id",
     )
@@ -287,6 +290,7 @@ pub async fn insert_entry(
     .bind(&e.note)
     .bind(e.created_by)
     .bind(e.idempotency_key)
+    .bind(e.import_line_id)
     .fetch_optional(conn)
     .await
 }
@@ -380,6 +384,35 @@ pub async fn entry_exists(
     .bind(lease)
     .bind(id)
     .fetch_one(conn)
+    .await
+}
+
+/// The newest payment of `amount` øre (negative, as the ledger signs payments) on the
+/// lease, paid on or before `on`, that no correction has undone yet: the payment a bank
+/// reversal of that amount takes back.
+pub async fn payment_to_reverse(
+    conn: &mut PgConnection,
+    m: Uuid,
+    lease: Uuid,
+    amount: i64,
+    on: NaiveDate,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT p.id FROM rent_entries p
+          WHERE p.municipality_id = $1 AND p.lease_id = $2 AND p.kind = 'payment'
+            AND p.amount = $3 AND p.applies_on <= $4
+            AND NOT EXISTS (SELECT 1 FROM rent_entries c
+                             WHERE c.municipality_id = $1 AND c.lease_id = $2
+                               AND c.kind = 'correction' AND c.corrects_id = p.id
+                               AND c.amount = -p.amount)
+          ORDER BY p.applies_on DESC, p.id DESC
+          LIMIT 1",
+    )
+    .bind(m)
+    .bind(lease)
+    .bind(amount)
+    .bind(on)
+    .fetch_optional(conn)
     .await
 }
 

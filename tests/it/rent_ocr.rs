@@ -360,6 +360,150 @@ async fn a_queued_line_is_assigned_to_a_lease_once_or_returned_with_a_reason() {
     assert!(app.audit_count("rent_import.line_returned").await >= 1);
 }
 
+/// Imports a file in which the bank takes `amount` back from `kid` (beside a payment to an
+/// unknown KID, as a file's sums cannot be negative) and returns the reversal's queue path.
+async fn import_reversal(
+    c: &mut Client,
+    number: &str,
+    kid: &str,
+    amount: i64,
+    on: NaiveDate,
+) -> String {
+    let other = unknown_kid();
+    let paths = import_to_queue(
+        c,
+        file(
+            number,
+            &[(Some(&other), amount + 100), (Some(kid), -amount)],
+            on,
+        ),
+    )
+    .await;
+    for p in paths {
+        let page = c.get(&p).await;
+        if page.text.contains("Før reverseringen") {
+            return p;
+        }
+    }
+    panic!("no reversal in the queue");
+}
+
+/// Puts the queued line at `path` on the lease with `kid`, on the version the page shows.
+async fn put_on_lease(c: &mut Client, path: &str, kid: &str) -> Page {
+    let page = c.get(path).await;
+    let version = page
+        .attr("form[action$='/tildel'] input[name=version]", "value")
+        .unwrap_or_else(|| panic!("a form to put the line on a lease: {}", page.text));
+    c.post(
+        &format!("{path}/tildel"),
+        &[("lease", kid), ("version", &version)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_bank_reversal_takes_back_the_payment_of_its_amount_once() {
+    let app = TestApp::spawn().await;
+    let today = app.today();
+    let l = charged(&app, "V", 1).await;
+    let (lease, kid) = (l[0].0, l[0].1.as_str());
+    let mut c = app.login(USER).await;
+    // Paid in full by the bank's file: nothing owed, nothing queued.
+    let preview = upload(&mut c, file("0000401", &[(Some(kid), RENT)], today)).await;
+    let done = c.post(&confirm_path(&preview), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    assert_eq!(balance(&app, lease).await, 0);
+    let payment: Uuid = app
+        .tenant(M)
+        .await
+        .scalar(
+            "SELECT id FROM rent_entries WHERE lease_id = $1 AND kind = 'payment'",
+            &[Arg::Id(lease)],
+        )
+        .await;
+    // The bank takes it back in its next file: a reversal goes to the queue, not the ledger.
+    let path = import_reversal(&mut c, "0000402", kid, RENT, today).await;
+    assert_eq!(balance(&app, lease).await, 0);
+    let page = c.get(&path).await;
+    assert!(
+        page.text_of("#tildel").contains("reverseringen"),
+        "{}",
+        page.text
+    );
+    let version = page
+        .attr("form[action$='/tildel'] input[name=version]", "value")
+        .unwrap();
+    let ok = c
+        .post(
+            &format!("{path}/tildel"),
+            &[("lease", kid), ("version", &version)],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    // The rent is owed again, through a correction of that payment; the payment stays.
+    assert_eq!(balance(&app, lease).await, RENT);
+    let t = app.tenant(M).await;
+    let corrected: Vec<Uuid> = t
+        .column(
+            "SELECT corrects_id FROM rent_entries WHERE lease_id = $1 AND kind = 'correction'",
+            &[Arg::Id(lease)],
+        )
+        .await;
+    assert_eq!(corrected, vec![payment]);
+    let line = Uuid::parse_str(path.rsplit('/').next().unwrap()).unwrap();
+    let (status, from_line): (String, i64) = (
+        t.scalar(
+            "SELECT status FROM rent_import_lines WHERE id = $1",
+            &[Arg::Id(line)],
+        )
+        .await,
+        t.scalar(
+            "SELECT count(*) FROM rent_entries WHERE kind = 'correction' AND import_line_id = $1",
+            &[Arg::Id(line)],
+        )
+        .await,
+    );
+    assert_eq!((status.as_str(), from_line), ("reversed", 1));
+    let open: i64 = t
+        .scalar(
+            "SELECT coalesce(sum(open), 0)::int8 FROM rent_open_items WHERE lease_id = $1",
+            &[Arg::Id(lease)],
+        )
+        .await;
+    assert_eq!(open, RENT, "what is owed is open for the arrears ladder");
+    assert_eq!(app.audit_count("rent_import.line_reversed").await, 1);
+    // The same form again: stale, nothing twice.
+    let twice = c
+        .post(
+            &format!("{path}/tildel"),
+            &[("lease", kid), ("version", &version)],
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert_eq!(balance(&app, lease).await, RENT);
+    // A second reversal of the same amount finds no payment left to take back: refused
+    // next to the field, the line stays queued and the ledger unchanged.
+    let path = import_reversal(&mut c, "0000403", kid, RENT, today).await;
+    let refused = put_on_lease(&mut c, &path, kid).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused
+        .text_of("#lease-err")
+        .contains("ikke allerede er reversert"));
+    assert_eq!(refused.attr("#lease", "value").as_deref(), Some(kid));
+    assert_eq!(balance(&app, lease).await, RENT);
+    let status: String = app
+        .tenant(M)
+        .await
+        .scalar(
+            "SELECT status FROM rent_import_lines WHERE id = $1",
+            &[Arg::Id(
+                Uuid::parse_str(path.rsplit('/').next().unwrap()).unwrap(),
+            )],
+        )
+        .await;
+    assert_eq!(status, "unmatched");
+}
+
 #[tokio::test]
 async fn two_uploads_of_one_file_confirmed_at_once_import_it_once() {
     let app = TestApp::spawn().await;

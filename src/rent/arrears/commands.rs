@@ -244,6 +244,7 @@ pub async fn take_step(
                 settles_first: None,
                 note: "Purregebyr".into(),
                 created_by: Some(actor.user.id),
+                import_line_id: None,
                 idempotency_key: None,
             };
             ledger::insert_entry(tx, m, &entry).await?;

@@ -242,7 +242,7 @@ pub async fn assign(
     if !line.status().is_queued() || line.version != version {
         return Err(Refusal::Stale);
     }
-    if line.amount <= 0 {
+    if line.amount == 0 {
         return Err(Refusal::field("lease", model::CANNOT_ASSIGN));
     }
     let (number, kid) = match &lease {
@@ -252,6 +252,10 @@ pub async fn assign(
     let (lease_id, lease_no) = repo::lease_by_number_or_kid(tx, m, number, kid)
         .await?
         .ok_or_else(|| Refusal::field("lease", model::LEASE_NOT_FOUND))?;
+    if line.amount < 0 {
+        reverse(tx, &actor, line, version, lease_id, lease_no).await?;
+        return Ok(lease_id);
+    }
     if !repo::resolve(
         tx,
         m,
@@ -299,6 +303,77 @@ pub async fn assign(
     )
     .await?;
     Ok(lease_id)
+}
+
+/// A bank reversal (a negative line) put on a lease: the payment of that amount it takes
+/// back gets a correction of the same amount, so the charges that payment covered are owed
+/// again. Refused next to the field when the lease has no such payment left to reverse.
+async fn reverse(
+    tx: &mut Tx,
+    actor: &Actor<'_>,
+    line: &LineRow,
+    version: i32,
+    lease_id: Uuid,
+    lease_no: i32,
+) -> Outcome<()> {
+    let m = line.municipality_id;
+    // Two reversals of one payment at once: the second waits and then finds it reversed.
+    ledger::lock_ledger(tx, m).await?;
+    let payment = ledger::payment_to_reverse(tx, m, lease_id, line.amount, line.paid_on)
+        .await?
+        .ok_or_else(|| Refusal::field("lease", model::NO_PAYMENT_TO_REVERSE))?;
+    if !repo::resolve(
+        tx,
+        m,
+        line.id,
+        version,
+        LineStatus::Reversed,
+        Some(lease_id),
+        None,
+        actor.user.id,
+        actor.now,
+    )
+    .await?
+    {
+        return Err(Refusal::Stale);
+    }
+    let entry = ledger::NewEntry {
+        id: Uuid::now_v7(),
+        lease_id,
+        kind: "correction",
+        charge_kind: None,
+        amount: -line.amount,
+        applies_on: line.paid_on,
+        kid: model::ledger_kid(line.kid.as_deref()),
+        payer: None,
+        corrects_id: Some(payment),
+        settles_first: None,
+        note: format!(
+            "Reversert av banken: forsendelse {}, linje {}, arkivreferanse {}.",
+            line.transmission_no, line.line_no, line.archive_reference
+        ),
+        created_by: Some(actor.user.id),
+        import_line_id: Some(line.id),
+        // One reversal per line, also when the form is sent twice.
+        idempotency_key: Some(line.id),
+    };
+    if ledger::insert_entry(tx, m, &entry).await?.is_none() {
+        return Err(Refusal::Stale);
+    }
+    ledger::settle(tx, m, Some(&[lease_id])).await?;
+    audit::record(
+        tx,
+        actor,
+        Event::new("rent_import.line_reversed")
+            .municipality(m)
+            .entity("rent_import_line", line.id)
+            .details(serde_json::json!({
+                "lease": lease_id, "lease_no": lease_no, "amount": line.amount,
+                "payment": payment, "correction": entry.id,
+            })),
+    )
+    .await?;
+    Ok(())
 }
 
 /// A caseworker marks a queued line to be paid back, with the reason.

@@ -448,6 +448,7 @@ pub async fn queue(ctx: Ctx, Query(q): Query<PageQuery>) -> AppResult<Response> 
     let message = match q.melding.as_str() {
         "tildelt" => "Innbetalingen er ført på leiekontrakten.",
         "returnert" => "Innbetalingen er merket for tilbakebetaling.",
+        "reversert" => "Reverseringen er ført som korrigering av innbetalingen på leiekontrakten.",
         _ => "",
     };
     render(&QueuePage {
@@ -472,6 +473,8 @@ pub struct LinePage {
     pub l: QueueRow,
     pub type_name: &'static str,
     pub queued: bool,
+    /// The bank took a payment back (a negative line): put on a lease, it reverses one.
+    pub reversal: bool,
     pub resolved: String,
     pub assign: AssignForm,
     pub back: ReturnForm,
@@ -501,6 +504,7 @@ async fn line_page(
         layout: Layout::new(ctx, NAV),
         type_name: ocr::transaction_type_name(l.transaction_type as u8).unwrap_or(""),
         queued: l.status().is_queued(),
+        reversal: l.amount < 0,
         resolved: l.resolved_at.map(format::datetime).unwrap_or_default(),
         assign: AssignForm {
             version: keep(&assign.version),
@@ -532,6 +536,9 @@ pub async fn assign(ctx: Ctx, Id(id): Id, Form(f): Form<AssignForm>) -> AppResul
         Err(e) => Err(Refusal::Invalid(e)),
     };
     match db::commit(tx, outcome).await {
+        Ok(_) if l.amount < 0 => {
+            Ok(Redirect::to("/husleie/innbetalinger?melding=reversert").into_response())
+        }
         Ok(_) => Ok(Redirect::to("/husleie/innbetalinger?melding=tildelt").into_response()),
         Err(r) => {
             let shown = r.shown()?;

@@ -27,6 +27,8 @@ pub enum LineStatus {
     Assigned,
     /// A caseworker sent it back to be paid back to the payer.
     Returned,
+    /// A bank reversal a caseworker put on a lease: the payment of its amount corrected.
+    Reversed,
 }
 
 impl LineStatus {
@@ -44,6 +46,7 @@ impl LineStatus {
             LineStatus::Ambiguous => "ambiguous",
             LineStatus::Assigned => "assigned",
             LineStatus::Returned => "returned",
+            LineStatus::Reversed => "reversed",
         }
     }
 
@@ -55,6 +58,7 @@ impl LineStatus {
             LineStatus::Ambiguous,
             LineStatus::Assigned,
             LineStatus::Returned,
+            LineStatus::Reversed,
         ]
         .into_iter()
         .find(|x| x.key() == s)
@@ -68,6 +72,7 @@ impl LineStatus {
             LineStatus::Ambiguous => "Tvetydig",
             LineStatus::Assigned => "Tildelt av saksbehandler",
             LineStatus::Returned => "Returneres til innbetaler",
+            LineStatus::Reversed => "Reversering ført på leiekontrakt",
         }
     }
 
@@ -271,7 +276,9 @@ pub const LEASE_NOT_FOUND: &str =
 pub const REASON_REQUIRED: &str = "Skriv hvorfor innbetalingen skal returneres.";
 pub const REASON_TOO_LONG: &str = "Begrunnelsen kan være høyst 2000 tegn.";
 pub const CANNOT_ASSIGN: &str =
-    "Dette er ikke en innbetaling (reversering eller beløp 0), og kan ikke føres på en leiekontrakt. Returner linjen med en begrunnelse.";
+    "Linjen har beløp 0 og kan ikke føres på en leiekontrakt. Returner linjen med en begrunnelse.";
+pub const NO_PAYMENT_TO_REVERSE: &str =
+    "Leiekontrakten har ingen innbetaling på dette beløpet, på eller før oppgjørsdatoen, som ikke allerede er reversert. Sjekk leiekontrakten, eller returner linjen med en begrunnelse.";
 
 impl AssignForm {
     /// A KID Bosak issues has 9 digits or more, written with its leading zeros; a lease
