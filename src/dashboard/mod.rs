@@ -53,7 +53,7 @@ pub struct CaseFigures {
     pub offers_overdue: i64,
     /// The next allocation meeting covering the municipality: (id, "tirsdag 01.12.2026 kl. 09:00").
     pub next_meeting: Option<(uuid::Uuid, String)>,
-    /// Running leases ending within six months.
+    /// Running leases ending within six months or past their end (the expiry list).
     pub leases_ending: i64,
     /// Time-limited leases about to become open-ended (husleieloven § 9-2).
     pub leases_lapsing: i64,

@@ -76,9 +76,11 @@ pub async fn figures(
                 (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
                    AND d.status IN ('let', 'notice_given', 'maintenance', 'reserved')
                    AND d.expected_vacant_from IS NOT NULL AND d.expected_vacant_from <= $3 + 90) AS becoming_vacant,
+                -- The expiry list's default (leases::lists::expiry): running leases ending
+                -- by $6 (six months ahead), those past their end date included.
                 (SELECT count(*) FROM leases l WHERE l.municipality_id = s.municipality_id
                    AND l.status IN ('signed', 'active', 'notice_given')
-                   AND l.ends_on BETWEEN $3 AND ($3 + interval '6 months')::date) AS leases_ending,
+                   AND l.ends_on <= $6) AS leases_ending,
                 -- Husleieloven § 9-2: time-limited leases near or past their end with no
                 -- written demand to move, no notice and no renewal under way
                 -- (leases::rules::open_ended_warning).
@@ -101,6 +103,7 @@ pub async fn figures(
     .bind(today)
     .bind(now)
     .bind(crate::leases::rules::WARN_DAYS_BEFORE_END as i32)
+    .bind(crate::leases::rules::add_months(today, 6))
     .fetch_all(conn)
     .await
 }
