@@ -64,8 +64,8 @@ pub fn offerable(u: &UnitFacts) -> bool {
 pub fn household_text(h: Household, adults: i32, children: i32, visiting: i32) -> String {
     let mut s = model::household_label(h).to_string();
     let mut parts = vec![format!(
-        "{adults} voksen{}",
-        if adults == 1 { "" } else { "e" }
+        "{adults} {}",
+        if adults == 1 { "voksen" } else { "voksne" }
     )];
     if children > 0 {
         parts.push(format!("{children} barn"));
@@ -83,4 +83,15 @@ pub fn breakdown_text(b: &[(String, i32)]) -> String {
         .map(|(n, p)| format!("{n}: {p}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adults_are_counted_in_correct_norwegian() {
+        assert!(household_text(Household::Single, 1, 0, 0).contains("(1 voksen)"));
+        assert!(household_text(Household::Couple, 2, 0, 0).contains("(2 voksne)"));
+    }
 }

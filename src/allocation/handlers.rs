@@ -75,6 +75,8 @@ pub struct RulesPage {
     pub form: Fields,
     pub errors: FormErrors,
     pub latest_no: i32,
+    /// Just saved: the confirmation names the newest version.
+    pub saved: bool,
 }
 
 impl RulesPage {
@@ -152,6 +154,9 @@ impl RulesPage {
 pub struct MuniQuery {
     #[serde(default)]
     pub kommune: String,
+    /// Set by the redirect after saving a version: the page confirms it.
+    #[serde(default)]
+    pub lagret: String,
 }
 
 async fn rules_page(
@@ -196,12 +201,15 @@ async fn rules_page(
         form,
         errors,
         latest_no,
+        saved: false,
     })
 }
 
 pub async fn rules_show(ctx: Ctx, Query(q): Query<MuniQuery>) -> AppResult<Response> {
     let m = pick_municipality(&ctx, &q.kommune, Permission::ReadAllocationRules)?;
-    render(&rules_page(&ctx, m, None, FormErrors::new()).await?)
+    let mut page = rules_page(&ctx, m, None, FormErrors::new()).await?;
+    page.saved = !q.lagret.is_empty();
+    render(&page)
 }
 
 pub async fn rules_save(ctx: Ctx, Form(f): Form<Fields>) -> AppResult<Response> {
@@ -213,9 +221,11 @@ pub async fn rules_save(ctx: Ctx, Form(f): Form<Fields>) -> AppResult<Response> 
     };
     let outcome = commands::save_rules(&mut tx, ctx.actor(), m.id, &input).await;
     match db::commit(tx, outcome).await {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/innstillinger/tildeling?kommune={}", m.id)).into_response())
-        }
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/innstillinger/tildeling?kommune={}&lagret=1#lagret",
+            m.id
+        ))
+        .into_response()),
         Err(refusal) => {
             let refusal_was_stale = matches!(refusal, Refusal::Stale);
             let shown = refusal.shown()?;

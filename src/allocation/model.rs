@@ -250,7 +250,8 @@ pub fn parse_version(
     let mut e = FormErrors::new();
     let rows: usize = field(f, "rows").parse().unwrap_or(0).min(60);
     let mut criteria = Vec::new();
-    let mut bad_row = false;
+    // The rows (numbered from 1, as the form's labels say) refused, named in the message.
+    let mut bad_rows: Vec<usize> = Vec::new();
     for i in 0..rows {
         let name = field(f, &format!("c{i}_name")).trim().to_string();
         let kind = field(f, &format!("c{i}_kind"));
@@ -268,14 +269,14 @@ pub fn parse_version(
             .ok()
             .filter(|p| (0..=10000).contains(p));
         if name.is_empty() || name.chars().count() > 120 || points.is_none() {
-            bad_row = true;
+            bad_rows.push(i + 1);
             continue;
         }
         let points = points.unwrap_or(0);
         let rule = match kind {
             "per_child" | "per_month" => {
                 let Some(max) = max else {
-                    bad_row = true;
+                    bad_rows.push(i + 1);
                     continue;
                 };
                 if kind == "per_child" {
@@ -295,16 +296,28 @@ pub fn parse_version(
                 points,
             },
             _ => {
-                bad_row = true;
+                bad_rows.push(i + 1);
                 continue;
             }
         };
         criteria.push(Criterion { name, rule });
     }
-    if bad_row {
+    if !bad_rows.is_empty() {
+        let which = match bad_rows.as_slice() {
+            [one] => format!("Rad {one}"),
+            [first @ .., last] => format!(
+                "Rad {} og {last}",
+                first
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            [] => String::new(),
+        };
         e.add(
             "criteria",
-            "Hvert kriterium må ha navn (høyst 120 tegn), hva det gjelder og poeng som et helt tall fra -1000 til 1000; per barn og per måned trenger også et maksimum.",
+            format!("{which}: hvert kriterium må ha navn (høyst 120 tegn), hva det gjelder og poeng som et helt tall fra -1000 til 1000; per barn og per måned trenger også et maksimum."),
         );
     } else if criteria.is_empty() {
         e.add("criteria", "Legg inn minst ett kriterium.");
@@ -582,6 +595,13 @@ mod tests {
         let e = parse_version(&f, &[], today).unwrap_err();
         assert!(e.has("reason"));
         assert!(e.has("criteria"));
+        // The message names the rows it is about, numbered as the form labels them.
+        assert!(e.get("criteria").is_some_and(|m| m.starts_with("Rad 1:")));
+        f.insert("c2_points".into(), "x".into());
+        let e = parse_version(&f, &[], today).unwrap_err();
+        assert!(e
+            .get("criteria")
+            .is_some_and(|m| m.starts_with("Rad 1 og 3:")));
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub struct CandidatesPage {
     pub open_offer: Option<Uuid>,
     pub offers: Vec<OfferRow>,
     pub can_offer: bool,
+    /// The answer deadline an offer made today gets (`commands::make_offer`), shown on
+    /// the offer form and in its confirmation.
+    pub answer_due: String,
     pub form: Fields,
     pub errors: FormErrors,
 }
@@ -156,6 +159,7 @@ async fn candidates_page(
     Ok(CandidatesPage {
         layout: Layout::new(ctx, "venteliste"),
         rules_no: rules.version_no,
+        answer_due: format::date(ctx.today() + chrono::Duration::days(rules.offer_days as i64)),
         wish_show: matches!(rules.wish_policy.0, ranking::WishPolicy::Show),
         can_offer: offerable(&u) && open_offer.is_none(),
         u,

@@ -338,6 +338,86 @@ impl CasePage {
     pub fn due(&self) -> String {
         format::date(self.c.interim_due_on)
     }
+
+    /// What the case waits for now, and where on this page (or elsewhere) that is done:
+    /// the case page's "Neste steg" panel. The first that applies wins, most urgent first.
+    pub fn next_step(&self) -> (String, String, String) {
+        let id = self.c.id;
+        let undecided = Status::UNDECIDED.contains(&self.c.status);
+        let step = |text: &str, link: &str, href: String| (text.to_owned(), link.to_owned(), href);
+        if undecided && matches!(self.deadline, Deadline::Overdue | Deadline::Due) {
+            return step(
+                &format!(
+                    "Foreløpig svar skulle vært sendt senest {} (forvaltningsloven § 11a).",
+                    self.due()
+                ),
+                "Lag foreløpig svar",
+                format!("/soknader/{id}/forelopig-svar"),
+            );
+        }
+        let open_decision = self.decisions.iter().find(|d| {
+            d.replaced_by_id.is_none()
+                && matches!(
+                    d.status,
+                    crate::decisions::model::Status::Draft
+                        | crate::decisions::model::Status::ReadyForApproval
+                )
+        });
+        if let Some(d) = open_decision {
+            let waiting = d.status == crate::decisions::model::Status::ReadyForApproval;
+            return step(
+                if waiting {
+                    "Vedtaket venter på godkjenning og utsending."
+                } else {
+                    "Et utkast til vedtak er påbegynt."
+                },
+                if waiting {
+                    "Gå til vedtaket"
+                } else {
+                    "Fortsett på vedtaket"
+                },
+                format!("/vedtak/{}", d.id),
+            );
+        }
+        match self.c.status {
+            Status::Received | Status::UnderAssessment if self.c.caseworker_id.is_none() => step(
+                "Saken har ingen saksbehandler.",
+                "Tildel saksbehandler",
+                "#tildeling".into(),
+            ),
+            Status::Received | Status::UnderAssessment if self.assessments.is_empty() => step(
+                "Søknaden er ikke kartlagt.",
+                "Kartlegg søknaden",
+                "#kartlegging".into(),
+            ),
+            Status::Received | Status::UnderAssessment => step(
+                "Søknaden er kartlagt. Skriv vedtak, eller sett saken klar for tildelingsmøte.",
+                "Endre status",
+                "#status-skjema".into(),
+            ),
+            Status::ReadyForMeeting => step(
+                "Saken venter på tildelingsmøtet.",
+                "Se møtene",
+                "/moter".into(),
+            ),
+            Status::Approved | Status::PartlyApproved | Status::WaitingList => step(
+                "Søkeren venter på en ledig bolig.",
+                "Boliger som passer søkeren",
+                format!("/soknader/{id}/boliger"),
+            ),
+            Status::Offered => step(
+                "Søkeren har fått tilbud og venter på å svare.",
+                "Se tilbudet",
+                format!("/soknader/{id}/boliger"),
+            ),
+            Status::Housed
+            | Status::Rejected
+            | Status::Withdrawn
+            | Status::ClosedWithoutDecision => {
+                step("Saken er avsluttet.", "Se tidslinjen", "#tidslinje".into())
+            }
+        }
+    }
 }
 
 pub(super) async fn case_page(

@@ -43,6 +43,8 @@ pub struct InterimPage {
     pub sent_letters: Vec<Summary>,
     /// The promised date of the last reply has passed without a decision.
     pub new_one_due: bool,
+    /// The text was just saved.
+    pub saved: bool,
 }
 
 #[derive(Template)]
@@ -173,6 +175,7 @@ async fn page(
         deadline: deadline(c.status, c.interim_sent_on, c.interim_due_on, today),
         new_one_due: promise_passed(&c, today)
             || (c.interim_sent_on.is_none() && !sent_letters.is_empty()),
+        saved: false,
         c,
         form,
         errors,
@@ -215,8 +218,21 @@ pub fn promise_passed(c: &ApplicationDetail, today: NaiveDate) -> bool {
         && super::model::Status::UNDECIDED.contains(&c.status)
 }
 
-pub async fn show(ctx: Ctx, Id(id): Id) -> AppResult<Response> {
-    render(&page(&ctx, id, None, FormErrors::new()).await?)
+#[derive(serde::Deserialize, Default)]
+pub struct ShowQuery {
+    /// Set by the redirect after saving the text: the page confirms it above the letter.
+    #[serde(default)]
+    lagret: String,
+}
+
+pub async fn show(
+    ctx: Ctx,
+    Id(id): Id,
+    axum::extract::Query(q): axum::extract::Query<ShowQuery>,
+) -> AppResult<Response> {
+    let mut p = page(&ctx, id, None, FormErrors::new()).await?;
+    p.saved = !q.lagret.is_empty();
+    render(&p)
 }
 
 /// The draft letter as PDF, for printing before it is sent (a sent one is in the archive).
@@ -274,7 +290,15 @@ async fn refused(
 pub async fn save(ctx: Ctx, Id(id): Id, Form(form): Form<InterimForm>) -> AppResult<Response> {
     let (mut tx, case) = load_case(&ctx, id).await?;
     let outcome = commands::save_interim(&mut tx, ctx.actor(), &case, &form).await;
-    finish(&ctx, tx, outcome, id, "/forelopig-svar#brev", Some(form)).await
+    finish(
+        &ctx,
+        tx,
+        outcome,
+        id,
+        "/forelopig-svar?lagret=1#lagret",
+        Some(form),
+    )
+    .await
 }
 
 /// Records that the printed letter was sent today.

@@ -113,6 +113,8 @@ pub struct ListPage {
     pub errors: FormErrors,
     pub rows: Vec<RowView>,
     pub next: Option<String>,
+    /// All the filter matches (None for the identity number search, which shows them all).
+    pub total: Option<i64>,
     pub first_page: bool,
     pub show_municipality: bool,
     pub municipalities: Vec<MunicipalityRef>,
@@ -258,6 +260,7 @@ pub async fn list(ctx: Ctx, Query(mut q): Query<ListQuery>) -> AppResult<Respons
         q.q.clear();
     }
     let mut rows = repo::list(&mut tx, &p.filter, p.sort, p.cursor, None).await?;
+    let total = repo::count(&mut tx, &p.filter).await?;
     if !q.q.trim().is_empty() {
         // A search by name reads people: who read whom is recorded per municipality.
         for m in &munis {
@@ -300,6 +303,7 @@ pub async fn list(ctx: Ctx, Query(mut q): Query<ListQuery>) -> AppResult<Respons
         errors: p.errors,
         rows: rows.into_iter().map(|r| row_view(r, today)).collect(),
         next,
+        total: Some(total),
         show_municipality: munis.len() > 1,
         municipalities: munis,
         caseworkers,
@@ -362,6 +366,7 @@ pub async fn search_national_id(ctx: Ctx, Form(form): Form<FnrForm>) -> AppResul
         errors: FormErrors::new(),
         rows: rows.into_iter().map(|r| row_view(r, today)).collect(),
         next: None,
+        total: None,
         first_page: true,
         show_municipality: munis.len() > 1,
         municipalities: munis,

@@ -1190,6 +1190,15 @@ impl ApplicationForm {
                 });
             }
         }
+        // Name the household member each message is about (the summary lists them all).
+        for (i, m) in self.members.iter().enumerate() {
+            let who = match m.name.trim() {
+                "" => format!("Husstandsmedlem {}", i + 1),
+                name => format!("Husstandsmedlem {} ({name})", i + 1),
+            };
+            let suffix = format!("_{i}");
+            e.name_row(|f| f.starts_with("member_") && f.ends_with(&suffix), &who);
+        }
         match (e.is_empty(), received_on, applicant) {
             (true, Some(received_on), Some(applicant)) => Ok(ApplicationInput {
                 received_on,
@@ -1908,6 +1917,11 @@ mod tests {
         ] {
             assert!(e.has(field), "{field} should have an error");
         }
+        // A household member's message names the member (the summary lists them all).
+        assert_eq!(
+            e.get("member_relation_1"),
+            Some("Husstandsmedlem 2 (Lise): Velg hvilken relasjon personen har til søkeren.")
+        );
     }
 
     #[test]

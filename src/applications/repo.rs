@@ -1204,58 +1204,22 @@ pub struct ListRow {
     pub channel: String,
 }
 
-/// One page of applications after `cursor` (sort date and id of the last row shown).
-/// Fetches PAGE_SIZE + 1 rows so the caller knows whether there is a next page.
-pub async fn list(
-    conn: &mut PgConnection,
-    f: &ListFilter,
-    sort: Sort,
-    cursor: Option<(NaiveDate, Uuid)>,
-    limit: Option<i64>,
-) -> sqlx::Result<Vec<ListRow>> {
-    let (col, dir, cmp) = match sort {
-        Sort::Newest => ("received_on", "DESC", "<"),
-        Sort::Oldest => ("received_on", "ASC", ">"),
-        Sort::Deadline => ("interim_due_on", "ASC", ">"),
-    };
-    let limit = limit.unwrap_or(PAGE_SIZE + 1);
-    // The page's rows come from `x`: for one municipality (the usual case) the filtered
-    // applications with an equality on municipality_id, so the planner walks the
-    // (municipality_id, sort key) index in order and stops after one page. For several
-    // municipalities, the same per municipality (LATERAL, each walking its part of the
-    // index and stopping after `limit` rows), merged and limited again below, instead of
-    // sorting every row of all of them.
+/// How many applications `f` matches in all (the case list's "N saker", which the start
+/// page's counts must equal).
+pub async fn count(conn: &mut PgConnection, f: &ListFilter) -> sqlx::Result<i64> {
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT x.id, x.municipality_id, x.municipality_name, x.case_number, x.received_on, x.interim_due_on,
-                x.interim_sent_on, x.status, x.applicant_name, x.applicant_national_id,
-                x.applicant_birth_date,
-                1 + (SELECT count(*) FROM application_members am
-                      WHERE am.municipality_id = x.municipality_id AND am.application_id = x.id) AS household_size,
-                x.caseworker_name, x.channel
-           FROM ",
-    );
-    let several = f.municipalities.len() != 1;
-    if several {
-        q.push("unnest(")
-            .push_bind(f.municipalities.clone())
-            .push("::uuid[]) AS mm(id) CROSS JOIN LATERAL ");
-    }
-    q.push(
-        "(SELECT a.id, a.municipality_id, m.name AS municipality_name, a.case_number, a.received_on,
-                a.interim_due_on, a.interim_sent_on, a.status, p.name AS applicant_name,
-                p.national_id AS applicant_national_id, p.birth_date AS applicant_birth_date,
-                u.display_name AS caseworker_name, a.channel::text AS channel
-           FROM applications a
-           JOIN municipalities m ON m.id = a.municipality_id
+        "SELECT count(*) FROM applications a
            JOIN people p ON p.municipality_id = a.municipality_id AND p.id = a.applicant_id
-           LEFT JOIN users u ON u.id = a.caseworker_id
-          WHERE a.municipality_id = ",
+          WHERE a.municipality_id = ANY(",
     );
-    if several {
-        q.push("mm.id");
-    } else {
-        q.push_bind(f.municipalities[0]);
-    }
+    q.push_bind(f.municipalities.clone()).push(")");
+    push_filter(&mut q, f);
+    q.build_query_scalar().fetch_one(conn).await
+}
+
+/// The conditions of `f` on `a` (applications) and `p` (the applicant), shared by the
+/// list and its count.
+fn push_filter(q: &mut QueryBuilder<Postgres>, f: &ListFilter) {
     if !f.statuses.is_empty() {
         q.push(" AND a.status = ANY(")
             .push_bind(f.statuses.clone())
@@ -1346,6 +1310,61 @@ pub async fn list(
                     AND xm.person_id = x.id)))",
         );
     }
+}
+
+/// One page of applications after `cursor` (sort date and id of the last row shown).
+/// Fetches PAGE_SIZE + 1 rows so the caller knows whether there is a next page.
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &ListFilter,
+    sort: Sort,
+    cursor: Option<(NaiveDate, Uuid)>,
+    limit: Option<i64>,
+) -> sqlx::Result<Vec<ListRow>> {
+    let (col, dir, cmp) = match sort {
+        Sort::Newest => ("received_on", "DESC", "<"),
+        Sort::Oldest => ("received_on", "ASC", ">"),
+        Sort::Deadline => ("interim_due_on", "ASC", ">"),
+    };
+    let limit = limit.unwrap_or(PAGE_SIZE + 1);
+    // The page's rows come from `x`: for one municipality (the usual case) the filtered
+    // applications with an equality on municipality_id, so the planner walks the
+    // (municipality_id, sort key) index in order and stops after one page. For several
+    // municipalities, the same per municipality (LATERAL, each walking its part of the
+    // index and stopping after `limit` rows), merged and limited again below, instead of
+    // sorting every row of all of them.
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT x.id, x.municipality_id, x.municipality_name, x.case_number, x.received_on, x.interim_due_on,
+                x.interim_sent_on, x.status, x.applicant_name, x.applicant_national_id,
+                x.applicant_birth_date,
+                1 + (SELECT count(*) FROM application_members am
+                      WHERE am.municipality_id = x.municipality_id AND am.application_id = x.id) AS household_size,
+                x.caseworker_name, x.channel
+           FROM ",
+    );
+    let several = f.municipalities.len() != 1;
+    if several {
+        q.push("unnest(")
+            .push_bind(f.municipalities.clone())
+            .push("::uuid[]) AS mm(id) CROSS JOIN LATERAL ");
+    }
+    q.push(
+        "(SELECT a.id, a.municipality_id, m.name AS municipality_name, a.case_number, a.received_on,
+                a.interim_due_on, a.interim_sent_on, a.status, p.name AS applicant_name,
+                p.national_id AS applicant_national_id, p.birth_date AS applicant_birth_date,
+                u.display_name AS caseworker_name, a.channel::text AS channel
+           FROM applications a
+           JOIN municipalities m ON m.id = a.municipality_id
+           JOIN people p ON p.municipality_id = a.municipality_id AND p.id = a.applicant_id
+           LEFT JOIN users u ON u.id = a.caseworker_id
+          WHERE a.municipality_id = ",
+    );
+    if several {
+        q.push("mm.id");
+    } else {
+        q.push_bind(f.municipalities[0]);
+    }
+    push_filter(&mut q, f);
     if let Some((d, id)) = cursor {
         q.push(format!(" AND (a.{col}, a.id) {cmp} ("))
             .push_bind(d)

@@ -156,7 +156,7 @@ pub async fn login(
             tx.commit().await?;
             let local = until
                 .with_timezone(&chrono_tz::Europe::Oslo)
-                .format("%H:%M");
+                .format("%H.%M");
             return fail_page(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!(
@@ -302,7 +302,7 @@ pub async fn change_password(ctx: Ctx, Form(form): Form<PasswordForm>) -> AppRes
         tx.commit().await?;
         let local = until
             .with_timezone(&chrono_tz::Europe::Oslo)
-            .format("%H:%M");
+            .format("%H.%M");
         errors.add(
             "current",
             format!(

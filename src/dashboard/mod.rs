@@ -22,6 +22,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub struct MunicipalityCard {
+    /// The waiting list picks its municipality by id (`?kommune=<id>`), the other lists
+    /// by number (`web::ctx::RequestMeta::narrowed_to`).
+    pub id: uuid::Uuid,
     pub name: String,
     pub number: String,
     pub roles: Vec<Role>,
@@ -33,6 +36,8 @@ pub struct MunicipalityCard {
     pub becoming_vacant: i64,
     /// May the user open the dwelling register here (the vacancy figure links to it)?
     pub register: bool,
+    /// May the user open the waiting list and the overdue offers here?
+    pub allocate: bool,
 }
 
 #[derive(Default, Clone)]
@@ -48,7 +53,7 @@ pub struct CaseFigures {
     pub offers_overdue: i64,
     /// The next allocation meeting covering the municipality: (id, "tirsdag 01.12.2026 kl. 09:00").
     pub next_meeting: Option<(uuid::Uuid, String)>,
-    /// Running leases ending within six months.
+    /// Running leases ending within six months or past their end (the expiry list).
     pub leases_ending: i64,
     /// Time-limited leases about to become open-ended (husleieloven § 9-2).
     pub leases_lapsing: i64,
@@ -91,6 +96,7 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
         .map(|m| {
             let row = rows.iter().find(|r| r.municipality_id == m.id);
             MunicipalityCard {
+                id: m.id,
                 name: m.name.clone(),
                 number: m.number.clone(),
                 roles: ctx.user.roles_in(m.id),
@@ -118,6 +124,7 @@ pub async fn start_page(ctx: Ctx, Query(q): Query<StartQuery>) -> AppResult<Resp
                 vacant: row.map(|r| r.vacant).unwrap_or(0),
                 becoming_vacant: row.map(|r| r.becoming_vacant).unwrap_or(0),
                 register: ctx.may(Permission::ReadRegister, m.id),
+                allocate: ctx.may(Permission::Allocate, m.id),
             }
         })
         .collect();

@@ -46,11 +46,21 @@ pub async fn figures(
                    AND a.caseworker_id = $2
                    AND a.status IN ('received', 'under_assessment', 'ready_for_meeting', 'approved',
                                     'partly_approved', 'waiting_list', 'offered')) AS mine,
+                -- The case list's forfalt filter (applications::repo::list).
                 (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
-                   AND a.interim_due_on < $3 AND a.interim_sent_on IS NULL
+                   AND a.interim_due_on < $3 AND a.interim_sent_on IS NULL AND a.decided_on IS NULL
                    AND a.status IN ('received', 'under_assessment', 'ready_for_meeting')) AS interim_overdue,
+                -- Whom the waiting list ranks (allocation::repo::waiting): granted a dwelling
+                -- by a sent decision that no sent decision replaces, not yet housed.
                 (SELECT count(*) FROM applications a WHERE a.municipality_id = s.municipality_id
-                   AND a.status = 'waiting_list') AS waiting_list,
+                   AND a.status IN ('approved', 'partly_approved', 'waiting_list')
+                   AND EXISTS (SELECT 1 FROM decisions d
+                     JOIN decision_points pt ON pt.municipality_id = d.municipality_id AND pt.decision_id = d.id
+                     JOIN decision_kinds k ON k.municipality_id = pt.municipality_id AND k.id = pt.kind_id
+                    WHERE d.municipality_id = a.municipality_id AND d.application_id = a.id AND d.status = 'sent'
+                      AND k.is_dwelling AND pt.outcome IN ('granted', 'partly_granted')
+                      AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.municipality_id = d.municipality_id
+                                       AND r.replaces_id = d.id AND r.status = 'sent'))) AS waiting_list,
                 (SELECT count(*) FROM decisions d WHERE d.municipality_id = s.municipality_id
                    AND d.status = 'ready_for_approval') AS awaiting_approval,
                 (SELECT count(*) FROM appeals ap WHERE ap.municipality_id = s.municipality_id
@@ -62,11 +72,15 @@ pub async fn figures(
                 nm.id AS next_meeting_id, nm.starts_at AS next_meeting_at,
                 (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
                    AND d.status = 'vacant') AS vacant,
+                -- The vacancy list's blir ledige (dwellings::repo::in_vacancy, 90 days).
                 (SELECT count(*) FROM dwellings d WHERE d.municipality_id = s.municipality_id
-                   AND d.status = 'notice_given' AND d.expected_vacant_from <= $3 + 90) AS becoming_vacant,
+                   AND d.status IN ('let', 'notice_given', 'maintenance', 'reserved')
+                   AND d.expected_vacant_from IS NOT NULL AND d.expected_vacant_from <= $3 + 90) AS becoming_vacant,
+                -- The expiry list's default (leases::lists::expiry): running leases ending
+                -- by $6 (six months ahead), those past their end date included.
                 (SELECT count(*) FROM leases l WHERE l.municipality_id = s.municipality_id
                    AND l.status IN ('signed', 'active', 'notice_given')
-                   AND l.ends_on BETWEEN $3 AND ($3 + interval '6 months')::date) AS leases_ending,
+                   AND l.ends_on <= $6) AS leases_ending,
                 -- Husleieloven § 9-2: time-limited leases near or past their end with no
                 -- written demand to move, no notice and no renewal under way
                 -- (leases::rules::open_ended_warning).
@@ -89,6 +103,7 @@ pub async fn figures(
     .bind(today)
     .bind(now)
     .bind(crate::leases::rules::WARN_DAYS_BEFORE_END as i32)
+    .bind(crate::leases::rules::add_months(today, 6))
     .fetch_all(conn)
     .await
 }

@@ -45,6 +45,8 @@ pub struct ListPage {
     pub next: Option<String>,
     pub show_municipality: bool,
     pub csv_query: String,
+    /// Decisions ready for approval, in the view of those not sent.
+    pub awaiting_approval: i64,
 }
 
 impl ListPage {
@@ -100,7 +102,9 @@ async fn fetch(
 
 pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
     let mut errors = FormErrors::new();
-    let (tx, _, rows, more) = fetch(&ctx, &q, &mut errors, PAGE).await?;
+    let (mut tx, munis, rows, more) = fetch(&ctx, &q, &mut errors, PAGE).await?;
+    let ids: Vec<Uuid> = munis.iter().map(|m| m.id).collect();
+    let awaiting_approval = repo::count_awaiting_approval(&mut tx, &ids).await?;
     tx.commit().await?;
     let sent = q.visning == "sendt";
     let next = if more {
@@ -135,6 +139,7 @@ pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
         errors,
         next,
         csv_query,
+        awaiting_approval,
     })
 }
 

@@ -1384,6 +1384,20 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
+/// Decisions waiting for approval (the start page's "Vedtak til godkjenning").
+pub async fn count_awaiting_approval(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM decisions
+          WHERE municipality_id = ANY($1) AND status = 'ready_for_approval'",
+    )
+    .bind(visible)
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn list_decisions(
     conn: &mut PgConnection,
     visible: &[Uuid],

@@ -260,7 +260,7 @@ async fn preview(ctx: &Ctx, file: &ImportFile, result: String) -> AppResult<Prev
         rows,
         applied: file.applied_at.map(|t| {
             t.with_timezone(&chrono_tz::Europe::Oslo)
-                .format("%d.%m.%Y kl. %H:%M")
+                .format("%d.%m.%Y kl. %H.%M")
                 .to_string()
         }),
         result,

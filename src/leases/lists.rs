@@ -136,6 +136,8 @@ pub struct ListPage {
     pub horizon: u32,
     pub lapsing: usize,
     pub can_write: bool,
+    /// The expiry list's total over all pages (None on the plain lease list).
+    pub total: Option<i64>,
 }
 
 impl ListPage {
@@ -212,6 +214,7 @@ pub async fn list(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Response>
         expiry: false,
         show_municipality: munis.len() > 1,
         lapsing: rows.iter().filter(|r| r.warning.is_some()).count(),
+        total: None,
         can_write: munis
             .iter()
             .any(|m| ctx.may(Permission::ManageLeases, m.id)),
@@ -242,6 +245,7 @@ pub async fn expiry(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Respons
         PAGE + 1,
     )
     .await?;
+    let total = repo::count_ending(&mut tx, &ids, &filter.repo(Some(window))).await?;
     tx.commit().await?;
     let next_query = (rows.len() as i64 > PAGE).then(|| {
         rows.truncate(PAGE as usize);
@@ -257,6 +261,7 @@ pub async fn expiry(ctx: Ctx, Query(filter): Query<Filter>) -> AppResult<Respons
         expiry: true,
         show_municipality: munis.len() > 1,
         lapsing: rows.iter().filter(|r| r.warning.is_some()).count(),
+        total: Some(total),
         can_write: munis
             .iter()
             .any(|m| ctx.may(Permission::ManageLeases, m.id)),

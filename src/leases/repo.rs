@@ -1006,6 +1006,36 @@ pub async fn list(
     .await
 }
 
+/// How many leases `f` finds with an end date in its window (the expiry list's total,
+/// which the start page's "utløper innen 6 måneder" equals).
+pub async fn count_ending(
+    conn: &mut PgConnection,
+    visible: &[Uuid],
+    f: &ListFilter,
+) -> sqlx::Result<i64> {
+    let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    let (from, to) = f.ending.unwrap_or((first, last));
+    sqlx::query_scalar(
+        "SELECT count(*) FROM leases e
+          WHERE e.municipality_id = ANY($1) AND e.status = ANY($2)
+            AND e.ends_on BETWEEN $4 AND $5
+            AND ($3 = ''
+                 OR EXISTS (SELECT 1 FROM people pe WHERE pe.municipality_id = e.municipality_id
+                               AND pe.id = e.tenant_id AND pe.name ILIKE '%' || $3 || '%')
+                 OR EXISTS (SELECT 1 FROM dwellings d WHERE d.municipality_id = e.municipality_id
+                               AND d.id = e.dwelling_id AND d.unit_number = upper($3))
+                 OR e.lease_no::text = $3)",
+    )
+    .bind(visible)
+    .bind(&f.statuses)
+    .bind(&f.text)
+    .bind(from)
+    .bind(to)
+    .fetch_one(conn)
+    .await
+}
+
 /// Leases ending in the window, soonest first, `limit` rows after `after` (keyset).
 pub async fn ending(
     conn: &mut PgConnection,

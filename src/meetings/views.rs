@@ -19,20 +19,20 @@ pub fn weekday(w: Weekday) -> &'static str {
     }
 }
 
-/// "tirsdag 08.12.2026 kl. 09:00"
+/// "tirsdag 08.12.2026 kl. 09.00" (the one time format, as `applications::views::date_time`)
 pub fn when(t: DateTime<Utc>) -> String {
     let local = t.with_timezone(&Oslo);
     format!(
         "{} {} kl. {}",
         weekday(local.weekday()),
         local.format("%d.%m.%Y"),
-        local.format("%H:%M")
+        local.format("%H.%M")
     )
 }
 
 pub fn stamp(t: DateTime<Utc>) -> String {
     t.with_timezone(&Oslo)
-        .format("%d.%m.%Y kl. %H:%M")
+        .format("%d.%m.%Y kl. %H.%M")
         .to_string()
 }
 

@@ -48,6 +48,16 @@ pub struct RequestMeta {
 }
 
 impl RequestMeta {
+    /// The municipality number in the address's `kommune=` parameter, if it is one (four
+    /// digits; settings pages carry a municipality id there, which this leaves alone).
+    pub fn narrowed_to(&self) -> Option<&str> {
+        let query = self.path.split_once('?')?.1;
+        query
+            .split('&')
+            .filter_map(|pair| pair.strip_prefix("kommune="))
+            .find(|v| v.len() == 4 && v.bytes().all(|b| b.is_ascii_digit()))
+    }
+
     /// With `trust_proxy` (Bosak behind a reverse proxy) the client address is the last
     /// entry of `X-Forwarded-For`, the one our proxy added; otherwise the TCP peer.
     pub fn from_parts(parts: &Parts, trust_proxy: bool) -> Self {
@@ -135,10 +145,18 @@ impl Ctx {
 
     /// The municipality chosen in the switcher, or the only one the user has.
     /// None means "all my municipalities".
+    /// A page opened with `?kommune=<number>` of one of the user's municipalities (the
+    /// start page's counts link to their lists that way) shows that municipality alone,
+    /// whatever the switcher says, so a count and the list it opens agree.
     pub fn current_municipality(&self) -> Option<MunicipalityRef> {
         let all = self.user.municipalities();
         if all.len() == 1 {
             return all.into_iter().next();
+        }
+        if let Some(number) = self.meta.narrowed_to() {
+            if let Some(m) = all.iter().find(|m| m.number == number) {
+                return Some(m.clone());
+            }
         }
         let chosen = self.session.current_municipality_id?;
         all.into_iter().find(|m| m.id == chosen)

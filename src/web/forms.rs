@@ -31,6 +31,17 @@ impl FormErrors {
     }
 
     /// Field names with errors, in order, for the error summary at the top of the form.
+    /// Puts `who: ` before the messages of the fields `which` picks (one row of a
+    /// repeated group, such as a household member), so that the summary at the top of
+    /// the form says whom each message is about.
+    pub fn name_row(&mut self, which: impl Fn(&str) -> bool, who: &str) {
+        for (field, message) in self.fields.iter_mut() {
+            if which(field) {
+                *message = format!("{who}: {message}");
+            }
+        }
+    }
+
     pub fn summary(&self) -> Vec<(&'static str, &str)> {
         self.fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
     }

@@ -127,7 +127,7 @@ async fn office_user_switches_between_its_municipalities() {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let home = c.get("/").await;
     assert!(home
-        .text_of(".bosak-header__municipality")
+        .text_of("#kommunevelger option[selected]")
         .contains("Verdal"));
     assert_eq!(home.count("section.ds-card"), 1);
     assert!(home.text_of("section.ds-card").contains("Verdal"));

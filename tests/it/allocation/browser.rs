@@ -21,6 +21,7 @@ async fn match_a_vacant_unit_make_an_offer_and_record_the_answer() {
     assert_accessible(&c, "the ranked candidates").await;
     // Offer the unit to the top candidate (no justification needed).
     click(&c, "form.bosak-offer-form button[type=submit]").await;
+    assert!(browser::confirm(&c).await.starts_with("Gi tilbud til"));
     wait_for_text(&c, "#rank", "Nr. 1").await;
     assert_accessible(&c, "the offer").await;
 

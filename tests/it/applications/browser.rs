@@ -82,14 +82,21 @@ async fn caseworker_registers_assesses_and_sees_the_timeline() {
     assert!(timeline.contains("Søknad registrert med saksnummer"));
     assert_accessible(&c, "the case page with assessment and timeline").await;
 
-    c.find(Locator::LinkText(
-        "Foreløpig svar (forvaltningsloven § 11a)",
-    ))
-    .await
-    .unwrap()
-    .click()
+    // Followed with the keyboard (a pointer click at the top edge of the window would
+    // land on the sticky case header).
+    let link = c
+        .find(Locator::LinkText(
+            "Foreløpig svar (forvaltningsloven § 11a)",
+        ))
+        .await
+        .unwrap();
+    c.execute(
+        "arguments[0].focus()",
+        vec![serde_json::to_value(&link).unwrap()],
+    )
     .await
     .unwrap();
+    link.send_keys("\u{E007}").await.unwrap();
     wait_for_text(&c, "h1", "Foreløpig svar").await;
     assert_accessible(&c, "the interim reply page").await;
     c.close().await.unwrap();

@@ -79,6 +79,10 @@ async fn validation_errors_keep_what_was_typed() {
     assert!(res.text_of("#channel-err").contains("Velg"));
     assert!(res.text_of("#received_on-err").contains("dd.mm.åååå"));
     assert!(res.text_of(".ds-error-summary").contains("relasjon"));
+    // The summary names the household member the message is about.
+    assert!(res
+        .text_of(".ds-error-summary")
+        .contains("Husstandsmedlem 3 (Uten relasjon): Velg hvilken relasjon"));
     assert_eq!(
         res.attr("#applicant_name", "value").as_deref(),
         Some("Ola Feil")

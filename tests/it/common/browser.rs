@@ -167,3 +167,48 @@ pub async fn wait_for_text(c: &Client, css: &str, needle: &str) -> String {
     }
     panic!("{css} never contained {needle:?}; last text: {last:?}");
 }
+
+/// The question of the open confirmation dialog (read from the DOM: while the dialog
+/// fades in, WebDriver reads its text as empty), waiting up to 10 s for it to open.
+pub async fn dialog_question(c: &Client) -> String {
+    for _ in 0..100 {
+        let q = c
+            .execute(
+                "const d = document.getElementById('bekreft-dialog');
+                 return d && d.open ? d.querySelector('#bekreft-tittel').textContent : null;",
+                vec![],
+            )
+            .await
+            .expect("read the dialog");
+        if let Some(q) = q.as_str() {
+            return q.to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no confirmation dialog opened");
+}
+
+/// Answers yes in the dialog a weighty action asks first (`static/js/bosak.js`), with the
+/// keyboard (the confirming button has focus), and returns the question it asked.
+pub async fn confirm(c: &Client) -> String {
+    let question = dialog_question(c).await;
+    let focused = c
+        .execute(
+            "return document.activeElement && document.activeElement.id",
+            vec![],
+        )
+        .await
+        .expect("focused element");
+    assert_eq!(
+        focused,
+        json!("bekreft-ja"),
+        "the confirming button has focus"
+    );
+    c.active_element()
+        .await
+        .expect("active element")
+        .send_keys("\u{E007}")
+        .await
+        .expect("press Enter");
+    question
+}

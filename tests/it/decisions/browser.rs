@@ -72,6 +72,7 @@ async fn write_send_and_appeal_a_samlevedtak_in_the_browser() {
     assert_accessible(&c, "the complete decision").await;
     click(&c, "#channel-digital").await;
     click(&c, "form[action$='/send'] button[type=submit]").await;
+    assert_eq!(browser::confirm(&c).await, "Godkjenne og sende vedtaket?");
     wait_for_text(&c, ".ds-alert", "godkjent og sendt").await;
 
     c.goto(&format!(
@@ -85,6 +86,8 @@ async fn write_send_and_appeal_a_samlevedtak_in_the_browser() {
     assert_accessible(&c, "the letter").await;
     c.back().await.unwrap();
 
+    // After sending, the appeal form is closed until asked for.
+    click(&c, "#klage-skjema > summary").await;
     click(&c, "#points input[type=checkbox]").await;
     fill(&c, "#received_on", &app.day(0)).await;
     fill(&c, "#received_how", "Brev").await;

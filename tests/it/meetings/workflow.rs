@@ -73,7 +73,7 @@ async fn planning_checks_the_form_keeps_input_and_saves_nothing_half() {
     assert_eq!(page.status, StatusCode::OK);
     let facts = page.text_of(".bosak-facts");
     let expected = format!(
-        "{} {} kl. 09:00",
+        "{} {} kl. 09.00",
         crate::common::weekday_nb(app.today() + chrono::Duration::days(10)),
         app.day(10)
     );
@@ -111,7 +111,7 @@ async fn planning_checks_the_form_keeps_input_and_saves_nothing_half() {
         .get(&format!("/moter/{id}"))
         .await
         .text_of(".bosak-facts")
-        .contains("kl. 13:00"));
+        .contains("kl. 13.00"));
 }
 
 #[tokio::test]
