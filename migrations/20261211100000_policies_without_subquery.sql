@@ -47,8 +47,8 @@ $$;
 -- by it, and as a reference table every audit write would go to every node. The marker
 -- `(citus: coordinator)` in the comment is what `bosak citus distribute` reads.
 COMMENT ON TABLE audit_events IS 'global: append-only log of who did and read what, including events with no tenant (logins); filtered by municipality_id when read (citus: coordinator)';
--- The same for the two write-heavy global tables (a write per request and per failed
--- login): a reference table would copy each write to every node, and Citus refuses their
--- upserts' `now()` in DO UPDATE SET on a reference table.
-COMMENT ON TABLE sessions IS 'global: login sessions belong to users, who are global (citus: coordinator)';
+-- The same for login_throttle (a write per failed login): a reference table would copy each
+-- write to every node, and Citus refuses its upsert's `now()` in DO UPDATE SET on a
+-- reference table. (sessions stays a reference table: Citus will not keep a table with a
+-- foreign key, to users, on the coordinator.)
 COMMENT ON TABLE login_throttle IS 'global: throttling is per account name and address, before any tenant is known (citus: coordinator)';
