@@ -334,7 +334,7 @@ async fn citus_distribute(owner: &sqlx::PgPool, print: bool) -> anyhow::Result<(
     }
     let steps = citus::plan(&citus::tables(owner).await?)?;
     if print {
-        println!("BEGIN;\n{}", citus::SESSION_SETTINGS);
+        println!("BEGIN;\n{}\n{}", citus::SESSION_SETTINGS, citus::POLICIES);
     } else {
         citus::run(owner, &steps).await?;
     }
