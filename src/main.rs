@@ -334,23 +334,28 @@ async fn citus_distribute(owner: &sqlx::PgPool, print: bool) -> anyhow::Result<(
     }
     let steps = citus::plan(&citus::tables(owner).await?)?;
     if print {
-        println!("{}", citus::SESSION_SETTINGS);
+        println!("BEGIN;\n{}\n{}", citus::SESSION_SETTINGS, citus::POLICIES);
+    } else {
+        citus::run(owner, &steps).await?;
     }
     for step in &steps {
-        match (step.sql(), print) {
-            (Some(sql), true) => println!("{sql}"),
-            (Some(sql), false) => {
-                citus::run_step(owner, step).await?;
-                println!("{sql}");
-            }
-            (None, _) => {
+        match step.sql() {
+            Some(sql) => println!("{sql}"),
+            None => {
                 let how = match step {
                     Step::AlreadyReference(_) => "a reference table",
+                    Step::AlreadyCoordinatorLocal(_) => "kept on the coordinator",
                     _ => "distributed by municipality_id",
                 };
                 println!("-- {} is already {how}", step.table());
             }
         }
+    }
+    if print {
+        let database: String = sqlx::query_scalar("SELECT current_database()::text")
+            .fetch_one(owner)
+            .await?;
+        println!("COMMIT;\n{}", citus::database_settings(&database));
     }
     if !print {
         let (distributed, reference, other) = citus::counts(owner).await?;

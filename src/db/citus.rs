@@ -41,13 +41,30 @@ pub enum Placement {
 pub struct TableInfo {
     pub name: String,
     pub global: bool,
+    /// A global table whose comment says `(citus: coordinator)`: kept on the coordinator.
+    pub coordinator: bool,
+    /// Row level security is forced on the owner too (every tenant table).
+    pub force_rls: bool,
     /// `None` when the table has no `municipality_id`; `Some(true)` when it is nullable.
     pub municipality_id_nullable: Option<bool>,
     /// The column it is distributed by, when it is distributed.
     pub distributed_by: Option<String>,
     pub placement: Placement,
-    /// Tables this one references by foreign key (itself excluded).
-    pub references: Vec<String>,
+    /// Its foreign keys to other tables (not to itself).
+    pub references: Vec<ForeignKey>,
+}
+
+/// A foreign key set aside to break a cycle: (its table, the key).
+pub type DeferredKey = (String, ForeignKey);
+
+/// One foreign key of a table, as the catalog has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    pub name: String,
+    /// The referenced table.
+    pub target: String,
+    /// `pg_get_constraintdef`, to add it back after it was dropped to break a cycle.
+    pub definition: String,
 }
 
 /// One step of the plan: the SQL to run, or a note that the table is already placed.
@@ -57,46 +74,122 @@ pub enum Step {
     Distribute {
         table: String,
         colocate_with: Option<String>,
+        force_rls: bool,
     },
+    /// A global table kept on the coordinator, in Citus's metadata (`audit_events`).
+    CoordinatorLocal(String),
     AlreadyReference(String),
     AlreadyDistributed(String),
+    AlreadyCoordinatorLocal(String),
+    /// A foreign key that closes a cycle, dropped before the tables are placed...
+    DropForeignKey {
+        table: String,
+        key: ForeignKey,
+    },
+    /// ...and added back once both sides are distributed (co-located, so Citus accepts it).
+    AddForeignKey {
+        table: String,
+        key: ForeignKey,
+    },
 }
 
 impl Step {
     /// The SQL of the step; `None` for tables already placed.
     pub fn sql(&self) -> Option<String> {
         match self {
-            Step::Reference(t) => Some(format!(
-                "SELECT create_reference_table('public.{t}');"
-            )),
+            Step::Reference(t) => Some(format!("SELECT create_reference_table('public.{t}');")),
             Step::Distribute {
                 table,
                 colocate_with,
-            } => Some(format!(
-                "SELECT create_distributed_table('public.{table}', '{DISTRIBUTION_COLUMN}', colocate_with => '{}');",
-                colocate_with
-                    .as_deref()
-                    .map(|c| format!("public.{c}"))
-                    .unwrap_or_else(|| "none".to_string())
+                force_rls,
+            } => {
+                let distribute = format!(
+                    "SELECT create_distributed_table('public.{table}', '{DISTRIBUTION_COLUMN}', colocate_with => '{}');",
+                    colocate_with
+                        .as_deref()
+                        .map(|c| format!("public.{c}"))
+                        .unwrap_or_else(|| "none".to_string())
+                );
+                // Citus moves the table's rows into the shards with COPY, which PostgreSQL
+                // refuses on a table whose row level security applies to the current role
+                // ("COPY FROM not supported with row-level security"), the owner included
+                // when it is forced. Not forced for the owner during the copy, forced again
+                // in the same transaction (the shards get it too); nobody else sees the
+                // table meanwhile (ALTER TABLE holds an exclusive lock to the commit).
+                //
+                // The copy fires the table's triggers on the shards (an insert per row), which
+                // must not run again for rows that are already there (the epochs and the rent
+                // ledger's open items are already counted): they are off during the copy.
+                Some(if *force_rls {
+                    format!(
+                        "ALTER TABLE public.{table} NO FORCE ROW LEVEL SECURITY; \
+                         ALTER TABLE public.{table} DISABLE TRIGGER USER; {distribute} \
+                         ALTER TABLE public.{table} ENABLE TRIGGER USER; \
+                         ALTER TABLE public.{table} FORCE ROW LEVEL SECURITY;"
+                    )
+                } else {
+                    format!(
+                        "ALTER TABLE public.{table} DISABLE TRIGGER USER; {distribute} \
+                         ALTER TABLE public.{table} ENABLE TRIGGER USER;"
+                    )
+                })
+            }
+            // Citus drops the table's comment when it converts it, and the comment is what
+            // says the table is global (and is kept here): put it back.
+            Step::CoordinatorLocal(t) => Some(format!(
+                "DO $$ DECLARE c text := obj_description('public.{t}'::regclass, 'pg_class'); \
+                 BEGIN PERFORM citus_add_local_table_to_metadata('public.{t}'); \
+                 EXECUTE format('COMMENT ON TABLE public.{t} IS %L', c); END $$;"
             )),
-            Step::AlreadyReference(_) | Step::AlreadyDistributed(_) => None,
+            Step::DropForeignKey { table, key } => Some(format!(
+                "ALTER TABLE public.{table} DROP CONSTRAINT {};",
+                key.name
+            )),
+            Step::AddForeignKey { table, key } => Some(format!(
+                "ALTER TABLE public.{table} ADD CONSTRAINT {} {};",
+                key.name, key.definition
+            )),
+            Step::AlreadyReference(_)
+            | Step::AlreadyDistributed(_)
+            | Step::AlreadyCoordinatorLocal(_) => None,
+        }
+    }
+
+    /// The step's statements one by one: Citus sends a DDL statement's text on to the
+    /// workers, where several commands in one text are refused.
+    pub fn statements(&self) -> Vec<String> {
+        match self.sql() {
+            Some(sql) if matches!(self, Step::Distribute { .. }) => sql
+                .split_inclusive("; ")
+                .map(|s| s.trim().to_string())
+                .collect(),
+            Some(sql) => vec![sql],
+            None => Vec::new(),
         }
     }
 
     pub fn table(&self) -> &str {
         match self {
             Step::Reference(t)
+            | Step::CoordinatorLocal(t)
             | Step::AlreadyReference(t)
             | Step::AlreadyDistributed(t)
-            | Step::Distribute { table: t, .. } => t,
+            | Step::AlreadyCoordinatorLocal(t)
+            | Step::Distribute { table: t, .. }
+            | Step::DropForeignKey { table: t, .. }
+            | Step::AddForeignKey { table: t, .. } => t,
         }
     }
 }
 
 /// Tables in foreign-key order: every table after the tables it references; ties in
-/// name order, so the plan is the same on every run. A cycle is an error naming its tables.
-pub fn dependency_order(tables: &[TableInfo]) -> anyhow::Result<Vec<String>> {
+/// name order, so the plan is the same on every run. Where foreign keys form a cycle
+/// (`applications.renews_lease_id` → `leases` → … → `applications`), the first table of the
+/// cycle by name has its foreign keys into the cycle set aside: they are returned as
+/// (table, key), to be dropped before and added back after the tables are placed.
+pub fn dependency_order(tables: &[TableInfo]) -> anyhow::Result<(Vec<String>, Vec<DeferredKey>)> {
     let names: BTreeSet<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    let by_name: BTreeMap<&str, &TableInfo> = tables.iter().map(|t| (t.name.as_str(), t)).collect();
     // Only edges between the tables being placed count (Citus's own tables are not listed).
     let mut pending: BTreeMap<&str, BTreeSet<&str>> = tables
         .iter()
@@ -104,13 +197,14 @@ pub fn dependency_order(tables: &[TableInfo]) -> anyhow::Result<Vec<String>> {
             let deps = t
                 .references
                 .iter()
-                .map(String::as_str)
+                .map(|k| k.target.as_str())
                 .filter(|r| *r != t.name && names.contains(r))
                 .collect();
             (t.name.as_str(), deps)
         })
         .collect();
     let mut order = Vec::with_capacity(tables.len());
+    let mut deferred = Vec::new();
     while !pending.is_empty() {
         let ready: Vec<&str> = pending
             .iter()
@@ -119,20 +213,26 @@ pub fn dependency_order(tables: &[TableInfo]) -> anyhow::Result<Vec<String>> {
             .collect();
         if ready.is_empty() {
             // What is left is the cycles and the tables that depend on them; drop the
-            // latter (tables nothing left references), so the message names the cycles.
+            // latter (tables nothing left references) to find a table on a cycle.
+            let mut cycles = pending.clone();
             loop {
-                let referenced: BTreeSet<&str> = pending.values().flatten().copied().collect();
-                let before = pending.len();
-                pending.retain(|n, _| referenced.contains(n));
-                if pending.len() == before {
+                let referenced: BTreeSet<&str> = cycles.values().flatten().copied().collect();
+                let before = cycles.len();
+                cycles.retain(|n, _| referenced.contains(n));
+                if cycles.len() == before {
                     break;
                 }
             }
-            let cycle: Vec<&str> = pending.keys().copied().collect();
-            bail!(
-                "cannot order the tables: foreign keys form a cycle among {}",
-                cycle.join(", ")
-            );
+            let Some(&breaker) = cycles.keys().next() else {
+                bail!("cannot order the tables: foreign keys form a cycle");
+            };
+            let cut = std::mem::take(pending.get_mut(breaker).expect("pending table"));
+            for key in &by_name[breaker].references {
+                if cut.contains(key.target.as_str()) {
+                    deferred.push((breaker.to_string(), key.clone()));
+                }
+            }
+            continue;
         }
         for n in ready {
             pending.remove(n);
@@ -142,14 +242,14 @@ pub fn dependency_order(tables: &[TableInfo]) -> anyhow::Result<Vec<String>> {
             order.push(n.to_string());
         }
     }
-    Ok(order)
+    Ok((order, deferred))
 }
 
 /// The steps that place every table, in foreign-key order, or the first table that cannot
 /// be placed and why.
 pub fn plan(tables: &[TableInfo]) -> anyhow::Result<Vec<Step>> {
     let by_name: BTreeMap<&str, &TableInfo> = tables.iter().map(|t| (t.name.as_str(), t)).collect();
-    let order = dependency_order(tables)?;
+    let (order, deferred) = dependency_order(tables)?;
     // Every tenant table joins the colocation group of the first one: an already
     // distributed table when there is one (a second run), else the first in order.
     let mut anchor: Option<String> = tables
@@ -157,17 +257,46 @@ pub fn plan(tables: &[TableInfo]) -> anyhow::Result<Vec<Step>> {
         .filter(|t| !t.global && t.placement == Placement::Distributed)
         .map(|t| t.name.clone())
         .min();
-    let mut steps = Vec::with_capacity(order.len());
+    // A key that closes a cycle only has to go while one of its sides is still local.
+    let deferred: Vec<(String, ForeignKey)> = deferred
+        .into_iter()
+        .filter(|(table, key)| {
+            [table.as_str(), key.target.as_str()].iter().any(|t| {
+                by_name
+                    .get(t)
+                    .is_some_and(|i| i.placement == Placement::Local)
+            })
+        })
+        .collect();
+    let mut steps: Vec<Step> = deferred
+        .iter()
+        .map(|(table, key)| Step::DropForeignKey {
+            table: table.clone(),
+            key: key.clone(),
+        })
+        .collect();
     for name in order {
         let t = by_name[name.as_str()];
         if t.global {
-            match t.placement {
-                Placement::Reference => steps.push(Step::AlreadyReference(name)),
-                Placement::Local => steps.push(Step::Reference(name)),
-                other => bail!(
+            // A global table marked `(citus: coordinator)` in its comment (audit_events: it
+            // holds rows of no tenant, logins, so it cannot be distributed by
+            // municipality_id, and as a reference table every write would go to every
+            // node) stays on the coordinator, in Citus's metadata so that distributed
+            // queries may join it.
+            let local = t.coordinator;
+            match (t.placement, local) {
+                (Placement::Reference, false) => steps.push(Step::AlreadyReference(name)),
+                (Placement::CitusLocal, true) => steps.push(Step::AlreadyCoordinatorLocal(name)),
+                (Placement::Local, false) => steps.push(Step::Reference(name)),
+                (Placement::Local, true) => steps.push(Step::CoordinatorLocal(name)),
+                (other, _) => bail!(
                     "cannot place {name}: it is a global table (its comment starts with \
-                     'global:') and should be a reference table, but Citus already holds it \
-                     as {other:?}"
+                     'global:') and should be {}, but Citus already holds it as {other:?}",
+                    if local {
+                        "kept on the coordinator (its comment says '(citus: coordinator)')"
+                    } else {
+                        "a reference table"
+                    }
                 ),
             }
             continue;
@@ -195,6 +324,7 @@ pub fn plan(tables: &[TableInfo]) -> anyhow::Result<Vec<Step>> {
                 steps.push(Step::Distribute {
                     table: name,
                     colocate_with,
+                    force_rls: t.force_rls,
                 });
             }
             other => bail!(
@@ -207,6 +337,11 @@ pub fn plan(tables: &[TableInfo]) -> anyhow::Result<Vec<Step>> {
             ),
         }
     }
+    steps.extend(
+        deferred
+            .into_iter()
+            .map(|(table, key)| Step::AddForeignKey { table, key }),
+    );
     Ok(steps)
 }
 
@@ -226,6 +361,8 @@ pub async fn tables(pool: &PgPool) -> anyhow::Result<Vec<TableInfo>> {
     type Row = (
         String,
         bool,
+        bool,
+        bool,
         Option<bool>,
         Option<String>,
         Option<String>,
@@ -235,6 +372,8 @@ pub async fn tables(pool: &PgPool) -> anyhow::Result<Vec<TableInfo>> {
         r#"
         SELECT c.relname::text,
                coalesce(obj_description(c.oid, 'pg_class'), '') LIKE 'global:%',
+               coalesce(obj_description(c.oid, 'pg_class'), '') LIKE '%(citus: coordinator)%',
+               c.relforcerowsecurity,
                (SELECT NOT a.attnotnull FROM pg_attribute a
                  WHERE a.attrelid = c.oid AND a.attname = $1 AND NOT a.attisdropped),
                (SELECT CASE WHEN p.partmethod = 'h' THEN 'distributed'
@@ -244,7 +383,8 @@ pub async fn tables(pool: &PgPool) -> anyhow::Result<Vec<TableInfo>> {
                   FROM pg_dist_partition p WHERE p.logicalrelid = c.oid),
                (SELECT column_to_column_name(p.logicalrelid, p.partkey)
                   FROM pg_dist_partition p WHERE p.logicalrelid = c.oid AND p.partmethod = 'h'),
-               coalesce((SELECT array_agg(DISTINCT f.relname::text ORDER BY f.relname::text)
+               coalesce((SELECT array_agg(k.conname::text || E'\t' || f.relname::text || E'\t'
+                                          || pg_get_constraintdef(k.oid) ORDER BY k.conname)
                            FROM pg_constraint k JOIN pg_class f ON f.oid = k.confrelid
                           WHERE k.conrelid = c.oid AND k.contype = 'f' AND k.confrelid <> c.oid),
                         '{}')
@@ -258,44 +398,130 @@ pub async fn tables(pool: &PgPool) -> anyhow::Result<Vec<TableInfo>> {
     .fetch_all(pool)
     .await?;
     rows.into_iter()
-        .map(|(name, global, nullable, placement, by, references)| {
-            let placement = match placement.as_deref() {
-                None => Placement::Local,
-                Some("distributed") => Placement::Distributed,
-                Some("reference") => Placement::Reference,
-                Some("citus_local") => Placement::CitusLocal,
-                Some(other) => bail!("{name}: unknown Citus partition method {other}"),
-            };
-            Ok(TableInfo {
-                name,
-                global,
-                municipality_id_nullable: nullable,
-                distributed_by: by,
-                placement,
-                references,
-            })
-        })
+        .map(
+            |(name, global, coordinator, force_rls, nullable, placement, by, references)| {
+                let placement = match placement.as_deref() {
+                    None => Placement::Local,
+                    Some("distributed") => Placement::Distributed,
+                    Some("reference") => Placement::Reference,
+                    Some("citus_local") => Placement::CitusLocal,
+                    Some(other) => bail!("{name}: unknown Citus partition method {other}"),
+                };
+                let references = references
+                    .iter()
+                    .map(|k| {
+                        let mut parts = k.splitn(3, '\t');
+                        match (parts.next(), parts.next(), parts.next()) {
+                            (Some(name), Some(target), Some(definition)) => Ok(ForeignKey {
+                                name: name.to_string(),
+                                target: target.to_string(),
+                                definition: definition.to_string(),
+                            }),
+                            _ => bail!("{name}: cannot read the foreign key {k}"),
+                        }
+                    })
+                    .collect::<anyhow::Result<_>>()?;
+                Ok(TableInfo {
+                    name,
+                    global,
+                    coordinator: global && coordinator,
+                    force_rls,
+                    municipality_id_nullable: nullable,
+                    distributed_by: by,
+                    placement,
+                    references,
+                })
+            },
+        )
         .collect()
 }
 
-/// Set in the session before the steps. With it on (Citus's default), making a table a
-/// reference table converts every local table connected to it by foreign keys into a
-/// Citus local table, which fails on tables with row level security policies ("cannot
-/// create policy"); off, the tenant tables' foreign keys to it stay as they are until
-/// those tables are distributed in their turn (docs/SCALING.md, "Citus: verified").
-pub const SESSION_SETTINGS: &str = "SET citus.enable_local_reference_table_foreign_keys = off;";
+/// Set in the transaction of the steps.
+///
+/// * `enable_local_reference_table_foreign_keys = off`: with it on (Citus's default), making
+///   a table a reference table converts every local table connected to it by foreign keys
+///   into a Citus local table, which fails on tables with row level security policies
+///   ("cannot create policy"); off, the tenant tables' foreign keys to it stay as they are
+///   until those tables are distributed in their turn.
+/// * `enable_unsafe_triggers = on`: Citus refuses tables with triggers otherwise. Bosak's
+///   triggers on tenant tables run on the shard of the row (docs/SCALING.md, "Triggers on
+///   Citus" says which touch only their own row and which touch other tables).
+/// * `multi_shard_modify_mode = sequential`: every step runs in one transaction (a failure
+///   leaves nothing half-placed, no dropped foreign key), and Citus needs one connection per
+///   node for DDL on tables that reference reference tables in one transaction.
+pub const SESSION_SETTINGS: &str =
+    "SET LOCAL citus.enable_local_reference_table_foreign_keys = off;
+SET LOCAL citus.enable_unsafe_triggers = on;
+SET LOCAL citus.multi_shard_modify_mode = 'sequential';";
 
-/// Runs one step's SQL (each in its own transaction, as Citus copies the table's rows to
-/// the shards there).
-pub async fn run_step(pool: &PgPool, step: &Step) -> anyhow::Result<()> {
-    if let Some(sql) = step.sql() {
-        let mut conn = pool.acquire().await?;
-        sqlx::raw_sql(SESSION_SETTINGS).execute(&mut *conn).await?;
-        sqlx::raw_sql(&sql)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot place {}: {sql} failed: {e}", step.table()))?;
+/// Every `tenant_isolation` policy as Citus accepts it on a distributed table:
+/// `municipality_id = ANY (bosak_visible_municipalities())`, without the subquery
+/// (`(SELECT bosak_visible_municipalities())`) the migrations write. Same meaning. One plain
+/// PostgreSQL keeps the subquery: it is an init plan evaluated once per statement, where the
+/// direct call is evaluated per row wherever it is a filter rather than an index condition
+/// (a sequential scan of 1 M rows took 2× as long). A policy with another expression stops
+/// the run, so a table given a different rule is looked at instead of silently changed.
+/// Idempotent; runs in the transaction of the steps, before them, and again after a migration
+/// adds a table.
+pub const POLICIES: &str = r#"DO $$
+DECLARE p record;
+BEGIN
+  FOR p IN
+    SELECT c.relname, pg_get_expr(pol.polqual, pol.polrelid) AS qual,
+           pol.polwithcheck IS NOT NULL AS has_check
+      FROM pg_policy pol
+      JOIN pg_class c ON c.oid = pol.polrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'public' AND pol.polname = 'tenant_isolation'
+     ORDER BY c.relname
+  LOOP
+    IF p.qual <> '(municipality_id = ANY (( SELECT bosak_visible_municipalities() AS bosak_visible_municipalities)::uuid[]))'
+       AND p.qual <> '(municipality_id = ANY (bosak_visible_municipalities()))' THEN
+      RAISE EXCEPTION 'tenant_isolation on % is not the usual policy: %', p.relname, p.qual;
+    END IF;
+    IF p.has_check THEN
+      EXECUTE format('ALTER POLICY tenant_isolation ON %I
+        USING (municipality_id = ANY (bosak_visible_municipalities()))
+        WITH CHECK (municipality_id = ANY (bosak_visible_municipalities()))', p.relname);
+    ELSE
+      EXECUTE format('ALTER POLICY tenant_isolation ON %I
+        USING (municipality_id = ANY (bosak_visible_municipalities()))', p.relname);
+    END IF;
+  END LOOP;
+END
+$$;"#;
+
+/// Set on the database, so every later session has them: `bosak migrate` on a distributed
+/// database creates triggers (`enable_unsafe_triggers`), and `db::scoped_tx`'s `SET LOCAL
+/// bosak.municipalities` reaches the workers, where the policies run, only with
+/// `propagate_set_commands = 'local'`.
+pub fn database_settings(database: &str) -> String {
+    format!(
+        "ALTER DATABASE \"{database}\" SET citus.propagate_set_commands = 'local';
+ALTER DATABASE \"{database}\" SET citus.enable_unsafe_triggers = on;"
+    )
+}
+
+/// Runs the steps' SQL in one transaction and sets [`database_settings`].
+pub async fn run(pool: &PgPool, steps: &[Step]) -> anyhow::Result<()> {
+    let database: String = sqlx::query_scalar("SELECT current_database()::text")
+        .fetch_one(pool)
+        .await?;
+    let mut tx = pool.begin().await?;
+    sqlx::raw_sql(SESSION_SETTINGS).execute(&mut *tx).await?;
+    sqlx::raw_sql(POLICIES).execute(&mut *tx).await?;
+    for step in steps {
+        for sql in step.statements() {
+            sqlx::raw_sql(&sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot place {}: {sql} failed: {e}", step.table()))?;
+        }
     }
+    tx.commit().await?;
+    sqlx::raw_sql(&database_settings(&database))
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -319,10 +545,21 @@ mod tests {
         TableInfo {
             name: name.to_string(),
             global,
+            coordinator: false,
+            force_rls: !global,
             municipality_id_nullable: nullable,
             distributed_by: None,
             placement: Placement::Local,
-            references: refs.iter().map(|r| r.to_string()).collect(),
+            references: refs
+                .iter()
+                .map(|r| ForeignKey {
+                    name: format!("{name}_{r}_fkey"),
+                    target: r.to_string(),
+                    definition: format!(
+                        "FOREIGN KEY (municipality_id, x) REFERENCES {r}(municipality_id, id)"
+                    ),
+                })
+                .collect(),
         }
     }
 
@@ -334,22 +571,73 @@ mod tests {
             table("municipalities", true, None, &[]),
             table("areas", false, Some(false), &["municipalities"]),
         ];
-        assert_eq!(
-            dependency_order(&tables).unwrap(),
-            ["municipalities", "areas", "units", "leases"]
-        );
+        let (order, deferred) = dependency_order(&tables).unwrap();
+        assert_eq!(order, ["municipalities", "areas", "units", "leases"]);
+        assert!(deferred.is_empty());
     }
 
     #[test]
-    fn a_cycle_is_refused_with_its_tables() {
+    fn a_cycle_is_broken_at_its_first_table_and_the_key_added_back_at_the_end() {
         let tables = vec![
-            table("a", false, Some(false), &["b"]),
+            table("a", false, Some(false), &["b", "c"]),
             table("b", false, Some(false), &["a"]),
             table("c", false, Some(false), &[]),
             table("d", false, Some(false), &["a"]),
         ];
-        let err = dependency_order(&tables).unwrap_err().to_string();
-        assert!(err.contains("cycle among a, b"), "{err}");
+        let (order, deferred) = dependency_order(&tables).unwrap();
+        assert_eq!(order, ["c", "a", "b", "d"]);
+        // Only a's key into the cycle goes; its key to c (not on the cycle) stays.
+        assert_eq!(deferred.len(), 1);
+        assert_eq!(
+            (deferred[0].0.as_str(), deferred[0].1.name.as_str()),
+            ("a", "a_b_fkey")
+        );
+        let steps = plan(&tables).unwrap();
+        assert_eq!(
+            steps.first().unwrap().sql().unwrap(),
+            "ALTER TABLE public.a DROP CONSTRAINT a_b_fkey;"
+        );
+        assert_eq!(
+            steps.last().unwrap().sql().unwrap(),
+            "ALTER TABLE public.a ADD CONSTRAINT a_b_fkey FOREIGN KEY (municipality_id, x) REFERENCES b(municipality_id, id);"
+        );
+        // Once both sides are distributed, a second run leaves the key alone.
+        let placed: Vec<TableInfo> = tables
+            .into_iter()
+            .map(|mut t| {
+                t.placement = Placement::Distributed;
+                t.distributed_by = Some(DISTRIBUTION_COLUMN.into());
+                t
+            })
+            .collect();
+        let steps = plan(&placed).unwrap();
+        assert!(steps.iter().all(|s| s.sql().is_none()), "{steps:?}");
+    }
+
+    #[test]
+    fn a_global_table_marked_coordinator_stays_there() {
+        let mut audit = table("audit_events", true, Some(true), &[]);
+        audit.coordinator = true;
+        let memberships = table("memberships", true, Some(true), &[]);
+        assert_eq!(
+            plan(&[memberships]).unwrap(),
+            [Step::Reference("memberships".into())]
+        );
+        let tables = vec![audit.clone()];
+        let steps = plan(&tables).unwrap();
+        assert_eq!(steps, [Step::CoordinatorLocal("audit_events".into())]);
+        let sql = steps[0].sql().unwrap();
+        assert!(
+            sql.contains("citus_add_local_table_to_metadata('public.audit_events')")
+                && sql.contains("COMMENT ON TABLE public.audit_events"),
+            "{sql}"
+        );
+        let mut placed = audit;
+        placed.placement = Placement::CitusLocal;
+        assert_eq!(
+            plan(&[placed]).unwrap(),
+            [Step::AlreadyCoordinatorLocal("audit_events".into())]
+        );
     }
 
     #[test]
@@ -366,21 +654,32 @@ mod tests {
                 Step::Reference("municipalities".into()),
                 Step::Distribute {
                     table: "areas".into(),
-                    colocate_with: None
+                    colocate_with: None,
+                    force_rls: true
                 },
                 Step::Distribute {
                     table: "units".into(),
-                    colocate_with: Some("areas".into())
+                    colocate_with: Some("areas".into()),
+                    force_rls: true
                 },
             ]
         );
         assert_eq!(
             steps[2].sql().unwrap(),
-            "SELECT create_distributed_table('public.units', 'municipality_id', colocate_with => 'public.areas');"
+            "ALTER TABLE public.units NO FORCE ROW LEVEL SECURITY; \
+             ALTER TABLE public.units DISABLE TRIGGER USER; \
+             SELECT create_distributed_table('public.units', 'municipality_id', colocate_with => 'public.areas'); \
+             ALTER TABLE public.units ENABLE TRIGGER USER; \
+             ALTER TABLE public.units FORCE ROW LEVEL SECURITY;"
         );
+        assert_eq!(steps[2].statements().len(), 5);
         assert_eq!(
             steps[1].sql().unwrap(),
-            "SELECT create_distributed_table('public.areas', 'municipality_id', colocate_with => 'none');"
+            "ALTER TABLE public.areas NO FORCE ROW LEVEL SECURITY; \
+             ALTER TABLE public.areas DISABLE TRIGGER USER; \
+             SELECT create_distributed_table('public.areas', 'municipality_id', colocate_with => 'none'); \
+             ALTER TABLE public.areas ENABLE TRIGGER USER; \
+             ALTER TABLE public.areas FORCE ROW LEVEL SECURITY;"
         );
     }
 
@@ -400,7 +699,8 @@ mod tests {
                 Step::AlreadyReference("municipalities".into()),
                 Step::Distribute {
                     table: "units".into(),
-                    colocate_with: Some("areas".into())
+                    colocate_with: Some("areas".into()),
+                    force_rls: true
                 },
             ]
         );

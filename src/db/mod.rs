@@ -110,9 +110,13 @@ pub async fn migrate(owner: &PgPool) -> anyhow::Result<()> {
 /// BEGIN and the setting go to the server as one simple query (one round trip instead of
 /// two on every request). Inlining the value is safe: it is built from `Uuid`s only, whose
 /// text form is hex digits and dashes.
+///
+/// `SET LOCAL` rather than `set_config(…, true)` (the same on one node): on Citus only a
+/// `SET` command is sent on to the workers (with `citus.propagate_set_commands = 'local'`,
+/// which `bosak citus distribute` sets on the database), and the policies run there.
 pub async fn scoped_tx(pool: &PgPool, municipalities: &[Uuid]) -> Result<Tx, sqlx::Error> {
     pool.begin_with(format!(
-        "BEGIN; SELECT set_config('bosak.municipalities', '{}', true)",
+        "BEGIN; SET LOCAL bosak.municipalities = '{}'",
         uuid_array_literal(municipalities)
     ))
     .await

@@ -237,10 +237,13 @@ pub async fn create_municipality(
 
 /// Makes the rest of this transaction see (and write) only `municipality`.
 pub async fn with_tenant(conn: &mut PgConnection, municipality: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT set_config('bosak.municipalities', $1, true)")
-        .bind(format!("{{{municipality}}}"))
-        .execute(conn)
-        .await?;
+    // SET LOCAL, not set_config: Citus sends only SET commands on to the workers
+    // (db::scoped_tx). A Uuid's text is hex digits and dashes, safe to inline.
+    sqlx::raw_sql(&format!(
+        "SET LOCAL bosak.municipalities = '{{{municipality}}}'"
+    ))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

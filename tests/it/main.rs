@@ -8,6 +8,7 @@ mod allocation;
 mod applications;
 mod auth;
 mod browser_foundation;
+mod citus;
 mod dashboard;
 mod dashboard_browser;
 mod decisions;

@@ -68,6 +68,12 @@ where
 /// databases, and every test gets a copy (much faster than migrating and seeding per test).
 pub async fn fresh_database(today: chrono::NaiveDate) -> String {
     let base = base_url();
+    // `scripts/citus test`: a Citus database cannot be copied from a template (its shards
+    // live in the workers' databases of the same name), so the script migrates, distributes
+    // and seeds one database and every test runs on it, one at a time.
+    if std::env::var("BOSAK_TEST_SHARED_DATABASE").as_deref() == Ok("1") {
+        return base;
+    }
     let migrated = format!("bosak_tpl_{}", migrations_fingerprint());
     // The demo data also depends on the seeding code: a rebuilt test binary seeds anew.
     let build = std::env::current_exe()
