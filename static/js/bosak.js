@@ -2,9 +2,9 @@
 // every form still works as before and the server remains the guard; this only moves
 // focus and asks before weighty actions.
 //
-// 1. A page re-rendered with refused input focuses its error summary (the form's action
-//    carries the form's anchor, so the browser is already at the form), or else the
-//    confirmation of a save (`[data-saved]`), so both are in view and read out.
+// 1. A page re-rendered with refused input focuses its error summary, which scrolls it into
+//    view (without JavaScript the page opens at the top), or else the confirmation of a
+//    save (`[data-saved]`), so both are in view and read out.
 // 2. A form marked `data-confirm="Question?"` asks first in a native <dialog>
 //    (Designsystemet `.ds-dialog`): `data-confirm-detail` is the text under the question,
 //    `data-confirm-fields` names fields (comma separated ids) whose values the dialog
