@@ -976,6 +976,108 @@ async fn the_scale_seed_starts_a_run_over_the_leases_it_finds() {
     assert_eq!(page.count("#forslag-tabell tr[data-lease]"), 3);
 }
 
+/// The statement's error, or None when it went through; in a savepoint, so the test's
+/// transaction goes on.
+async fn refused(tx: &mut sqlx::PgConnection, sql: &str, args: &[Uuid]) -> Option<String> {
+    sqlx::query("SAVEPOINT s").execute(&mut *tx).await.unwrap();
+    let mut q = sqlx::query(sql);
+    for a in args {
+        q = q.bind(*a);
+    }
+    match q.execute(&mut *tx).await {
+        Ok(_) => {
+            sqlx::query("RELEASE SAVEPOINT s")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            None
+        }
+        Err(e) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT s")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            let db = e.as_database_error().expect("a database error");
+            assert_eq!(db.code().as_deref(), Some("23503"), "{sql}: {db}");
+            Some(db.message().to_owned())
+        }
+    }
+}
+
+/// The run's proposals are checked once per statement, not by a foreign key per row: the
+/// rule is the same (a run and a lease of the proposal's own municipality), and so is the
+/// other side (a run takes its proposals with it, a proposed lease stays).
+#[tokio::test]
+async fn a_proposal_names_a_run_and_a_lease_of_its_own_municipality() {
+    let app = TestApp::spawn().await;
+    let today = app.today();
+    let ids = leases(&app, "5037", "KF", 2, 850_000, months_back(today, 30), None).await;
+    let elsewhere = leases(&app, "5038", "KG", 1, 850_000, months_back(today, 30), None).await;
+    let t = app.tenant("5037").await;
+    let by = app.user_id("levanger.admin").await;
+    let mut tx = t.tx().await;
+    let run = bosak::leases::cpi::seed_scale_run(&mut tx, t.id, by, today)
+        .await
+        .unwrap();
+    let m = t.id;
+    let insert = "INSERT INTO cpi_proposals (municipality_id, run_id, lease_id, old_rent, base_month, base_value, new_rent)
+                  VALUES ($1, $2, $3, 1, date '2020-01-01', 100, 1)";
+    let no_lease = refused(&mut tx, insert, &[m, run, Uuid::new_v4()]).await;
+    assert!(no_lease
+        .expect("a lease that does not exist")
+        .contains("lease"));
+    let other = refused(&mut tx, insert, &[m, run, elsewhere[0]]).await;
+    assert!(other
+        .expect("another municipality's lease")
+        .contains("lease"));
+    let no_run = refused(&mut tx, insert, &[m, Uuid::new_v4(), ids[0]]).await;
+    assert!(no_run.expect("a run that does not exist").contains("run"));
+    let rekey = refused(
+        &mut tx,
+        "UPDATE cpi_proposals SET lease_id = $3 WHERE municipality_id = $1 AND run_id = $2 AND lease_id = $4",
+        &[m, run, elsewhere[0], ids[0]],
+    )
+    .await;
+    assert!(rekey
+        .expect("a proposal moved to another lease")
+        .contains("keeps"));
+    let gone = refused(
+        &mut tx,
+        "DELETE FROM leases WHERE municipality_id = $1 AND id = $2",
+        &[m, ids[1]],
+    )
+    .await;
+    assert!(gone
+        .expect("a proposed lease deleted")
+        .contains("CPI proposal"));
+    // What the run proposed is untouched by the refusals, and goes with the run.
+    let count = "SELECT count(*) FROM cpi_proposals WHERE municipality_id = $1 AND run_id = $2";
+    let before: i64 = sqlx::query_scalar(count)
+        .bind(m)
+        .bind(run)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(before, 2);
+    assert_eq!(
+        refused(
+            &mut tx,
+            "DELETE FROM cpi_runs WHERE municipality_id = $1 AND id = $2",
+            &[m, run]
+        )
+        .await,
+        None
+    );
+    let after: i64 = sqlx::query_scalar(count)
+        .bind(m)
+        .bind(run)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(after, 0);
+    tx.rollback().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_run_approved_after_its_notice_date_is_refused() {
     let app = TestApp::spawn().await;
