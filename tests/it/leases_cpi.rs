@@ -11,7 +11,7 @@ use uuid::Uuid;
 use bosak::leases::rules;
 use bosak::web::refusal::STALE;
 
-use crate::common::fixtures::Arg;
+use crate::common::fixtures::{refused, Arg};
 use crate::common::TestApp;
 
 /// (lease, rent, previous rent, set on, effective on, index month)
@@ -976,34 +976,6 @@ async fn the_scale_seed_starts_a_run_over_the_leases_it_finds() {
     assert_eq!(page.count("#forslag-tabell tr[data-lease]"), 3);
 }
 
-/// The statement's error, or None when it went through; in a savepoint, so the test's
-/// transaction goes on.
-async fn refused(tx: &mut sqlx::PgConnection, sql: &str, args: &[Uuid]) -> Option<String> {
-    sqlx::query("SAVEPOINT s").execute(&mut *tx).await.unwrap();
-    let mut q = sqlx::query(sql);
-    for a in args {
-        q = q.bind(*a);
-    }
-    match q.execute(&mut *tx).await {
-        Ok(_) => {
-            sqlx::query("RELEASE SAVEPOINT s")
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-            None
-        }
-        Err(e) => {
-            sqlx::query("ROLLBACK TO SAVEPOINT s")
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-            let db = e.as_database_error().expect("a database error");
-            assert_eq!(db.code().as_deref(), Some("23503"), "{sql}: {db}");
-            Some(db.message().to_owned())
-        }
-    }
-}
-
 /// The run's proposals are checked once per statement, not by a foreign key per row: the
 /// rule is the same (a run and a lease of the proposal's own municipality), and so is the
 /// other side (a run takes its proposals with it, a proposed lease stays).
@@ -1020,33 +992,39 @@ async fn a_proposal_names_a_run_and_a_lease_of_its_own_municipality() {
         .await
         .unwrap();
     let m = t.id;
+    let fk = |r: Option<(String, String)>| {
+        r.map(|(code, message)| {
+            assert_eq!(code, "23503", "{message}");
+            message
+        })
+    };
     let insert = "INSERT INTO cpi_proposals (municipality_id, run_id, lease_id, old_rent, base_month, base_value, new_rent)
                   VALUES ($1, $2, $3, 1, date '2020-01-01', 100, 1)";
-    let no_lease = refused(&mut tx, insert, &[m, run, Uuid::new_v4()]).await;
+    let no_lease = fk(refused(&mut tx, insert, &[m, run, Uuid::new_v4()]).await);
     assert!(no_lease
         .expect("a lease that does not exist")
         .contains("lease"));
-    let other = refused(&mut tx, insert, &[m, run, elsewhere[0]]).await;
+    let other = fk(refused(&mut tx, insert, &[m, run, elsewhere[0]]).await);
     assert!(other
         .expect("another municipality's lease")
         .contains("lease"));
-    let no_run = refused(&mut tx, insert, &[m, Uuid::new_v4(), ids[0]]).await;
+    let no_run = fk(refused(&mut tx, insert, &[m, Uuid::new_v4(), ids[0]]).await);
     assert!(no_run.expect("a run that does not exist").contains("run"));
-    let rekey = refused(
+    let rekey = fk(refused(
         &mut tx,
         "UPDATE cpi_proposals SET lease_id = $3 WHERE municipality_id = $1 AND run_id = $2 AND lease_id = $4",
         &[m, run, elsewhere[0], ids[0]],
     )
-    .await;
+    .await);
     assert!(rekey
         .expect("a proposal moved to another lease")
         .contains("keeps"));
-    let gone = refused(
+    let gone = fk(refused(
         &mut tx,
         "DELETE FROM leases WHERE municipality_id = $1 AND id = $2",
         &[m, ids[1]],
     )
-    .await;
+    .await);
     assert!(gone
         .expect("a proposed lease deleted")
         .contains("CPI proposal"));

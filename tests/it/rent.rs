@@ -14,7 +14,7 @@ use bosak::rent::kid::{self, Modulus};
 use bosak::rent::model::{self, month_field, RentChange};
 use bosak::rent::repo;
 
-use crate::common::fixtures::Arg;
+use crate::common::fixtures::{refused, Arg};
 use crate::common::TestApp;
 use crate::leases_cpi::leases;
 
@@ -723,6 +723,99 @@ async fn a_batch_of_payments_is_recorded_and_settled_in_one_go_and_kids_find_the
     assert_eq!(open, vec![(start, 0), (second, 200_000 * ids.len() as i64)]);
     tx.commit().await.unwrap();
     assert_open_items_agree(&app, M).await;
+}
+
+/// The ledger's references are checked once per statement, not by a key per row: an entry
+/// names a lease and (for a correction) an entry of its own municipality, a settlement an
+/// open entry of its own lease, and a lease with a ledger is never deleted.
+#[tokio::test]
+async fn the_ledger_names_only_leases_and_entries_of_its_own_municipality() {
+    let app = TestApp::spawn().await;
+    let today = app.today();
+    let start = first_of(today);
+    let ours = leases(&app, M, "R", 2, 500_000, start, None).await;
+    let theirs = leases(&app, "5038", "S", 1, 500_000, start, None).await[0];
+    let mut c = app.login(USER).await;
+    assert_eq!(run_month(&mut c, start).await.status, StatusCode::SEE_OTHER);
+    let t = app.tenant(M).await;
+    let charge = "SELECT id FROM rent_entries WHERE lease_id = $1 AND kind = 'charge'";
+    let first: Uuid = t.scalar(charge, &[ours[0].into()]).await;
+    let second: Uuid = t.scalar(charge, &[ours[1].into()]).await;
+    let user: Uuid = t
+        .scalar("SELECT id FROM users WHERE username = $1", &[USER.into()])
+        .await;
+    let mut tx = t.tx().await;
+    let m = t.id;
+    let credit = "INSERT INTO rent_entries (municipality_id, id, lease_id, kind, amount, applies_on, note, created_by)
+                  VALUES ($1, $2, $3, 'credit', -100, current_date, 'test', $4)";
+    let correction = "INSERT INTO rent_entries (municipality_id, id, lease_id, kind, amount, applies_on, note, created_by, corrects_id)
+                      VALUES ($1, $2, $3, 'correction', -100, current_date, 'test', $4, $5)";
+    let fk = |r: Option<(String, String)>| {
+        r.map(|(code, message)| {
+            assert_eq!(code, "23503", "{message}");
+            message
+        })
+    };
+    let nowhere = fk(refused(&mut tx, credit, &[m, Uuid::now_v7(), Uuid::now_v7(), user]).await);
+    assert!(nowhere
+        .expect("a lease that does not exist")
+        .contains("lease"));
+    let elsewhere = fk(refused(&mut tx, credit, &[m, Uuid::now_v7(), theirs, user]).await);
+    assert!(elsewhere
+        .expect("another municipality's lease")
+        .contains("lease"));
+    let dangling = refused(
+        &mut tx,
+        correction,
+        &[m, Uuid::now_v7(), ours[0], user, Uuid::now_v7()],
+    )
+    .await;
+    assert!(fk(dangling)
+        .expect("a correction of nothing")
+        .contains("entry"));
+    assert_eq!(
+        refused(
+            &mut tx,
+            correction,
+            &[m, Uuid::now_v7(), ours[0], user, first]
+        )
+        .await,
+        None
+    );
+    // A settlement must name open entries of its own lease: the second lease's charge
+    // cannot be paid by a credit on the first.
+    let mine = Uuid::now_v7();
+    assert_eq!(
+        refused(&mut tx, credit, &[m, mine, ours[0], user]).await,
+        None
+    );
+    let settle =
+        "INSERT INTO rent_settlements (municipality_id, debit_id, credit_id, lease_id, amount)
+                  VALUES ($1, $2, $3, $4, 100)";
+    let across = refused(&mut tx, settle, &[m, second, mine, ours[0]]).await;
+    assert!(across
+        .expect("another lease's charge")
+        .1
+        .contains("nothing open"));
+    let unknown = refused(&mut tx, settle, &[m, Uuid::now_v7(), mine, ours[0]]).await;
+    assert!(unknown
+        .expect("a debit that does not exist")
+        .1
+        .contains("nothing open"));
+    assert_eq!(
+        refused(&mut tx, settle, &[m, first, mine, ours[0]]).await,
+        None
+    );
+    let gone = refused(
+        &mut tx,
+        "DELETE FROM leases WHERE municipality_id = $1 AND id = $2",
+        &[m, ours[1]],
+    )
+    .await;
+    assert!(fk(gone)
+        .expect("a lease with a ledger deleted")
+        .contains("ledger entries"));
+    tx.rollback().await.unwrap();
 }
 
 #[tokio::test]

@@ -128,6 +128,39 @@ impl Tenant<'_> {
     }
 }
 
+/// What the database answered a statement: None when it went through, else the SQLSTATE
+/// and the message. In a savepoint, so the caller's transaction goes on either way.
+pub async fn refused(
+    tx: &mut sqlx::PgConnection,
+    sql: &str,
+    args: &[Uuid],
+) -> Option<(String, String)> {
+    sqlx::query("SAVEPOINT refused")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let mut q = sqlx::query(sql);
+    for a in args {
+        q = q.bind(*a);
+    }
+    let outcome = q.execute(&mut *tx).await;
+    let after = if outcome.is_ok() {
+        "RELEASE SAVEPOINT refused"
+    } else {
+        "ROLLBACK TO SAVEPOINT refused"
+    };
+    sqlx::query(after).execute(&mut *tx).await.unwrap();
+    outcome.err().map(|e| {
+        let db = e
+            .as_database_error()
+            .unwrap_or_else(|| panic!("{sql}: {e}"));
+        (
+            db.code().unwrap_or_default().into_owned(),
+            db.message().to_owned(),
+        )
+    })
+}
+
 /// Which demo case a test wants.
 pub struct CaseQuery<'a> {
     tenant: Tenant<'a>,
