@@ -11,7 +11,7 @@ use uuid::Uuid;
 use bosak::leases::rules;
 use bosak::web::refusal::STALE;
 
-use crate::common::fixtures::{refused, Arg};
+use crate::common::fixtures::{refused, see_all, Arg};
 use crate::common::TestApp;
 
 /// (lease, rent, previous rent, set on, effective on, index month)
@@ -1004,6 +1004,9 @@ async fn a_proposal_names_a_run_and_a_lease_of_its_own_municipality() {
     assert!(no_lease
         .expect("a lease that does not exist")
         .contains("lease"));
+    // With both municipalities visible, as for a job: the check itself keeps them apart.
+    let theirs = app.tenant("5038").await.id;
+    see_all(&mut tx, &[m, theirs]).await;
     let other = fk(refused(&mut tx, insert, &[m, run, elsewhere[0]]).await);
     assert!(other
         .expect("another municipality's lease")
@@ -1019,6 +1022,20 @@ async fn a_proposal_names_a_run_and_a_lease_of_its_own_municipality() {
     assert!(rekey
         .expect("a proposal moved to another lease")
         .contains("keeps"));
+    for sql in [
+        "UPDATE cpi_runs SET id = $3 WHERE municipality_id = $1 AND id = $2",
+        "UPDATE leases SET id = $3 WHERE municipality_id = $1 AND id = $2",
+    ] {
+        let target = if sql.contains("cpi_runs") {
+            run
+        } else {
+            ids[0]
+        };
+        let moved = fk(refused(&mut tx, sql, &[m, target, Uuid::new_v4()]).await);
+        assert!(moved
+            .expect("a run or lease re-keyed")
+            .contains("keeps its id"));
+    }
     let gone = fk(refused(
         &mut tx,
         "DELETE FROM leases WHERE municipality_id = $1 AND id = $2",

@@ -14,7 +14,7 @@ use bosak::rent::kid::{self, Modulus};
 use bosak::rent::model::{self, month_field, RentChange};
 use bosak::rent::repo;
 
-use crate::common::fixtures::{refused, Arg};
+use crate::common::fixtures::{refused, see_all, Arg};
 use crate::common::TestApp;
 use crate::leases_cpi::leases;
 
@@ -760,6 +760,9 @@ async fn the_ledger_names_only_leases_and_entries_of_its_own_municipality() {
     assert!(nowhere
         .expect("a lease that does not exist")
         .contains("lease"));
+    // With both municipalities visible, as for a job: the check itself keeps them apart.
+    let other = app.tenant("5038").await.id;
+    see_all(&mut tx, &[m, other]).await;
     let elsewhere = fk(refused(&mut tx, credit, &[m, Uuid::now_v7(), theirs, user]).await);
     assert!(elsewhere
         .expect("another municipality's lease")
@@ -782,6 +785,37 @@ async fn the_ledger_names_only_leases_and_entries_of_its_own_municipality() {
         .await,
         None
     );
+    // A credit that names a charge to settle first: the charge must exist.
+    let first_of_all = "INSERT INTO rent_entries (municipality_id, id, lease_id, kind, amount, applies_on, note, created_by, settles_first)
+                        VALUES ($1, $2, $3, 'credit', -100, current_date, 'test', $4, $5)";
+    let dangling = refused(
+        &mut tx,
+        first_of_all,
+        &[m, Uuid::now_v7(), ours[0], user, Uuid::now_v7()],
+    )
+    .await;
+    assert!(fk(dangling)
+        .expect("settles a charge that does not exist")
+        .contains("entry"));
+    // One bad row refuses the whole statement: the good row in it is not written.
+    let good = Uuid::now_v7();
+    let mixed = refused(
+        &mut tx,
+        "INSERT INTO rent_entries (municipality_id, id, lease_id, kind, amount, applies_on, note, created_by)
+         VALUES ($1, $2, $3, 'credit', -100, current_date, 'test', $5),
+                ($1, $6, $4, 'credit', -100, current_date, 'test', $5)",
+        &[m, good, ours[0], Uuid::now_v7(), user, Uuid::now_v7()],
+    )
+    .await;
+    assert!(fk(mixed)
+        .expect("a statement with one bad row")
+        .contains("lease"));
+    let written: i64 = sqlx::query_scalar("SELECT count(*) FROM rent_entries WHERE id = $1")
+        .bind(good)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(written, 0);
     // A settlement must name open entries of its own lease: the second lease's charge
     // cannot be paid by a credit on the first.
     let mine = Uuid::now_v7();
@@ -792,16 +826,24 @@ async fn the_ledger_names_only_leases_and_entries_of_its_own_municipality() {
     let settle =
         "INSERT INTO rent_settlements (municipality_id, debit_id, credit_id, lease_id, amount)
                   VALUES ($1, $2, $3, $4, 100)";
-    let across = refused(&mut tx, settle, &[m, second, mine, ours[0]]).await;
+    let check = |r: Option<(String, String)>| {
+        r.map(|(code, message)| {
+            assert_eq!(code, "23514", "{message}");
+            message
+        })
+    };
+    let across = check(refused(&mut tx, settle, &[m, second, mine, ours[0]]).await);
     assert!(across
         .expect("another lease's charge")
-        .1
         .contains("nothing open"));
-    let unknown = refused(&mut tx, settle, &[m, Uuid::now_v7(), mine, ours[0]]).await;
+    let unknown = check(refused(&mut tx, settle, &[m, Uuid::now_v7(), mine, ours[0]]).await);
     assert!(unknown
         .expect("a debit that does not exist")
-        .1
         .contains("nothing open"));
+    let itself = check(refused(&mut tx, settle, &[m, mine, mine, ours[0]]).await);
+    assert!(itself
+        .expect("an entry settled against itself")
+        .contains("two_entries"));
     assert_eq!(
         refused(&mut tx, settle, &[m, first, mine, ours[0]]).await,
         None

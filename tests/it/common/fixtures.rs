@@ -161,6 +161,23 @@ pub async fn refused(
     })
 }
 
+/// Makes `municipalities` visible for the rest of the transaction, as a job or an office
+/// user sees several: a check that leans on row level security alone shows up.
+pub async fn see_all(tx: &mut sqlx::PgConnection, municipalities: &[Uuid]) {
+    sqlx::query("SELECT set_config('bosak.municipalities', $1, true)")
+        .bind(format!(
+            "{{{}}}",
+            municipalities
+                .iter()
+                .map(Uuid::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ))
+        .execute(tx)
+        .await
+        .unwrap();
+}
+
 /// Which demo case a test wants.
 pub struct CaseQuery<'a> {
     tenant: Tenant<'a>,
