@@ -28,9 +28,12 @@ SELECT l.municipality_id, l.id, l.lease_no, l.status, l.starts_on, l.ends_on,
                WHERE rv.municipality_id = l.municipality_id AND rv.lease_id = l.id
                  AND ra.status NOT IN ('rejected', 'withdrawn', 'closed_without_decision')) AS renewal_pending
   FROM l
-  JOIN dwellings d ON d.municipality_id = l.municipality_id AND d.id = l.dwelling_id
-  JOIN properties p ON p.municipality_id = d.municipality_id AND p.id = d.property_id
-  JOIN people pe ON pe.municipality_id = l.municipality_id AND pe.id = l.tenant_id
+  CROSS JOIN LATERAL (SELECT d.unit_number, d.property_id FROM dwellings d
+                       WHERE d.municipality_id = l.municipality_id AND d.id = l.dwelling_id LIMIT 1) d
+  CROSS JOIN LATERAL (SELECT p.street_address FROM properties p
+                       WHERE p.municipality_id = l.municipality_id AND p.id = d.property_id LIMIT 1) p
+  CROSS JOIN LATERAL (SELECT pe.name FROM people pe
+                       WHERE pe.municipality_id = l.municipality_id AND pe.id = l.tenant_id LIMIT 1) pe
   LEFT JOIN LATERAL (SELECT x.outcome, x.reviewed_on, x.renewal_application_id FROM lease_reviews x
                       WHERE x.municipality_id = l.municipality_id AND x.lease_id = l.id
                       ORDER BY x.reviewed_on DESC, x.created_at DESC LIMIT 1) r ON true

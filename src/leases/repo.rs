@@ -93,6 +93,9 @@ impl LeaseRow {
     }
 }
 
+// Unit, property, type and tenant are LATERAL lookups by their whole key (`LIMIT 1` keeps
+// the planner from flattening them): as plain joins the prepared statement's plan probed
+// `dwellings` by municipality alone, 15 ms a page at factor 10 (docs/BENCHMARKS.md).
 const LEASE_SQL: &str = "SELECT l.municipality_id, l.id, l.lease_no, l.dwelling_id, l.application_id,
         l.offer_id, a.case_number, l.tenant_id, pe.name AS tenant_name,
         pe.national_id AS tenant_national_id, pe.birth_date AS tenant_birth_date,
@@ -113,10 +116,15 @@ const LEASE_SQL: &str = "SELECT l.municipality_id, l.id, l.lease_no, l.dwelling_
         l.deposit_settlement, l.deposit_withheld, l.deposit_settlement_reason, l.imported,
         l.version
    FROM leases l
-   JOIN dwellings d ON d.municipality_id = l.municipality_id AND d.id = l.dwelling_id
-   JOIN properties p ON p.municipality_id = d.municipality_id AND p.id = d.property_id
-   JOIN dwelling_types t ON t.municipality_id = d.municipality_id AND t.id = d.dwelling_type_id
-   JOIN people pe ON pe.municipality_id = l.municipality_id AND pe.id = l.tenant_id
+   CROSS JOIN LATERAL (SELECT d.unit_number, d.rooms, d.property_id, d.dwelling_type_id FROM dwellings d
+                        WHERE d.municipality_id = l.municipality_id AND d.id = l.dwelling_id LIMIT 1) d
+   CROSS JOIN LATERAL (SELECT p.name, p.street_address FROM properties p
+                        WHERE p.municipality_id = l.municipality_id AND p.id = d.property_id LIMIT 1) p
+   CROSS JOIN LATERAL (SELECT t.name FROM dwelling_types t
+                        WHERE t.municipality_id = l.municipality_id AND t.id = d.dwelling_type_id LIMIT 1) t
+   CROSS JOIN LATERAL (SELECT pe.name, pe.national_id, pe.birth_date, pe.street_address, pe.postcode,
+                              pe.postal_place FROM people pe
+                        WHERE pe.municipality_id = l.municipality_id AND pe.id = l.tenant_id LIMIT 1) pe
    LEFT JOIN applications a ON a.municipality_id = l.municipality_id AND a.id = l.application_id
    LEFT JOIN short_term_grounds g ON g.municipality_id = l.municipality_id AND g.id = l.short_term_ground_id
    LEFT JOIN house_rules_versions h ON h.municipality_id = l.municipality_id AND h.id = l.house_rules_id";
@@ -126,13 +134,24 @@ pub async fn lease(
     visible: &[Uuid],
     id: Uuid,
 ) -> sqlx::Result<Option<LeaseRow>> {
-    sqlx::query_as(&format!(
+    // Planning this eight-table lookup under row level security cost 3–8 ms on every call
+    // (a custom plan each time), executing it 0.2 ms: one generic plan per connection,
+    // every probe by its whole key, serves every lease. SET LOCAL: only this statement's
+    // transaction, and set back at once.
+    sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
+        .execute(&mut *conn)
+        .await?;
+    let row = sqlx::query_as(&format!(
         "{LEASE_SQL} WHERE l.municipality_id = ANY($1) AND l.id = $2"
     ))
     .bind(visible)
     .bind(id)
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(&mut *conn)
+    .await?;
+    sqlx::query("SET LOCAL plan_cache_mode = auto")
+        .execute(conn)
+        .await?;
+    Ok(row)
 }
 
 crate::web::load::located!(LeaseRow => lease);
@@ -942,8 +961,11 @@ pub struct ListFilter {
 /// an index walk in that order (LATERAL over the municipalities; `municipality_id =
 /// ANY($1)` alone cannot walk an index in order, so the planner joined every lease of the
 /// municipalities to tenant, unit and property and sorted them for 51 rows), merged, and
-/// only those are joined to tenant, unit, property and review by key. `limit` is the
-/// placeholder of the page size.
+/// only those are joined to tenant, unit, property and review by key. Each of those is a
+/// LATERAL lookup by its whole key (`LIMIT 1` keeps the planner from flattening it): as
+/// plain joins, at factor 10 the planner probed `people` by municipality alone and
+/// filtered 4 400 tenants for each of the 51 rows (docs/BENCHMARKS.md § Lease pages).
+/// `limit` is the placeholder of the page size.
 fn list_sql(pick: &str, order: &str, limit: &str) -> String {
     let order_e = order.replace("{t}", "e");
     let order_x = order.replace("{t}", "x");
@@ -972,9 +994,12 @@ fn list_sql(pick: &str, order: &str, limit: &str) -> String {
                         WHERE rv.municipality_id = l.municipality_id AND rv.lease_id = l.id
                           AND ra.status NOT IN ('rejected', 'withdrawn', 'closed_without_decision')) AS renewal_pending
            FROM l
-           JOIN dwellings d ON d.municipality_id = l.municipality_id AND d.id = l.dwelling_id
-           JOIN properties p ON p.municipality_id = d.municipality_id AND p.id = d.property_id
-           JOIN people pe ON pe.municipality_id = l.municipality_id AND pe.id = l.tenant_id
+           CROSS JOIN LATERAL (SELECT d.unit_number, d.property_id FROM dwellings d
+                                WHERE d.municipality_id = l.municipality_id AND d.id = l.dwelling_id LIMIT 1) d
+           CROSS JOIN LATERAL (SELECT p.street_address FROM properties p
+                                WHERE p.municipality_id = l.municipality_id AND p.id = d.property_id LIMIT 1) p
+           CROSS JOIN LATERAL (SELECT pe.name FROM people pe
+                                WHERE pe.municipality_id = l.municipality_id AND pe.id = l.tenant_id LIMIT 1) pe
            LEFT JOIN LATERAL (SELECT x.outcome, x.reviewed_on, x.renewal_application_id FROM lease_reviews x
                                WHERE x.municipality_id = l.municipality_id AND x.lease_id = l.id
                                ORDER BY x.reviewed_on DESC, x.created_at DESC LIMIT 1) r ON true
