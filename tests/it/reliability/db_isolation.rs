@@ -204,6 +204,9 @@ async fn every_tenant_table_keeps_other_municipalities_out_for_the_request_role(
                     failures.push(format!("{table}: {} rows moved to them", r.rows_affected()))
                 }
                 Err(e) if code(&e) == REFUSED || code(&e) == "P0001" => {}
+                // Leases and CPI runs keep their keys (bosak_refuse_rekey), as a foreign
+                // key once kept them.
+                Err(e) if code(&e) == "23503" && e.to_string().contains("keeps its id") => {}
                 Err(e) => failures.push(format!("{table}: moving a row failed oddly: {e}")),
             }
             tx.rollback().await.unwrap();
